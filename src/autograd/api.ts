@@ -1,0 +1,205 @@
+/**
+ * autograd.grad, forward-mode products and gradcheck/gradgradcheck.
+ * Forward mode is built from reverse mode by the double-vjp trick: u ↦ Jᵀu is linear in u, so
+ * differentiating it w.r.t. u along a tangent t gives J·t. That works for every op whose backward is
+ * written in nabla ops — all of them.
+ */
+import { isFloat } from '../dtype.js';
+import { fmt, sameShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { runBackward } from './engine.js';
+import { enableGrad, noGrad } from './gradMode.js';
+import { full, zerosLike, randn } from '../creation.js';
+import { mul } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
+import { Generator } from '../random.js';
+
+export interface GradOptions {
+  gradOutputs?: (Tensor | null)[] | Tensor | null;
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  allowUnused?: boolean;
+}
+
+/** Gradients of outputs w.r.t. inputs, without touching any .grad (torch.autograd.grad). */
+export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs as Tensor];
+  const ins = Array.isArray(inputs) ? inputs : [inputs as Tensor];
+  const gos = opts.gradOutputs === undefined || opts.gradOutputs === null ? outs.map(() => null) : Array.isArray(opts.gradOutputs) ? opts.gradOutputs : [opts.gradOutputs as Tensor];
+  if (gos.length !== outs.length) throw new Error(`autograd.grad: got ${gos.length} gradOutputs for ${outs.length} outputs`);
+  const seeds = outs.map((o, i) => {
+    if (!(o instanceof Tensor)) throw new TypeError(`autograd.grad: output ${i} is not a Tensor`);
+    const g = gos[i];
+    if (g) {
+      if (!sameShape(g.shape, o.shape)) throw new Error(`autograd.grad: gradOutputs[${i}] has shape ${fmt(g.shape)}, but output ${i} has shape ${fmt(o.shape)}`);
+      return g;
+    }
+    if (o.size !== 1) throw new Error(`autograd.grad: grad can be implicitly created only for scalar outputs; output ${i} has shape ${fmt(o.shape)}`);
+    return full(o.shape, 1, { dtype: o.dtype });
+  });
+  return runBackward(outs, seeds, { retainGraph: opts.retainGraph, createGraph: opts.createGraph, capture: ins, allowUnused: opts.allowUnused }, 'autograd.grad');
+}
+
+/** Forward-mode Jacobian-vector product: returns [f(primals), J·tangents]. */
+export function jvp(fn: (...xs: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[]): [Tensor, Tensor] {
+  return enableGrad(() => {
+    const xs = primals.map((p) => noGrad(() => p.detach()).requiresGrad_(true));
+    const y = fn(...xs);
+    const u = zerosLike(y).requiresGrad_(true);
+    const g = grad(y, xs, { gradOutputs: u, createGraph: true, allowUnused: true });
+    // Σ_i <g_i(u), t_i> is linear in u; its gradient w.r.t. u is J·t
+    let acc: Tensor | null = null;
+    g.forEach((gi, i) => {
+      if (!gi) return;
+      const term = sum(mul(gi, tangents[i]!));
+      acc = acc ? acc.add(term) : term;
+    });
+    if (!acc) return [y.detach(), zerosLike(y)];
+    const [jt] = grad(acc, [u], { allowUnused: true });
+    return [y.detach(), jt ?? zerosLike(y)];
+  });
+}
+
+/** Hessian-vector product of a scalar function: returns [f(x), H·v] (reverse-over-reverse). */
+export function hvp(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], v: readonly Tensor[]): [Tensor, Tensor[]] {
+  return enableGrad(() => {
+    const xs = inputs.map((p) => p.detach().requiresGrad_(true));
+    const y = fn(...xs);
+    const g = grad(y, xs, { createGraph: true });
+    let dot: Tensor | null = null;
+    g.forEach((gi, i) => { const t = sum(mul(gi!, v[i]!)); dot = dot ? dot.add(t) : t; });
+    const hv = grad(dot!, xs, { allowUnused: true });
+    return [y.detach(), hv.map((h, i) => h ?? zerosLike(xs[i]!))];
+  });
+}
+
+export interface GradcheckOptions {
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+  /** throw on failure (default) or return false */
+  raiseException?: boolean;
+  /** name used in the failure message (defaults to fn.name) */
+  name?: string;
+}
+
+function flatOutputs(r: Tensor | Tensor[]): Tensor[] {
+  return Array.isArray(r) ? r : [r];
+}
+
+/**
+ * Compare the Jacobian from backward with central differences (f(x+eps) − f(x−eps)) / 2eps, in float64,
+ * element by element: |analytical − numerical| ≤ atol + rtol·|numerical|. Defaults as PyTorch: eps 1e-6,
+ * atol 1e-5, rtol 1e-3.
+ */
+export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: readonly Tensor[], opts: GradcheckOptions = {}): boolean {
+  const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
+  const name = opts.name ?? (fn.name || 'function');
+  inputs.forEach((x, i) => {
+    if (x.requiresGrad && x.dtype !== 'float64') {
+      throw new Error(`gradcheck: input ${i} of ${name} is ${x.dtype}; gradcheck needs float64 inputs (float32 differences are too coarse for its tolerances)`);
+    }
+  });
+  const diffIdx = inputs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
+  if (diffIdx.length === 0) throw new Error(`gradcheck: no input of ${name} requires grad`);
+
+  const evalAt = (xs: Tensor[]) => noGrad(() => flatOutputs(fn(...xs)).map((o) => Float64Array.from(o.data())));
+  const base = inputs.map((x) => (x.requiresGrad ? noGrad(() => x.detach().contiguous()) : x));
+  const outs0 = evalAt(base);
+  const outSizes = outs0.map((o) => o.length);
+  const totalOut = outSizes.reduce((a, b) => a + b, 0);
+
+  // numerical Jacobian: one column per input element
+  const numJ = new Map<number, Float64Array>();
+  for (const i of diffIdx) {
+    const x = base[i]!;
+    const vals = Float64Array.from(x.data());
+    const J = new Float64Array(vals.length * totalOut);
+    for (let k = 0; k < vals.length; k++) {
+      const orig = vals[k]!;
+      vals[k] = orig + eps;
+      const plus = evalAt(base.map((b, j) => (j === i ? Tensor.fromValues(vals, x.shape, 'float64', x.backend) : b)));
+      vals[k] = orig - eps;
+      const minus = evalAt(base.map((b, j) => (j === i ? Tensor.fromValues(vals, x.shape, 'float64', x.backend) : b)));
+      vals[k] = orig;
+      let r = 0;
+      plus.forEach((p, o) => {
+        for (let e = 0; e < p.length; e++, r++) J[r * vals.length + k] = (p[e]! - minus[o]![e]!) / (2 * eps);
+      });
+    }
+    numJ.set(i, J);
+  }
+
+  // analytical Jacobian: one backward per output element
+  const xs = inputs.map((x) => (x.requiresGrad ? noGrad(() => x.detach()).requiresGrad_(true) : x));
+  const outs = enableGrad(() => flatOutputs(fn(...xs)));
+  const anaJ = new Map<number, Float64Array>(diffIdx.map((i) => [i, new Float64Array(inputs[i]!.size * totalOut)]));
+  let r = 0;
+  outs.forEach((o, oi) => {
+    for (let e = 0; e < outSizes[oi]!; e++, r++) {
+      if (!o.requiresGrad) continue;
+      const seedVals = new Float64Array(o.size);
+      seedVals[e] = 1;
+      const gos = outs.map((oo, j) => (j === oi ? Tensor.fromValues(seedVals, o.shape, o.dtype, o.backend) : zerosLike(oo)));
+      const diffOuts = outs.filter((oo) => oo.requiresGrad);
+      const gs = grad(diffOuts, diffIdx.map((i) => xs[i]!), { gradOutputs: gos.filter((_, j) => outs[j]!.requiresGrad), retainGraph: true, allowUnused: true });
+      diffIdx.forEach((i, gi) => {
+        const g = gs[gi];
+        if (!g) return;
+        if (!sameShape(g.shape, inputs[i]!.shape)) throw new Error(`gradcheck: gradient of input ${i} has shape ${fmt(g.shape)}, expected ${fmt(inputs[i]!.shape)}`);
+        if (g.dtype !== inputs[i]!.dtype) throw new Error(`gradcheck: gradient of input ${i} has dtype ${g.dtype}, expected ${inputs[i]!.dtype}`);
+        const d = g.data();
+        const J = anaJ.get(i)!;
+        for (let k = 0; k < d.length; k++) J[r * d.length + k] = d[k]!;
+      });
+    }
+  });
+
+  for (const i of diffIdx) {
+    const N = numJ.get(i)!, A = anaJ.get(i)!;
+    let worst = -1, worstErr = 0;
+    for (let k = 0; k < N.length; k++) {
+      const err = Math.abs(A[k]! - N[k]!) - (atol + rtol * Math.abs(N[k]!));
+      if (!(err <= 0) && (worst < 0 || err > worstErr || Number.isNaN(err))) { worst = k; worstErr = err; }
+    }
+    if (worst >= 0) {
+      const n = inputs[i]!.size;
+      const msg =
+        `gradcheck failed for ${name}: Jacobian mismatch for output element ${Math.floor(worst / n)} with respect to input ${i} ${inputs[i]!.describe()}, element ${worst % n}:\n` +
+        `  numerical:  ${N[worst]}\n  analytical: ${A[worst]}\n  (eps ${eps}, atol ${atol}, rtol ${rtol})`;
+      if (opts.raiseException === false) return false;
+      throw new Error(msg);
+    }
+  }
+  return true;
+}
+
+/**
+ * gradgradcheck: gradcheck of (inputs, v) ↦ vᵀ·J, i.e. of the backward formulas themselves.
+ * v is a seeded random float64 cotangent per output.
+ */
+export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: readonly Tensor[], opts: GradcheckOptions & { seed?: number } = {}): boolean {
+  const name = opts.name ?? (fn.name || 'function');
+  const outs = noGrad(() => flatOutputs(fn(...inputs)));
+  const gen = new Generator(opts.seed ?? 1234);
+  const vs = outs.map((o) => randn(o.shape, { dtype: 'float64', generator: gen }).requiresGrad_(true));
+  const diffIdx = inputs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
+  const nIn = inputs.length;
+  const backwardFn = (...args: Tensor[]): Tensor[] => {
+    const xs = args.slice(0, nIn);
+    const v = args.slice(nIn);
+    const ys = flatOutputs(fn(...xs));
+    const gs = grad(ys.filter((y) => y.requiresGrad), diffIdx.map((i) => xs[i]!), {
+      gradOutputs: v.filter((_, j) => ys[j]!.requiresGrad),
+      createGraph: true,
+      allowUnused: true,
+    });
+    return gs.map((g, k) => g ?? zerosLike(xs[diffIdx[k]!]!));
+  };
+  return gradcheck(backwardFn, [...inputs, ...vs], { ...opts, name: `${name} (second order)` });
+}
+
+/** True when a tensor is a float tensor that can take gradients. */
+export function isDifferentiable(t: Tensor): boolean {
+  return isFloat(t.dtype);
+}

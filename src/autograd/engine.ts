@@ -1,0 +1,201 @@
+/**
+ * The reverse-mode engine. It knows no op: it orders the graph topologically (iteratively, so a chain
+ * of 100,000 ops cannot overflow the stack), feeds each node the sum of the gradients of its outputs
+ * ("copy sums"), calls the node's backward, and routes the results along its edges. Leaves receive
+ * their gradient through AccumulateGrad nodes; saved tensors are freed afterwards unless retainGraph.
+ */
+import { isFloat } from '../dtype.js';
+import { fmt, sameShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { isAnomalyEnabled, setGradEnabled, noGrad } from './gradMode.js';
+import { Node } from './node.js';
+import { add, zeros, clone, hasNonFinite } from './engineOps.js';
+import { edgeOf } from './record.js';
+
+export interface BackwardOptions {
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
+
+interface RunOptions extends BackwardOptions {
+  /** autograd.grad: return gradients for these tensors instead of accumulating into leaves */
+  capture?: readonly Tensor[];
+  allowUnused?: boolean;
+}
+
+function rootEdge(t: Tensor, op: string) {
+  const e = edgeOf(t);
+  if (!e) throw new Error(`${op}: element ${t.describe()} of tensors does not require grad and does not have a gradFn`);
+  return e;
+}
+
+export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: RunOptions, op: string): (Tensor | null)[] {
+  const createGraph = opts.createGraph ?? false;
+  const retainGraph = opts.retainGraph ?? createGraph;
+  const rootEdges = roots.map((r) => rootEdge(r, op));
+
+  // ---- 1. collect the reachable graph and count, for each node, the edges pointing into it
+  const deps = new Map<Node, number>();
+  const stack: Node[] = [];
+  for (const e of rootEdges) if (!deps.has(e.node)) { deps.set(e.node, 0); stack.push(e.node); }
+  const order: Node[] = [];
+  while (stack.length) {
+    const n = stack.pop()!;
+    order.push(n);
+    for (const e of n.next) {
+      if (!e) continue;
+      const d = deps.get(e.node);
+      if (d === undefined) { deps.set(e.node, 1); stack.push(e.node); }
+      else deps.set(e.node, d + 1);
+    }
+  }
+
+  // ---- 2. for autograd.grad, find which nodes lead to a captured tensor; others need not run
+  const captureAt = new Map<Node, Map<number, number[]>>(); // node → output index → capture slots
+  let needed: Set<Node> | null = null;
+  if (opts.capture) {
+    opts.capture.forEach((t, slot) => {
+      const e = edgeOf(t);
+      if (!e) throw new Error(`${op}: input ${slot} ${t.describe()} does not require grad`);
+      let m = captureAt.get(e.node);
+      if (!m) captureAt.set(e.node, (m = new Map()));
+      (m.get(e.index) ?? m.set(e.index, []).get(e.index)!).push(slot);
+    });
+    needed = new Set();
+    // reverse of a DFS pre-order is not topological in general; do a proper post-order pass
+    const visit = new Map<Node, boolean>();
+    const work: [Node, number][] = [];
+    for (const e of rootEdges) work.push([e.node, 0]);
+    while (work.length) {
+      const top = work[work.length - 1]!;
+      const [n, i] = top;
+      if (i === 0 && visit.has(n)) { work.pop(); continue; }
+      if (i < n.next.length) {
+        top[1]++;
+        const e = n.next[i];
+        if (e && !visit.has(e.node)) work.push([e.node, 0]);
+        continue;
+      }
+      work.pop();
+      let need = captureAt.has(n);
+      for (const e of n.next) if (e && needed.has(e.node)) need = true;
+      if (need) needed.add(n);
+      visit.set(n, need);
+    }
+  }
+
+  // ---- 3. seed the root gradients and process nodes in topological order (Kahn)
+  const buffers = new Map<Node, (Tensor | null)[]>();
+  const addTo = (node: Node, index: number, g: Tensor) => {
+    let buf = buffers.get(node);
+    if (!buf) buffers.set(node, (buf = new Array(node.outputs.length).fill(null)));
+    const prev = buf[index];
+    buf[index] = prev ? add(prev, g) : g;
+  };
+  const captured: (Tensor | null)[] = opts.capture ? opts.capture.map(() => null) : [];
+
+  return setGradEnabled(createGraph, () => {
+    rootEdges.forEach((e, i) => addTo(e.node, e.index, rootGrads[i]!));
+    const ready: Node[] = [];
+    for (const e of rootEdges) if (deps.get(e.node) === 0 && !ready.includes(e.node)) ready.push(e.node);
+    while (ready.length) {
+      const node = ready.pop()!;
+      const grads = buffers.get(node) ?? new Array(node.outputs.length).fill(null);
+      buffers.delete(node);
+      const run = needed === null || needed.has(node);
+
+      // hooks and retained grads see the summed incoming gradient
+      for (let i = 0; i < grads.length; i++) {
+        let g = grads[i];
+        if (!g) continue;
+        for (const h of node.hooks[i]!) {
+          const r = h(g);
+          if (r) {
+            if (!sameShape(r.shape, g.shape)) throw new Error(`hook: returned a gradient of shape ${fmt(r.shape)}, expected ${fmt(g.shape)}`);
+            g = r;
+          }
+        }
+        grads[i] = g;
+        const kept = node.retained[i];
+        if (kept && !opts.capture) kept.grad = kept.grad ? noGrad(() => add(kept.grad!, g!)) : createGraph ? g : noGrad(() => clone(g!));
+        const slots = captureAt.get(node)?.get(i);
+        if (slots) for (const s of slots) captured[s] = g;
+      }
+
+      if (node.isAccumulate) {
+        if (!opts.capture) accumulate(node.variable!, grads[0] ?? null, createGraph);
+      } else if (run && grads.some((g) => g !== null)) {
+        if (node.released) {
+          throw new Error(
+            `${node.name}: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). ` +
+              'Specify retainGraph: true if you need to backward through the graph a second time.',
+          );
+        }
+        const saved = node.saved.map((s) => s.unpack());
+        const needs = node.next.map((e) => e !== null && (needed === null || needed.has(e.node)));
+        let inGrads: (Tensor | null | undefined)[];
+        try {
+          inGrads = node.backwardFn!(grads, saved, needs);
+        } catch (err) {
+          if (err instanceof Error && !err.message.includes('Backward')) err.message = `in ${node.name}Backward: ${err.message}`;
+          throw err;
+        }
+        node.next.forEach((e, i) => {
+          const g = inGrads[i];
+          if (!e || !needs[i] || !g) return;
+          const meta = e.node.outputs[e.index]!;
+          if (!sameShape(g.shape, meta.shape)) {
+            throw new Error(`${node.name}Backward returned an invalid gradient at index ${i}: got shape ${fmt(g.shape)}, expected ${fmt(meta.shape)}`);
+          }
+          if (isAnomalyEnabled() && hasNonFinite(g)) {
+            throw new Error(
+              `Function '${node.name}Backward' returned nan or inf values in its ${i}th output.` +
+                (node.forwardTrace ? `\nForward of ${node.name} was called at:\n${node.forwardTrace.split('\n').slice(1).join('\n')}` : ''),
+            );
+          }
+          addTo(e.node, e.index, isFloat(meta.dtype) && g.dtype !== meta.dtype ? g.to(meta.dtype) : g);
+        });
+      }
+      if (!retainGraph && !node.isAccumulate) node.release();
+
+      for (const e of node.next) {
+        if (!e) continue;
+        const d = deps.get(e.node)! - 1;
+        deps.set(e.node, d);
+        if (d === 0) ready.push(e.node);
+      }
+    }
+    void order;
+    if (opts.capture) {
+      captured.forEach((g, i) => {
+        if (!g && !opts.allowUnused) {
+          throw new Error(`${op}: one of the differentiated tensors (input ${i}, ${opts.capture![i]!.describe()}) appears to not have been used in the graph. Set allowUnused: true if this is the desired behavior.`);
+        }
+      });
+    }
+    return captured;
+  });
+}
+
+/** .grad accumulates across backward calls, as in PyTorch; the first gradient is copied so no two leaves alias one buffer. */
+function accumulate(leaf: Tensor, g: Tensor | null, createGraph: boolean): void {
+  if (!g) return;
+  leaf.storage; // a disposed leaf fails in add/clone with a clear message
+  if (leaf.grad === null) leaf.grad = createGraph ? g : noGrad(() => clone(g));
+  else leaf.grad = createGraph ? add(leaf.grad, g) : noGrad(() => add(leaf.grad!, g));
+  leaf.grad.storage.kept = true;
+}
+
+export function backward(t: Tensor, gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+  if (!t.requiresGrad) {
+    throw new Error('backward: element 0 of tensors does not require grad and does not have a gradFn (did you forget requiresGrad: true, or run under noGrad?)');
+  }
+  let g = gradient ?? null;
+  if (g === null) {
+    if (t.size !== 1) throw new Error(`backward: grad can be implicitly created only for scalar outputs; got shape ${fmt(t.shape)}. Pass a gradient of that shape.`);
+    g = noGrad(() => zeros(t.shape, t.dtype, t).add(1));
+  } else if (!sameShape(g.shape, t.shape)) {
+    throw new Error(`backward: gradient has shape ${fmt(g.shape)}, but the tensor has shape ${fmt(t.shape)}`);
+  }
+  runBackward([t], [g], opts, 'backward');
+}

@@ -1,0 +1,88 @@
+/**
+ * Graph nodes. An op records one `Node` per call: its name, the edges to the nodes that produced its
+ * inputs, the tensors its backward needs (with the version each had when saved), and the backward itself.
+ * A leaf that requires grad gets one `AccumulateGrad` node for life; the engine writes `.grad` through it.
+ */
+import type { Tensor } from '../tensor.js';
+import { fmt } from '../shape.js';
+
+/** Gradients w.r.t. each output (null where no gradient flowed) → gradients w.r.t. each input. */
+export type BackwardFn = (dOut: (Tensor | null)[], saved: Tensor[], needsInputGrad: boolean[]) => (Tensor | null | undefined)[];
+
+export interface Edge {
+  node: Node;
+  index: number;
+}
+
+export type GradHook = (grad: Tensor) => Tensor | void;
+
+export class SavedTensor {
+  private tensor: Tensor | null;
+  private readonly version: number;
+  constructor(t: Tensor, private readonly opName: string) {
+    this.tensor = t;
+    this.version = t.storage.version;
+  }
+  unpack(): Tensor {
+    const t = this.tensor;
+    if (t === null) {
+      throw new Error(
+        `${this.opName}: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). ` +
+          'Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). ' +
+          'Specify retainGraph: true if you need to backward through the graph a second time.',
+      );
+    }
+    if (t.storage.version !== this.version) {
+      throw new Error(
+        `one of the variables needed for gradient computation has been modified by an inplace operation: ` +
+          `[${t.dtype} ${fmt(t.shape)}], which is output or input of ${this.opName}, is at version ${t.storage.version}; expected version ${this.version} instead.`,
+      );
+    }
+    return t;
+  }
+  release(): void {
+    this.tensor = null;
+  }
+}
+
+export class Node {
+  /** per output index: hooks run on the incoming gradient before backward */
+  readonly hooks: GradHook[][];
+  /** per output index: non-leaf tensors that asked to keep their .grad */
+  readonly retained: (Tensor | null)[];
+  /** forward stack trace, recorded only in anomaly mode */
+  forwardTrace?: string;
+  released = false;
+
+  constructor(
+    readonly name: string,
+    readonly next: (Edge | null)[],
+    readonly backwardFn: BackwardFn | null,
+    readonly saved: SavedTensor[],
+    /** shape and dtype of each output, to materialise zeros and validate gradients */
+    readonly outputs: { shape: readonly number[]; dtype: Tensor['dtype'] }[],
+    /** the leaf tensor, for AccumulateGrad nodes */
+    readonly variable: Tensor | null = null,
+  ) {
+    this.hooks = outputs.map(() => []);
+    this.retained = outputs.map(() => null);
+  }
+
+  get isAccumulate(): boolean {
+    return this.variable !== null;
+  }
+
+  release(): void {
+    for (const s of this.saved) s.release();
+    this.released = true;
+  }
+
+  /** Inputs of this node, for inspection (`y.gradFn.nextFunctions`). */
+  get nextFunctions(): ({ name: string; node: Node } | null)[] {
+    return this.next.map((e) => (e ? { name: e.node.name, node: e.node } : null));
+  }
+
+  toString(): string {
+    return `<${this.name}>`;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * How an op joins the graph. Every differentiable op computes its outputs with kernels and then calls
+ * `record` with the backward written in nabla's own ops — so the backward is itself differentiable
+ * (createGraph: true gives higher derivatives for free).
+ */
+import { isFloat } from '../dtype.js';
+import type { Tensor } from '../tensor.js';
+import { isAnomalyEnabled, isGradEnabled } from './gradMode.js';
+import { Node, SavedTensor, type BackwardFn, type Edge } from './node.js';
+
+export function edgeOf(t: Tensor): Edge | null {
+  if (!t.requiresGrad) return null;
+  return t.gradFn ? { node: t.gradFn, index: t.outputIndex } : { node: t._gradAccumulator(), index: 0 };
+}
+
+/** True when an op on these inputs must record a node. */
+export function needsGraph(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  if (!isGradEnabled()) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Record `name` producing `outputs` from `inputs`. `save` lists the tensors backward reads (checked
+ * against in-place modification); they reach backward as its second argument, in the same order.
+ * Non-float outputs (indices, masks) never require grad.
+ */
+export function record(
+  name: string,
+  inputs: readonly (Tensor | null | undefined)[],
+  outputs: readonly Tensor[],
+  save: readonly Tensor[],
+  backward: BackwardFn,
+): void {
+  if (!needsGraph(inputs)) return;
+  const node = new Node(
+    name,
+    inputs.map((t) => (t ? edgeOf(t) : null)),
+    backward,
+    save.map((t) => new SavedTensor(t, name)),
+    outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })),
+  );
+  if (isAnomalyEnabled()) node.forwardTrace = new Error().stack;
+  outputs.forEach((o, i) => {
+    if (!isFloat(o.dtype)) return;
+    o.gradFn = node;
+    o.outputIndex = i;
+    o._setRequiresGrad(true);
+  });
+}

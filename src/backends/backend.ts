@@ -1,0 +1,100 @@
+/**
+ * The narrow interface every backend implements. The front end (tensors, ops, autograd) never touches
+ * raw memory: it hands kernels `View`s of backend-owned data and receives new backend-owned data back.
+ *
+ * `D` is the backend's handle to one block of memory (a typed array for the portable backend, a pointer
+ * into WebAssembly memory for the wasm backend, a GPUBuffer later). The front end never looks inside it.
+ *
+ * Every kernel returns freshly allocated, contiguous (row-major) data; only `assign` and `fill` write
+ * into an existing block (that is how in-place ops, slicing-backward and cat are built).
+ */
+import type { DType, TypedArray } from '../dtype.js';
+
+/** A strided window onto backend data: element (i0,i1,..) lives at offset + Σ ik·strides[k]. */
+export interface View<D = unknown> {
+  readonly data: D;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'relu'
+  | 'erf' | 'log1p' | 'expm1' | 'sin' | 'cos' | 'reciprocal' | 'square' | 'softplus' | 'floor'
+  | 'ceil' | 'round' | 'logicalNot' | 'isnan' | 'gelu' | 'geluTanh' | 'silu'
+  /** params: [slope] */
+  | 'leakyRelu'
+  /** params: [min, max] (±Infinity when absent) */
+  | 'clamp'
+  /** params: [exponent] */
+  | 'powScalar'
+  /** derivative helpers used by fused backward kernels; params documented where used */
+  | 'step';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/** im2col parameters for a 2-D window over [N, C, H, W] (1-D convolution uses H = 1). */
+export interface UnfoldParams {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  /** value read outside the input (0 for convolution, -Infinity for max pooling) */
+  padValue: number;
+}
+
+export interface Backend<D = unknown> {
+  readonly name: string;
+
+  // ---- memory -------------------------------------------------------------------------------
+  /** zero-filled block of `size` elements */
+  alloc(dtype: DType, size: number): D;
+  /** a block holding a copy of `values` (values.length elements, converted to dtype) */
+  fromArray(dtype: DType, values: ArrayLike<number>): D;
+  /** the block's elements, as a typed array the caller must not keep or mutate */
+  read(data: D, dtype: DType, size: number): TypedArray;
+  /** release the block now; the front end calls it exactly once per block */
+  dispose(data: D): void;
+  /** bytes currently held by live blocks (for memory tests) */
+  bytesInUse(): number;
+
+  // ---- kernels ------------------------------------------------------------------------------
+  /** out[i] = op(x[i]) computed in outDtype */
+  unary(op: UnaryOp, x: View<D>, outDtype: DType, params?: readonly number[]): D;
+  /** a and b are already broadcast to `shape` (stride 0 along broadcast dims) */
+  binary(op: BinaryOp, a: View<D>, b: View<D>, outDtype: DType): D;
+  /** cond ? a : b; all three views share one shape */
+  where(cond: View<D>, a: View<D>, b: View<D>, outDtype: DType): D;
+  /** reduce over `axes` (sorted, unique); output shape is x.shape without those axes */
+  reduce(op: ReduceOp, x: View<D>, axes: readonly number[], outDtype: DType): D;
+  /** int32 index of the first extreme along `axis`; output shape drops that axis */
+  argReduce(op: ArgReduceOp, x: View<D>, axis: number): D;
+  /** a: [batch, M, K], b: [batch, K, N] (any strides, 0 for broadcast batch) → [batch, M, N] */
+  matmul(a: View<D>, b: View<D>, outDtype: DType): D;
+  /** contiguous copy, converting to outDtype */
+  copy(x: View<D>, outDtype: DType): D;
+  /** dst[...] = src[...] elementwise (same shape; src may be broadcast); writes into dst's block */
+  assign(dst: View<D>, src: View<D>): void;
+  /** dst[...] = value; writes into dst's block */
+  fill(dst: View<D>, value: number): void;
+  /** out[i][j][k] = x[index[i][j][k]][j][k] along `axis` (torch.gather); out has index's shape */
+  gather(x: View<D>, axis: number, index: View<D>): D;
+  /** out = zeros(shape); out[index[i][j]...][j] += src[i][j] along axis (torch.scatter_add) */
+  scatterAdd(shape: readonly number[], dtype: DType, axis: number, index: View<D>, src: View<D>): D;
+  /** out = x.index_select(axis, index) for a 1-D int32 index */
+  indexSelect(x: View<D>, axis: number, index: View<D>): D;
+  /** out = zeros(shape).index_add(axis, index, src) for a 1-D int32 index */
+  indexAdd(shape: readonly number[], dtype: DType, axis: number, index: View<D>, src: View<D>): D;
+  /** im2col: [N, C, H, W] → [N, C·KH·KW, OH·OW] */
+  unfold(x: View<D>, p: UnfoldParams): D;
+  /** col2im (sums overlapping windows): [N, C·KH·KW, OH·OW] → [N, C, H, W] */
+  fold(cols: View<D>, outShape: readonly [number, number, number, number], p: UnfoldParams): D;
+  /** numerically stable softmax / log-softmax along `axis` (max-shifted) */
+  softmax(x: View<D>, axis: number, log: boolean): D;
+}

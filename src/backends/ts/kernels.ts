@@ -1,0 +1,627 @@
+/**
+ * Reference kernels: plain TypeScript over typed arrays. Every faster backend is tested against these,
+ * and may call them (over typed-array views of its own memory) for kernels it does not accelerate.
+ *
+ * Convention: `out` is a fresh contiguous array the caller allocated; inputs are strided `ArrView`s.
+ * Arithmetic happens in JS doubles and is rounded once when stored into `out` (float32 stays float32).
+ */
+import type { DType, TypedArray } from '../../dtype.js';
+import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp, UnfoldParams } from '../backend.js';
+
+export interface ArrView {
+  readonly arr: TypedArray;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i]!;
+  }
+  return st;
+}
+
+/** True when the view's elements are laid out row-major without gaps (size-1 dims may have any stride). */
+export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === 1) continue;
+    if (strides[i] !== expected) return false;
+    expected *= shape[i]!;
+  }
+  return true;
+}
+
+/**
+ * Element offsets of a strided view in row-major order, or null when the view is contiguous
+ * (then element i sits at offset + i). Materialising the table keeps every kernel a flat loop.
+ */
+export function offsetsOf(v: ArrView): Int32Array | null {
+  if (isContiguous(v.shape, v.strides)) return null;
+  const n = numel(v.shape);
+  const out = new Int32Array(n);
+  const rank = v.shape.length;
+  if (n === 0) return out;
+  const last = rank - 1;
+  const innerN = v.shape[last]!;
+  const innerS = v.strides[last]!;
+  const idx = new Array<number>(rank).fill(0);
+  let base = v.offset;
+  let k = 0;
+  for (;;) {
+    for (let j = 0, o = base; j < innerN; j++, o += innerS) out[k++] = o;
+    // advance the outer counter (dims 0..last-1)
+    let d = last - 1;
+    for (; d >= 0; d--) {
+      idx[d]!++;
+      base += v.strides[d]!;
+      if (idx[d]! < v.shape[d]!) break;
+      base -= v.strides[d]! * v.shape[d]!;
+      idx[d] = 0;
+    }
+    if (d < 0) break;
+  }
+  return out;
+}
+
+function erf(x: number): number {
+  // Abramowitz–Stegun 7.1.26 is only 1e-7 accurate; use a series/continued-fraction pair accurate to ~1e-15
+  const ax = Math.abs(x);
+  let r: number;
+  if (ax < 2.5) {
+    // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax, sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else if (ax < 6) {
+    // erfc via Lentz continued fraction: erfc x = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
+    const tiny = 1e-300;
+    let f = ax, c = ax, d = 0;
+    for (let n = 1; n < 200; n++) {
+      const an = n / 2;
+      d = ax + an * d; d = d === 0 ? tiny : d; d = 1 / d;
+      c = ax + an / c; c = c === 0 ? tiny : c;
+      const delta = c * d;
+      f *= delta;
+      if (Math.abs(delta - 1) < 1e-16) break;
+    }
+    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  } else {
+    r = 1;
+  }
+  return x < 0 ? -r : r;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** softplus(x) = log(1 + e^x), evaluated without overflow: max(x,0) + log1p(e^-|x|) */
+function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+function sigmoid(x: number): number {
+  // split by sign so exp never overflows: sigmoid(±1000) is exactly 1 / 0
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+type Fn1 = (x: number) => number;
+/** Exhaustive table: the compiler reports a UnaryOp without a reference implementation. */
+const unaryTable: { [K in UnaryOp]: (p: readonly number[]) => Fn1 } = {
+  neg: () => (x) => -x,
+  exp: () => Math.exp,
+  log: () => Math.log,
+  sqrt: () => Math.sqrt,
+  rsqrt: () => (x) => 1 / Math.sqrt(x),
+  abs: () => Math.abs,
+  sign: () => (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  tanh: () => Math.tanh,
+  sigmoid: () => sigmoid,
+  relu: () => (x) => (x > 0 ? x : x === x ? 0 : NaN),
+  erf: () => erf,
+  log1p: () => Math.log1p,
+  expm1: () => Math.expm1,
+  sin: () => Math.sin,
+  cos: () => Math.cos,
+  reciprocal: () => (x) => 1 / x,
+  square: () => (x) => x * x,
+  softplus: () => softplus,
+  floor: () => Math.floor,
+  ceil: () => Math.ceil,
+  round: () => (x) => {
+    // round half to even, as PyTorch and NumPy do
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
+  logicalNot: () => (x) => (x === 0 ? 1 : 0),
+  isnan: () => (x) => (x !== x ? 1 : 0),
+  gelu: () => (x) => 0.5 * x * (1 + erf(x * SQRT1_2)),
+  geluTanh: () => (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
+  silu: () => (x) => x * sigmoid(x),
+  leakyRelu: (p) => {
+    const slope = p[0] ?? 0.01;
+    return (x) => (x > 0 ? x : x * slope);
+  },
+  clamp: (p) => {
+    const lo = p[0] ?? -Infinity, hi = p[1] ?? Infinity;
+    return (x) => (x < lo ? lo : x > hi ? hi : x);
+  },
+  powScalar: (p) => {
+    const e = p[0]!;
+    if (e === 2) return (x) => x * x;
+    if (e === 0.5) return Math.sqrt;
+    if (e === 1) return (x) => x;
+    return (x) => Math.pow(x, e);
+  },
+  step: (p) => {
+    // 1 where x > threshold (p[0], default 0), else 0: the derivative mask of relu-like ops
+    const t = p[0] ?? 0;
+    return (x) => (x > t ? 1 : 0);
+  },
+};
+
+export function unaryFn(op: UnaryOp, params: readonly number[] = []): Fn1 {
+  return unaryTable[op](params);
+}
+
+function store(out: TypedArray, dtype: DType, i: number, v: number): void {
+  out[i] = dtype === 'bool' ? (v !== 0 && v === v ? 1 : 0) : v;
+}
+
+export function unary(out: TypedArray, outDtype: DType, op: UnaryOp, x: ArrView, params: readonly number[] = []): void {
+  const f = unaryFn(op, params);
+  const n = out.length;
+  const a = x.arr;
+  const offs = offsetsOf(x);
+  if (outDtype === 'bool') {
+    for (let i = 0; i < n; i++) store(out, outDtype, i, f(a[offs ? offs[i]! : x.offset + i]!));
+    return;
+  }
+  if (offs === null) {
+    const o = x.offset;
+    for (let i = 0; i < n; i++) out[i] = f(a[o + i]!);
+  } else {
+    for (let i = 0; i < n; i++) out[i] = f(a[offs[i]!]!);
+  }
+}
+
+type Fn2 = (a: number, b: number) => number;
+const binaryTable: { [K in BinaryOp]: Fn2 } = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => Math.pow(a, b),
+  // NaN propagates through maximum/minimum, as in PyTorch
+  maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
+  minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  logicalAnd: (a, b) => (a !== 0 && b !== 0 ? 1 : 0),
+  logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
+};
+
+export function binaryFn(op: BinaryOp): Fn2 {
+  return binaryTable[op];
+}
+
+export function binary(out: TypedArray, outDtype: DType, op: BinaryOp, a: ArrView, b: ArrView): void {
+  const n = out.length;
+  const A = a.arr, B = b.arr;
+  const intDiv = op === 'div' && outDtype === 'int32';
+  const f = binaryTable[op];
+  const oa = offsetsOf(a), ob = offsetsOf(b);
+  // fast paths: both contiguous, or one side a broadcast scalar
+  const aScalar = a.strides.every((s) => s === 0), bScalar = b.strides.every((s) => s === 0);
+  if (outDtype !== 'bool' && !intDiv) {
+    if (oa === null && ob === null) {
+      const x0 = a.offset, y0 = b.offset;
+      if (op === 'add') { for (let i = 0; i < n; i++) out[i] = A[x0 + i]! + B[y0 + i]!; return; }
+      if (op === 'mul') { for (let i = 0; i < n; i++) out[i] = A[x0 + i]! * B[y0 + i]!; return; }
+      if (op === 'sub') { for (let i = 0; i < n; i++) out[i] = A[x0 + i]! - B[y0 + i]!; return; }
+      for (let i = 0; i < n; i++) out[i] = f(A[x0 + i]!, B[y0 + i]!);
+      return;
+    }
+    if (oa === null && bScalar) {
+      const x0 = a.offset, s = B[b.offset]!;
+      for (let i = 0; i < n; i++) out[i] = f(A[x0 + i]!, s);
+      return;
+    }
+    if (aScalar && ob === null) {
+      const s = A[a.offset]!, y0 = b.offset;
+      for (let i = 0; i < n; i++) out[i] = f(s, B[y0 + i]!);
+      return;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const va = A[oa ? oa[i]! : a.offset + i]!;
+    const vb = B[ob ? ob[i]! : b.offset + i]!;
+    let v = f(va, vb);
+    if (intDiv) v = Math.trunc(v);
+    store(out, outDtype, i, v);
+  }
+}
+
+export function where(out: TypedArray, outDtype: DType, c: ArrView, a: ArrView, b: ArrView): void {
+  const n = out.length;
+  const oc = offsetsOf(c), oa = offsetsOf(a), ob = offsetsOf(b);
+  for (let i = 0; i < n; i++) {
+    const cond = c.arr[oc ? oc[i]! : c.offset + i]!;
+    const v = cond !== 0 ? a.arr[oa ? oa[i]! : a.offset + i]! : b.arr[ob ? ob[i]! : b.offset + i]!;
+    store(out, outDtype, i, v);
+  }
+}
+
+/** The view with `axes` moved last: row r of length R of the result is one reduction group. */
+function moveAxesLast(x: ArrView, axes: readonly number[]): { view: ArrView; groups: number; groupSize: number } {
+  const kept: number[] = [];
+  for (let d = 0; d < x.shape.length; d++) if (!axes.includes(d)) kept.push(d);
+  const order = [...kept, ...axes];
+  const view: ArrView = {
+    arr: x.arr,
+    shape: order.map((d) => x.shape[d]!),
+    strides: order.map((d) => x.strides[d]!),
+    offset: x.offset,
+  };
+  let groupSize = 1;
+  for (const d of axes) groupSize *= x.shape[d]!;
+  const groups = numel(kept.map((d) => x.shape[d]!));
+  return { view, groups, groupSize };
+}
+
+export function reduce(out: TypedArray, outDtype: DType, op: ReduceOp, x: ArrView, axes: readonly number[]): void {
+  const { view, groups, groupSize: R } = moveAxesLast(x, axes);
+  const offs = offsetsOf(view);
+  const A = x.arr;
+  for (let g = 0; g < groups; g++) {
+    const base = g * R;
+    let acc: number;
+    switch (op) {
+      case 'sum': {
+        acc = 0;
+        if (offs === null) { const o = view.offset + base; for (let r = 0; r < R; r++) acc += A[o + r]!; }
+        else for (let r = 0; r < R; r++) acc += A[offs[base + r]!]!;
+        break;
+      }
+      case 'prod': {
+        acc = 1;
+        for (let r = 0; r < R; r++) acc *= A[offs ? offs[base + r]! : view.offset + base + r]!;
+        break;
+      }
+      case 'max':
+      case 'min': {
+        if (R === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dimension (no identity)`);
+        const isMax = op === 'max';
+        acc = isMax ? -Infinity : Infinity;
+        for (let r = 0; r < R; r++) {
+          const v = A[offs ? offs[base + r]! : view.offset + base + r]!;
+          if (v !== v) { acc = NaN; break; } // NaN propagates
+          if (isMax ? v > acc : v < acc) acc = v;
+        }
+        break;
+      }
+    }
+    store(out, outDtype, g, acc);
+  }
+}
+
+export function argReduce(out: Int32Array, op: ArgReduceOp, x: ArrView, axis: number): void {
+  const { view, groups, groupSize: R } = moveAxesLast(x, [axis]);
+  if (R === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dimension`);
+  const offs = offsetsOf(view);
+  const A = x.arr;
+  const isMax = op === 'argmax';
+  for (let g = 0; g < groups; g++) {
+    const base = g * R;
+    let best = 0, bv = A[offs ? offs[base]! : view.offset + base]!;
+    if (bv === bv) {
+      for (let r = 1; r < R; r++) {
+        const v = A[offs ? offs[base + r]! : view.offset + base + r]!;
+        if (v !== v) { best = r; break; } // NaN counts as the extreme, as in PyTorch
+        if (isMax ? v > bv : v < bv) { bv = v; best = r; }
+      }
+    }
+    out[g] = best;
+  }
+}
+
+/**
+ * Batched matmul, cache-blocked: for each (batch, row block, k block) the row of C stays hot while
+ * contiguous rows of B stream through it (the i-k-j order turns the inner loop into an axpy).
+ */
+export function matmul(out: TypedArray, a: ArrView, b: ArrView): void {
+  const [batch, M, K] = a.shape as [number, number, number];
+  const N = b.shape[2]!;
+  const [sab, sam, sak] = a.strides as [number, number, number];
+  const [sbb, sbk, sbn] = b.strides as [number, number, number];
+  const A = a.arr, B = b.arr;
+  const f32 = out instanceof Float32Array;
+  // B rows must be contiguous for the axpy inner loop; pack once per batch when they are not
+  const packB = sbn !== 1 ? (f32 ? new Float32Array(K * N) : new Float64Array(K * N)) : null;
+  const acc = new Float64Array(N);
+  const KB = 256;
+  for (let p = 0; p < batch; p++) {
+    let bBase = b.offset + p * sbb, bRow = sbk;
+    let Bm: TypedArray = B;
+    if (packB) {
+      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) packB[k * N + j] = B[bBase + k * sbk + j * sbn]!;
+      Bm = packB; bBase = 0; bRow = N;
+    }
+    const aBase = a.offset + p * sab;
+    const cBase = p * M * N;
+    for (let i = 0; i < M; i++) {
+      acc.fill(0);
+      const aRow = aBase + i * sam;
+      for (let k0 = 0; k0 < K; k0 += KB) {
+        const k1 = Math.min(K, k0 + KB);
+        for (let k = k0; k < k1; k++) {
+          const aik = A[aRow + k * sak]!;
+          if (aik === 0) continue;
+          const br = bBase + k * bRow;
+          let j = 0;
+          for (; j + 3 < N; j += 4) {
+            acc[j] += aik * Bm[br + j]!;
+            acc[j + 1] += aik * Bm[br + j + 1]!;
+            acc[j + 2] += aik * Bm[br + j + 2]!;
+            acc[j + 3] += aik * Bm[br + j + 3]!;
+          }
+          for (; j < N; j++) acc[j] += aik * Bm[br + j]!;
+        }
+      }
+      const c = cBase + i * N;
+      for (let j = 0; j < N; j++) out[c + j] = acc[j]!;
+    }
+  }
+  // NaN/Inf in A with a zero skip would be lost: redo those rows exactly (rare path)
+  fixNonFiniteRows(out, a, b);
+}
+
+/** The zero-skip above must not turn 0·Inf or 0·NaN into 0; recompute any row of A holding a non-finite. */
+function fixNonFiniteRows(out: TypedArray, a: ArrView, b: ArrView): void {
+  const [batch, M, K] = a.shape as [number, number, number];
+  const N = b.shape[2]!;
+  let bHasNonFinite = false;
+  const offB = offsetsOf(b);
+  const nb = numel(b.shape);
+  for (let i = 0; i < nb; i++) {
+    const v = b.arr[offB ? offB[i]! : b.offset + i]!;
+    if (!Number.isFinite(v)) { bHasNonFinite = true; break; }
+  }
+  if (!bHasNonFinite) return;
+  const [sab, sam, sak] = a.strides as [number, number, number];
+  const [sbb, sbk, sbn] = b.strides as [number, number, number];
+  for (let p = 0; p < batch; p++)
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a.arr[a.offset + p * sab + i * sam + k * sak]! * b.arr[b.offset + p * sbb + k * sbk + j * sbn]!;
+        out[p * M * N + i * N + j] = s;
+      }
+}
+
+export function copy(out: TypedArray, outDtype: DType, x: ArrView): void {
+  const n = out.length;
+  const offs = offsetsOf(x);
+  const A = x.arr;
+  if (outDtype === 'bool') {
+    for (let i = 0; i < n; i++) out[i] = A[offs ? offs[i]! : x.offset + i]! !== 0 ? 1 : 0;
+  } else if (offs === null) {
+    if (A.constructor === out.constructor) (out as Float64Array).set((A as Float64Array).subarray(x.offset, x.offset + n));
+    else for (let i = 0; i < n; i++) out[i] = A[x.offset + i]!;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = A[offs[i]!]!;
+  }
+}
+
+export function assign(dst: ArrView, dstDtype: DType, src: ArrView): void {
+  const n = numel(dst.shape);
+  const od = offsetsOf(dst), os = offsetsOf(src);
+  const D = dst.arr, S = src.arr;
+  for (let i = 0; i < n; i++) {
+    const v = S[os ? os[i]! : src.offset + i]!;
+    const j = od ? od[i]! : dst.offset + i;
+    D[j] = dstDtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
+  }
+}
+
+export function fill(dst: ArrView, value: number): void {
+  const n = numel(dst.shape);
+  const od = offsetsOf(dst);
+  if (od === null) dst.arr.fill(value, dst.offset, dst.offset + n);
+  else for (let i = 0; i < n; i++) dst.arr[od[i]!] = value;
+}
+
+/** Walk every index of `shape`, handing the callback the multi-index and the row-major position. */
+function forEachIndex(shape: readonly number[], fn: (idx: number[], pos: number) => void): void {
+  const n = numel(shape);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let pos = 0; pos < n; pos++) {
+    fn(idx, pos);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d]! < shape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+function checkIndex(op: string, v: number, size: number, axis: number): number {
+  const i = v < 0 ? v + size : v;
+  if (!(i >= 0 && i < size)) throw new RangeError(`${op}: index ${v} is out of bounds for dimension ${axis} with size ${size}`);
+  return i;
+}
+
+export function gather(out: TypedArray, x: ArrView, axis: number, index: ArrView): void {
+  const oi = offsetsOf(index);
+  forEachIndex(index.shape, (idx, pos) => {
+    const iv = checkIndex('gather', index.arr[oi ? oi[pos]! : index.offset + pos]!, x.shape[axis]!, axis);
+    let o = x.offset;
+    for (let d = 0; d < idx.length; d++) o += (d === axis ? iv : idx[d]!) * x.strides[d]!;
+    out[pos] = x.arr[o]!;
+  });
+}
+
+export function scatterAdd(out: TypedArray, shape: readonly number[], axis: number, index: ArrView, src: ArrView): void {
+  const oi = offsetsOf(index), os = offsetsOf(src);
+  const st = contiguousStrides(shape);
+  forEachIndex(index.shape, (idx, pos) => {
+    const iv = checkIndex('scatterAdd', index.arr[oi ? oi[pos]! : index.offset + pos]!, shape[axis]!, axis);
+    let o = 0;
+    for (let d = 0; d < idx.length; d++) o += (d === axis ? iv : idx[d]!) * st[d]!;
+    // src is addressed at the same multi-index as index (torch.scatter_add semantics)
+    let s = src.offset;
+    if (os) {
+      let so = src.offset;
+      for (let d = 0; d < idx.length; d++) so += idx[d]! * src.strides[d]!;
+      s = so;
+    } else {
+      s = src.offset + linearIn(idx, src.shape);
+    }
+    out[o] = out[o]! + src.arr[s]!;
+  });
+}
+
+function linearIn(idx: readonly number[], shape: readonly number[]): number {
+  let p = 0;
+  for (let d = 0; d < shape.length; d++) p = p * shape[d]! + idx[d]!;
+  return p;
+}
+
+/** x viewed as [outer, size(axis), inner] (x must be contiguous: the caller copies first when not). */
+function splitAt(shape: readonly number[], axis: number): [number, number, number] {
+  return [numel(shape.slice(0, axis)), shape[axis]!, numel(shape.slice(axis + 1))];
+}
+
+export function indexSelect(out: TypedArray, x: ArrView, axis: number, index: ArrView): void {
+  const [outer, size, inner] = splitAt(x.shape, axis);
+  const oi = offsetsOf(index);
+  const nIdx = numel(index.shape);
+  const idx = new Int32Array(nIdx);
+  for (let i = 0; i < nIdx; i++) idx[i] = checkIndex('indexSelect', index.arr[oi ? oi[i]! : index.offset + i]!, size, axis);
+  const xo = offsetsOf(x);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < nIdx; i++) {
+      const srcBase = (o * size + idx[i]!) * inner;
+      const dstBase = (o * nIdx + i) * inner;
+      if (xo === null) for (let r = 0; r < inner; r++) out[dstBase + r] = x.arr[x.offset + srcBase + r]!;
+      else for (let r = 0; r < inner; r++) out[dstBase + r] = x.arr[xo[srcBase + r]!]!;
+    }
+}
+
+export function indexAdd(out: TypedArray, shape: readonly number[], axis: number, index: ArrView, src: ArrView): void {
+  const [outer, size, inner] = splitAt(shape, axis);
+  const oi = offsetsOf(index), os = offsetsOf(src);
+  const nIdx = numel(index.shape);
+  for (let i = 0; i < nIdx; i++) {
+    const t = checkIndex('indexAdd', index.arr[oi ? oi[i]! : index.offset + i]!, size, axis);
+    for (let o = 0; o < outer; o++) {
+      const dstBase = (o * size + t) * inner;
+      const srcBase = (o * nIdx + i) * inner;
+      for (let r = 0; r < inner; r++) out[dstBase + r] = out[dstBase + r]! + src.arr[os ? os[srcBase + r]! : src.offset + srcBase + r]!;
+    }
+  }
+}
+
+export function unfoldOutputSize(H: number, W: number, p: UnfoldParams): [number, number] {
+  const oh = Math.floor((H + 2 * p.padding[0] - p.dilation[0] * (p.kernel[0] - 1) - 1) / p.stride[0]) + 1;
+  const ow = Math.floor((W + 2 * p.padding[1] - p.dilation[1] * (p.kernel[1] - 1) - 1) / p.stride[1]) + 1;
+  return [oh, ow];
+}
+
+/** im2col: column (c, ki, kj) of output position (oy, ox) reads x[c, oy·s − pad + ki·dil, ox·s − pad + kj·dil]. */
+export function unfold(out: TypedArray, x: ArrView, p: UnfoldParams): void {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [KH, KW] = p.kernel;
+  const [OH, OW] = unfoldOutputSize(H, W, p);
+  const [sn, sc, sh, sw] = x.strides as [number, number, number, number];
+  const L = OH * OW;
+  let o = 0;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let ki = 0; ki < KH; ki++)
+        for (let kj = 0; kj < KW; kj++)
+          for (let oy = 0; oy < OH; oy++) {
+            const y = oy * p.stride[0] - p.padding[0] + ki * p.dilation[0];
+            const rowOk = y >= 0 && y < H;
+            const rowBase = x.offset + n * sn + c * sc + y * sh;
+            for (let ox = 0; ox < OW; ox++) {
+              const xx = ox * p.stride[1] - p.padding[1] + kj * p.dilation[1];
+              out[o++] = rowOk && xx >= 0 && xx < W ? x.arr[rowBase + xx * sw]! : p.padValue;
+            }
+          }
+  void L;
+}
+
+/** col2im: the adjoint of unfold, summing every window's contribution back into its pixel. */
+export function fold(out: TypedArray, cols: ArrView, outShape: readonly [number, number, number, number], p: UnfoldParams): void {
+  const [N, C, H, W] = outShape;
+  const [KH, KW] = p.kernel;
+  const [OH, OW] = unfoldOutputSize(H, W, p);
+  const offs = offsetsOf(cols);
+  let i = 0;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let ki = 0; ki < KH; ki++)
+        for (let kj = 0; kj < KW; kj++)
+          for (let oy = 0; oy < OH; oy++) {
+            const y = oy * p.stride[0] - p.padding[0] + ki * p.dilation[0];
+            for (let ox = 0; ox < OW; ox++, i++) {
+              const xx = ox * p.stride[1] - p.padding[1] + kj * p.dilation[1];
+              if (y >= 0 && y < H && xx >= 0 && xx < W) {
+                const t = ((n * C + c) * H + y) * W + xx;
+                out[t] = out[t]! + cols.arr[offs ? offs[i]! : cols.offset + i]!;
+              }
+            }
+          }
+}
+
+/** softmax / log-softmax along `axis`: subtract the row max first so exp never overflows. */
+export function softmax(out: TypedArray, x: ArrView, axis: number, log: boolean): void {
+  const { view, groups, groupSize: R } = moveAxesLast(x, [axis]);
+  const offs = offsetsOf(view);
+  // output positions: the same permutation applied to contiguous strides of x's shape
+  const cst = contiguousStrides(x.shape);
+  const outView: ArrView = { arr: out, shape: view.shape, strides: [...cst.filter((_, d) => d !== axis), cst[axis]!], offset: 0 };
+  const oo = offsetsOf(outView);
+  const A = x.arr;
+  const row = new Float64Array(R);
+  for (let g = 0; g < groups; g++) {
+    const base = g * R;
+    let m = -Infinity;
+    for (let r = 0; r < R; r++) {
+      const v = A[offs ? offs[base + r]! : view.offset + base + r]!;
+      row[r] = v;
+      if (v > m || v !== v) m = v;
+    }
+    // a row of all -Inf: keep the shift finite so the result is NaN-free (-Inf log-probs, as PyTorch)
+    const shift = m === -Infinity ? 0 : m;
+    let s = 0;
+    for (let r = 0; r < R; r++) s += Math.exp(row[r]! - shift);
+    if (log) {
+      const lse = Math.log(s);
+      for (let r = 0; r < R; r++) out[oo ? oo[base + r]! : base + r] = row[r]! - shift - lse;
+    } else {
+      for (let r = 0; r < R; r++) out[oo ? oo[base + r]! : base + r] = Math.exp(row[r]! - shift) / s;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/** The dtypes nabla supports. float64 exists everywhere because gradcheck runs in it. */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
+
+export const itemSize: { [D in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+export function isFloat(d: DType): boolean {
+  return d === 'float32' || d === 'float64';
+}
+
+export function arrayFor(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+    case 'bool': return new Uint8Array(size);
+  }
+}
+
+export function assertDType(op: string, d: unknown): asserts d is DType {
+  if (typeof d !== 'string' || !(DTYPES as readonly string[]).includes(d)) {
+    throw new TypeError(`${op}: unknown dtype ${JSON.stringify(d)}; expected one of ${DTYPES.join(', ')}`);
+  }
+}
+
+const rank: { [D in DType]: number } = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+/** Type promotion for binary ops between two tensors: bool < int32 < float32 < float64. */
+export function promote(a: DType, b: DType): DType {
+  return rank[a] >= rank[b] ? a : b;
+}
+
+/** Promotion of a tensor dtype with a JS number, as PyTorch treats a Python scalar: it never widens a float tensor. */
+export function promoteScalar(d: DType, value: number): DType {
+  if (isFloat(d)) return d;
+  if (!Number.isInteger(value)) return 'float32';
+  return d === 'bool' ? 'int32' : d;
+}
+
+/** The floating dtype an op computes in when its input is integral (e.g. exp of an int tensor). */
+export function floatOf(d: DType): DType {
+  return isFloat(d) ? d : 'float32';
+}

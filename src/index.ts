@@ -1,0 +1,18 @@
+/** nabla: define-by-run tensors with reverse-mode autodiff for TypeScript. `import * as nb from 'nabla'`. */
+import './methods.js';
+
+export { Tensor, isTensor, type NestedArray } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export * from './creation.js';
+export * from './ops/elementwise.js';
+export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, sumToShape, type ValuesIndices } from './ops/reduce.js';
+export * from './ops/movement.js';
+export * from './ops/indexing.js';
+export * from './ops/matmul.js';
+export * from './ops/inplace.js';
+export { noGrad, enableGrad, isGradEnabled, detectAnomaly } from './autograd/gradMode.js';
+export { setBackend, getBackend, registerBackend, listBackends } from './backends/registry.js';
+export type { Backend, View } from './backends/backend.js';
+export { scope, keep, memory } from './memory.js';
+export * as autograd from './autograd/index.js';

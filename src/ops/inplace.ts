@@ -1,0 +1,72 @@
+/**
+ * In-place ops (add_, mul_, zero_, copy_ ...). The result is computed out of place and written into the
+ * tensor's storage, bumping its version counter so that any backward that saved the old values fails
+ * loudly instead of computing a wrong gradient. A non-leaf takes over the new result's graph node.
+ */
+import { isGradEnabled } from '../autograd/gradMode.js';
+import { broadcastShapes, fmt, sameShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { add, cast, clamp, div, mul, sub } from './elementwise.js';
+import { broadcastView, type TensorLike } from './util.js';
+import { noGrad } from '../autograd/gradMode.js';
+
+function checkWritable(op: string, self: Tensor, result?: Tensor): void {
+  if (isGradEnabled() && self.requiresGrad && self.isLeaf) {
+    throw new Error(`${op}: a leaf tensor that requires grad ${self.describe()} is being used in an in-place operation; wrap it in noGrad() (as optimizers do) or clone it first`);
+  }
+  if (result && !sameShape(broadcastShapes(op, self.shape, result.shape), self.shape)) {
+    throw new Error(`${op}: output with shape ${fmt(self.shape)} doesn't match the broadcast shape ${fmt(broadcastShapes(op, self.shape, result.shape))}`);
+  }
+}
+
+/** Write `result` into self (casting to self's dtype), then hand self result's graph node. */
+function commit(op: string, self: Tensor, result: Tensor): Tensor {
+  const tracked = isGradEnabled() && result.requiresGrad;
+  if (tracked && self._base !== null) {
+    throw new Error(`${op}: in-place modification of a view ${self.describe()} that requires grad is not supported; use the out-of-place op`);
+  }
+  const src = result.dtype === self.dtype ? result : noGrad(() => cast(result, self.dtype));
+  self.backend.assign(self.backendView(), broadcastView(src, self.shape));
+  self.storage.version++;
+  if (tracked) {
+    self.gradFn = result.gradFn;
+    self.outputIndex = result.outputIndex;
+    self._setRequiresGrad(true);
+  }
+  return self;
+}
+
+function binaryInplace(op: string, f: (a: Tensor, b: TensorLike) => Tensor, self: Tensor, other: TensorLike): Tensor {
+  checkWritable(op, self, other instanceof Tensor ? other : undefined);
+  return commit(op, self, f(self, other));
+}
+
+export const add_ = (self: Tensor, other: TensorLike, alpha = 1) => binaryInplace('add_', (a, b) => add(a, alpha === 1 ? b : mul(b as Tensor, alpha)), self, other);
+export const sub_ = (self: Tensor, other: TensorLike, alpha = 1) => binaryInplace('sub_', (a, b) => sub(a, alpha === 1 ? b : mul(b as Tensor, alpha)), self, other);
+export const mul_ = (self: Tensor, other: TensorLike) => binaryInplace('mul_', mul, self, other);
+export const div_ = (self: Tensor, other: TensorLike) => binaryInplace('div_', div, self, other);
+
+export function clamp_(self: Tensor, min?: number | null, max?: number | null): Tensor {
+  checkWritable('clamp_', self);
+  return commit('clamp_', self, clamp(self, min, max));
+}
+
+export function fill_(self: Tensor, value: number): Tensor {
+  checkWritable('fill_', self);
+  self.backend.fill(self.backendView(), value);
+  self.storage.version++;
+  if (!self.isLeaf) { self.gradFn = null; self._setRequiresGrad(false); }
+  return self;
+}
+
+export const zero_ = (self: Tensor) => fill_(self, 0);
+
+/** copy_(src): write src (broadcast, cast) into self; differentiable w.r.t. src. */
+export function copy_(self: Tensor, src: Tensor): Tensor {
+  checkWritable('copy_', self, src);
+  if (!(src instanceof Tensor)) throw new TypeError('copy_: src must be a Tensor');
+  if (isGradEnabled() && src.requiresGrad) return commit('copy_', self, add(mul(src, 1), 0));
+  self.backend.assign(self.backendView(), broadcastView(src.dtype === self.dtype ? src : noGrad(() => cast(src, self.dtype)), self.shape));
+  self.storage.version++;
+  return self;
+}

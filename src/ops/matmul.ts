@@ -1,0 +1,112 @@
+/**
+ * matmul and linear. Forward Y = A·B; backward dA = dY·Bᵀ, dB = Aᵀ·dY (seed 003) — two more matmuls,
+ * each summed back over broadcast batch dims. Transposes are stride views: kernels read them in place.
+ */
+import { promote } from '../dtype.js';
+import { record } from '../autograd/record.js';
+import { broadcastShapes, fmt, numel } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { backendOf, checkTensor } from './util.js';
+import { add, cast } from './elementwise.js';
+import { sumToShape } from './reduce.js';
+import { expand, reshape, squeeze, transpose, unsqueeze, contiguous } from './movement.js';
+import type { View } from '../backends/backend.js';
+
+/** Collapse batch dims of a (broadcast) view into one stride, if its layout allows it. */
+function collapseBatch(shape: readonly number[], strides: readonly number[]): number | null {
+  // dims of size 1 can take any stride; otherwise stride[i] must equal stride[i+1]*shape[i+1] (or all 0)
+  let stride: number | null = null;
+  let expected: number | null = null;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === 1) continue;
+    if (expected === null) { stride = strides[i]!; expected = strides[i]! * shape[i]!; continue; }
+    if (strides[i] !== expected) return null;
+    expected = strides[i]! * shape[i]!;
+  }
+  return stride ?? 0;
+}
+
+/** The kernel call: a [..., M, K] · b [..., K, N] with batch dims already broadcast to `batch`. */
+function matmulKernel(a: Tensor, b: Tensor, batch: readonly number[]): Tensor {
+  const be = backendOf('matmul', a, b);
+  const M = a.shape[a.ndim - 2]!, K = a.shape[a.ndim - 1]!, N = b.shape[b.ndim - 1]!;
+  const dtype = a.dtype;
+  let ea = expand(a, [...batch, M, K]), eb = expand(b, [...batch, K, N]);
+  const B = numel(batch);
+  let sa = collapseBatch(batch, ea.strides.slice(0, -2));
+  let sb = collapseBatch(batch, eb.strides.slice(0, -2));
+  if (sa === null) { ea = contiguous(ea); sa = M * K; }
+  if (sb === null) { eb = contiguous(eb); sb = K * N; }
+  // a shared (broadcast) right operand with a row-contiguous left one: one big [B·M, K]·[K, N] product
+  const av = ea.backendView(), bv = eb.backendView();
+  let va: View, vb: View, outB = B, outM = M;
+  if (sb === 0 && B > 1 && sa === M * ea.strides[ea.ndim - 2]!) {
+    va = { ...av, shape: [1, B * M, K], strides: [0, ea.strides[ea.ndim - 2]!, ea.strides[ea.ndim - 1]!] };
+    vb = { ...bv, shape: [1, K, N], strides: [0, eb.strides[eb.ndim - 2]!, eb.strides[eb.ndim - 1]!] };
+    outB = 1; outM = B * M;
+  } else {
+    va = { ...av, shape: [B, M, K], strides: [sa, ea.strides[ea.ndim - 2]!, ea.strides[ea.ndim - 1]!] };
+    vb = { ...bv, shape: [B, K, N], strides: [sb, eb.strides[eb.ndim - 2]!, eb.strides[eb.ndim - 1]!] };
+  }
+  void outB; void outM;
+  return Tensor.fromData(be, be.matmul(va, vb, dtype), [...batch, M, N], dtype);
+}
+
+/**
+ * matmul with PyTorch's rules: 1-D·1-D is a dot product, a 1-D left operand is a row vector, a 1-D
+ * right operand a column vector (the added dim is removed again), batch dims broadcast.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', 'input', a);
+  checkTensor('matmul', 'other', b);
+  if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: both arguments need at least 1 dimension, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const dt = promote(a.dtype, b.dtype);
+  if (dt === 'bool') throw new TypeError('matmul: not implemented for bool tensors');
+  const A = a.dtype === dt ? a : cast(a, dt), Bt = b.dtype === dt ? b : cast(b, dt);
+  if (A.ndim === 1 && Bt.ndim === 1) {
+    if (A.shape[0] !== Bt.shape[0]) throw new Error(`matmul: inconsistent tensor size: 1-D tensors of ${A.shape[0]} and ${Bt.shape[0]} elements (dot product)`);
+    return reshape(matmul(unsqueeze(A, 0), unsqueeze(Bt, 1)), []);
+  }
+  if (A.ndim === 1) return squeeze(matmul(unsqueeze(A, 0), Bt), -2);
+  if (Bt.ndim === 1) return squeeze(matmul(A, unsqueeze(Bt, 1)), -1);
+  const K = A.shape[A.ndim - 1]!, K2 = Bt.shape[Bt.ndim - 2]!;
+  if (K !== K2) {
+    throw new Error(`matmul: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: inner dimensions ${K} and ${K2} differ`);
+  }
+  const batch = broadcastShapes('matmul (batch dimensions)', A.shape.slice(0, -2), Bt.shape.slice(0, -2));
+  const y = matmulKernel(A, Bt, batch);
+  record('matmul', [A, Bt], [y], [A, Bt], ([g], [sa, sb], needs) => [
+    // dA = dY·Bᵀ, dB = Aᵀ·dY, each summed back over broadcast batch dims
+    needs[0] ? sumToShape(matmul(g!, transpose(sb!, -1, -2)), sa!.shape) : null,
+    needs[1] ? sumToShape(matmul(transpose(sa!, -1, -2), g!), sb!.shape) : null,
+  ]);
+  return y;
+}
+
+export const mm = matmul;
+
+/** Batched matmul of two 3-D tensors (no broadcasting, as torch.bmm). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new Error(`bmm: expected 3-D tensors with equal batch, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  return matmul(a, b);
+}
+
+/** linear: y = x·Wᵀ + b with W of shape [out, in] (seed 002: ∇W = ∇yᵀ·x, ∇b = Σ∇y, ∇x = ∇y·W). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkTensor('linear', 'input', x);
+  checkTensor('linear', 'weight', weight);
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
+  const inF = x.shape[x.ndim - 1];
+  if (inF !== weight.shape[1]) {
+    throw new Error(`linear: input ${fmt(x.shape)} has ${inF} features but weight ${fmt(weight.shape)} expects ${weight.shape[1]} (weight is [out, in])`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) throw new Error(`linear: bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);
+  const y = matmul(x, transpose(weight, 0, 1));
+  return bias ? add(y, bias) : y;
+}
+
+/** Outer product of two 1-D tensors. */
+export function outer(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`outer: expected 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  return matmul(unsqueeze(a, 1), unsqueeze(b, 0));
+}

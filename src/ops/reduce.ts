@@ -1,0 +1,213 @@
+/**
+ * Reductions. sum's backward broadcasts the gradient back ("copy sums" in reverse); max routes it to
+ * the arg-max; full-tensor max/amax split it evenly among ties (PyTorch's documented subgradient).
+ */
+import type { ReduceOp } from '../backends/backend.js';
+import { floatOf, isFloat, type DType } from '../dtype.js';
+import { record } from '../autograd/record.js';
+import { fmt, normDim, normDims, numel, sameShape, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { checkTensor } from './util.js';
+import { add, cast, div, eq, exp, log, mul, sqrt, sub, where } from './elementwise.js';
+import { expand, reshape, squeeze, unsqueeze } from './movement.js';
+import { scatterAdd } from './indexing.js';
+
+export interface ReduceOptions {
+  dim?: number | number[];
+  keepdim?: boolean;
+}
+
+/** Shape with reduced dims kept as size 1. */
+function keptShape(shape: Shape, dims: readonly number[]): number[] {
+  return shape.map((s, i) => (dims.includes(i) ? 1 : s));
+}
+
+function reduceRaw(op: ReduceOp, x: Tensor, dims: readonly number[], keepdim: boolean, dtype: DType): Tensor {
+  const b = x.backend;
+  const data = b.reduce(op, x.backendView(), dims, dtype);
+  const outShape = keepdim ? keptShape(x.shape, dims) : x.shape.filter((_, i) => !dims.includes(i));
+  return Tensor.fromData(b, data, outShape, dtype);
+}
+
+/** Broadcast a reduced gradient back to the input shape (a stride-0 view, no copy). */
+function expandBack(g: Tensor, inShape: Shape, dims: readonly number[], keepdim: boolean): Tensor {
+  const k = keepdim ? g : reshape(g, keptShape(inShape, dims));
+  return expand(k, inShape);
+}
+
+/** Σ over dims; d = g broadcast back. Integer and bool inputs sum in int32. */
+export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  checkTensor('sum', 'input', x);
+  const dims = normDims('sum', dim, x.ndim);
+  const dt = x.dtype === 'bool' ? 'int32' : x.dtype;
+  const y = reduceRaw('sum', x, dims, keepdim, dt);
+  record('sum', [x], [y], [], ([g]) => [expandBack(g!, x.shape, dims, keepdim)]);
+  return y;
+}
+
+/** mean = sum / n */
+export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  checkTensor('mean', 'input', x);
+  const dims = normDims('mean', dim, x.ndim);
+  const n = numel(dims.map((d) => x.shape[d]!));
+  const xf = isFloat(x.dtype) ? x : cast(x, 'float32');
+  return div(sum(xf, dims, keepdim), n);
+}
+
+/** Sum g down to `shape` (the inverse of broadcasting): the bias gradient is the batch sum. */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  if (lead < 0) throw new Error(`sumToShape: cannot reduce ${fmt(g.shape)} to the larger shape ${fmt(shape)}`);
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead) dims.push(i);
+    else if (shape[i - lead] === 1 && g.shape[i] !== 1) dims.push(i);
+  }
+  const s = dims.length ? sum(g, dims, true) : g;
+  return reshape(s, shape);
+}
+
+/** amax/amin over dims: the gradient is shared evenly among the elements equal to the extreme. */
+function extremeAll(name: 'amax' | 'amin', op: 'max' | 'min', x: Tensor, dim: number | number[] | undefined, keepdim: boolean): Tensor {
+  checkTensor(name, 'input', x);
+  const dims = normDims(name, dim, x.ndim);
+  if (dims.some((d) => x.shape[d] === 0)) throw new Error(`${name}: cannot reduce over a zero-size dimension of shape ${fmt(x.shape)}`);
+  const y = reduceRaw(op, x, dims, keepdim, x.dtype);
+  record(name, [x], [y], [x, y], ([g], [xs, ys]) => {
+    const yk = expandBack(ys!, x.shape, dims, keepdim);
+    const mask = cast(eq(xs!, yk), g!.dtype);
+    const count = expand(sum(mask, dims, true), x.shape);
+    return [div(mul(expandBack(g!, x.shape, dims, keepdim), mask), count)];
+  });
+  return y;
+}
+
+export const amax = (x: Tensor, dim?: number | number[], keepdim = false) => extremeAll('amax', 'max', x, dim, keepdim);
+export const amin = (x: Tensor, dim?: number | number[], keepdim = false) => extremeAll('amin', 'min', x, dim, keepdim);
+
+export interface ValuesIndices {
+  values: Tensor;
+  indices: Tensor;
+}
+
+function extremeDim(name: 'max' | 'min', x: Tensor, dim: number, keepdim: boolean): ValuesIndices {
+  const d = normDim(name, dim, x.ndim);
+  if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over dimension ${dim} of size 0 (shape ${fmt(x.shape)})`);
+  const b = x.backend;
+  const idxData = b.argReduce(name === 'max' ? 'argmax' : 'argmin', x.backendView(), d);
+  const kept = x.ndim === 0 ? [] : keptShape(x.shape, [d]);
+  const idxKeep = Tensor.fromData(b, idxData, kept, 'int32');
+  const values = gatherNoGrad(x, d, idxKeep);
+  // d = g scattered to the arg-max along dim ("max routes")
+  const valuesK = values;
+  record(name, [x], [valuesK], [idxKeep], ([g], [idx]) => [scatterAdd(x.shape, d, idx!, g!)]);
+  if (keepdim || x.ndim === 0) return { values: valuesK, indices: idxKeep };
+  return { values: squeeze(valuesK, d), indices: squeeze(idxKeep, d) };
+}
+
+function gatherNoGrad(x: Tensor, dim: number, index: Tensor): Tensor {
+  const b = x.backend;
+  return Tensor.fromData(b, b.gather(x.backendView(), dim, index.backendView()), index.shape, x.dtype);
+}
+
+/** max(x): the largest element (ties share the gradient); max(x, dim): {values, indices} along dim. */
+export function max(x: Tensor): Tensor;
+export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function max(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
+  checkTensor('max', 'input', x);
+  return dim === undefined ? amax(x) : extremeDim('max', x, dim, keepdim);
+}
+export function min(x: Tensor): Tensor;
+export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
+  checkTensor('min', 'input', x);
+  return dim === undefined ? amin(x) : extremeDim('min', x, dim, keepdim);
+}
+
+function argExtreme(name: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  checkTensor(name, 'input', x);
+  if (dim === undefined) {
+    const flat = reshape(x, [x.size]);
+    const r = argExtreme(name, flat, 0, false);
+    return keepdim ? reshape(r, x.shape.map(() => 1)) : r;
+  }
+  const d = normDim(name, dim, x.ndim);
+  if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over dimension ${dim} of size 0`);
+  const b = x.backend;
+  const y = Tensor.fromData(b, b.argReduce(name, x.backendView(), d), x.shape.filter((_, i) => i !== d), 'int32');
+  return keepdim && x.ndim > 0 ? unsqueeze(y, d) : y;
+}
+export const argmax = (x: Tensor, dim?: number, keepdim = false) => argExtreme('argmax', x, dim, keepdim);
+export const argmin = (x: Tensor, dim?: number, keepdim = false) => argExtreme('argmin', x, dim, keepdim);
+
+/**
+ * prod over dims. d/dx_i = Π_{j≠i} x_j = y / x_i when no factor is zero; with zeros the gradient is
+ * computed by prefix/suffix products (first order only).
+ */
+export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  checkTensor('prod', 'input', x);
+  const dims = normDims('prod', dim, x.ndim);
+  const y = reduceRaw('prod', x, dims, keepdim, x.dtype === 'bool' ? 'int32' : x.dtype);
+  record('prod', [x], [y], [x, y], ([g], [xs, ys]) => {
+    const gk = expandBack(g!, x.shape, dims, keepdim);
+    const yk = expandBack(ys!, x.shape, dims, keepdim);
+    const hasZero = xs!.data().some((v) => v === 0);
+    if (!hasZero) return [div(mul(gk, yk), xs!)];
+    return [mul(gk, prodOthers(xs!, dims))];
+  });
+  return y;
+}
+
+/** Π of all other elements in each reduction group (handles zeros exactly). */
+function prodOthers(x: Tensor, dims: readonly number[]): Tensor {
+  const flat = x.data();
+  const out = new Float64Array(flat.length);
+  const shape = x.shape;
+  const strides = shape.map((_, i) => numel(shape.slice(i + 1)));
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < flat.length; i++) {
+    let key = 0;
+    for (let d = 0; d < shape.length; d++) if (!dims.includes(d)) key += Math.floor(i / strides[d]!) % shape[d]! * strides[d]!;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(i);
+  }
+  for (const members of groups.values()) {
+    const n = members.length;
+    const pre = new Float64Array(n + 1).fill(1), suf = new Float64Array(n + 1).fill(1);
+    for (let k = 0; k < n; k++) pre[k + 1] = pre[k]! * flat[members[k]!]!;
+    for (let k = n - 1; k >= 0; k--) suf[k] = suf[k + 1]! * flat[members[k]!]!;
+    for (let k = 0; k < n; k++) out[members[k]!] = pre[k]! * suf[k + 1]!;
+  }
+  return Tensor.fromValues(out, shape, x.dtype, x.backend);
+}
+
+/** var with Bessel-style `correction` (1 = unbiased, PyTorch's default): Σ(x−μ)² / (N − correction). */
+export function variance(x: Tensor, dim?: number | number[], opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+  checkTensor('var', 'input', x);
+  const dims = normDims('var', dim, x.ndim);
+  const n = numel(dims.map((d) => x.shape[d]!));
+  const correction = opts.correction ?? 1;
+  const xf = isFloat(x.dtype) ? x : cast(x, 'float32');
+  const mu = mean(xf, dims, true);
+  const dev = sub(xf, mu);
+  return div(sum(mul(dev, dev), dims, opts.keepdim ?? false), Math.max(0, n - correction));
+}
+
+export function std(x: Tensor, dim?: number | number[], opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+  return sqrt(variance(x, dim, opts));
+}
+
+/**
+ * logsumexp = m + log Σ exp(x − m) with m the (detached) max: no overflow at ±1e4, and a row of all
+ * −Inf gives −Inf rather than NaN. Its gradient is softmax(x).
+ */
+export function logsumexp(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  checkTensor('logsumexp', 'input', x);
+  const dims = normDims('logsumexp', dim, x.ndim);
+  const xf = isFloat(x.dtype) ? x : cast(x, 'float32');
+  const mRaw = reduceRaw('max', xf, dims, true, floatOf(xf.dtype));
+  // an all −Inf (or +Inf) group must not shift by ∓Inf: that would give NaN
+  const m = where(eq(mRaw, Infinity), 0, where(eq(mRaw, -Infinity), 0, mRaw));
+  const s = add(log(sum(exp(sub(xf, m)), dims, true)), m);
+  return keepdim ? s : reshape(s, x.shape.filter((_, i) => !dims.includes(i)));
+}

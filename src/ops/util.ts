@@ -1,0 +1,60 @@
+/** Helpers every op file shares: scalar lifting, broadcast views, and summing a gradient back to a shape. */
+import type { Backend, View } from '../backends/backend.js';
+import { promote, promoteScalar, type DType } from '../dtype.js';
+import { fmt, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+export type TensorLike = Tensor | number;
+
+/** The backend both operands live on (mixing backends is an error, not a silent copy). */
+export function backendOf(op: string, ...ts: (Tensor | null | undefined)[]): Backend {
+  let b: Backend | null = null;
+  for (const t of ts) {
+    if (!t) continue;
+    if (b && t.backend !== b) throw new Error(`${op}: tensors live on different backends (${b.name} and ${t.backend.name}); move one with .toBackend()`);
+    b = t.backend;
+  }
+  if (!b) throw new Error(`${op}: expected at least one tensor argument`);
+  return b;
+}
+
+export function checkTensor(op: string, name: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: argument ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+}
+
+/** Result dtype of a binary op between tensor-or-number operands. */
+export function resultDType(a: TensorLike, b: TensorLike): DType {
+  if (a instanceof Tensor && b instanceof Tensor) {
+    // a 0-d tensor does not widen a higher-rank one of another float kind (PyTorch's rule)
+    return promote(a.dtype, b.dtype);
+  }
+  if (a instanceof Tensor) return promoteScalar(a.dtype, b as number);
+  if (b instanceof Tensor) return promoteScalar(b.dtype, a as number);
+  return 'float32';
+}
+
+/** A 0-d tensor holding a scalar, on the backend of `like`. */
+export function scalar(value: number, dtype: DType, like: Tensor): Tensor {
+  return Tensor.fromValues([value], [], dtype, like.backend);
+}
+
+export function lift(x: TensorLike, dtype: DType, like: Tensor): Tensor {
+  if (x instanceof Tensor) return x.dtype === dtype ? x : x.to(dtype);
+  return scalar(x, dtype, like);
+}
+
+/** View of t broadcast to `shape` (stride 0 along broadcast dims): no copy. */
+export function broadcastView(t: Tensor, shape: Shape): View {
+  const v = t.backendView();
+  const r = shape.length, k = t.shape.length;
+  const strides = new Array<number>(r);
+  for (let i = 0; i < r; i++) {
+    const j = i - (r - k);
+    strides[i] = j < 0 || t.shape[j] === 1 ? 0 : t.strides[j]!;
+  }
+  return { ...v, shape, strides };
+}
+
+export function shapeError(op: string, what: string, ...shapes: Shape[]): Error {
+  return new Error(`${op}: ${what} (got ${shapes.map(fmt).join(' and ')})`);
+}

@@ -1,0 +1,66 @@
+/**
+ * A block of backend memory shared by a tensor and all its views.
+ *
+ * Release: a storage is freed when `dispose()` is called (explicitly, by a `scope`, or by the engine for
+ * intermediates it owns) or, failing that, when the garbage collector finds it unreachable (a
+ * FinalizationRegistry hands the block back to its backend). The version counter lives here because
+ * an in-place write through any view changes what every view sees.
+ */
+import type { Backend } from './backends/backend.js';
+import type { DType } from './dtype.js';
+
+interface Held { backend: Backend; data: unknown; }
+
+let liveStorages = 0;
+const finalizer = new FinalizationRegistry<Held>((h) => {
+  liveStorages--;
+  h.backend.dispose(h.data);
+});
+
+/** Scopes collect storages created while they are open so that `scope()` can free them deterministically. */
+const scopeStack: Storage[][] = [];
+
+export class Storage {
+  /** bumped by every in-place write; saved tensors remember the value they saw */
+  version = 0;
+  /** set by keep(): a scope closing around this storage leaves it alive */
+  kept = false;
+  private disposed = false;
+  private readonly token = {};
+
+  constructor(readonly backend: Backend, public data: unknown, readonly dtype: DType, readonly size: number) {
+    liveStorages++;
+    finalizer.register(this, { backend, data }, this.token);
+    scopeStack[scopeStack.length - 1]?.push(this);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    finalizer.unregister(this.token);
+    liveStorages--;
+    this.backend.dispose(this.data);
+  }
+}
+
+export function liveStorageCount(): number {
+  return liveStorages;
+}
+
+export function openScope(): void {
+  scopeStack.push([]);
+}
+
+/** Close the innermost scope, freeing every storage it created except those in `keep`. */
+export function closeScope(keep: ReadonlySet<Storage>): void {
+  const created = scopeStack.pop() ?? [];
+  const parent = scopeStack[scopeStack.length - 1];
+  for (const s of created) {
+    if (keep.has(s) || s.kept) parent?.push(s);
+    else s.dispose();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The Tensor users touch: a strided view onto a `Storage`, plus autograd bookkeeping.
+ * Ops live in src/ops; methods (x.add(y), ...) are attached in src/methods.ts.
+ */
+import type { Backend, View } from './backends/backend.js';
+import { currentBackend } from './backends/registry.js';
+import { isFloat, type DType, type TypedArray } from './dtype.js';
+import { contiguousStrides, fmt, numel, type Shape } from './shape.js';
+import { Storage } from './storage.js';
+import { Node, type GradHook } from './autograd/node.js';
+
+export type NestedArray = number | boolean | NestedArray[];
+
+export class Tensor {
+  grad: Tensor | null = null;
+  /** the node that produced this tensor (null for leaves) */
+  gradFn: Node | null = null;
+  /** which output of gradFn this tensor is */
+  outputIndex = 0;
+  /** optional label shown in errors and toString */
+  name?: string;
+  /** the tensor whose storage this view shares (null when this tensor owns its storage) */
+  _base: Tensor | null = null;
+  private _requiresGrad = false;
+  private _accumulator: Node | null = null;
+
+  constructor(
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly strides: readonly number[],
+    readonly offset: number,
+    readonly dtype: DType,
+  ) {}
+
+  /** A fresh tensor owning a new contiguous block produced by a kernel. */
+  static fromData(backend: Backend, data: unknown, shape: Shape, dtype: DType): Tensor {
+    const n = numel(shape);
+    return new Tensor(new Storage(backend, data, dtype, n), shape.slice(), contiguousStrides(shape), 0, dtype);
+  }
+
+  static fromValues(values: ArrayLike<number>, shape: Shape, dtype: DType, backend: Backend = currentBackend()): Tensor {
+    return Tensor.fromData(backend, backend.fromArray(dtype, values), shape, dtype);
+  }
+
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  numel(): number {
+    return numel(this.shape);
+  }
+
+  dim(): number {
+    return this.shape.length;
+  }
+
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(v: boolean) {
+    if (v && !isFloat(this.dtype)) {
+      throw new TypeError(`requiresGrad: only floating point tensors can require gradients, got dtype ${this.dtype}`);
+    }
+    if (!this.isLeaf && !v) {
+      throw new Error('requiresGrad: you can only change requiresGrad flags of leaf tensors; use .detach() for a non-leaf');
+    }
+    this._requiresGrad = v;
+  }
+
+  /** Internal: mark an op output as part of the graph (bypasses the leaf check). */
+  _setRequiresGrad(v: boolean): void {
+    this._requiresGrad = v;
+  }
+
+  requiresGrad_(v = true): this {
+    this.requiresGrad = v;
+    return this;
+  }
+
+  /** The AccumulateGrad node of a leaf (created on first use, then kept). */
+  _gradAccumulator(): Node {
+    if (!this._accumulator) {
+      this._accumulator = new Node('AccumulateGrad', [], null, [], [{ shape: this.shape, dtype: this.dtype }], this);
+    }
+    return this._accumulator;
+  }
+
+  /** Keep .grad on a non-leaf after backward. */
+  retainGrad(): this {
+    if (!this._requiresGrad) throw new Error("retainGrad: can't retain the gradient of a tensor that does not require grad");
+    if (this.gradFn) this.gradFn.retained[this.outputIndex] = this;
+    return this;
+  }
+
+  /** Run `fn` on the gradient w.r.t. this tensor each time it is computed; it may return a replacement. */
+  registerHook(fn: GradHook): { remove(): void } {
+    if (!this._requiresGrad) throw new Error("registerHook: can't register a hook on a tensor that doesn't require gradient");
+    const list = this.gradFn ? this.gradFn.hooks[this.outputIndex]! : this._gradAccumulator().hooks[0]!;
+    list.push(fn);
+    return { remove: () => { const i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); } };
+  }
+
+  /** The backend view kernels consume. */
+  backendView(): View {
+    if (this.storage.isDisposed) throw new Error(`tensor ${this.describe()} was disposed; its memory has been released`);
+    return { data: this.storage.data, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
+  }
+
+  /** A view onto the same storage with another shape/strides (no autograd: ops in movement.ts wrap it). */
+  _restride(shape: Shape, strides: readonly number[], offset: number): Tensor {
+    const t = new Tensor(this.storage, shape.slice(), strides.slice(), offset, this.dtype);
+    t._base = this._base ?? this;
+    return t;
+  }
+
+  isContiguous(): boolean {
+    let expected = 1;
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      if (this.shape[i] === 1) continue;
+      if (this.strides[i] !== expected) return false;
+      expected *= this.shape[i]!;
+    }
+    return true;
+  }
+
+  /** Flat row-major copy of the elements as a typed array of the tensor's dtype. */
+  data(): TypedArray {
+    const b = this.backend;
+    if (this.isContiguous() && this.offset === 0 && this.size === this.storage.size) {
+      return b.read(this.backendView().data, this.dtype, this.size).slice();
+    }
+    const d = b.copy(this.backendView(), this.dtype);
+    const out = b.read(d, this.dtype, this.size).slice();
+    b.dispose(d);
+    return out;
+  }
+
+  /** Elements as a JS number array (bool as 0/1). */
+  dataArray(): number[] {
+    return Array.from(this.data());
+  }
+
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: only a tensor with one element can be converted to a number, got shape ${fmt(this.shape)}`);
+    return this.data()[0]!;
+  }
+
+  /** Nested JS arrays (numbers, or booleans for bool tensors). */
+  toArray(): NestedArray {
+    const flat = this.data();
+    const conv = this.dtype === 'bool' ? (v: number) => v !== 0 : (v: number) => v;
+    if (this.shape.length === 0) return conv(flat[0]!);
+    let pos = 0;
+    const build = (d: number): NestedArray[] => {
+      const n = this.shape[d]!;
+      const out: NestedArray[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = d === this.shape.length - 1 ? conv(flat[pos++]!) : build(d + 1);
+      return out;
+    };
+    return build(0);
+  }
+
+  /** Free this tensor's memory now (views of it become unusable). */
+  dispose(): void {
+    this.storage.dispose();
+  }
+
+  describe(): string {
+    return `[${this.dtype} ${fmt(this.shape)}]${this.name ? ` "${this.name}"` : ''}`;
+  }
+
+  toString(): string {
+    const fmtNum = (v: number | boolean): string => {
+      if (typeof v === 'boolean') return String(v);
+      if (!isFloat(this.dtype)) return String(v);
+      if (Number.isInteger(v) && Math.abs(v) < 1e6) return `${v}.`;
+      return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(4);
+    };
+    const MAX = 1000;
+    let body: string;
+    if (this.size > MAX) {
+      body = `[... ${this.size} elements ...]`;
+    } else {
+      const arr = this.toArray();
+      const render = (a: NestedArray, depth: number): string => {
+        if (!Array.isArray(a)) return fmtNum(a);
+        const sep = depth === this.shape.length - 1 ? ', ' : ',\n' + ' '.repeat(depth + 8);
+        return `[${a.map((x) => render(x, depth + 1)).join(sep)}]`;
+      };
+      body = render(arr, 0);
+    }
+    const extras: string[] = [];
+    if (this.dtype !== 'float32') extras.push(`dtype=${this.dtype}`);
+    if (this.gradFn) extras.push(`gradFn=<${this.gradFn.name}Backward>`);
+    else if (this.requiresGrad) extras.push('requiresGrad=true');
+    return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
