@@ -185,8 +185,9 @@ export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs
   const vs = outs.map((o) => randn(o.shape, { dtype: 'float64', generator: gen }).requiresGrad_(true));
   const diffIdx = inputs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
   const nIn = inputs.length;
-  const backwardFn = (...args: Tensor[]): Tensor[] => {
-    const xs = args.slice(0, nIn);
+  const backwardFn = (...args: Tensor[]): Tensor[] => enableGrad(() => {
+    // gradcheck's numerical pass hands in plain (non-grad) copies: the inner backward still needs a graph
+    const xs = args.slice(0, nIn).map((a, i) => (inputs[i]!.requiresGrad && !a.requiresGrad ? a.detach().requiresGrad_(true) : a));
     const v = args.slice(nIn);
     const ys = flatOutputs(fn(...xs));
     const gs = grad(ys.filter((y) => y.requiresGrad), diffIdx.map((i) => xs[i]!), {
@@ -195,7 +196,7 @@ export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs
       allowUnused: true,
     });
     return gs.map((g, k) => g ?? zerosLike(xs[diffIdx[k]!]!));
-  };
+  });
   return gradcheck(backwardFn, [...inputs, ...vs], { ...opts, name: `${name} (second order)` });
 }
 
