@@ -347,8 +347,10 @@ export function argReduce(out: Int32Array, op: ArgReduceOp, x: ArrView, axis: nu
 }
 
 /**
- * Batched matmul, cache-blocked: for each (batch, row block, k block) the row of C stays hot while
- * contiguous rows of B stream through it (the i-k-j order turns the inner loop into an axpy).
+ * Batched matmul, packed and register-blocked (the BLIS scheme in plain TypeScript): A is packed into
+ * 4-row panels and B into 4-column panels for one K-block at a time, so the 4×4 micro-kernel below
+ * keeps 16 accumulators in registers and reads both panels sequentially from L1. Packing also absorbs
+ * any strides, so transposed operands (xᵀ·dy, dy·Wᵀ in backward) cost no extra copy. Sums are in float64.
  */
 export function matmul(out: TypedArray, a: ArrView, b: ArrView): void {
   const [batch, M, K] = a.shape as [number, number, number];
@@ -356,68 +358,64 @@ export function matmul(out: TypedArray, a: ArrView, b: ArrView): void {
   const [sab, sam, sak] = a.strides as [number, number, number];
   const [sbb, sbk, sbn] = b.strides as [number, number, number];
   const A = a.arr, B = b.arr;
-  const f32 = out instanceof Float32Array;
-  // B rows must be contiguous for the axpy inner loop; pack once per batch when they are not
-  const packB = sbn !== 1 ? (f32 ? new Float32Array(K * N) : new Float64Array(K * N)) : null;
-  const acc = new Float64Array(N);
-  const KB = 256;
+  const KC = 256;
+  const Mp = Math.ceil(M / 4) * 4, Np = Math.ceil(N / 4) * 4;
+  const Ap = new Float64Array(Mp * KC);
+  const Bp = new Float64Array(Np * KC);
+  const C = new Float64Array(Mp * Np);
   for (let p = 0; p < batch; p++) {
-    let bBase = b.offset + p * sbb, bRow = sbk;
-    let Bm: TypedArray = B;
-    if (packB) {
-      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) packB[k * N + j] = B[bBase + k * sbk + j * sbn]!;
-      Bm = packB; bBase = 0; bRow = N;
-    }
-    const aBase = a.offset + p * sab;
-    const cBase = p * M * N;
-    for (let i = 0; i < M; i++) {
-      acc.fill(0);
-      const aRow = aBase + i * sam;
-      for (let k0 = 0; k0 < K; k0 += KB) {
-        const k1 = Math.min(K, k0 + KB);
-        for (let k = k0; k < k1; k++) {
-          const aik = A[aRow + k * sak]!;
-          if (aik === 0) continue;
-          const br = bBase + k * bRow;
-          let j = 0;
-          for (; j + 3 < N; j += 4) {
-            acc[j] += aik * Bm[br + j]!;
-            acc[j + 1] += aik * Bm[br + j + 1]!;
-            acc[j + 2] += aik * Bm[br + j + 2]!;
-            acc[j + 3] += aik * Bm[br + j + 3]!;
-          }
-          for (; j < N; j++) acc[j] += aik * Bm[br + j]!;
+    C.fill(0);
+    const aBase = a.offset + p * sab, bBase = b.offset + p * sbb;
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = Math.min(KC, K - k0);
+      // pack A[:, k0:k0+kc] as panels [M/4][kc][4]
+      for (let i0 = 0; i0 < Mp; i0 += 4) {
+        const panel = i0 * kc;
+        for (let r = 0; r < 4; r++) {
+          const i = i0 + r;
+          if (i < M) {
+            let src = aBase + i * sam + k0 * sak;
+            for (let k = 0; k < kc; k++, src += sak) Ap[panel + k * 4 + r] = A[src]!;
+          } else for (let k = 0; k < kc; k++) Ap[panel + k * 4 + r] = 0;
         }
       }
-      const c = cBase + i * N;
-      for (let j = 0; j < N; j++) out[c + j] = acc[j]!;
-    }
-  }
-  // NaN/Inf in A with a zero skip would be lost: redo those rows exactly (rare path)
-  fixNonFiniteRows(out, a, b);
-}
-
-/** The zero-skip above must not turn 0·Inf or 0·NaN into 0; recompute any row of A holding a non-finite. */
-function fixNonFiniteRows(out: TypedArray, a: ArrView, b: ArrView): void {
-  const [batch, M, K] = a.shape as [number, number, number];
-  const N = b.shape[2]!;
-  let bHasNonFinite = false;
-  const offB = offsetsOf(b);
-  const nb = numel(b.shape);
-  for (let i = 0; i < nb; i++) {
-    const v = b.arr[offB ? offB[i]! : b.offset + i]!;
-    if (!Number.isFinite(v)) { bHasNonFinite = true; break; }
-  }
-  if (!bHasNonFinite) return;
-  const [sab, sam, sak] = a.strides as [number, number, number];
-  const [sbb, sbk, sbn] = b.strides as [number, number, number];
-  for (let p = 0; p < batch; p++)
-    for (let i = 0; i < M; i++)
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += a.arr[a.offset + p * sab + i * sam + k * sak]! * b.arr[b.offset + p * sbb + k * sbk + j * sbn]!;
-        out[p * M * N + i * N + j] = s;
+      // pack B[k0:k0+kc, :] as panels [N/4][kc][4]
+      for (let j0 = 0; j0 < Np; j0 += 4) {
+        const panel = j0 * kc;
+        for (let c = 0; c < 4; c++) {
+          const j = j0 + c;
+          if (j < N) {
+            let src = bBase + k0 * sbk + j * sbn;
+            for (let k = 0; k < kc; k++, src += sbk) Bp[panel + k * 4 + c] = B[src]!;
+          } else for (let k = 0; k < kc; k++) Bp[panel + k * 4 + c] = 0;
+        }
       }
+      for (let j0 = 0; j0 < Np; j0 += 4) {
+        const bp = j0 * kc;
+        for (let i0 = 0; i0 < Mp; i0 += 4) {
+          const ap = i0 * kc;
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+          let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+          for (let k = 0; k < kc; k++) {
+            const ak = ap + k * 4, bk = bp + k * 4;
+            const a0 = Ap[ak]!, a1 = Ap[ak + 1]!, a2 = Ap[ak + 2]!, a3 = Ap[ak + 3]!;
+            const b0 = Bp[bk]!, b1 = Bp[bk + 1]!, b2 = Bp[bk + 2]!, b3 = Bp[bk + 3]!;
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+            c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+            c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+            c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+          }
+          let o = i0 * Np + j0;
+          C[o] += c00; C[o + 1] += c01; C[o + 2] += c02; C[o + 3] += c03; o += Np;
+          C[o] += c10; C[o + 1] += c11; C[o + 2] += c12; C[o + 3] += c13; o += Np;
+          C[o] += c20; C[o + 1] += c21; C[o + 2] += c22; C[o + 3] += c23; o += Np;
+          C[o] += c30; C[o + 1] += c31; C[o + 2] += c32; C[o + 3] += c33;
+        }
+      }
+    }
+    const cBase = p * M * N;
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[cBase + i * N + j] = C[i * Np + j]!;
+  }
 }
 
 export function copy(out: TypedArray, outDtype: DType, x: ArrView): void {
