@@ -9,7 +9,7 @@ import { fmt, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { isAnomalyEnabled, setGradEnabled, noGrad } from './gradMode.js';
 import { Node } from './node.js';
-import { add, zeros, clone, hasNonFinite } from './engineOps.js';
+import { add, addInPlace, zeros, clone, hasNonFinite } from './engineOps.js';
 import { edgeOf } from './record.js';
 
 export interface BackwardOptions {
@@ -125,7 +125,8 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
       if (node.isAccumulate) {
         if (!opts.capture) accumulate(node.variable!, grads[0] ?? null, createGraph);
       } else if (run && grads.some((g) => g !== null)) {
-        if (node.released) {
+        // a node that saved nothing can run again (as in PyTorch); one that did has lost its saved tensors
+        if (node.released && node.saved.length > 0) {
           throw new Error(
             `${node.name}: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). ` +
               'Specify retainGraph: true if you need to backward through the graph a second time.',
@@ -182,7 +183,9 @@ function accumulate(leaf: Tensor, g: Tensor | null, createGraph: boolean): void 
   if (!g) return;
   leaf.storage; // a disposed leaf fails in add/clone with a clear message
   if (leaf.grad === null) leaf.grad = createGraph ? g : noGrad(() => clone(g));
-  else leaf.grad = createGraph ? add(leaf.grad, g) : noGrad(() => add(leaf.grad!, g));
+  else if (createGraph || leaf.grad.requiresGrad) leaf.grad = add(leaf.grad, g);
+  // accumulate in place (as PyTorch): a fresh buffer per step would outlive any scope, since .grad is kept
+  else noGrad(() => addInPlace(leaf.grad!, g));
   leaf.grad.storage.kept = true;
 }
 

@@ -37,11 +37,15 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 // ---------------------------------------------------------------------------------------------
 // unary ops: y = f(x), dx = g · f'(x)
 
-function unaryOp(name: string, op: UnaryOp, x: Tensor, backward: ((g: Tensor, x: Tensor, y: Tensor) => Tensor) | null, params?: readonly number[]): Tensor {
+/**
+ * `saves` names the one tensor the backward reads — the input x (default) or the output y — and it
+ * reaches backward as `s`. Saving only that (as PyTorch) keeps an in-place op on the other one legal.
+ */
+function unaryOp(name: string, op: UnaryOp, x: Tensor, backward: ((g: Tensor, s: Tensor) => Tensor) | null, params?: readonly number[], saves: 'x' | 'y' | 'none' = 'x'): Tensor {
   checkTensor(name, 'input', x);
   const dt = floatOf(x.dtype);
   const y = unaryRaw(op, x, dt, params);
-  if (backward && needsGraph([x])) record(name, [x], [y], [x, y], ([g], [xs, ys]) => [backward(g!, xs!, ys!)]);
+  if (backward && needsGraph([x])) record(name, [x], [y], saves === 'x' ? [x] : saves === 'y' ? [y] : [], ([g], [s]) => [backward(g!, s!)]);
   return y;
 }
 
@@ -53,21 +57,21 @@ export function neg(x: Tensor): Tensor {
   return y;
 }
 /** exp: dy/dx = y */
-export const exp = (x: Tensor) => unaryOp('exp', 'exp', x, (g, _x, y) => mul(g, y));
+export const exp = (x: Tensor) => unaryOp('exp', 'exp', x, (g, y) => mul(g, y), undefined, 'y');
 /** log: dy/dx = 1/x */
 export const log = (x: Tensor) => unaryOp('log', 'log', x, (g, x) => div(g, x));
 /** sqrt: dy/dx = 1/(2y) */
-export const sqrt = (x: Tensor) => unaryOp('sqrt', 'sqrt', x, (g, _x, y) => div(g, mul(y, 2)));
+export const sqrt = (x: Tensor) => unaryOp('sqrt', 'sqrt', x, (g, y) => div(g, mul(y, 2)), undefined, 'y');
 /** rsqrt: y = x^(-1/2), dy/dx = -y³/2 */
-export const rsqrt = (x: Tensor) => unaryOp('rsqrt', 'rsqrt', x, (g, _x, y) => mul(g, mul(pow(y, 3), -0.5)));
+export const rsqrt = (x: Tensor) => unaryOp('rsqrt', 'rsqrt', x, (g, y) => mul(g, mul(pow(y, 3), -0.5)), undefined, 'y');
 /** |x|: d = g·sign(x) (0 at 0, as PyTorch) */
 export const abs = (x: Tensor) => unaryOp('abs', 'abs', x, (g, x) => mul(g, sign(x)));
 /** sign: piecewise constant, zero gradient */
-export const sign = (x: Tensor) => unaryOp('sign', 'sign', x, (g) => mul(g, 0));
+export const sign = (x: Tensor) => unaryOp('sign', 'sign', x, (g) => mul(g, 0), undefined, 'none');
 /** tanh: dy/dx = 1 − y² */
-export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, (g, _x, y) => mul(g, rsub(1, mul(y, y))));
+export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, (g, y) => mul(g, sub(1, mul(y, y))), undefined, 'y');
 /** sigmoid σ(x) = 1/(1+e^−x), computed sign-split so σ(±1000) is exactly 1/0; dy/dx = y(1−y) */
-export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, (g, _x, y) => mul(g, mul(y, rsub(1, y))));
+export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, (g, y) => mul(g, mul(y, sub(1, y))), undefined, 'y');
 /** relu = max(0, x); relu'(0) = 0 (the mask is x > 0) */
 export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, (g, x) => mul(g, cast(gt(x, 0), g.dtype)));
 /** erf: d/dx = 2/√π · e^(−x²) */
@@ -75,16 +79,16 @@ export const erf = (x: Tensor) => unaryOp('erf', 'erf', x, (g, x) => mul(g, mul(
 /** log1p: d = 1/(1+x) */
 export const log1p = (x: Tensor) => unaryOp('log1p', 'log1p', x, (g, x) => div(g, add(x, 1)));
 /** expm1: d = y + 1 */
-export const expm1 = (x: Tensor) => unaryOp('expm1', 'expm1', x, (g, _x, y) => mul(g, add(y, 1)));
+export const expm1 = (x: Tensor) => unaryOp('expm1', 'expm1', x, (g, y) => mul(g, add(y, 1)), undefined, 'y');
 export const sin = (x: Tensor): Tensor => unaryOp('sin', 'sin', x, (g, x) => mul(g, cos(x)));
 export const cos = (x: Tensor): Tensor => unaryOp('cos', 'cos', x, (g, x) => neg(mul(g, sin(x))));
 /** 1/x: d = −y² */
-export const reciprocal = (x: Tensor) => unaryOp('reciprocal', 'reciprocal', x, (g, _x, y) => neg(mul(g, mul(y, y))));
+export const reciprocal = (x: Tensor) => unaryOp('reciprocal', 'reciprocal', x, (g, y) => neg(mul(g, mul(y, y))), undefined, 'y');
 /** x²: d = 2x */
 export const square = (x: Tensor) => unaryOp('square', 'square', x, (g, x) => mul(g, mul(x, 2)));
-export const floor = (x: Tensor) => unaryOp('floor', 'floor', x, (g) => mul(g, 0));
-export const ceil = (x: Tensor) => unaryOp('ceil', 'ceil', x, (g) => mul(g, 0));
-export const round = (x: Tensor) => unaryOp('round', 'round', x, (g) => mul(g, 0));
+export const floor = (x: Tensor) => unaryOp('floor', 'floor', x, (g) => mul(g, 0), undefined, 'none');
+export const ceil = (x: Tensor) => unaryOp('ceil', 'ceil', x, (g) => mul(g, 0), undefined, 'none');
+export const round = (x: Tensor) => unaryOp('round', 'round', x, (g) => mul(g, 0), undefined, 'none');
 
 /** softplus(x) = log(1+e^x) = max(x,0) + log1p(e^−|x|) (stable); d = σ(x). With beta: softplus(βx)/β. */
 export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
@@ -107,7 +111,7 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
       const t = tanh(mul(add(x, mul(mul(x2, x), 0.044715)), k));
       // d/dx = 0.5(1+t) + 0.5x(1−t²)·k(1 + 3·0.044715x²)
       const left = mul(add(t, 1), 0.5);
-      const right = mul(mul(mul(x, rsub(1, mul(t, t))), add(mul(x2, 3 * 0.044715), 1)), 0.5 * k);
+      const right = mul(mul(mul(x, sub(1, mul(t, t))), add(mul(x2, 3 * 0.044715), 1)), 0.5 * k);
       return mul(g, add(left, right));
     });
   }
@@ -122,7 +126,7 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
 export function silu(x: Tensor): Tensor {
   return unaryOp('silu', 'silu', x, (g, x) => {
     const s = sigmoid(x);
-    return mul(g, mul(s, add(mul(x, rsub(1, s)), 1)));
+    return mul(g, mul(s, add(mul(x, sub(1, s)), 1)));
   });
 }
 
@@ -146,6 +150,8 @@ function binaryOp(
   b: TensorLike,
   outDtype: (dt: DType) => DType,
   backward: ((g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null]) | null,
+  /** what backward reads (the rest arrive undefined): saving less keeps in-place ops on them legal */
+  saves: 'none' | 'inputs' | 'all' = 'inputs',
 ): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`${name}: expected at least one Tensor argument, got ${typeof a} and ${typeof b}`);
   if (!(a instanceof Tensor) && typeof a !== 'number') throw new TypeError(`${name}: argument must be a Tensor or a number, got ${typeof a}`);
@@ -155,9 +161,11 @@ function binaryOp(
   const ta = lift(a, dt, like), tb = lift(b, dt, like);
   const y = binaryRaw(name, op, ta, tb, outDtype(dt));
   if (backward && needsGraph([ta, tb])) {
-    record(name, [ta, tb], [y], [ta, tb, y], ([g], [sa, sb, sy], needs) => {
+    const aShape = ta.shape, bShape = tb.shape;
+    const save = saves === 'none' ? [] : saves === 'inputs' ? [ta, tb] : [ta, tb, y];
+    record(name, [ta, tb], [y], save, ([g], [sa, sb, sy], needs) => {
       const [ga, gb] = backward(g!, sa!, sb!, sy!);
-      return [needs[0] && ga ? sumToShape(ga, sa!.shape) : null, needs[1] && gb ? sumToShape(gb, sb!.shape) : null];
+      return [needs[0] && ga ? sumToShape(ga, aShape) : null, needs[1] && gb ? sumToShape(gb, bShape) : null];
     });
   }
   return y;
@@ -167,9 +175,9 @@ const same = (d: DType) => d;
 const toBool = () => 'bool' as DType;
 
 /** a + b: the gradient is distributed unchanged to both */
-export const add = (a: TensorLike, b: TensorLike) => binaryOp('add', 'add', a, b, same, (g) => [g, g]);
+export const add = (a: TensorLike, b: TensorLike) => binaryOp('add', 'add', a, b, same, (g) => [g, g], 'none');
 /** a − b */
-export const sub = (a: TensorLike, b: TensorLike) => binaryOp('sub', 'sub', a, b, same, (g) => [g, neg(g)]);
+export const sub = (a: TensorLike, b: TensorLike) => binaryOp('sub', 'sub', a, b, same, (g) => [g, neg(g)], 'none');
 /** b − a (scalar − tensor) */
 export const rsub = (a: TensorLike, b: TensorLike) => sub(b, a);
 /** a · b: each input's gradient is the upstream times the other ("mul swaps") */
@@ -198,18 +206,18 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     const da = mul(g, mul(b, pow(a, sub(b, 1))));
     const safeLog = where(logicalAnd(eq(a, 0), ge(b, 0)), 0, log(where(eq(a, 0), 1, a)));
     return [da, mul(g, mul(y, safeLog))];
-  });
+  }, 'all');
 }
 /** max(a, b) element-wise: the gradient is routed to the larger input; ties split it in half (PyTorch). */
 export const maximum = (a: TensorLike, b: TensorLike) =>
   binaryOp('maximum', 'maximum', a, b, same, (g, a, b) => {
     const ma = add(cast(gt(a, b), g.dtype), mul(cast(eq(a, b), g.dtype), 0.5));
-    return [mul(g, ma), mul(g, rsub(1, ma))];
+    return [mul(g, ma), mul(g, sub(1, ma))];
   });
 export const minimum = (a: TensorLike, b: TensorLike) =>
   binaryOp('minimum', 'minimum', a, b, same, (g, a, b) => {
     const ma = add(cast(lt(a, b), g.dtype), mul(cast(eq(a, b), g.dtype), 0.5));
-    return [mul(g, ma), mul(g, rsub(1, ma))];
+    return [mul(g, ma), mul(g, sub(1, ma))];
   });
 
 // comparisons and logic: bool results, no gradient

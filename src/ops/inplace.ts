@@ -8,6 +8,8 @@ import { broadcastShapes, fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, cast, clamp, div, mul, sub } from './elementwise.js';
 import { broadcastView, type TensorLike } from './util.js';
+import { clone } from './movement.js';
+import { needsGraph } from '../autograd/record.js';
 import { noGrad } from '../autograd/gradMode.js';
 
 function checkWritable(op: string, self: Tensor, result?: Tensor): void {
@@ -36,19 +38,29 @@ function commit(op: string, self: Tensor, result: Tensor): Tensor {
   return self;
 }
 
-function binaryInplace(op: string, f: (a: Tensor, b: TensorLike) => Tensor, self: Tensor, other: TensorLike): Tensor {
-  checkWritable(op, self, other instanceof Tensor ? other : undefined);
-  return commit(op, self, f(self, other));
+/**
+ * The operand an in-place op computes from. When a graph is recorded, the op's backward may save self
+ * (mul_, div_, clamp_ do), and commit() is about to overwrite self's storage: compute from a
+ * (differentiable) copy so the saved values stay valid, as PyTorch saves the original self.
+ */
+function operand(self: Tensor, other?: TensorLike): Tensor {
+  return needsGraph([self, other instanceof Tensor ? other : null]) ? clone(self) : self;
 }
 
-export const add_ = (self: Tensor, other: TensorLike, alpha = 1) => binaryInplace('add_', (a, b) => add(a, alpha === 1 ? b : mul(b as Tensor, alpha)), self, other);
-export const sub_ = (self: Tensor, other: TensorLike, alpha = 1) => binaryInplace('sub_', (a, b) => sub(a, alpha === 1 ? b : mul(b as Tensor, alpha)), self, other);
+function binaryInplace(op: string, f: (a: Tensor, b: TensorLike) => Tensor, self: Tensor, other: TensorLike): Tensor {
+  checkWritable(op, self, other instanceof Tensor ? other : undefined);
+  return commit(op, self, f(operand(self, other), other));
+}
+
+const scaled = (b: TensorLike, alpha: number): TensorLike => (alpha === 1 ? b : typeof b === 'number' ? b * alpha : mul(b, alpha));
+export const add_ = (self: Tensor, other: TensorLike, alpha = 1) => binaryInplace('add_', (a, b) => add(a, scaled(b, alpha)), self, other);
+export const sub_ = (self: Tensor, other: TensorLike, alpha = 1) => binaryInplace('sub_', (a, b) => sub(a, scaled(b, alpha)), self, other);
 export const mul_ = (self: Tensor, other: TensorLike) => binaryInplace('mul_', mul, self, other);
 export const div_ = (self: Tensor, other: TensorLike) => binaryInplace('div_', div, self, other);
 
 export function clamp_(self: Tensor, min?: number | null, max?: number | null): Tensor {
   checkWritable('clamp_', self);
-  return commit('clamp_', self, clamp(self, min, max));
+  return commit('clamp_', self, clamp(operand(self), min, max));
 }
 
 export function fill_(self: Tensor, value: number): Tensor {

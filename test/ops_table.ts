@@ -1,0 +1,403 @@
+/**
+ * The op case table: one row per differentiable core op (and its interesting variants). The same rows
+ * drive forward-vs-reference, gradcheck, gradgradcheck and the non-contiguous checks in
+ * ops_gradcheck.test.ts. Adding an op means adding its row here.
+ *
+ * Inputs are sampled from `domain` (one per input, or one for all) so that no sample sits on a
+ * nondifferentiable point (|x| near 0 for abs/relu, the bounds of clamp, ties for max, ...).
+ * `ref` is an independent float64 JS implementation over flat row-major arrays.
+ */
+import * as nb from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+
+// ---------------------------------------------------------------------------------------------
+// a tiny float64 reference "array" and the helpers the refs are written with
+
+export interface Arr {
+  shape: number[];
+  data: number[];
+}
+
+export type Domain =
+  /** standard normal */
+  | 'real'
+  /** uniform in [0.5, 2] */
+  | 'positive'
+  /** ±[0.3, 1.5]: away from 0 (abs, relu, sign, division, reciprocal, prod) */
+  | 'nonzero'
+  /** uniform in [-0.9, 0.9] */
+  | 'unit'
+  /** normal, but never within 0.05 of ±0.5 or 0.2 (the clamp/maximum bounds used below) */
+  | 'clampSafe';
+
+export interface OpCase {
+  name: string;
+  /** the op under test; cases with several outputs (split, chunk) return an array */
+  fn: (...xs: Tensor[]) => Tensor | Tensor[];
+  /** one shape per differentiable (float64) input */
+  shapes: number[][];
+  twiceDifferentiable: boolean;
+  /** input sampling domain: one for all inputs or one per input (default 'real') */
+  domain?: Domain | Domain[];
+  /** float64 reference of the forward (multi-output cases: of the outputs concatenated flat) */
+  ref?: (...xs: Arr[]) => Arr | Arr[];
+  /** skip the non-contiguous variants (view() requires contiguous input by definition) */
+  contiguousOnly?: true;
+  /** the op is not defined on stride-0 (expanded) inputs with repeated values in the sense tested */
+  noExpanded?: true;
+}
+
+export const stridesOf = (shape: readonly number[]): number[] => {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { st[i] = s; s *= shape[i]!; }
+  return st;
+};
+export const numelOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+const unravel = (i: number, shape: readonly number[]): number[] => {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) { idx[d] = i % shape[d]!; i = Math.floor(i / shape[d]!); }
+  return idx;
+};
+const ravel = (idx: readonly number[], shape: readonly number[]): number => {
+  let k = 0;
+  for (let d = 0; d < shape.length; d++) k = k * shape[d]! + idx[d]!;
+  return k;
+};
+const at = (a: Arr, idx: readonly number[]): number => a.data[ravel(idx, a.shape)]!;
+/** build an array of `shape` from a function of the multi-index */
+const build = (shape: number[], f: (idx: number[]) => number): Arr => {
+  const n = numelOf(shape);
+  const data = new Array<number>(n);
+  for (let i = 0; i < n; i++) data[i] = f(unravel(i, shape));
+  return { shape, data };
+};
+const bshape = (a: readonly number[], b: readonly number[]): number[] => {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+};
+/** index into `a` broadcast to an output of rank idx.length */
+const bat = (a: Arr, idx: readonly number[]): number => {
+  const lead = idx.length - a.shape.length;
+  return at(a, a.shape.map((s, d) => (s === 1 ? 0 : idx[d + lead]!)));
+};
+
+export const R = {
+  un: (f: (x: number) => number) => (a: Arr): Arr => ({ shape: a.shape.slice(), data: a.data.map(f) }),
+  bin: (f: (x: number, y: number) => number) => (a: Arr, b: Arr): Arr => build(bshape(a.shape, b.shape), (i) => f(bat(a, i), bat(b, i))),
+  tern: (f: (c: number, x: number, y: number) => number) => (c: Arr, a: Arr, b: Arr): Arr =>
+    build(bshape(bshape(c.shape, a.shape), b.shape), (i) => f(bat(c, i), bat(a, i), bat(b, i))),
+  /** reduce over dims (all when undefined) with a function of the group's values */
+  reduce: (f: (vals: number[]) => number, dims?: number[], keepdim = false) => (a: Arr): Arr => {
+    const ds = (dims ?? a.shape.map((_, i) => i)).map((d) => (d < 0 ? d + a.shape.length : d));
+    const kept = a.shape.map((s, i) => (ds.includes(i) ? 1 : s));
+    const groups: number[][] = Array.from({ length: numelOf(kept) }, () => []);
+    a.data.forEach((v, i) => {
+      const idx = unravel(i, a.shape).map((x, d) => (ds.includes(d) ? 0 : x));
+      groups[ravel(idx, kept)]!.push(v);
+    });
+    return { shape: keepdim ? kept : a.shape.filter((_, i) => !ds.includes(i)), data: groups.map(f) };
+  },
+  permute: (p: number[]) => (a: Arr): Arr => build(p.map((d) => a.shape[d]!), (i) => {
+    const src = new Array<number>(p.length);
+    p.forEach((d, k) => (src[d] = i[k]!));
+    return at(a, src);
+  }),
+  reshape: (shape: number[]) => (a: Arr): Arr => ({ shape, data: a.data.slice() }),
+  expand: (shape: number[]) => (a: Arr): Arr => build(shape, (i) => bat(a, i)),
+  slice: (dim: number, start: number, len: number, step = 1) => (a: Arr): Arr => {
+    const shape = a.shape.slice();
+    shape[dim] = len;
+    return build(shape, (i) => { const s = i.slice(); s[dim] = start + i[dim]! * step; return at(a, s); });
+  },
+  cat: (dim: number) => (...xs: Arr[]): Arr => {
+    const shape = xs[0]!.shape.slice();
+    shape[dim] = xs.reduce((acc, x) => acc + x.shape[dim]!, 0);
+    return build(shape, (i) => {
+      let k = i[dim]!;
+      for (const x of xs) {
+        if (k < x.shape[dim]!) { const s = i.slice(); s[dim] = k; return at(x, s); }
+        k -= x.shape[dim]!;
+      }
+      throw new Error('unreachable');
+    });
+  },
+  gather: (dim: number, index: Arr) => (a: Arr): Arr => build(index.shape.slice(), (i) => { const s = i.slice(); s[dim] = at(index, i); return at(a, s); }),
+  indexSelect: (dim: number, index: number[]) => (a: Arr): Arr => {
+    const shape = a.shape.slice();
+    shape[dim] = index.length;
+    return build(shape, (i) => { const s = i.slice(); s[dim] = index[i[dim]!]!; return at(a, s); });
+  },
+  scatterAdd: (shape: number[], dim: number, index: Arr) => (src: Arr): Arr => {
+    const out = { shape, data: new Array<number>(numelOf(shape)).fill(0) };
+    for (let k = 0; k < index.data.length; k++) {
+      const i = unravel(k, index.shape);
+      const t = i.slice();
+      t[dim] = index.data[k]!;
+      out.data[ravel(t, shape)] += at(src, i);
+    }
+    return out;
+  },
+  indexAdd: (shape: number[], dim: number, index: number[]) => (src: Arr): Arr => {
+    const out = { shape, data: new Array<number>(numelOf(shape)).fill(0) };
+    src.data.forEach((v, k) => {
+      const i = unravel(k, src.shape);
+      i[dim] = index[i[dim]!]!;
+      out.data[ravel(i, shape)] += v;
+    });
+    return out;
+  },
+  /** matmul with PyTorch's 1-D promotion and batch broadcasting */
+  matmul: (a: Arr, b: Arr): Arr => {
+    const A = a.shape.length === 1 ? { shape: [1, a.shape[0]!], data: a.data } : a;
+    const B = b.shape.length === 1 ? { shape: [b.shape[0]!, 1], data: b.data } : b;
+    const M = A.shape[A.shape.length - 2]!, K = A.shape[A.shape.length - 1]!, N = B.shape[B.shape.length - 1]!;
+    const batch = bshape(A.shape.slice(0, -2), B.shape.slice(0, -2));
+    const full = build([...batch, M, N], (i) => {
+      const bi = i.slice(0, -2), m = i[i.length - 2]!, n = i[i.length - 1]!;
+      let s = 0;
+      for (let k = 0; k < K; k++) s += bat({ shape: A.shape, data: A.data }, [...bi, m, k]) * bat({ shape: B.shape, data: B.data }, [...bi, k, n]);
+      return s;
+    });
+    let shape = full.shape;
+    if (a.shape.length === 1) shape = shape.filter((_, i) => i !== shape.length - 2);
+    if (b.shape.length === 1) shape = shape.slice(0, -1);
+    return { shape, data: full.data };
+  },
+  sum: (v: number[]) => v.reduce((x, y) => x + y, 0),
+  mean: (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length,
+  prod: (v: number[]) => v.reduce((x, y) => x * y, 1),
+  max: (v: number[]) => Math.max(...v),
+  min: (v: number[]) => Math.min(...v),
+  var: (correction: number) => (v: number[]) => {
+    const m = v.reduce((x, y) => x + y, 0) / v.length;
+    return v.reduce((acc, x) => acc + (x - m) ** 2, 0) / (v.length - correction);
+  },
+  lse: (v: number[]) => {
+    const m = Math.max(...v);
+    return m + Math.log(v.reduce((acc, x) => acc + Math.exp(x - m), 0));
+  },
+};
+
+/** erf by its Maclaurin series (|x| < 3) and by erfc's asymptotic continued fraction beyond: float64-accurate */
+export function erfRef(x: number): number {
+  const ax = Math.abs(x);
+  let r: number;
+  if (ax < 3) {
+    let term = ax, s = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= (-ax * ax) / n;
+      s += term / (2 * n + 1);
+      if (Math.abs(term) < 1e-20) break;
+    }
+    r = (2 / Math.sqrt(Math.PI)) * s;
+  } else {
+    // erfc x = exp(-x²)/(x√π) · 1/(1 + 1/(2x²)/(1 + 2/(2x²)/(1 + ...))) evaluated bottom-up
+    let f = 0;
+    for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
+    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  }
+  return x < 0 ? -r : r;
+}
+
+const sigmoidRef = (x: number) => 1 / (1 + Math.exp(-x));
+const geluTanhRef = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+const softplusRef = (x: number) => Math.log1p(Math.exp(x));
+
+// ---------------------------------------------------------------------------------------------
+// fixed integer inputs (indices and masks) that the cases close over
+
+const i32 = (data: number[][] | number[]) => nb.tensor(data, { dtype: 'int32' });
+const gatherIdx1 = [[0, 3], [2, 2], [1, 0]]; // [3,2] into [3,4] along dim 1 (a repeat: gradients add)
+const gatherIdx0 = [[2, 0, 1, 1], [0, 0, 2, 1]]; // [2,4] into [3,4] along dim 0
+const scatterIdx = [[0, 0], [3, 1], [2, 3]]; // [3,2] into [3,4] along dim 1 (a collision in row 0)
+const maskA = [[true, false, true, true], [false, false, true, false], [true, true, false, true]];
+const maskCol = [[true], [false], [true]];
+const arr = (data: number[][]): Arr => ({ shape: [data.length, data[0]!.length], data: data.flat() });
+const boolArr = (data: boolean[][]): Arr => ({ shape: [data.length, data[0]!.length], data: data.flat().map(Number) });
+
+const e = R.un, b = R.bin;
+
+// ---------------------------------------------------------------------------------------------
+// the table
+
+export const opCases: OpCase[] = [
+  // ---- arithmetic, with broadcasting and scalars
+  { name: 'add', fn: (x, y) => x.add(y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true, ref: b((x, y) => x + y) },
+  { name: 'add broadcast [3,1]+[1,4]', fn: (x, y) => nb.add(x, y), shapes: [[3, 1], [1, 4]], twiceDifferentiable: true, ref: b((x, y) => x + y) },
+  { name: 'add broadcast [2,3]+[3]', fn: (x, y) => x.add(y), shapes: [[2, 3], [3]], twiceDifferentiable: true, ref: b((x, y) => x + y) },
+  { name: 'add 0-d tensor', fn: (x, y) => x.add(y), shapes: [[2, 3], []], twiceDifferentiable: true, ref: b((x, y) => x + y) },
+  { name: 'add scalar', fn: (x) => x.add(2.5), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => x + 2.5) },
+  { name: 'sub', fn: (x, y) => x.sub(y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true, ref: b((x, y) => x - y) },
+  { name: 'sub broadcast [3,1]-[1,4]', fn: (x, y) => nb.sub(x, y), shapes: [[3, 1], [1, 4]], twiceDifferentiable: true, ref: b((x, y) => x - y) },
+  { name: 'sub scalar - tensor', fn: (x) => nb.sub(1.5, x), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => 1.5 - x) },
+  { name: 'mul', fn: (x, y) => x.mul(y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true, ref: b((x, y) => x * y) },
+  { name: 'mul broadcast [2,3]*[3]', fn: (x, y) => nb.mul(x, y), shapes: [[2, 3], [3]], twiceDifferentiable: true, ref: b((x, y) => x * y) },
+  { name: 'mul broadcast [3,1]*[1,4]', fn: (x, y) => x.mul(y), shapes: [[3, 1], [1, 4]], twiceDifferentiable: true, ref: b((x, y) => x * y) },
+  { name: 'mul scalar', fn: (x) => x.mul(-3), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => x * -3) },
+  { name: 'mul self (x·x)', fn: (x) => x.mul(x), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => x * x) },
+  { name: 'div', fn: (x, y) => x.div(y), shapes: [[3, 4], [3, 4]], domain: ['real', 'nonzero'], twiceDifferentiable: true, ref: b((x, y) => x / y) },
+  { name: 'div broadcast [3,1]/[1,4]', fn: (x, y) => nb.div(x, y), shapes: [[3, 1], [1, 4]], domain: ['real', 'nonzero'], twiceDifferentiable: true, ref: b((x, y) => x / y) },
+  { name: 'div scalar / tensor', fn: (x) => nb.div(1.5, x), shapes: [[2, 3]], domain: 'nonzero', twiceDifferentiable: true, ref: e((x) => 1.5 / x) },
+  { name: 'div tensor / scalar', fn: (x) => x.div(4), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => x / 4) },
+  { name: 'pow tensor exponent', fn: (x, y) => x.pow(y), shapes: [[3, 4], [3, 4]], domain: ['positive', 'real'], twiceDifferentiable: true, ref: b((x, y) => x ** y) },
+  { name: 'pow broadcast [2,3]**[3]', fn: (x, y) => nb.pow(x, y), shapes: [[2, 3], [3]], domain: ['positive', 'real'], twiceDifferentiable: true, ref: b((x, y) => x ** y) },
+  { name: 'pow scalar base', fn: (x) => nb.pow(2, x), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => 2 ** x) },
+  { name: 'pow scalar exponent 3', fn: (x) => x.pow(3), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => x ** 3) },
+  { name: 'pow scalar exponent 2.5', fn: (x) => x.pow(2.5), shapes: [[2, 3]], domain: 'positive', twiceDifferentiable: true, ref: e((x) => x ** 2.5) },
+  { name: 'pow scalar exponent -1.5', fn: (x) => x.pow(-1.5), shapes: [[2, 3]], domain: 'positive', twiceDifferentiable: true, ref: e((x) => x ** -1.5) },
+  { name: 'pow scalar exponent 0', fn: (x) => x.pow(0), shapes: [[2, 3]], twiceDifferentiable: true, ref: e(() => 1) },
+  { name: 'neg', fn: (x) => x.neg(), shapes: [[2, 3]], twiceDifferentiable: true, ref: e((x) => -x) },
+
+  // ---- unary math
+  { name: 'exp', fn: (x) => x.exp(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(Math.exp) },
+  { name: 'log', fn: (x) => x.log(), shapes: [[3, 4]], domain: 'positive', twiceDifferentiable: true, ref: e(Math.log) },
+  { name: 'sqrt', fn: (x) => x.sqrt(), shapes: [[3, 4]], domain: 'positive', twiceDifferentiable: true, ref: e(Math.sqrt) },
+  { name: 'rsqrt', fn: (x) => x.rsqrt(), shapes: [[3, 4]], domain: 'positive', twiceDifferentiable: true, ref: e((x) => 1 / Math.sqrt(x)) },
+  { name: 'abs', fn: (x) => x.abs(), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: e(Math.abs) },
+  { name: 'sign', fn: (x) => x.sign(), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: e(Math.sign) },
+  { name: 'square', fn: (x) => x.square(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e((x) => x * x) },
+  { name: 'reciprocal', fn: (x) => x.reciprocal(), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: e((x) => 1 / x) },
+  { name: 'erf', fn: (x) => x.erf(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(erfRef) },
+  { name: 'log1p', fn: (x) => x.log1p(), shapes: [[3, 4]], domain: 'unit', twiceDifferentiable: true, ref: e(Math.log1p) },
+  { name: 'expm1', fn: (x) => x.expm1(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(Math.expm1) },
+  { name: 'sin', fn: (x) => x.sin(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(Math.sin) },
+  { name: 'cos', fn: (x) => x.cos(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(Math.cos) },
+  { name: 'clamp [-0.5, 0.5]', fn: (x) => x.clamp(-0.5, 0.5), shapes: [[3, 4]], domain: 'clampSafe', twiceDifferentiable: true, ref: e((x) => Math.min(Math.max(x, -0.5), 0.5)) },
+  { name: 'clamp min only', fn: (x) => nb.clamp(x, -0.5), shapes: [[3, 4]], domain: 'clampSafe', twiceDifferentiable: true, ref: e((x) => Math.max(x, -0.5)) },
+  { name: 'clamp max only', fn: (x) => nb.clamp(x, null, 0.5), shapes: [[3, 4]], domain: 'clampSafe', twiceDifferentiable: true, ref: e((x) => Math.min(x, 0.5)) },
+  { name: 'maximum', fn: (x, y) => x.maximum(y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true, ref: b(Math.max) },
+  { name: 'maximum broadcast [3,1],[1,4]', fn: (x, y) => nb.maximum(x, y), shapes: [[3, 1], [1, 4]], twiceDifferentiable: true, ref: b(Math.max) },
+  { name: 'maximum with scalar', fn: (x) => x.maximum(0.2), shapes: [[3, 4]], domain: 'clampSafe', twiceDifferentiable: true, ref: e((x) => Math.max(x, 0.2)) },
+  { name: 'minimum', fn: (x, y) => x.minimum(y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true, ref: b(Math.min) },
+  { name: 'minimum broadcast [2,3],[3]', fn: (x, y) => nb.minimum(x, y), shapes: [[2, 3], [3]], twiceDifferentiable: true, ref: b(Math.min) },
+  {
+    name: 'where', fn: (x, y) => nb.where(nb.tensor(maskA), x, y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true,
+    ref: (x, y) => R.tern((c, p, q) => (c ? p : q))(boolArr(maskA), x, y),
+  },
+  {
+    name: 'where broadcast cond [3,1], a [1,4], b []', fn: (x, y) => nb.where(nb.tensor(maskCol), x, y), shapes: [[1, 4], []], twiceDifferentiable: true,
+    ref: (x, y) => R.tern((c, p, q) => (c ? p : q))(boolArr(maskCol), x, y),
+  },
+  {
+    name: 'where with scalar branch', fn: (x) => nb.where(nb.tensor(maskA), x, 0), shapes: [[3, 4]], twiceDifferentiable: true,
+    ref: (x) => R.tern((c, p) => (c ? p : 0))(boolArr(maskA), x, { shape: [], data: [0] }),
+  },
+
+  // ---- activations
+  { name: 'relu', fn: (x) => x.relu(), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: e((x) => Math.max(x, 0)) },
+  { name: 'leakyRelu', fn: (x) => x.leakyRelu(), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: e((x) => (x > 0 ? x : 0.01 * x)) },
+  { name: 'leakyRelu 0.2', fn: (x) => nb.leakyRelu(x, 0.2), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: e((x) => (x > 0 ? x : 0.2 * x)) },
+  { name: 'sigmoid', fn: (x) => x.sigmoid(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(sigmoidRef) },
+  { name: 'tanh', fn: (x) => x.tanh(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(Math.tanh) },
+  { name: 'gelu (erf)', fn: (x) => x.gelu(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e((x) => 0.5 * x * (1 + erfRef(x / Math.SQRT2))) },
+  { name: 'gelu (tanh)', fn: (x) => x.gelu({ approximate: 'tanh' }), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(geluTanhRef) },
+  { name: 'silu', fn: (x) => x.silu(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e((x) => x * sigmoidRef(x)) },
+  { name: 'softplus', fn: (x) => x.softplus(), shapes: [[3, 4]], twiceDifferentiable: true, ref: e(softplusRef) },
+  { name: 'softplus beta 2', fn: (x) => x.softplus({ beta: 2 }), shapes: [[3, 4]], twiceDifferentiable: true, ref: e((x) => softplusRef(2 * x) / 2) },
+
+  // ---- reductions
+  { name: 'sum', fn: (x) => x.sum(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.sum) },
+  { name: 'sum dim 1', fn: (x) => x.sum(1), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.sum, [1]) },
+  { name: 'sum dims [0,2] keepdim', fn: (x) => nb.sum(x, [0, 2], true), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reduce(R.sum, [0, 2], true) },
+  { name: 'sum dim -1 keepdim', fn: (x) => x.sum(-1, true), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reduce(R.sum, [-1], true) },
+  { name: 'mean', fn: (x) => x.mean(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.mean) },
+  { name: 'mean dim 0', fn: (x) => x.mean(0), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.mean, [0]) },
+  { name: 'mean dims [1,2] keepdim', fn: (x) => nb.mean(x, [1, 2], true), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reduce(R.mean, [1, 2], true) },
+  { name: 'var (correction 1)', fn: (x) => x.var(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.var(1)) },
+  { name: 'var dim 1 correction 0', fn: (x) => x.var(1, { correction: 0 }), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.var(0), [1]) },
+  { name: 'var dim 0 keepdim', fn: (x) => nb.var(x, 0, { keepdim: true }), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.var(1), [0], true) },
+  { name: 'std (correction 1)', fn: (x) => x.std(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce((v) => Math.sqrt(R.var(1)(v))) },
+  { name: 'std dim 1 correction 0', fn: (x) => x.std(1, { correction: 0 }), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce((v) => Math.sqrt(R.var(0)(v)), [1]) },
+  { name: 'std dim -1 keepdim', fn: (x) => nb.std(x, -1, { keepdim: true }), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reduce((v) => Math.sqrt(R.var(1)(v)), [-1], true) },
+  { name: 'max (all)', fn: (x) => x.max(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.max) },
+  { name: 'max dim 1 values', fn: (x) => x.max(1).values, shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.max, [1]) },
+  { name: 'max dim 0 keepdim values', fn: (x) => nb.max(x, 0, true).values, shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.max, [0], true) },
+  { name: 'min (all)', fn: (x) => x.min(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.min) },
+  { name: 'min dim 1 values', fn: (x) => x.min(1).values, shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reduce(R.min, [1]) },
+  { name: 'amax dim 1', fn: (x) => x.amax(1), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.max, [1]) },
+  { name: 'amax dims [0,2] keepdim', fn: (x) => nb.amax(x, [0, 2], true), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reduce(R.max, [0, 2], true) },
+  { name: 'amin (all)', fn: (x) => x.amin(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.min) },
+  { name: 'amin dim 0', fn: (x) => nb.amin(x, 0), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.min, [0]) },
+  { name: 'prod', fn: (x) => x.prod(), shapes: [[2, 3]], domain: 'nonzero', twiceDifferentiable: true, ref: R.reduce(R.prod) },
+  { name: 'prod dim 1', fn: (x) => x.prod(1), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: R.reduce(R.prod, [1]) },
+  { name: 'prod dim 0 keepdim', fn: (x) => nb.prod(x, 0, true), shapes: [[3, 4]], domain: 'nonzero', twiceDifferentiable: true, ref: R.reduce(R.prod, [0], true) },
+  { name: 'logsumexp', fn: (x) => x.logsumexp(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.lse) },
+  { name: 'logsumexp dim 1', fn: (x) => x.logsumexp(1), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reduce(R.lse, [1]) },
+  { name: 'logsumexp dims [0,1] keepdim', fn: (x) => nb.logsumexp(x, [0, 1], true), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reduce(R.lse, [0, 1], true) },
+
+  // ---- movement
+  { name: 'reshape', fn: (x) => x.reshape(6, 4), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reshape([6, 4]) },
+  { name: 'reshape with -1', fn: (x) => nb.reshape(x, [-1, 3]), shapes: [[2, 3, 2]], twiceDifferentiable: true, ref: R.reshape([4, 3]) },
+  { name: 'view', fn: (x) => x.view(2, 6), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reshape([2, 6]), contiguousOnly: true },
+  { name: 'flatten', fn: (x) => x.flatten(), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reshape([24]) },
+  { name: 'flatten(1)', fn: (x) => x.flatten(1), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.reshape([2, 12]) },
+  { name: 'squeeze', fn: (x) => x.squeeze(), shapes: [[3, 1, 4]], twiceDifferentiable: true, ref: R.reshape([3, 4]) },
+  { name: 'squeeze(1)', fn: (x) => x.squeeze(1), shapes: [[3, 1, 4, 1]], twiceDifferentiable: true, ref: R.reshape([3, 4, 1]) },
+  { name: 'unsqueeze(0)', fn: (x) => x.unsqueeze(0), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reshape([1, 3, 4]) },
+  { name: 'unsqueeze(-1)', fn: (x) => nb.unsqueeze(x, -1), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.reshape([3, 4, 1]) },
+  { name: 'transpose', fn: (x) => x.transpose(0, 1), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.permute([1, 0]) },
+  { name: 'transpose 3-D (0,2)', fn: (x) => nb.transpose(x, 0, 2), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.permute([2, 1, 0]) },
+  { name: '.T', fn: (x) => x.T, shapes: [[3, 4]], twiceDifferentiable: true, ref: R.permute([1, 0]) },
+  { name: 'permute', fn: (x) => x.permute(2, 0, 1), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: R.permute([2, 0, 1]) },
+  { name: 'expand [3,1]→[3,4]', fn: (x) => x.expand(3, 4), shapes: [[3, 1]], twiceDifferentiable: true, ref: R.expand([3, 4]) },
+  { name: 'expand [4]→[2,3,4]', fn: (x) => nb.expand(x, [2, 3, 4]), shapes: [[4]], twiceDifferentiable: true, ref: R.expand([2, 3, 4]) },
+  { name: 'expand then mul (stride-0 reuse)', fn: (x) => x.expand(3, 4).mul(x.expand(3, 4)), shapes: [[3, 1]], twiceDifferentiable: true, ref: (x) => R.expand([3, 4])(e((v) => v * v)(x)) },
+  { name: 'slice', fn: (x) => x.slice(1, 1, 4), shapes: [[3, 5]], twiceDifferentiable: true, ref: R.slice(1, 1, 3) },
+  { name: 'slice with step', fn: (x) => x.slice(1, 0, 6, 2), shapes: [[3, 6]], twiceDifferentiable: true, ref: R.slice(1, 0, 3, 2) },
+  { name: 'slice negative start, step 3', fn: (x) => nb.slice(x, 0, -5, undefined, 3), shapes: [[7, 2]], twiceDifferentiable: true, ref: R.slice(0, 2, 2, 3) },
+  { name: 'narrow', fn: (x) => x.narrow(0, 1, 2), shapes: [[4, 3]], twiceDifferentiable: true, ref: R.slice(0, 1, 2) },
+  { name: 'select', fn: (x) => x.select(1, 2), shapes: [[3, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([3])(R.slice(1, 2, 1)(x)) },
+  { name: 'select negative index', fn: (x) => nb.select(x, 0, -1), shapes: [[3, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([4])(R.slice(0, 2, 1)(x)) },
+  { name: 'index [0, :, 1:3]', fn: (x) => x.index([0, null, [1, 3]]), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([3, 2])(R.slice(2, 1, 2)(R.slice(0, 0, 1)(x))) },
+  { name: 'index [..., ::2] with newaxis', fn: (x) => nb.index(x, ['newaxis', '...', [0, 4, 2]]), shapes: [[2, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([1, 2, 2])(R.slice(1, 0, 2, 2)(x)) },
+  { name: 'cat dim 0', fn: (x, y) => nb.cat([x, y], 0), shapes: [[2, 3], [4, 3]], twiceDifferentiable: true, ref: R.cat(0) },
+  { name: 'cat dim 1 (three inputs)', fn: (x, y, z) => nb.cat([x, y, z], 1), shapes: [[2, 1], [2, 3], [2, 2]], twiceDifferentiable: true, ref: R.cat(1) },
+  { name: 'cat same tensor twice', fn: (x) => nb.cat([x, x.mul(2)], -1), shapes: [[2, 3]], twiceDifferentiable: true, ref: (x) => R.cat(1)(x, e((v) => 2 * v)(x)) },
+  { name: 'stack dim 0', fn: (x, y) => nb.stack([x, y]), shapes: [[2, 3], [2, 3]], twiceDifferentiable: true, ref: (x, y) => R.cat(0)(R.reshape([1, 2, 3])(x), R.reshape([1, 2, 3])(y)) },
+  { name: 'stack dim 2', fn: (x, y) => nb.stack([x, y], 2), shapes: [[2, 3], [2, 3]], twiceDifferentiable: true, ref: (x, y) => R.cat(2)(R.reshape([2, 3, 1])(x), R.reshape([2, 3, 1])(y)) },
+  { name: 'split size 2', fn: (x) => x.split(2, 1), shapes: [[3, 5]], twiceDifferentiable: true, ref: (x) => [R.slice(1, 0, 2)(x), R.slice(1, 2, 2)(x), R.slice(1, 4, 1)(x)] },
+  { name: 'split sizes [1,3]', fn: (x) => nb.split(x, [1, 3], 0), shapes: [[4, 2]], twiceDifferentiable: true, ref: (x) => [R.slice(0, 0, 1)(x), R.slice(0, 1, 3)(x)] },
+  { name: 'chunk 3', fn: (x) => x.chunk(3, 0), shapes: [[6, 2]], twiceDifferentiable: true, ref: (x) => [R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x), R.slice(0, 4, 2)(x)] },
+  { name: 'gather dim 1', fn: (x) => x.gather(1, i32(gatherIdx1)), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.gather(1, arr(gatherIdx1)) },
+  { name: 'gather dim 0', fn: (x) => nb.gather(x, 0, i32(gatherIdx0)), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.gather(0, arr(gatherIdx0)) },
+  { name: 'indexSelect dim 0 (repeated index)', fn: (x) => x.indexSelect(0, i32([2, 0, 2])), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.indexSelect(0, [2, 0, 2]) },
+  { name: 'indexSelect dim 1', fn: (x) => nb.indexSelect(x, 1, i32([3, 1])), shapes: [[2, 4]], twiceDifferentiable: true, ref: R.indexSelect(1, [3, 1]) },
+  { name: 'scatterAdd dim 1', fn: (src) => nb.scatterAdd([3, 4], 1, i32(scatterIdx), src), shapes: [[3, 2]], twiceDifferentiable: true, ref: R.scatterAdd([3, 4], 1, arr(scatterIdx)) },
+  { name: 'indexAdd dim 0', fn: (src) => nb.indexAdd([4, 3], 0, i32([0, 2, 0]), src), shapes: [[3, 3]], twiceDifferentiable: true, ref: R.indexAdd([4, 3], 0, [0, 2, 0]) },
+  { name: 'clone', fn: (x) => x.clone(), shapes: [[3, 4]], twiceDifferentiable: true, ref: (x) => x },
+  { name: 'contiguous', fn: (x) => x.contiguous(), shapes: [[3, 4]], twiceDifferentiable: true, ref: (x) => x },
+  { name: 'contiguous of a transpose', fn: (x) => x.T.contiguous(), shapes: [[3, 4]], twiceDifferentiable: true, ref: R.permute([1, 0]) },
+
+  // ---- matmul and linear
+  { name: 'matmul 1-D·1-D (dot)', fn: (x, y) => x.matmul(y), shapes: [[4], [4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul 1-D·2-D', fn: (x, y) => nb.matmul(x, y), shapes: [[3], [3, 4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul 2-D·1-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3], [3]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul 2-D·2-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3], [3, 4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'mm', fn: (x, y) => x.mm(y), shapes: [[3, 2], [2, 3]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul batched 3-D·3-D', fn: (x, y) => x.matmul(y), shapes: [[2, 2, 3], [2, 3, 4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'bmm', fn: (x, y) => nb.bmm(x, y), shapes: [[2, 3, 2], [2, 2, 3]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul broadcast 3-D·2-D', fn: (x, y) => x.matmul(y), shapes: [[2, 2, 3], [3, 4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul broadcast 2-D·3-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3], [2, 3, 4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul broadcast batch [2,1]·[3]', fn: (x, y) => x.matmul(y), shapes: [[2, 1, 2, 3], [3, 3, 2]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul 1-D·3-D', fn: (x, y) => x.matmul(y), shapes: [[3], [2, 3, 4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'matmul 3-D·1-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3, 4], [4]], twiceDifferentiable: true, ref: R.matmul },
+  { name: 'outer', fn: (x, y) => nb.outer(x, y), shapes: [[3], [4]], twiceDifferentiable: true, ref: (x, y) => R.matmul(R.reshape([3, 1])(x), R.reshape([1, 4])(y)) },
+  {
+    name: 'linear with bias', fn: (x, w, bias) => nb.linear(x, w, bias), shapes: [[5, 3], [4, 3], [4]], twiceDifferentiable: true,
+    ref: (x, w, bias) => b((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), bias),
+  },
+  { name: 'linear without bias', fn: (x, w) => nb.linear(x, w), shapes: [[5, 3], [4, 3]], twiceDifferentiable: true, ref: (x, w) => R.matmul(x, R.permute([1, 0])(w)) },
+  {
+    name: 'linear 3-D input', fn: (x, w, bias) => nb.linear(x, w, bias), shapes: [[2, 5, 3], [4, 3], [4]], twiceDifferentiable: true,
+    ref: (x, w, bias) => b((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), bias),
+  },
+
+  // ---- compositions that exercise the engine (shared subexpressions, chains)
+  { name: 'composite tanh(x·y + sin x)', fn: (x, y) => x.mul(y).add(x.sin()).tanh(), shapes: [[3, 4], [4]], twiceDifferentiable: true, ref: (x, y) => e(Math.tanh)(b((p, q) => p + q)(b((p, q) => p * q)(x, y), e(Math.sin)(x))) },
+];
