@@ -1,0 +1,84 @@
+/**
+ * softmax / logSoftmax (max-shifted backend kernel) and SwiGLU.
+ * Backward in ops, reading the saved output y so it differentiates again (seed 000 §5.1, seed 002 §1.4):
+ *   softmax:    dx = y ⊙ (g − Σ g⊙y)
+ *   logSoftmax: dx = g − exp(y) ⊙ Σ g
+ */
+import { record } from '../../autograd/record.js';
+import { fmt, normDim } from '../../shape.js';
+import { Tensor } from '../../tensor.js';
+import { eq, exp, mul, silu, sub, where } from '../elementwise.js';
+import { sum } from '../reduce.js';
+import { chunk } from '../movement.js';
+import { floatInput } from './_util.js';
+
+function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
+  const b = x.backend;
+  if (x.ndim === 0) {
+    // a 0-d tensor is a one-element row
+    return Tensor.fromValues([log ? (Number.isNaN(x.item()) ? NaN : 0) : Number.isNaN(x.item()) ? NaN : 1], [], x.dtype, b);
+  }
+  const y = Tensor.fromData(b, b.softmax(x.backendView(), axis, log), x.shape, x.dtype);
+  return log ? fixAllNegInfRows(x, y, axis) : y;
+}
+
+/**
+ * Work-around: the portable kernel computes −Inf − log(0) = NaN for a row that is entirely −Inf; the
+ * documented result is a row of −Inf log-probs. Scan for NaN (cheap) and only then repair those rows.
+ */
+function fixAllNegInfRows(x: Tensor, y: Tensor, axis: number): Tensor {
+  const d = y.backend.read(y.backendView().data, y.dtype, y.size);
+  let nan = false;
+  for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) { nan = true; break; }
+  if (!nan) return y;
+  const b = x.backend;
+  const keptShape = x.shape.map((s, i) => (i === axis ? 1 : s));
+  const m = Tensor.fromData(b, b.reduce('max', x.backendView(), [axis], x.dtype), keptShape, x.dtype);
+  const fixed = where(eq(m, -Infinity), -Infinity, y);
+  y.dispose();
+  m.dispose();
+  return fixed;
+}
+
+/** softmax along dim: exp(x − max) / Σ exp(x − max). Integer inputs compute in float32. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const xf = floatInput('softmax', 'input', x);
+  if (dim === undefined || dim === null) throw new Error(`softmax: dim must be given (input ${fmt(xf.shape)})`);
+  const d = normDim('softmax', dim, xf.ndim);
+  const y = softmaxRaw(xf, d, false);
+  record('softmax', [xf], [y], [y], ([g], [ys]) => [softmaxBackward(g!, ys!, d)]);
+  return y;
+}
+
+/** dx = y ⊙ (g − Σ g⊙y) */
+export function softmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
+  if (y.ndim === 0) return mul(g, 0);
+  return mul(y, sub(g, sum(mul(g, y), dim, true)));
+}
+
+/** logSoftmax along dim: x − max − log Σ exp(x − max); a row of all −Inf gives −Inf, not NaN. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const xf = floatInput('logSoftmax', 'input', x);
+  if (dim === undefined || dim === null) throw new Error(`logSoftmax: dim must be given (input ${fmt(xf.shape)})`);
+  const d = normDim('logSoftmax', dim, xf.ndim);
+  const y = softmaxRaw(xf, d, true);
+  record('logSoftmax', [xf], [y], [y], ([g], [ys]) => [logSoftmaxBackward(g!, ys!, d)]);
+  return y;
+}
+
+/** dx = g − exp(y) ⊙ Σ g */
+export function logSoftmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
+  if (y.ndim === 0) return mul(g, 0);
+  return sub(g, mul(exp(y), sum(g, dim, true)));
+}
+
+/** SwiGLU activation: split x in half along dim into (a, b) and return silu(a) ⊙ b. */
+export function swiglu(x: Tensor, dim = -1): Tensor {
+  const xf = floatInput('swiglu', 'input', x);
+  if (xf.ndim === 0) throw new Error('swiglu: input must have at least 1 dimension, got a 0-d tensor');
+  const d = normDim('swiglu', dim, xf.ndim);
+  const n = xf.shape[d]!;
+  if (n % 2 !== 0) throw new Error(`swiglu: dimension ${dim} of input ${fmt(xf.shape)} has odd size ${n}: expected an even size to split in half`);
+  const [a, b] = chunk(xf, 2, d) as [Tensor, Tensor];
+  return mul(silu(a), b);
+}

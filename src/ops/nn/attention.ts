@@ -1,0 +1,76 @@
+/**
+ * Scaled dot-product attention (seed 000 §6.1): softmax(q·kᵀ·scale + mask)·v, q [..., L, E],
+ * k [..., S, E], v [..., S, Ev] (batch dims broadcast). The gradient follows from matmul and softmax.
+ */
+import { noGrad } from '../../autograd/gradMode.js';
+import { fmt } from '../../shape.js';
+import { Tensor } from '../../tensor.js';
+import type { Generator } from '../../random.js';
+import { add, cast, eq, mul, where } from '../elementwise.js';
+import { amax } from '../reduce.js';
+import { matmul } from '../matmul.js';
+import { transpose } from '../movement.js';
+import { softmax } from './activation.js';
+import { dropout } from './dropout.js';
+import { checkFloat, checkTensorArg } from './_util.js';
+
+export interface AttentionOptions {
+  /** bool (true = take part, as PyTorch) or additive float mask, broadcastable to [..., L, S] */
+  attnMask?: Tensor | null;
+  /** causal mask: query i attends to keys j ≤ i (top-left aligned, as PyTorch) */
+  isCausal?: boolean;
+  dropoutP?: number;
+  /** default 1/√E */
+  scale?: number;
+  generator?: Generator;
+  /** apply dropout (default true: dropoutP alone decides, as torch's function) */
+  training?: boolean;
+}
+
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const op = 'scaledDotProductAttention';
+  checkTensorArg(op, 'query', q);
+  checkTensorArg(op, 'key', k);
+  checkTensorArg(op, 'value', v);
+  for (const [n, t] of [['query', q], ['key', k], ['value', v]] as const) {
+    checkFloat(op, n, t);
+    if (t.ndim < 2) throw new Error(`${op}: ${n} ${fmt(t.shape)} must have at least 2 dimensions [..., L, E]`);
+  }
+  const L = q.shape[q.ndim - 2]!, E = q.shape[q.ndim - 1]!;
+  const S = k.shape[k.ndim - 2]!;
+  if (k.shape[k.ndim - 1] !== E) throw new Error(`${op}: key ${fmt(k.shape)} does not match query ${fmt(q.shape)}: expected embedding size ${E} in the last dimension`);
+  if (v.shape[v.ndim - 2] !== S) throw new Error(`${op}: value ${fmt(v.shape)} does not match key ${fmt(k.shape)}: expected ${S} positions in dimension -2`);
+  const mask = opts.attnMask ?? null;
+  if (mask && opts.isCausal) throw new Error(`${op}: pass either attnMask or isCausal, not both`);
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  const p = opts.dropoutP ?? 0;
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: dropoutP must be in [0, 1], got ${p}`);
+
+  let scores = mul(matmul(q, transpose(k, -2, -1)), scale);
+  let keep: Tensor | null = null;
+  if (opts.isCausal) {
+    const m = new Uint8Array(L * S);
+    for (let i = 0; i < L; i++) for (let j = 0; j <= Math.min(i, S - 1); j++) m[i * S + j] = 1;
+    keep = Tensor.fromValues(m, [L, S], 'bool', q.backend);
+  } else if (mask) {
+    checkTensorArg(op, 'attnMask', mask);
+    if (mask.ndim < 1 || (mask.shape[mask.ndim - 1] !== S && mask.shape[mask.ndim - 1] !== 1) || (mask.ndim >= 2 && mask.shape[mask.ndim - 2] !== L && mask.shape[mask.ndim - 2] !== 1)) {
+      throw new Error(`${op}: attnMask ${fmt(mask.shape)} does not broadcast to the attention weights [..., ${L}, ${S}] (query ${fmt(q.shape)}, key ${fmt(k.shape)})`);
+    }
+    if (mask.dtype === 'bool') keep = mask;
+    else if (mask.dtype === 'int32') throw new TypeError(`${op}: attnMask must be bool (true = attend) or float (added to the scores), got int32`);
+    else scores = add(scores, mask.dtype === scores.dtype ? mask : cast(mask, scores.dtype));
+  }
+  if (keep) scores = where(keep, scores, -Infinity);
+  // a fully masked row would be softmax of all −Inf (NaN): give it zero weights instead, and keep NaN out of
+  // the gradient by feeding the softmax a finite row there (the "double where" pattern)
+  let dead: Tensor | null = null;
+  if (keep || mask) {
+    dead = noGrad(() => eq(amax(scores, -1, true), -Infinity));
+    if (!dead.data().some((d) => d !== 0)) dead = null;
+  }
+  let attn = softmax(dead ? where(dead, 0, scores) : scores, -1);
+  if (dead) attn = where(dead, 0, attn);
+  if (p > 0 && (opts.training ?? true)) attn = dropout(attn, { p, generator: opts.generator });
+  return matmul(attn, v);
+}
