@@ -1,0 +1,97 @@
+/** Linear (y = x·Wᵀ + b), Bilinear-free; Identity and Flatten/Unflatten live here too. */
+import type { Tensor } from '../tensor.js';
+import type { DType } from '../dtype.js';
+import type { Generator } from '../random.js';
+import { empty } from './_util.js';
+import { linear } from '../ops/matmul.js';
+import { flatten, reshape } from '../ops/movement.js';
+import { Module, parameter, reprValue } from './module.js';
+import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from './init.js';
+
+export interface LinearOptions {
+  /** add a learnable bias (default true) */
+  bias?: boolean;
+  /** generator for the initial weights (default: the global one) */
+  generator?: Generator;
+  dtype?: DType;
+}
+
+/**
+ * y = x·Wᵀ + b with weight [outFeatures, inFeatures] and bias [outFeatures]. PyTorch's default init:
+ * kaiming_uniform(a=√5) → W ~ U(−1/√in, 1/√in), and b ~ U(−1/√in, 1/√in).
+ */
+export class Linear extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    if (!(Number.isInteger(inFeatures) && inFeatures >= 0 && Number.isInteger(outFeatures) && outFeatures >= 0)) {
+      throw new Error(`Linear: inFeatures and outFeatures must be non-negative integers, got ${inFeatures}, ${outFeatures}`);
+    }
+    const dtype = opts.dtype ?? 'float32';
+    this.weight = parameter(empty([outFeatures, inFeatures], dtype));
+    this.bias = opts.bias === false ? null : parameter(empty([outFeatures], dtype));
+    if (this.bias === null) this.registerParameter('bias', null);
+    this.resetParameters(opts.generator);
+  }
+
+  resetParameters(generator?: Generator): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator });
+    if (this.bias) {
+      const [fanIn] = calculateFanInAndFanOut(this.weight);
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform_(this.bias, -bound, bound, { generator });
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${reprValue(this.bias !== null)}`;
+  }
+}
+
+/** Returns its input unchanged (accepts and ignores constructor arguments, as PyTorch). */
+export class Identity extends Module {
+  constructor(..._args: unknown[]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** Flattens dims startDim..endDim (default 1..-1: keeps the batch dim). */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+/** Expands dim into unflattenedSize (the inverse of Flatten). */
+export class Unflatten extends Module {
+  constructor(readonly dim: number, readonly unflattenedSize: readonly number[]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
+    return reshape(x, [...x.shape.slice(0, d), ...this.unflattenedSize, ...x.shape.slice(d + 1)]);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}, unflattened_size=${reprValue([...this.unflattenedSize])}`;
+  }
+}
