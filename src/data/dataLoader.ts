@@ -1,0 +1,119 @@
+/**
+ * DataLoader: iterate a dataset in (optionally shuffled) batches, as torch.utils.data.DataLoader.
+ *
+ *   const loader = new nb.data.DataLoader(new nb.data.TensorDataset(x, y), {batchSize: 64, shuffle: true, generator: new nb.Generator(0)});
+ *   for (const [xb, yb] of loader) { ... }
+ *
+ * Each `for…of` is one epoch; with shuffle, every epoch draws a fresh permutation from the generator (the
+ * default generator when none is given), so a seeded generator makes the whole run reproducible.
+ * `length` is the number of batches per epoch. Batches are built by the dataset's `getBatch` when it has
+ * one and no custom collate is given (TensorDataset: one indexSelect per tensor), else by collating the
+ * items: tensors are stacked, numbers become a tensor (int32 when all are integers, else float32),
+ * booleans a bool tensor, arrays and plain objects are collated field by field.
+ *
+ * Gradient accumulation (the documented pattern): for k micro-batches of a batch, scale each micro-loss
+ * by its share (microBatchSize/batchSize for a mean loss), call backward() on each — gradients add up in
+ * .grad — then step once and zeroGrad(). The accumulated gradient equals the large batch's gradient.
+ */
+import { Tensor } from '../tensor.js';
+import { tensor } from '../creation.js';
+import { stack } from '../ops/movement.js';
+import { defaultGenerator, type Generator } from '../random.js';
+import { permutation, type Dataset } from './dataset.js';
+
+/** The type default collation produces from an item type. */
+export type Collated<T> = T extends Tensor ? Tensor
+  : T extends number | boolean ? Tensor
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> }
+  : T extends object ? { [K in keyof T]: Collated<T[K]> }
+  : T[];
+
+export interface DataLoaderOptions<T, B> {
+  batchSize?: number;
+  shuffle?: boolean;
+  dropLast?: boolean;
+  generator?: Generator;
+  collate?: (items: T[]) => B;
+}
+
+/** Stack a list of items into a batch (see the module comment). */
+export function defaultCollate<T>(items: T[]): Collated<T> {
+  if (items.length === 0) throw new Error('defaultCollate: empty batch');
+  const first = items[0] as unknown;
+  if (first instanceof Tensor) return stack(items as unknown as Tensor[], 0) as Collated<T>;
+  if (typeof first === 'number') {
+    const nums = items as unknown as number[];
+    return tensor(nums, { dtype: nums.every(Number.isInteger) ? 'int32' : 'float32' }) as Collated<T>;
+  }
+  if (typeof first === 'boolean') return tensor(items as unknown as boolean[], { dtype: 'bool' }) as Collated<T>;
+  if (Array.isArray(first)) {
+    const n = first.length;
+    for (const it of items) if (!Array.isArray(it) || it.length !== n) throw new Error('defaultCollate: each element in the batch should be an array of the same length');
+    return first.map((_, k) => defaultCollate((items as unknown as unknown[][]).map((it) => it[k]))) as Collated<T>;
+  }
+  if (first !== null && typeof first === 'object' && Object.getPrototypeOf(first) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(first)) out[key] = defaultCollate(items.map((it) => (it as Record<string, unknown>)[key]));
+    return out as Collated<T>;
+  }
+  // strings and other values: a plain list, as PyTorch leaves them
+  return items as unknown as Collated<T>;
+}
+
+export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
+  readonly dataset: Dataset<T>;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly generator: Generator;
+  private readonly collate: ((items: T[]) => B) | null;
+
+  constructor(dataset: Dataset<T>, opts: DataLoaderOptions<T, B> = {}) {
+    if (!dataset || typeof dataset.length !== 'number' || typeof dataset.get !== 'function') {
+      throw new TypeError('DataLoader: dataset must have a numeric length and a get(i) method');
+    }
+    const bs = opts.batchSize ?? 1;
+    if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`DataLoader: batchSize should be a positive integer, got ${bs}`);
+    this.dataset = dataset;
+    this.batchSize = bs;
+    this.shuffle = opts.shuffle ?? false;
+    this.dropLast = opts.dropLast ?? false;
+    this.generator = opts.generator ?? defaultGenerator;
+    this.collate = opts.collate ?? null;
+  }
+
+  /** batches per epoch */
+  get length(): number {
+    const n = this.dataset.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** The sample order of one epoch (draws from the generator when shuffling). */
+  private order(): Int32Array {
+    const n = this.dataset.length;
+    if (this.shuffle) return permutation(n, this.generator);
+    const v = new Int32Array(n);
+    for (let i = 0; i < n; i++) v[i] = i;
+    return v;
+  }
+
+  /** Batches of sample indices for one epoch. */
+  *batchIndices(): Generator_<Int32Array> {
+    const order = this.order();
+    const nb = this.length;
+    for (let b = 0; b < nb; b++) yield order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
+  }
+
+  *[Symbol.iterator](): Generator_<B> {
+    for (const idx of this.batchIndices()) {
+      if (!this.collate && typeof this.dataset.getBatch === 'function') {
+        yield this.dataset.getBatch(idx) as B;
+        continue;
+      }
+      const items: T[] = Array.from(idx, (i) => this.dataset.get(i));
+      yield this.collate ? this.collate(items) : (defaultCollate(items) as unknown as B);
+    }
+  }
+}
+
+type Generator_<T> = globalThis.Generator<T, void, unknown>;

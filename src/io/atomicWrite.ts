@@ -1,0 +1,130 @@
+/**
+ * Crash-safe file replacement (Node only). A reader of `path` sees either the old bytes or the new bytes,
+ * never a torn mix: the data goes to a uniquely named temp file in the same directory (so the rename stays
+ * on one filesystem and is atomic), is fsynced, renamed over the target, and the directory is fsynced so the
+ * rename itself survives a power cut. On any failure the temp file is removed and the old file is untouched.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface AtomicWriteOptions {
+  /** Bytes per write call (default 1 MiB); also the granularity of `onChunk`. */
+  chunkSize?: number;
+  /** Test hook, called after each chunk lands in the temp file with the running byte count; throw to simulate a failure mid-write. */
+  onChunk?: (bytesWritten: number) => void;
+  /** Test hook, called after the temp file is complete and fsynced, just before the rename; throw to simulate a crash there. */
+  beforeRename?: () => void;
+}
+
+const DEFAULT_CHUNK = 1 << 20;
+
+// Directories cannot be opened or fsynced on some platforms (Windows: EISDIR/EPERM; some filesystems: EINVAL).
+const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EINVAL', 'EACCES', 'ENOTSUP', 'EBADF']);
+
+function tempPathFor(target: string): string {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function chunkSizeOf(opts: AtomicWriteOptions): number {
+  const c = opts.chunkSize ?? DEFAULT_CHUNK;
+  if (!Number.isSafeInteger(c) || c <= 0) throw new RangeError(`writeFileAtomic: chunkSize must be a positive integer, got ${c}`);
+  return c;
+}
+
+/** The mode of an existing target, so replacing a file does not silently change its permissions. */
+function existingMode(target: string): number | undefined {
+  try {
+    return fs.statSync(target).mode & 0o7777;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeFileAtomicSync(target: string, bytes: Uint8Array, opts: AtomicWriteOptions = {}): void {
+  const chunk = chunkSizeOf(opts);
+  const tmp = tempPathFor(target);
+  const mode = existingMode(target);
+  let fd: number | undefined;
+  let renamed = false;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode ?? 0o666); // wx: fail rather than clobber a same-named file
+    if (mode !== undefined) fs.fchmodSync(fd, mode); // openSync's mode is filtered by the umask
+    let written = 0;
+    while (written < bytes.length) {
+      const n = Math.min(chunk, bytes.length - written);
+      // writeSync may write less than asked; advance by what it reports
+      written += fs.writeSync(fd, bytes, written, n);
+      opts.onChunk?.(written);
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    opts.beforeRename?.();
+    fs.renameSync(tmp, target);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing; keep the first error */ }
+      try { fs.unlinkSync(tmp); } catch { /* it may never have been created */ }
+    }
+  }
+  fsyncDirSync(path.dirname(target));
+}
+
+export async function writeFileAtomic(target: string, bytes: Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const chunk = chunkSizeOf(opts);
+  const tmp = tempPathFor(target);
+  const mode = existingMode(target);
+  let fh: fs.promises.FileHandle | undefined;
+  let renamed = false;
+  try {
+    fh = await fs.promises.open(tmp, 'wx', mode ?? 0o666);
+    if (mode !== undefined) await fh.chmod(mode);
+    let written = 0;
+    while (written < bytes.length) {
+      const n = Math.min(chunk, bytes.length - written);
+      const { bytesWritten } = await fh.write(bytes, written, n);
+      written += bytesWritten;
+      opts.onChunk?.(written);
+    }
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    opts.beforeRename?.();
+    await fs.promises.rename(tmp, target);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      if (fh !== undefined) await fh.close().catch(() => undefined);
+      await fs.promises.unlink(tmp).catch(() => undefined);
+    }
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+function fsyncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (err) {
+    if (!DIR_FSYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    if (!DIR_FSYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await fh?.close();
+  }
+}

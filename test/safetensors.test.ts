@@ -1,0 +1,442 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, MAX_HEADER_BYTES, halfToFloat } from '../src/io/safetensors.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../src/io/atomicWrite.js';
+import type { DType, TypedArray } from '../src/dtype.js';
+
+type Entry = { dtype: DType; shape: number[]; data: TypedArray };
+
+/** Bytes of a file with the given header (object or raw JSON text) and data section, built by hand. */
+function fileFrom(header: unknown, data: Uint8Array | number[] = [], opts: { rawHeader?: Uint8Array } = {}): Uint8Array {
+  const json = opts.rawHeader ?? new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+function rejects(bytes: Uint8Array, pattern: RegExp): void {
+  assert.throws(
+    () => decodeSafetensors(bytes),
+    (err: unknown) => {
+      assert.ok(err instanceof SafetensorsError, `expected SafetensorsError, got ${String(err)}`);
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
+}
+
+function sameBits(a: TypedArray, b: TypedArray): void {
+  assert.equal(a.constructor, b.constructor);
+  assert.deepEqual(
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+    new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------- round trips
+
+test('round trip of every dtype, incl. rank-0, zero-size, NaN/Inf, with metadata', () => {
+  const tensors: Record<string, Entry> = {
+    f32: { dtype: 'float32', shape: [2, 3], data: new Float32Array([1.5, -0, NaN, Infinity, -Infinity, 3.4028234663852886e38]) },
+    f64: { dtype: 'float64', shape: [4], data: new Float64Array([Math.PI, Number.MIN_VALUE, NaN, -Infinity]) },
+    i32: { dtype: 'int32', shape: [3, 1], data: new Int32Array([-2147483648, 0, 2147483647]) },
+    b: { dtype: 'bool', shape: [2, 2], data: new Uint8Array([1, 0, 0, 1]) },
+    scalar: { dtype: 'float64', shape: [], data: new Float64Array([-7.25]) },
+    scalarBool: { dtype: 'bool', shape: [], data: new Uint8Array([1]) },
+    empty: { dtype: 'float32', shape: [0, 5], data: new Float32Array(0) },
+    emptyInt: { dtype: 'int32', shape: [3, 0], data: new Int32Array(0) },
+    // a view into a larger buffer: only its own elements may be written
+    view: { dtype: 'float32', shape: [2], data: new Float32Array([9, 8, 7, 6]).subarray(1, 3) },
+  };
+  const metadata = { format: 'nabla', note: 'ünïcödé ✓' };
+  const bytes = encodeSafetensors(tensors, metadata);
+  // header length is a multiple of 8 so the data section is aligned
+  const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  assert.equal(n % 8, 0);
+
+  const back = decodeSafetensors(bytes);
+  assert.deepEqual(back.metadata, metadata);
+  assert.deepEqual(Object.keys(back.tensors).sort(), Object.keys(tensors).sort());
+  for (const [k, t] of Object.entries(tensors)) {
+    const got = back.tensors[k]!;
+    assert.equal(got.dtype, t.dtype, k);
+    assert.deepEqual(got.shape, t.shape, k);
+    sameBits(got.data, t.data); // bit-exact: also keeps -0 and NaN payloads
+  }
+  // deterministic: encoding the decoded tensors again gives the same bytes
+  assert.deepEqual(encodeSafetensors(back.tensors, back.metadata), bytes);
+});
+
+test('byte-exact encoding of a small hand-computed file', () => {
+  const bytes = encodeSafetensors(
+    { b: { dtype: 'bool', shape: [], data: new Uint8Array([1]) }, a: { dtype: 'int32', shape: [2], data: new Int32Array([1, -2]) } },
+    { format: 'pt' },
+  );
+  // 138 bytes of JSON, padded with 6 spaces to 144 = 0x90; keys sorted, data in key order
+  const json =
+    '{"__metadata__":{"format":"pt"},"a":{"dtype":"I32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"BOOL","shape":[],"data_offsets":[8,9]}}' +
+    '      ';
+  const expected = new Uint8Array([
+    0x90, 0, 0, 0, 0, 0, 0, 0,
+    ...Array.from(json, (c) => c.charCodeAt(0)),
+    0x01, 0x00, 0x00, 0x00, // int32 1, little-endian
+    0xfe, 0xff, 0xff, 0xff, // int32 -2
+    0x01, // bool true
+  ]);
+  assert.equal(expected.length, 161);
+  assert.deepEqual(bytes, expected);
+});
+
+test('decoded arrays are aligned copies, independent of the input bytes', () => {
+  // "a" is 1 byte, so "b" (float64) starts at data offset 1: not 8-aligned in the file
+  const src = encodeSafetensors({
+    a: { dtype: 'bool', shape: [1], data: new Uint8Array([1]) },
+    b: { dtype: 'float64', shape: [2], data: new Float64Array([1.25, -3.5]) },
+  });
+  // also read it from an odd offset inside a larger buffer
+  const big = new Uint8Array(src.length + 3);
+  big.set(src, 3);
+  const view = big.subarray(3);
+  const out = decodeSafetensors(view);
+  const b = out.tensors['b']!.data;
+  assert.ok(b instanceof Float64Array);
+  assert.deepEqual(Array.from(b), [1.25, -3.5]);
+  assert.notEqual(b.buffer, big.buffer);
+  big.fill(0);
+  assert.deepEqual(Array.from(b), [1.25, -3.5]);
+  assert.deepEqual(Array.from(out.tensors['a']!.data), [1]);
+});
+
+test('a tensor named __proto__ is stored as data, not as a prototype', () => {
+  const tensors = Object.create(null) as Record<string, Entry>;
+  Object.defineProperty(tensors, '__proto__', { value: { dtype: 'int32', shape: [1], data: new Int32Array([7]) }, enumerable: true });
+  const out = decodeSafetensors(encodeSafetensors(tensors));
+  assert.ok(Object.prototype.hasOwnProperty.call(out.tensors, '__proto__'));
+  assert.deepEqual(Array.from(Object.getOwnPropertyDescriptor(out.tensors, '__proto__')!.value.data), [7]);
+  assert.equal(Object.getPrototypeOf(out.tensors), Object.prototype);
+});
+
+test('F16 and BF16 decode to float32 exactly', () => {
+  // F16: 1, -2, 65504 (max), 2^-24 (smallest subnormal), +Inf, NaN, -0
+  const f16 = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x7e00, 0x8000];
+  // BF16: 1, -0.5, 3.140625 (0x4049), -Inf
+  const bf16 = [0x3f80, 0xbf00, 0x4049, 0xff80];
+  const data = new Uint8Array((f16.length + bf16.length) * 2);
+  const dv = new DataView(data.buffer);
+  [...f16, ...bf16].forEach((h, i) => dv.setUint16(i * 2, h, true));
+  const bytes = fileFrom(
+    {
+      h: { dtype: 'F16', shape: [f16.length], data_offsets: [0, f16.length * 2] },
+      bh: { dtype: 'BF16', shape: [2, 2], data_offsets: [f16.length * 2, data.length] },
+    },
+    data,
+  );
+  const out = decodeSafetensors(bytes);
+  assert.equal(out.tensors['h']!.dtype, 'float32');
+  assert.ok(out.tensors['h']!.data instanceof Float32Array);
+  const h = Array.from(out.tensors['h']!.data);
+  assert.deepEqual(h.slice(0, 5), [1, -2, 65504, 2 ** -24, Infinity]);
+  assert.ok(Number.isNaN(h[5]));
+  assert.ok(Object.is(h[6], -0));
+  assert.deepEqual(out.tensors['bh']!.shape, [2, 2]);
+  assert.deepEqual(Array.from(out.tensors['bh']!.data), [1, -0.5, 3.140625, -Infinity]);
+  assert.equal(halfToFloat(0x3555), 0.333251953125);
+});
+
+// ---------------------------------------------------------------------------------------------- rejections
+
+const f32Entry = (begin: number, end: number, shape: unknown = [2]) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
+
+test('rejects a file shorter than 8 bytes', () => {
+  rejects(new Uint8Array(0), /0 bytes, too short/);
+  rejects(new Uint8Array(7), /7 bytes, too short/);
+});
+
+test('rejects a header length over 100,000,000', () => {
+  const b = new Uint8Array(16);
+  new DataView(b.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 1), true);
+  rejects(b, /header length 100000001 exceeds the limit of 100000000/);
+  new DataView(b.buffer).setBigUint64(0, 2n ** 64n - 1n, true); // would be negative as a signed read
+  rejects(b, /exceeds the limit/);
+});
+
+test('rejects a header length running past the end of the file', () => {
+  const b = new Uint8Array(20);
+  new DataView(b.buffer).setBigUint64(0, 13n, true);
+  rejects(b, /header length 13 runs past the end of the 20-byte file/);
+});
+
+test('rejects a header that is not UTF-8, not JSON, or not an object', () => {
+  rejects(fileFrom(null, [], { rawHeader: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }), /not valid UTF-8/);
+  rejects(fileFrom('{"a":'), /not valid JSON/);
+  rejects(fileFrom(''), /not valid JSON/);
+  rejects(fileFrom('\ufeff{}'), /not valid JSON/); // a BOM is not JSON whitespace
+  rejects(fileFrom('[1,2]'), /must be a JSON object, got an array/);
+  rejects(fileFrom('null'), /must be a JSON object, got null/);
+  rejects(fileFrom('"x"'), /must be a JSON object, got "x"/);
+});
+
+test('rejects malformed entries, naming the tensor', () => {
+  rejects(fileFrom({ w: 5 }), /tensor "w": entry must be an object/);
+  rejects(fileFrom({ w: { dtype: 'F32', shape: [0] } }), /tensor "w": missing field "data_offsets"/);
+  rejects(fileFrom({ w: { ...f32Entry(0, 0, [0]), extra: 1 } }), /tensor "w": unexpected field "extra"/);
+  rejects(fileFrom({ w: { dtype: 'F32', shape: [2], data_offsets: [0] } }, new Uint8Array(8)), /tensor "w": data_offsets must be \[begin, end\]/);
+  rejects(fileFrom({ w: { dtype: 'F32', shape: [2], data_offsets: [0, '8'] } }, new Uint8Array(8)), /tensor "w": data_offsets must be non-negative integers/);
+});
+
+test('rejects an unknown dtype, naming it and the tensor', () => {
+  rejects(fileFrom({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /tensor "w": unsupported dtype "I64"/);
+  rejects(fileFrom({ w: { dtype: 'float32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)), /tensor "w": unsupported dtype "float32"/);
+  rejects(fileFrom({ w: { dtype: 7, shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)), /tensor "w": dtype must be a string, got 7/);
+  rejects(fileFrom({ w: { dtype: 'toString', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)), /unsupported dtype "toString"/);
+});
+
+test('rejects offsets that are not contiguous from 0, overlap, or run backwards', () => {
+  rejects(fileFrom({ w: f32Entry(4, 12) }, new Uint8Array(12)), /tensor "w": data_offsets \[4, 12\) leave a gap at bytes \[0, 4\)/);
+  rejects(fileFrom({ a: f32Entry(0, 8), b: f32Entry(12, 20) }, new Uint8Array(20)), /tensor "b": .*leave a gap at bytes \[8, 12\)/);
+  rejects(fileFrom({ a: f32Entry(0, 8), b: f32Entry(4, 12) }, new Uint8Array(12)), /tensor "b": data_offsets \[4, 12\) overlap tensor "a" \[0, 8\)/);
+  rejects(fileFrom({ a: f32Entry(0, 8), b: f32Entry(0, 8) }, new Uint8Array(16)), /overlap tensor "a"/);
+  rejects(fileFrom({ w: f32Entry(8, 0) }, new Uint8Array(8)), /tensor "w": data_offsets end 0 is before begin 8/);
+  rejects(fileFrom({ w: f32Entry(0, 8) }, new Uint8Array(4)), /tensor "w": data_offsets \[0, 8\) run past the end of the 4-byte data section/);
+});
+
+test('rejects a byte span that does not match numel × itemsize', () => {
+  rejects(fileFrom({ w: f32Entry(0, 4) }, new Uint8Array(4)), /tensor "w": data_offsets \[0, 4\) span 4 bytes but shape \[2\] of F32 needs 8/);
+  rejects(fileFrom({ w: { dtype: 'F64', shape: [], data_offsets: [0, 4] } }, new Uint8Array(4)), /span 4 bytes but shape \[\] of F64 needs 8/);
+});
+
+test('rejects bad shapes and shapes whose size overflows, before allocating', () => {
+  rejects(fileFrom({ w: f32Entry(0, 8, [-2]) }, new Uint8Array(8)), /tensor "w": shape entries must be non-negative integers, got -2/);
+  rejects(fileFrom({ w: f32Entry(0, 8, [2.5]) }, new Uint8Array(8)), /non-negative integers, got 2.5/);
+  rejects(fileFrom({ w: f32Entry(0, 8, ['2']) }, new Uint8Array(8)), /non-negative integers, got "2"/);
+  rejects(fileFrom({ w: f32Entry(0, 8, 2) }, new Uint8Array(8)), /tensor "w": shape must be an array/);
+  rejects(fileFrom({ w: f32Entry(0, 8, [2 ** 53]) }, new Uint8Array(8)), /non-negative integers, got 9007199254740992/);
+  // 2^30 · 2^30 · 2^30 elements: only BigInt arithmetic sees the true size
+  rejects(fileFrom({ w: f32Entry(0, 8, [2 ** 30, 2 ** 30, 2 ** 30]) }, new Uint8Array(8)), /tensor "w": shape \[1073741824, 1073741824, 1073741824\] overflows/);
+  // a consistent header asking for 8 GB against a tiny file: refused on the offsets, nothing allocated
+  rejects(fileFrom({ w: { dtype: 'F64', shape: [1e9], data_offsets: [0, 8e9] } }, new Uint8Array(8)), /run past the end of the 8-byte data section/);
+});
+
+test('rejects trailing bytes after the last tensor', () => {
+  rejects(fileFrom({ w: f32Entry(0, 8) }, new Uint8Array(9)), /1 trailing bytes after the last tensor/);
+  rejects(fileFrom({}, new Uint8Array(3)), /3 trailing bytes/);
+});
+
+test('rejects duplicate keys that JSON.parse would hide', () => {
+  const e = JSON.stringify(f32Entry(0, 8));
+  rejects(fileFrom(`{"a":${e},"a":${e}}`, new Uint8Array(8)), /duplicate key "a"/);
+  rejects(fileFrom(`{"a":${e},"\\u0061":${e}}`, new Uint8Array(8)), /duplicate key "a"/);
+  rejects(fileFrom(`{"a":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, new Uint8Array(8)), /duplicate key "dtype" inside "a"/);
+  rejects(fileFrom(`{"__metadata__":{"k":"1","k":"2"}}`), /duplicate key "k" inside "__metadata__"/);
+  // the same key in two different objects is fine, and so is a key-like string value
+  assert.doesNotThrow(() => decodeSafetensors(fileFrom(`{"__metadata__":{"a":"a"},"a":${e}}`, new Uint8Array(8))));
+});
+
+test('rejects metadata that is not a string→string object', () => {
+  rejects(fileFrom({ __metadata__: { k: 1 } }), /metadata value for "k" must be a string, got 1/);
+  rejects(fileFrom({ __metadata__: { k: null } }), /metadata value for "k" must be a string, got null/);
+  rejects(fileFrom({ __metadata__: ['x'] }), /"__metadata__" must be an object of strings/);
+  assert.deepEqual(decodeSafetensors(fileFrom({ __metadata__: null })).metadata, {});
+});
+
+test('rejects BOOL bytes other than 0 and 1', () => {
+  rejects(fileFrom({ m: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [0, 1, 2]), /tensor "m": BOOL element 2 has byte value 2/);
+});
+
+test('accepts zero-size tensors anywhere and an empty file', () => {
+  const out = decodeSafetensors(
+    fileFrom({ a: f32Entry(0, 0, [0, 7]), b: f32Entry(0, 8), c: { dtype: 'I32', shape: [0], data_offsets: [8, 8] } }, new Uint8Array(8)),
+  );
+  assert.deepEqual(out.tensors['a']!.shape, [0, 7]);
+  assert.equal(out.tensors['a']!.data.length, 0);
+  assert.equal(out.tensors['c']!.data.length, 0);
+  assert.deepEqual(decodeSafetensors(encodeSafetensors({})), { tensors: {}, metadata: {} });
+});
+
+test('encode refuses inconsistent input', () => {
+  const throwsSt = (fn: () => unknown, re: RegExp): void => {
+    assert.throws(fn, (e: unknown) => e instanceof SafetensorsError && re.test(e.message));
+  };
+  throwsSt(() => encodeSafetensors({ w: { dtype: 'float32', shape: [3], data: new Float32Array(2) } }), /tensor "w": shape \[3\] has 3 elements but data has 2/);
+  throwsSt(() => encodeSafetensors({ w: { dtype: 'float32', shape: [2], data: new Float64Array(2) } }), /tensor "w": dtype float32 needs a Float32Array, got Float64Array/);
+  throwsSt(() => encodeSafetensors({ w: { dtype: 'int32', shape: [-1], data: new Int32Array(0) } }), /non-negative integers/);
+  throwsSt(() => encodeSafetensors({ __metadata__: { dtype: 'int32', shape: [], data: new Int32Array(1) } }), /reserved/);
+  throwsSt(() => encodeSafetensors({}, { k: 3 as unknown as string }), /metadata value for "k" must be a string/);
+});
+
+// ---------------------------------------------------------------------------------------------- atomic write
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-atomic-'));
+}
+
+const OLD = new Uint8Array([1, 2, 3, 4]);
+const NEW = new Uint8Array(Array.from({ length: 64 }, (_, i) => i));
+
+test('writeFileAtomicSync replaces the file and leaves no temp file', () => {
+  const dir = tmpDir();
+  const target = path.join(dir, 'model.safetensors');
+  writeFileAtomicSync(target, OLD); // creates
+  assert.deepEqual(new Uint8Array(fs.readFileSync(target)), OLD);
+  writeFileAtomicSync(target, NEW, { chunkSize: 7 });
+  assert.deepEqual(new Uint8Array(fs.readFileSync(target)), NEW);
+  assert.deepEqual(fs.readdirSync(dir), ['model.safetensors']);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('writeFileAtomicSync keeps the old file when a write fails midway or just before the rename', () => {
+  const dir = tmpDir();
+  const target = path.join(dir, 'ckpt.bin');
+  fs.writeFileSync(target, OLD);
+  let sawPartial = false;
+  assert.throws(
+    () =>
+      writeFileAtomicSync(target, NEW, {
+        chunkSize: 16,
+        onChunk: (n) => {
+          if (n >= 32) {
+            // the temp file really exists and is half written at this point
+            sawPartial = fs.readdirSync(dir).some((f) => f.endsWith('.tmp'));
+            throw new Error('injected disk failure');
+          }
+        },
+      }),
+    /injected disk failure/,
+  );
+  assert.ok(sawPartial);
+  assert.deepEqual(new Uint8Array(fs.readFileSync(target)), OLD);
+  assert.deepEqual(fs.readdirSync(dir), ['ckpt.bin']);
+
+  assert.throws(() => writeFileAtomicSync(target, NEW, { beforeRename: () => { throw new Error('crash before rename'); } }), /crash before rename/);
+  assert.deepEqual(new Uint8Array(fs.readFileSync(target)), OLD);
+  assert.deepEqual(fs.readdirSync(dir), ['ckpt.bin']);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('writeFileAtomic (async) replaces on success and keeps the old file on injected failure', async () => {
+  const dir = tmpDir();
+  const target = path.join(dir, 'w.safetensors');
+  fs.writeFileSync(target, OLD);
+  await assert.rejects(writeFileAtomic(target, NEW, { chunkSize: 8, onChunk: (n) => { if (n === 24) throw new Error('injected'); } }), /injected/);
+  assert.deepEqual(new Uint8Array(fs.readFileSync(target)), OLD);
+  assert.deepEqual(fs.readdirSync(dir), ['w.safetensors']);
+  await assert.rejects(writeFileAtomic(target, NEW, { beforeRename: () => { throw new Error('late'); } }), /late/);
+  assert.deepEqual(new Uint8Array(fs.readFileSync(target)), OLD);
+  assert.deepEqual(fs.readdirSync(dir), ['w.safetensors']);
+  await writeFileAtomic(target, NEW);
+  assert.deepEqual(new Uint8Array(fs.readFileSync(target)), NEW);
+  assert.deepEqual(fs.readdirSync(dir), ['w.safetensors']);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('atomic write into a missing directory fails cleanly', async () => {
+  const dir = tmpDir();
+  const target = path.join(dir, 'nope', 'x.bin');
+  assert.throws(() => writeFileAtomicSync(target, NEW), /ENOENT/);
+  await assert.rejects(writeFileAtomic(target, NEW), /ENOENT/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('atomic write keeps the permissions of the file it replaces', { skip: process.platform === 'win32' ? 'POSIX modes only' : false }, () => {
+  const dir = tmpDir();
+  const target = path.join(dir, 'secret.bin');
+  fs.writeFileSync(target, OLD);
+  fs.chmodSync(target, 0o640);
+  writeFileAtomicSync(target, NEW);
+  assert.equal(fs.statSync(target).mode & 0o777, 0o640);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('encode → atomic write → read → decode', async () => {
+  const dir = tmpDir();
+  const target = path.join(dir, 'm.safetensors');
+  const tensors = { w: { dtype: 'float32' as const, shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } };
+  await writeFileAtomic(target, encodeSafetensors(tensors, { epoch: '3' }));
+  const back = decodeSafetensors(fs.readFileSync(target)); // a Node Buffer is a Uint8Array
+  assert.deepEqual(Array.from(back.tensors['w']!.data), [1, 2, 3, 4]);
+  assert.deepEqual(back.metadata, { epoch: '3' });
+  fs.rmSync(dir, { recursive: true });
+});
+
+// ---------------------------------------------------------------------------------------------- reference implementation
+
+const PY_CROSSCHECK = String.raw`
+import sys, json
+import numpy as np
+from safetensors.numpy import load_file, save_file
+from safetensors import safe_open
+ours, theirs = sys.argv[1], sys.argv[2]
+loaded = load_file(ours)
+with safe_open(ours, framework="np") as fh:
+    meta = fh.metadata()
+out = {k: {"dtype": str(v.dtype), "shape": list(v.shape), "hex": np.ascontiguousarray(v).astype(v.dtype.newbyteorder("<")).tobytes().hex()} for k, v in loaded.items()}
+save_file({
+    "f32": np.array([[1.5, -2.0], [np.inf, np.nan]], dtype=np.float32),
+    "i32": np.arange(-3, 3, dtype=np.int32).reshape(2, 3),
+    "f64": np.array(3.25, dtype=np.float64),
+    "b": np.array([True, False, True]),
+    "z": np.zeros((0, 3), dtype=np.float32),
+    "h": np.array([1.0, -2.0, 65504.0], dtype=np.float16),
+}, theirs, metadata={"source": "python"})
+print(json.dumps({"tensors": out, "metadata": meta}))
+`;
+
+function pythonSafetensorsMissing(): string | false {
+  const r = spawnSync('python3', ['-c', 'import safetensors.numpy, numpy'], { encoding: 'utf8' });
+  if (r.error) return `python3 not runnable (${r.error.message})`;
+  if (r.status !== 0) return `python3 cannot import safetensors/numpy: ${r.stderr.trim().split('\n').pop()}`;
+  return false;
+}
+
+const pyMissing = pythonSafetensorsMissing();
+if (pyMissing) console.log(`# skipping the Python safetensors cross-check: ${pyMissing}`);
+
+test('cross-check with the Python safetensors reference implementation', { skip: pyMissing }, () => {
+  const dir = tmpDir();
+  const ours = path.join(dir, 'ours.safetensors');
+  const theirs = path.join(dir, 'theirs.safetensors');
+  const tensors: Record<string, Entry> = {
+    a: { dtype: 'float32', shape: [2, 2], data: new Float32Array([1, NaN, -Infinity, 0.1]) },
+    b: { dtype: 'float64', shape: [], data: new Float64Array([Math.E]) },
+    c: { dtype: 'int32', shape: [3], data: new Int32Array([-1, 0, 2147483647]) },
+    d: { dtype: 'bool', shape: [2], data: new Uint8Array([0, 1]) },
+    e: { dtype: 'float32', shape: [0, 4], data: new Float32Array(0) },
+  };
+  fs.writeFileSync(ours, encodeSafetensors(tensors, { who: 'nabla' }));
+  const r = spawnSync('python3', ['-c', PY_CROSSCHECK, ours, theirs], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const seen = JSON.parse(r.stdout) as { tensors: Record<string, { dtype: string; shape: number[]; hex: string }>; metadata: Record<string, string> };
+  assert.deepEqual(seen.metadata, { who: 'nabla' });
+  const npName: Record<DType, string> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
+  for (const [k, t] of Object.entries(tensors)) {
+    const s = seen.tensors[k]!;
+    assert.equal(s.dtype, npName[t.dtype], k);
+    assert.deepEqual(s.shape, t.shape, k);
+    assert.equal(s.hex, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex'), k);
+  }
+
+  const back = decodeSafetensors(new Uint8Array(fs.readFileSync(theirs)));
+  assert.deepEqual(back.metadata, { source: 'python' });
+  const T = back.tensors;
+  assert.deepEqual(T['f32']!.shape, [2, 2]);
+  const f32 = Array.from(T['f32']!.data);
+  assert.deepEqual(f32.slice(0, 3), [1.5, -2, Infinity]);
+  assert.ok(Number.isNaN(f32[3]));
+  assert.equal(T['i32']!.dtype, 'int32');
+  assert.deepEqual(Array.from(T['i32']!.data), [-3, -2, -1, 0, 1, 2]);
+  assert.deepEqual(T['f64']!.shape, []);
+  assert.deepEqual(Array.from(T['f64']!.data), [3.25]);
+  assert.equal(T['b']!.dtype, 'bool');
+  assert.deepEqual(Array.from(T['b']!.data), [1, 0, 1]);
+  assert.deepEqual(T['z']!.shape, [0, 3]);
+  assert.equal(T['h']!.dtype, 'float32');
+  assert.deepEqual(Array.from(T['h']!.data), [1, -2, 65504]);
+  fs.rmSync(dir, { recursive: true });
+});
