@@ -1,0 +1,83 @@
+/**
+ * The blocking loops of the GEMM (jc → pc → ic, BLIS order) and how one GEMM is split among threads.
+ * Runs identically on the main thread and in workers: each thread owns a scratch area for its packed
+ * panels and computes a disjoint part of C, so no synchronisation is needed inside a GEMM.
+ */
+import { GEMM_SCRATCH_BYTES, KC, MC, MR, NC, NR } from './matmulKernel.js';
+import type { KernelExports } from './module.js';
+
+/** A batched float32 GEMM: byte pointers to element (0,0,0) of each operand, strides in elements. */
+export interface GemmTask {
+  a: number; sab: number; sam: number; sak: number;
+  b: number; sbb: number; sbk: number; sbn: number;
+  /** contiguous output [batch, M, N] */
+  c: number;
+  batch: number; M: number; N: number; K: number;
+}
+
+export const GEMM_TASK_FIELDS = ['a', 'sab', 'sam', 'sak', 'b', 'sbb', 'sbk', 'sbn', 'c', 'batch', 'M', 'N', 'K'] as const;
+
+/** C[m0:m1, n0:n1] = A[m0:m1, :] · B[:, n0:n1] for one matrix of the batch. */
+function gemmRect(ex: KernelExports, a: number, sam: number, sak: number, b: number, sbk: number, sbn: number,
+  c: number, ldcBytes: number, m0: number, m1: number, n0: number, n1: number, K: number, scratch: number): void {
+  const packA = scratch, packB = scratch + MC * KC * 4, tile = packB + KC * NC * 4;
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = Math.min(NC, n1 - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      ex.gemm_pack_b(b + 4 * (pc * sbk + jc * sbn), sbk, sbn, kc, nc, packB);
+      for (let ic = m0; ic < m1; ic += MC) {
+        const mc = Math.min(MC, m1 - ic);
+        ex.gemm_pack_a(a + 4 * (ic * sam + pc * sak), sam, sak, mc, kc, packA);
+        ex.gemm_macro(packA, packB, c + ic * ldcBytes + 4 * jc, ldcBytes, mc, nc, kc, pc === 0 ? 0 : 1, tile);
+      }
+    }
+  }
+}
+
+/** [lo, hi) of `part` when `units` units are dealt to `nparts` parts */
+function share(units: number, part: number, nparts: number): [number, number] {
+  return [Math.floor((units * part) / nparts), Math.floor((units * (part + 1)) / nparts)];
+}
+
+/**
+ * How many chunks a GEMM is cut into for `threads` threads: whole matrices when the batch is large,
+ * else column (or row) bands of at least 64 columns (32 rows) — a few per thread, so that threads that
+ * start late or run slow are balanced by the dynamic claiming in the pool.
+ */
+export function gemmChunks(t: GemmTask, threads: number): number {
+  if (threads <= 1) return 1;
+  if (t.batch >= threads) return Math.min(t.batch, 3 * threads);
+  const bands = t.N >= t.M ? Math.floor(t.N / 64) : Math.floor(t.M / 32);
+  return Math.max(1, Math.min(3 * threads, bands));
+}
+
+/**
+ * Chunk `part` of `nparts` computes its share of the task: whole matrices when batch ≥ nparts, else a
+ * band of every matrix along its longer output side (in whole micro-tiles), so each chunk packs only
+ * its own panels. K = 0 is handled by the caller (the output is zero-filled).
+ */
+export function gemmPart(ex: KernelExports, t: GemmTask, part: number, nparts: number, scratch: number): void {
+  const { M, N, K } = t;
+  const ldc = 4 * N;
+  const mat = (p: number, m0: number, m1: number, n0: number, n1: number): void => {
+    gemmRect(ex, t.a + 4 * p * t.sab, t.sam, t.sak, t.b + 4 * p * t.sbb, t.sbk, t.sbn, t.c + p * M * ldc, ldc,
+      m0, m1, n0, n1, K, scratch);
+  };
+  if (t.batch >= nparts) {
+    const [b0, b1] = share(t.batch, part, nparts);
+    for (let p = b0; p < b1; p++) mat(p, 0, M, 0, N);
+    return;
+  }
+  for (let p = 0; p < t.batch; p++) {
+    if (N >= M) {
+      const [u0, u1] = share(Math.ceil(N / NR), part, nparts);
+      if (u1 > u0) mat(p, 0, M, u0 * NR, Math.min(N, u1 * NR));
+    } else {
+      const [u0, u1] = share(Math.ceil(M / MR), part, nparts);
+      if (u1 > u0) mat(p, u0 * MR, Math.min(M, u1 * MR), 0, N);
+    }
+  }
+}
+
+export { GEMM_SCRATCH_BYTES };

@@ -1,0 +1,382 @@
+/**
+ * The fast CPU backend: data lives in one (shared) WebAssembly.Memory, float32 matmul / element-wise /
+ * reductions run as SIMD kernels emitted at load time (large ones split across a worker pool), and every
+ * other kernel runs the reference TypeScript kernels over typed-array views of the same memory.
+ */
+import { itemSize, type DType, type TypedArray } from '../../dtype.js';
+import type { Backend, BinaryOp, UnaryOp, View } from '../backend.js';
+import * as K from '../ts/kernels.js';
+import { Allocator, type WasmBlock } from './allocator.js';
+import { CONST_BASE, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
+import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
+import { CTL_BYTES, JOB_BINARY, JOB_GEMM, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
+import { Pool } from './pool.js';
+
+export type { WasmBlock } from './allocator.js';
+
+export interface WasmBackendOptions {
+  /** threads including the caller (default: all cores; 1 when SharedArrayBuffer is unavailable) */
+  threads?: number;
+  /**
+   * Node only: turn on V8's relaxed-SIMD flag (not on by default in Node 20) so the matmul micro-kernel
+   * uses f32x4.relaxed_madd. Where the runtime already validates relaxed SIMD it is used regardless.
+   */
+  relaxedSimd?: boolean;
+  /** upper bound of the wasm heap in MiB (default 2048) */
+  maxMemoryMB?: number;
+  /**
+   * false forces an unshared memory (and so one thread), the configuration of a browser page that is not
+   * cross-origin isolated; default: shared whenever SharedArrayBuffer exists
+   */
+  sharedMemory?: boolean;
+}
+
+export interface WasmBackend extends Backend<WasmBlock> {
+  readonly threads: number;
+  readonly features: Features;
+  /** heap statistics beyond bytesInUse (class-rounded bytes, bump pointer, memory size) */
+  stats(): { reserved: number; heapTop: number; memoryBytes: number };
+  /** stop the worker threads (the backend keeps working single-threaded) */
+  close(): void;
+}
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+/** True when this runtime can run the backend (WebAssembly with 128-bit SIMD). */
+export function wasmAvailable(): boolean {
+  return detectFeatures().simd;
+}
+
+async function defaultThreads(): Promise<number> {
+  if (isNode) {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
+}
+
+/** below these sizes the wake-up of the workers (tens of µs) costs more than it saves */
+const PAR_GEMM_FLOPS = 1 << 21;
+const PAR_ELEMS = 1 << 16;
+/** the per-row SIMD path for broadcast binaries pays off only for rows this long */
+const MIN_ROW = 32;
+
+const PAGE = 65536;
+
+export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  if (opts.relaxedSimd && isNode) {
+    const v8 = await import('node:v8');
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  }
+  const detected = detectFeatures();
+  if (!detected.simd) throw new Error('wasm backend: this runtime lacks WebAssembly SIMD');
+  const features: Features = { ...detected, shared: detected.shared && opts.sharedMemory !== false };
+  let threads = Math.max(1, Math.floor(opts.threads ?? (await defaultThreads())));
+  if (!features.shared) threads = 1;
+  const maximumPages = Math.min(32768, Math.ceil(((opts.maxMemoryMB ?? 2048) * 1024 * 1024) / PAGE));
+  const initialPages = Math.min(maximumPages, 64);
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: features.shared } as WebAssembly.MemoryDescriptor);
+  const module = buildModule({ relaxed: features.relaxed, shared: features.shared, initialPages, maximumPages });
+  const ex = instantiate(module, memory);
+  // bytes [CONST_BASE, 1024) hold the kernels' vector constants; the heap starts above them
+  new Uint8Array(memory.buffer, CONST_BASE).set(constantTable());
+  const heap = new Allocator(memory, 1024, maximumPages);
+
+  // internal blocks: the pool's control block and one GEMM scratch per thread (not counted in bytesInUse)
+  const ctl = heap.alloc(CTL_BYTES, true);
+  const scratch = Array.from({ length: threads }, () => heap.alloc(GEMM_SCRATCH_BYTES, false));
+  const internalBytes = heap.bytesInUse();
+  let pool: Pool | null = null;
+  if (threads > 1) pool = await Pool.create(threads - 1, memory, module, ctl.ptr, scratch.slice(1).map((s) => s.ptr));
+
+  // ---- helpers ------------------------------------------------------------------------------
+  const ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } as const;
+  const arrOf = (b: WasmBlock, dtype: DType): TypedArray => new ctor[dtype](memory.buffer, b.ptr, b.bytes / itemSize[dtype]);
+  const av = (v: View<WasmBlock>): K.ArrView => ({ arr: arrOf(v.data, v.dtype), shape: v.shape, strides: v.strides, offset: v.offset });
+  const out = (dtype: DType, n: number, zero = false): WasmBlock => heap.alloc(n * itemSize[dtype], zero);
+  const f32 = (...ds: DType[]): boolean => ds.every((d) => d === 'float32');
+  const contiguous = (v: View<WasmBlock>): boolean => K.isContiguous(v.shape, v.strides);
+  const addr = (v: View<WasmBlock>): number => v.data.ptr + 4 * v.offset;
+  const parts = (): number => (pool ? pool.threads : 1);
+
+  /** run a job as `chunks` chunks on all threads when it is big enough, else inline as one */
+  const dispatch = (kind: number, params: number[], big: boolean, chunks: number): void => {
+    if (pool && big && chunks > 1) pool.run(ex, kind, params, chunks, scratch[0]!.ptr);
+    else runJob(ex, kind, Float64Array.from(params), 0, 1, scratch[0]!.ptr);
+  };
+
+  const unaryFast = (op: UnaryOp, x: View<WasmBlock>, o: WasmBlock, n: number): void => {
+    const idx = SIMD_UNARY.indexOf(op as never);
+    dispatch(JOB_UNARY, [idx, addr(x), o.ptr, n], n >= PAR_ELEMS, elemChunks(n, parts()));
+    const tail = n & 3;
+    if (tail) {
+      const f = K.unaryFn(op);
+      const src = new Float32Array(memory.buffer, addr(x) + 4 * (n - tail), tail);
+      const dst = new Float32Array(memory.buffer, o.ptr + 4 * (n - tail), tail);
+      for (let i = 0; i < tail; i++) dst[i] = f(src[i]!);
+    }
+  };
+
+  /** one contiguous SIMD binary: mode 0 vector∘vector, 1 vector∘scalar, 2 scalar∘vector */
+  const binaryRun = (op: BinaryOp, pa: number, pb: number, po: number, n: number, mode: number): void => {
+    const idx = SIMD_BINARY.indexOf(op as never);
+    dispatch(JOB_BINARY, [idx, pa, pb, po, n, mode], n >= PAR_ELEMS, elemChunks(n, parts()));
+    const tail = n & 3;
+    if (tail) {
+      const f = K.binaryFn(op);
+      const buf = memory.buffer;
+      const A = new Float32Array(buf, pa, mode === 2 ? 1 : n), B = new Float32Array(buf, pb, mode === 1 ? 1 : n);
+      const O = new Float32Array(buf, po, n);
+      for (let i = n - tail; i < n; i++) O[i] = f(A[mode === 2 ? 0 : i]!, B[mode === 1 ? 0 : i]!);
+    }
+  };
+
+  /** Binary over rows: the last dimension has stride 1 or 0 on each side; outer dims walked here. */
+  const binaryRows = (op: BinaryOp, a: View<WasmBlock>, b: View<WasmBlock>, o: WasmBlock): boolean => {
+    const r = a.shape.length;
+    const L = a.shape[r - 1]!;
+    const sa = a.strides[r - 1]!, sb = b.strides[r - 1]!;
+    if (L < MIN_ROW || sa > 1 || sb > 1 || (sa === 0 && sb === 0)) return false;
+    const mode = sa === 1 && sb === 1 ? 0 : sa === 1 ? 1 : 2;
+    const rows = K.numel(a.shape) / L;
+    const idx = new Array<number>(r - 1).fill(0);
+    let oa = a.offset, ob = b.offset;
+    for (let row = 0; row < rows; row++) {
+      binaryRun(op, a.data.ptr + 4 * oa, b.data.ptr + 4 * ob, o.ptr + 4 * row * L, L, mode);
+      for (let d = r - 2; d >= 0; d--) {
+        oa += a.strides[d]!; ob += b.strides[d]!;
+        if (++idx[d]! < a.shape[d]!) break;
+        oa -= a.strides[d]! * a.shape[d]!; ob -= b.strides[d]! * b.shape[d]!;
+        idx[d] = 0;
+      }
+    }
+    return true;
+  };
+
+  const isScalar = (v: View<WasmBlock>): boolean => v.strides.every((s) => s === 0);
+
+  /** Σ of `n` (a multiple of 8) float32 at byte address p, in f64; large sums are split across threads */
+  const sumMain = (p: number, n: number): number => {
+    if (!pool || n < PAR_ELEMS) return ex.sum_f32!(p, n) as number;
+    const chunks = elemChunks(n, pool.threads);
+    const partial = heap.alloc(8 * chunks, false);
+    try {
+      pool.run(ex, JOB_SUM, [p, n, partial.ptr], chunks, scratch[0]!.ptr);
+      return new Float64Array(memory.buffer, partial.ptr, chunks).reduce((a, b) => a + b, 0);
+    } finally {
+      heap.release(partial);
+    }
+  };
+
+  /** float32 sum/max/min over trailing axes of a contiguous view: one SIMD pass per row */
+  const reduceRows = (op: 'sum' | 'max' | 'min', x: View<WasmBlock>, o: WasmBlock, groups: number, R: number): void => {
+    const O = new Float32Array(memory.buffer, o.ptr, groups);
+    const X = new Float32Array(memory.buffer, addr(x), groups * R);
+    for (let g = 0; g < groups; g++) {
+      const base = g * R;
+      const p = addr(x) + 4 * base;
+      if (op === 'sum') {
+        const main = R & ~7;
+        let s = main ? sumMain(p, main) : 0;
+        for (let i = main; i < R; i++) s += X[base + i]!;
+        O[g] = s;
+      } else {
+        const isMax = op === 'max';
+        let m = (isMax ? ex.max_f32! : ex.min_f32!)(p, R) as number;
+        for (let i = R & ~3; i < R; i++) {
+          const v = X[base + i]!;
+          if (v !== v || m !== m) m = NaN;
+          else if (isMax ? v > m : v < m) m = v;
+        }
+        O[g] = m;
+      }
+    }
+  };
+
+  /** float32 sum over leading axes of a contiguous view (bias gradients): vertical SIMD into f64 sums */
+  const reduceCols = (x: View<WasmBlock>, o: WasmBlock, cols: number, rows: number): void => {
+    const acc = heap.alloc(cols * 8, true);
+    try {
+      ex.sum_cols_f32!(addr(x), rows, cols, acc.ptr);
+      const A = new Float64Array(memory.buffer, acc.ptr, cols);
+      const X = new Float32Array(memory.buffer, addr(x), rows * cols);
+      for (let j = cols & ~3; j < cols; j++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s += X[r * cols + j]!;
+        A[j] = s;
+      }
+      new Float32Array(memory.buffer, o.ptr, cols).set(A);
+    } finally {
+      heap.release(acc);
+    }
+  };
+
+  /**
+   * Run every SIMD kernel on every thread until V8 has tiered it up. Dynamic tiering starts functions in
+   * the baseline compiler and optimises them only after they have run for a while (per instance), so
+   * without this the first ~10 large matmuls of a session ran 2–4× slower on the workers.
+   */
+  const warmUp = async (): Promise<void> => {
+    const T = parts();
+    const n = 32768 * T;
+    const a = heap.alloc(4 * n, true), b = heap.alloc(4 * n, true), o = heap.alloc(4 * n, false);
+    try {
+      const gemm: GemmTask = { a: a.ptr, sab: 0, sam: 256, sak: 1, b: b.ptr, sbb: 0, sbk: 64, sbn: 1, c: o.ptr, batch: 1, M: 64 * T, N: 64, K: 256 };
+      for (let round = 0; round < 3; round++) {
+        // one chunk per thread: every thread runs (and so tiers up) every kernel
+        for (let r = 0; r < 8; r++) dispatch(JOB_GEMM, gemmParams(gemm), true, T);
+        for (let i = 0; i < SIMD_UNARY.length; i++) dispatch(JOB_UNARY, [i, a.ptr, o.ptr, n], true, T);
+        for (let i = 0; i < SIMD_BINARY.length; i++) dispatch(JOB_BINARY, [i, a.ptr, b.ptr, o.ptr, n, 0], true, T);
+        ex.sum_f32!(a.ptr, n);
+        // optimised code is compiled on a background thread: give it a moment to land
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    } finally {
+      heap.release(a); heap.release(b); heap.release(o);
+    }
+  };
+  await warmUp();
+
+  const backend: WasmBackend = {
+    name: 'wasm',
+    threads,
+    features,
+    stats: () => heap.stats(),
+    close() {
+      pool?.close();
+      pool = null;
+    },
+
+    alloc: (dtype, size) => out(dtype, size, true),
+    fromArray(dtype, values) {
+      const b = out(dtype, values.length);
+      const a = arrOf(b, dtype);
+      if (dtype === 'bool') for (let i = 0; i < values.length; i++) a[i] = values[i] ? 1 : 0;
+      else a.set(values);
+      return b;
+    },
+    read: (data, dtype, size) => arrOf(data, dtype).subarray(0, size),
+    dispose: (data) => heap.release(data),
+    bytesInUse: () => heap.bytesInUse() - internalBytes,
+
+    unary(op, x, dt, params) {
+      const n = K.numel(x.shape);
+      const o = out(dt, n);
+      if (f32(x.dtype, dt) && (SIMD_UNARY as readonly string[]).includes(op) && contiguous(x) && n > 0) unaryFast(op, x, o, n);
+      else K.unary(arrOf(o, dt), dt, op, av(x), params);
+      return o;
+    },
+    binary(op, a, b, dt) {
+      const n = K.numel(a.shape);
+      const o = out(dt, n);
+      if (n > 0 && f32(a.dtype, b.dtype, dt) && (SIMD_BINARY as readonly string[]).includes(op)) {
+        const ca = contiguous(a), cb = contiguous(b);
+        if (ca && cb) { binaryRun(op, addr(a), addr(b), o.ptr, n, 0); return o; }
+        if (ca && isScalar(b)) { binaryRun(op, addr(a), addr(b), o.ptr, n, 1); return o; }
+        if (isScalar(a) && cb) { binaryRun(op, addr(a), addr(b), o.ptr, n, 2); return o; }
+        if (binaryRows(op, a, b, o)) return o;
+      }
+      K.binary(arrOf(o, dt), dt, op, av(a), av(b));
+      return o;
+    },
+    where(c, a, b, dt) {
+      const o = out(dt, K.numel(c.shape));
+      K.where(arrOf(o, dt), dt, av(c), av(a), av(b));
+      return o;
+    },
+    reduce(op, x, axes, dt) {
+      const keptShape = x.shape.filter((_, d) => !axes.includes(d));
+      const groups = K.numel(keptShape);
+      const o = out(dt, groups);
+      const R = K.numel(x.shape) / Math.max(1, groups);
+      const r = x.shape.length;
+      const trailing = axes.every((d, i) => d === r - axes.length + i);
+      const leading = axes.every((d, i) => d === i);
+      if (f32(x.dtype, dt) && op !== 'prod' && contiguous(x) && groups > 0 && R > 0 && axes.length > 0) {
+        if (trailing && (op === 'sum' ? R >= 8 : R >= 4)) { reduceRows(op, x, o, groups, R); return o; }
+        if (leading && op === 'sum' && groups >= 4) { reduceCols(x, o, groups, R); return o; }
+      }
+      K.reduce(arrOf(o, dt), dt, op, av(x), axes);
+      return o;
+    },
+    argReduce(op, x, axis) {
+      const o = out('int32', K.numel(x.shape.filter((_, d) => d !== axis)));
+      K.argReduce(arrOf(o, 'int32') as Int32Array, op, av(x), axis);
+      return o;
+    },
+    matmul(a, b, dt) {
+      const [batch, M, Kd] = a.shape as [number, number, number];
+      const N = b.shape[2]!;
+      const n = batch * M * N;
+      if (!f32(a.dtype, b.dtype, dt)) {
+        const o = out(dt, n);
+        K.matmul(arrOf(o, dt), av(a), av(b));
+        return o;
+      }
+      if (Kd === 0 || n === 0) return out(dt, n, true);
+      const o = out(dt, n);
+      const t: GemmTask = {
+        a: addr(a), sab: a.strides[0]!, sam: a.strides[1]!, sak: a.strides[2]!,
+        b: addr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!,
+        c: o.ptr, batch, M, N, K: Kd,
+      };
+      dispatch(JOB_GEMM, gemmParams(t), 2 * n * Kd >= PAR_GEMM_FLOPS, gemmChunks(t, parts()));
+      return o;
+    },
+    copy(x, dt) {
+      const n = K.numel(x.shape);
+      const o = out(dt, n);
+      if (x.dtype === dt && contiguous(x)) {
+        const sz = itemSize[dt];
+        new Uint8Array(memory.buffer, o.ptr, n * sz).set(new Uint8Array(memory.buffer, x.data.ptr + sz * x.offset, n * sz));
+      } else {
+        K.copy(arrOf(o, dt), dt, av(x));
+      }
+      return o;
+    },
+    assign: (dst, src) => K.assign(av(dst), dst.dtype, av(src)),
+    fill: (dst, value) => K.fill(av(dst), value),
+    gather(x, axis, index) {
+      const o = out(x.dtype, K.numel(index.shape));
+      K.gather(arrOf(o, x.dtype), av(x), axis, av(index));
+      return o;
+    },
+    scatterAdd(shape, dt, axis, index, src) {
+      const o = out(dt, K.numel(shape), true);
+      K.scatterAdd(arrOf(o, dt), shape, axis, av(index), av(src));
+      return o;
+    },
+    indexSelect(x, axis, index) {
+      const shape = x.shape.slice();
+      shape[axis] = K.numel(index.shape);
+      const o = out(x.dtype, K.numel(shape));
+      K.indexSelect(arrOf(o, x.dtype), av(x), axis, av(index));
+      return o;
+    },
+    indexAdd(shape, dt, axis, index, src) {
+      const o = out(dt, K.numel(shape), true);
+      K.indexAdd(arrOf(o, dt), shape, axis, av(index), av(src));
+      return o;
+    },
+    unfold(x, p) {
+      const [N, C, H, W] = x.shape as [number, number, number, number];
+      const [oh, ow] = K.unfoldOutputSize(H, W, p);
+      const o = out(x.dtype, N * C * p.kernel[0] * p.kernel[1] * oh * ow);
+      K.unfold(arrOf(o, x.dtype), av(x), p);
+      return o;
+    },
+    fold(cols, outShape, p) {
+      const o = out(cols.dtype, K.numel(outShape), true);
+      K.fold(arrOf(o, cols.dtype), av(cols), outShape, p);
+      return o;
+    },
+    softmax(x, axis, log) {
+      const o = out(x.dtype, K.numel(x.shape));
+      K.softmax(arrOf(o, x.dtype), av(x), axis, log);
+      return o;
+    },
+  };
+  return backend;
+}

@@ -1,0 +1,84 @@
+/**
+ * Work that can be split across threads, described by a kind and a few numbers in shared memory so the
+ * main thread and the workers run the same code on disjoint parts. Only wasm kernels run here: they see
+ * the shared memory directly, so no typed-array views need refreshing after the memory grows.
+ */
+import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
+import type { KernelExports } from './module.js';
+import { SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
+
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4;
+
+/**
+ * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
+ * NEXT packs (chunk count << 16) | next unclaimed chunk; DONE counts finished chunks.
+ */
+export const CTL_GEN = 0, CTL_NEXT = 1, CTL_DONE = 2, CTL_ERR = 3, CTL_KIND = 4, CTL_EXIT = 5;
+export const CTL_INTS = 16;
+export const CTL_PARAMS_BYTE = 64;
+export const CTL_MAX_PARAMS = 32;
+export const CTL_BYTES = CTL_PARAMS_BYTE + 8 * CTL_MAX_PARAMS;
+
+/** claim the next chunk of the current job: its index, or -1 when none is left */
+export function claimChunk(ctl: Int32Array): number {
+  for (;;) {
+    const v = Atomics.load(ctl, CTL_NEXT);
+    const i = v & 0xffff;
+    if (i >= v >>> 16) return -1;
+    if (Atomics.compareExchange(ctl, CTL_NEXT, v, v + 1) === v) return i;
+  }
+}
+
+/** chunks for an element-wise job over n elements: ≥ 32K elements each, a few per thread for balance */
+export function elemChunks(n: number, threads: number): number {
+  return Math.max(1, Math.min(4 * threads, Math.floor(n / 32768)));
+}
+
+export function gemmParams(t: GemmTask): number[] {
+  return GEMM_TASK_FIELDS.map((k) => t[k]);
+}
+
+function gemmFromParams(p: Float64Array): GemmTask {
+  const t = {} as Record<string, number>;
+  GEMM_TASK_FIELDS.forEach((k, i) => (t[k] = p[i]!));
+  return t as unknown as GemmTask;
+}
+
+/** element range [lo, hi) of `part`, cut at 16-element (64-byte) boundaries so threads never share a cache line */
+export function elemRange(n: number, part: number, nparts: number): [number, number] {
+  const units = Math.ceil(n / 16);
+  const lo = Math.floor((units * part) / nparts) * 16;
+  const hi = Math.min(n, Math.floor((units * (part + 1)) / nparts) * 16);
+  return [lo, Math.max(lo, hi)];
+}
+
+export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: number, nparts: number, scratch: number): void {
+  switch (kind) {
+    case JOB_GEMM:
+      gemmPart(ex, gemmFromParams(p), part, nparts, scratch);
+      return;
+    case JOB_UNARY: {
+      // [op index, src, dst, n]
+      const [lo, hi] = elemRange(p[3]!, part, nparts);
+      if (hi > lo) ex[`un_${SIMD_UNARY[p[0]!]}`]!(p[1]! + 4 * lo, p[2]! + 4 * lo, hi - lo);
+      return;
+    }
+    case JOB_BINARY: {
+      // [op index, a, b, dst, n, mode]; a scalar operand (mode 1: b, mode 2: a) keeps its address
+      const [lo, hi] = elemRange(p[4]!, part, nparts);
+      const mode = p[5]!;
+      if (hi > lo) {
+        ex[`bin_${SIMD_BINARY[p[0]!]}`]!(p[1]! + (mode === 2 ? 0 : 4 * lo), p[2]! + (mode === 1 ? 0 : 4 * lo), p[3]! + 4 * lo, hi - lo, mode);
+      }
+      return;
+    }
+    case JOB_SUM: {
+      // [src, n (a multiple of 8), partials]: part p writes its f64 partial sum to partials[p]
+      const [lo, hi] = elemRange(p[1]!, part, nparts);
+      ex.sum_f32_store!(p[0]! + 4 * lo, hi - lo, p[2]! + 8 * part);
+      return;
+    }
+    default:
+      throw new Error(`wasm backend: unknown job kind ${kind}`);
+  }
+}

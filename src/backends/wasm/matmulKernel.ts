@@ -1,0 +1,237 @@
+/**
+ * float32 GEMM in WebAssembly SIMD, BLIS style: B is packed into kc×NR column panels, A into MR×kc row
+ * panels, and a register-blocked micro-kernel keeps an MR×NR tile of C in registers (MR·NR/4 f32x4
+ * accumulators) while streaming the two panels. Packing reads any strides, so transposed operands
+ * (xᵀ·dy, dy·Wᵀ) cost one strided copy instead of a slow inner loop.
+ *
+ * All pointers are byte addresses; strides are in elements.
+ */
+import type { FuncDef, Instr } from './emitter.js';
+import { type Code, forRange, get, i32, ifElse, inc, minI32, set } from './asm.js';
+
+/**
+ * micro-tile rows (broadcast A values). 4×8 measured best together with 2×16 on Zen 4 under V8 11.3;
+ * wider tiles (6×8, 4×12, 8×8) spill: V8 uses only 16 xmm registers. MC must be a multiple of MR.
+ */
+export const MR = 4;
+/** f32x4 vectors per micro-tile row; NR = 4·NV columns */
+export const NV = 2;
+export const NR = 4 * NV;
+/** k-block: one packed B micro-panel (KC·NR·4 bytes = 8 KiB) stays in L1 */
+export const KC = 256;
+/** m-block: the packed A block (MC·KC·4 = 128 KiB) stays in L2 */
+export const MC = 128;
+/** n-block: the packed B block (KC·NC·4 = 2 MiB) lives in L2/L3 */
+export const NC = 2048;
+
+/** bytes of per-thread scratch the GEMM needs: packed A, packed B, one edge tile */
+export const GEMM_SCRATCH_BYTES = (MC * KC + KC * NC + MR * NR) * 4;
+
+const acc = (i: number, v: number): string => `c${i}_${v}`;
+
+/**
+ * microkernel(pa, pb, c, ldc, kc, accum): C[0:MR, 0:NR] (+)= Apanel · Bpanel.
+ * ldc in bytes. accum = 0 overwrites C (first k-block), 1 adds to it.
+ */
+function microKernel(relaxed: boolean): FuncDef {
+  const locals: [string, 'v128' | 'i32'][] = [];
+  for (let i = 0; i < MR; i++) for (let v = 0; v < NV; v++) locals.push([acc(i, v), 'v128']);
+  for (let v = 0; v < NV; v++) locals.push([`b${v}`, 'v128']);
+  locals.push(['a', 'v128'], ['k', 'i32'], ['row', 'i32']);
+  const body: Code = [];
+  // accumulators start at zero (locals are zero-initialised by the spec, but be explicit per call)
+  for (let i = 0; i < MR; i++) for (let v = 0; v < NV; v++) body.push(['v128.const', 0, 0, 0, 0], set(acc(i, v)));
+  // one k step reading the panels at byte offsets (oa, ob) from pa/pb
+  const step = (oa: number, ob: number): Code => {
+    const c: Code = [];
+    for (let v = 0; v < NV; v++) c.push(get('pb'), ['v128.load', ob + 16 * v], set(`b${v}`));
+    for (let i = 0; i < MR; i++) {
+      c.push(get('pa'), ['v128.load32_splat', oa + 4 * i], set('a'));
+      for (let v = 0; v < NV; v++) {
+        if (relaxed) c.push(get('a'), get(`b${v}`), get(acc(i, v)), ['f32x4.relaxed_madd'], set(acc(i, v)));
+        else c.push(get(acc(i, v)), get('a'), get(`b${v}`), ['f32x4.mul'], ['f32x4.add'], set(acc(i, v)));
+      }
+    }
+    return c;
+  };
+  // (unrolling k by two measured slower under V8 11.3: the second step's B vectors add register pressure)
+  body.push(
+    get('kc'), set('k'),
+    ['block', 'done'],
+    get('k'), ['i32.eqz'], ['br_if', 'done'],
+    ['loop', 'kl'],
+    ...step(0, 0),
+    ...inc('pa', 4 * MR),
+    ...inc('pb', 4 * NR),
+    get('k'), i32(1), ['i32.sub'], ['local.tee', 'k'], ['br_if', 'kl'],
+    ['end'],
+    ['end'],
+  );
+  // write back row by row
+  body.push(get('c'), set('row'));
+  for (let i = 0; i < MR; i++) {
+    for (let v = 0; v < NV; v++) {
+      body.push(get('row'));
+      body.push(...ifElseValue(
+        [get('accum')],
+        [get('row'), ['v128.load', 16 * v], get(acc(i, v)), ['f32x4.add']],
+        [get(acc(i, v))],
+      ));
+      body.push(['v128.store', 16 * v]);
+    }
+    if (i < MR - 1) body.push(...inc('row', 'ldc'));
+  }
+  return {
+    name: 'gemm_micro',
+    params: [['pa', 'i32'], ['pb', 'i32'], ['c', 'i32'], ['ldc', 'i32'], ['kc', 'i32'], ['accum', 'i32']],
+    locals,
+    body,
+    export: false,
+  };
+}
+
+/** `cond ? a : b` producing a v128 value */
+function ifElseValue(cond: Code, a: Code, b: Code): Code {
+  return [...cond, ['if', 'v128'], ...a, ['else'], ...b, ['end']];
+}
+
+/**
+ * gemm_macro(pa, pb, c, ldc, mc, nc, kc, accum, tile): C[0:mc, 0:nc] (+)= Ablock · Bblock over packed
+ * blocks. Full tiles go straight to C; ragged edge tiles are computed into `tile` and copied.
+ */
+function macroKernel(): FuncDef {
+  const body: Code = forRange('jr', [i32(0)], [get('nc')], NR, [
+    ...minI32([i32(NR)], [get('nc'), get('jr'), ['i32.sub']], 't0', 't1'), set('nr'),
+    ...forRange('ir', [i32(0)], [get('mc')], MR, [
+      ...minI32([i32(MR)], [get('mc'), get('ir'), ['i32.sub']], 't0', 't1'), set('mr'),
+      // packed panels: A panel ir/MR starts at ir·kc floats, B panel jr/NR at jr·kc floats
+      get('pa'), get('ir'), get('kc'), ['i32.mul'], i32(2), ['i32.shl'], ['i32.add'], set('ap'),
+      get('pb'), get('jr'), get('kc'), ['i32.mul'], i32(2), ['i32.shl'], ['i32.add'], set('bp'),
+      get('c'), get('ir'), get('ldc'), ['i32.mul'], ['i32.add'], get('jr'), i32(2), ['i32.shl'], ['i32.add'], set('cp'),
+      ...ifElse(
+        [get('mr'), i32(MR), ['i32.eq'], get('nr'), i32(NR), ['i32.eq'], ['i32.and']],
+        [get('ap'), get('bp'), get('cp'), get('ldc'), get('kc'), get('accum'), ['call', 'gemm_micro']],
+        [
+          get('ap'), get('bp'), get('tile'), i32(NR * 4), get('kc'), i32(0), ['call', 'gemm_micro'],
+          ...forRange('i', [i32(0)], [get('mr')], 1, [
+            ...forRange('j', [i32(0)], [get('nr')], 1, [
+              // dst = cp + i·ldc + 4j ; src = tile + 4(i·NR + j)
+              get('cp'), get('i'), get('ldc'), ['i32.mul'], ['i32.add'], get('j'), i32(2), ['i32.shl'], ['i32.add'], set('t0'),
+              get('t0'),
+              get('tile'), get('i'), i32(NR), ['i32.mul'], get('j'), ['i32.add'], i32(2), ['i32.shl'], ['i32.add'], ['f32.load'],
+              get('accum'), ['if', 'f32'], get('t0'), ['f32.load'], ['else'], ['f32.const', 0], ['end'], ['f32.add'],
+              ['f32.store'],
+            ]),
+          ]),
+        ],
+      ),
+    ]),
+  ]);
+  return {
+    name: 'gemm_macro',
+    params: [['pa', 'i32'], ['pb', 'i32'], ['c', 'i32'], ['ldc', 'i32'], ['mc', 'i32'], ['nc', 'i32'], ['kc', 'i32'],
+      ['accum', 'i32'], ['tile', 'i32']],
+    locals: [['jr', 'i32'], ['ir', 'i32'], ['nr', 'i32'], ['mr', 'i32'], ['ap', 'i32'], ['bp', 'i32'], ['cp', 'i32'],
+      ['i', 'i32'], ['j', 'i32'], ['t0', 'i32'], ['t1', 'i32']],
+    body,
+  };
+}
+
+/** src + 4·(r·sr + q·sq) as a byte address */
+const addr = (base: string, r: string, sr: string, q: string, sq: string): Code =>
+  [get(base), get(r), get(sr), ['i32.mul'], get(q), get(sq), ['i32.mul'], ['i32.add'], i32(2), ['i32.shl'], ['i32.add']];
+
+/**
+ * gemm_pack_b(src, sk, sn, kc, nc, dst): dst panel p (columns p·NR..) holds, for each k, NR values
+ * src[k, p·NR + jj] (zero past nc). Contiguous rows (sn = 1) copy whole vectors.
+ */
+function packB(): FuncDef {
+  const scalarPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
+    ...forRange('jj', [i32(0)], [i32(NR)], 1, [
+      get('dst'),
+      get('jj'), get('nr'), ['i32.lt_s'],
+      ['if', 'f32'],
+      get('j0'), get('jj'), ['i32.add'], set('col'),
+      ...addr('src', 'k', 'sk', 'col', 'sn'), ['f32.load'],
+      ['else'],
+      ['f32.const', 0],
+      ['end'],
+      ['f32.store'],
+      ...inc('dst', 4),
+    ]),
+  ]);
+  const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
+    ...addr('src', 'k', 'sk', 'j0', 'sn'), set('p'),
+    ...Array.from({ length: NV }, (_, v): Code => [get('dst'), get('p'), ['v128.load', 16 * v], ['v128.store', 16 * v]]).flat(),
+    ...inc('dst', 4 * NR),
+  ]);
+  const body: Code = forRange('j0', [i32(0)], [get('nc')], NR, [
+    ...minI32([i32(NR)], [get('nc'), get('j0'), ['i32.sub']], 't0', 't1'), set('nr'),
+    ...ifElse([get('nr'), i32(NR), ['i32.eq'], get('sn'), i32(1), ['i32.eq'], ['i32.and']], vectorPanel, scalarPanel),
+  ]);
+  return {
+    name: 'gemm_pack_b',
+    params: [['src', 'i32'], ['sk', 'i32'], ['sn', 'i32'], ['kc', 'i32'], ['nc', 'i32'], ['dst', 'i32']],
+    locals: [['j0', 'i32'], ['k', 'i32'], ['jj', 'i32'], ['nr', 'i32'], ['col', 'i32'], ['p', 'i32'], ['t0', 'i32'], ['t1', 'i32']],
+    body,
+  };
+}
+
+/**
+ * gemm_pack_a(src, sm, sk, mc, kc, dst): dst panel p (rows p·MR..) holds, for each k, MR values
+ * src[p·MR + ii, k] (zero past mc). Column-contiguous A (sm = 1, i.e. a transposed operand) loads vectors.
+ */
+function packA(): FuncDef {
+  const scalarPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
+    ...forRange('ii', [i32(0)], [i32(MR)], 1, [
+      get('dst'),
+      get('ii'), get('mr'), ['i32.lt_s'],
+      ['if', 'f32'],
+      get('i0'), get('ii'), ['i32.add'], set('row'),
+      ...addr('src', 'row', 'sm', 'k', 'sk'), ['f32.load'],
+      ['else'],
+      ['f32.const', 0],
+      ['end'],
+      ['f32.store'],
+      ...inc('dst', 4),
+    ]),
+  ]);
+  // MR = 4 rows adjacent in memory: one v128 per k
+  const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
+    get('dst'), ...addr('src', 'i0', 'sm', 'k', 'sk'), ['v128.load', 0], ['v128.store', 0],
+    ...inc('dst', 4 * MR),
+  ]);
+  // rows contiguous along k (the common case): read MR rows side by side
+  const rowPanel: Code = [
+    ...addr('src', 'i0', 'sm', 'zero', 'sk'), set('p'),
+    get('sm'), i32(2), ['i32.shl'], set('rs'),
+    ...forRange('k', [i32(0)], [get('kc')], 1, [
+      ...Array.from({ length: MR }, (_, ii): Code => [
+        get('dst'), get('p'), ...(ii ? [get('rs'), i32(ii), ['i32.mul'] as Instr, ['i32.add'] as Instr] : []), ['f32.load'],
+        ['f32.store', 4 * ii],
+      ]).flat(),
+      ...inc('dst', 4 * MR),
+      ...inc('p', 4),
+    ]),
+  ];
+  const full = [get('mr'), i32(MR), ['i32.eq']] as Code;
+  const body: Code = [
+    i32(0), set('zero'),
+    ...forRange('i0', [i32(0)], [get('mc')], MR, [
+      ...minI32([i32(MR)], [get('mc'), get('i0'), ['i32.sub']], 't0', 't1'), set('mr'),
+      ...ifElse(MR === 4 ? [...full, get('sm'), i32(1), ['i32.eq'], ['i32.and']] : [i32(0)], vectorPanel,
+        ifElse([...full, get('sk'), i32(1), ['i32.eq'], ['i32.and']], rowPanel, scalarPanel)),
+    ]),
+  ];
+  return {
+    name: 'gemm_pack_a',
+    params: [['src', 'i32'], ['sm', 'i32'], ['sk', 'i32'], ['mc', 'i32'], ['kc', 'i32'], ['dst', 'i32']],
+    locals: [['i0', 'i32'], ['k', 'i32'], ['ii', 'i32'], ['mr', 'i32'], ['row', 'i32'], ['p', 'i32'], ['rs', 'i32'],
+      ['zero', 'i32'], ['t0', 'i32'], ['t1', 'i32']],
+    body,
+  };
+}
+
+export function matmulFuncs(relaxed: boolean): FuncDef[] {
+  return [microKernel(relaxed), macroKernel(), packA(), packB()];
+}
