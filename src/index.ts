@@ -1,5 +1,10 @@
 /** nabla: define-by-run tensors with reverse-mode autodiff for TypeScript. `import * as nb from 'nabla'`. */
 import './methods.js';
+import { initDefaultBackend } from './backends/default.js';
+
+// The fast backend needs an async start (compiling its kernels, spawning its workers): ES modules let the
+// import itself wait for it, so `import * as nb from 'nabla'` returns with the default backend ready.
+await initDefaultBackend();
 
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';

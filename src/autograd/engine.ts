@@ -178,11 +178,31 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
   });
 }
 
+/** Gradient buffers the engine allocated for leaves (no one else holds them unless the user took p.grad). */
+const engineGrads = new WeakSet<Tensor>();
+
+/**
+ * Drop `p.grad`, releasing its buffer at once when the engine allocated it (optimizer/module zeroGrad with
+ * setToNone). Waiting for the garbage collector would let the WebAssembly heap grow, since the collector
+ * cannot see that memory. A user who keeps a reference to an old `.grad` across zeroGrad must clone it.
+ */
+export function releaseGrad(p: Tensor): void {
+  const g = p.grad;
+  p.grad = null;
+  if (g && engineGrads.has(g)) {
+    engineGrads.delete(g);
+    g.dispose();
+  }
+}
+
 /** .grad accumulates across backward calls, as in PyTorch; the first gradient is copied so no two leaves alias one buffer. */
 function accumulate(leaf: Tensor, g: Tensor | null, createGraph: boolean): void {
   if (!g) return;
   leaf.storage; // a disposed leaf fails in add/clone with a clear message
-  if (leaf.grad === null) leaf.grad = createGraph ? g : noGrad(() => clone(g));
+  if (leaf.grad === null) {
+    leaf.grad = createGraph ? g : noGrad(() => clone(g));
+    if (!createGraph) engineGrads.add(leaf.grad);
+  }
   else if (createGraph || leaf.grad.requiresGrad) leaf.grad = add(leaf.grad, g);
   // accumulate in place (as PyTorch): a fresh buffer per step would outlive any scope, since .grad is kept
   else noGrad(() => addInPlace(leaf.grad!, g));

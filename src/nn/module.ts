@@ -21,6 +21,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { keep } from '../memory.js';
+import { releaseGrad } from '../autograd/engine.js';
 import { noGrad } from '../autograd/gradMode.js';
 import { fmt, sameShape } from '../shape.js';
 import { isFloat, type DType } from '../dtype.js';
@@ -372,7 +373,7 @@ export abstract class Module {
     const setToNone = opts.setToNone ?? true;
     for (const p of this.parameters()) {
       if (!p.grad) continue;
-      if (setToNone) p.grad = null;
+      if (setToNone) releaseGrad(p);
       else {
         const g = p.grad.gradFn ? p.grad.detach() : p.grad;
         noGrad(() => g.fill_(0));

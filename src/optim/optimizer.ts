@@ -21,6 +21,7 @@ import { enableGrad, noGrad } from '../autograd/gradMode.js';
 import { clone } from '../ops/movement.js';
 import { cast } from '../ops/elementwise.js';
 import { zero_ } from '../ops/inplace.js';
+import { releaseGrad } from '../autograd/engine.js';
 import { isFloat } from '../dtype.js';
 import { fmt, sameShape } from '../shape.js';
 
@@ -127,7 +128,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (!p.grad) continue;
-        if (setToNone) p.grad = null;
+        if (setToNone) releaseGrad(p);
         else noGrad(() => zero_(p.grad!));
       }
     }
