@@ -49,6 +49,26 @@ export interface UnfoldParams {
   padValue: number;
 }
 
+/**
+ * Scalars of one Adam/AdamW step (torch.optim order; see src/optim/adam.ts):
+ *   d = ±g (+ l2·θ);  θ ← θ·shrink;  m ← m + (d − m)(1 − β₁);  v ← β₂v + (1 − β₂)d²;  [v_max ← max(v_max, v)]
+ *   θ ← θ − stepSize · m / (√v / bc2Sqrt + eps)
+ */
+export interface AdamHyper {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** γ / (1 − β₁ᵗ) */
+  stepSize: number;
+  /** √(1 − β₂ᵗ) */
+  bc2Sqrt: number;
+  /** L2 weight decay folded into the gradient (Adam), 0 for none */
+  l2: number;
+  /** decoupled weight-decay factor 1 − γλ (AdamW), 1 for none */
+  shrink: number;
+  maximize: boolean;
+}
+
 export interface Backend<D = unknown> {
   readonly name: string;
 
@@ -95,6 +115,16 @@ export interface Backend<D = unknown> {
   unfold(x: View<D>, p: UnfoldParams): D;
   /** col2im (sums overlapping windows): [N, C·KH·KW, OH·OW] → [N, C, H, W] */
   fold(cols: View<D>, outShape: readonly [number, number, number, number], p: UnfoldParams): D;
-  /** numerically stable softmax / log-softmax along `axis` (max-shifted) */
+  /**
+   * numerically stable softmax / log-softmax along `axis` (max-shifted); a row of all −Infinity gives
+   * −Infinity log-probs and NaN probabilities, a row holding NaN gives NaN
+   */
   softmax(x: View<D>, axis: number, log: boolean): D;
+
+  // ---- optional fused kernels (the ops use them when present, and compose basic kernels otherwise) ----
+  /**
+   * One Adam/AdamW update in a single pass, in place on param, m, v (and vmax for amsgrad). All views are
+   * contiguous, of one float dtype and one size; grad is only read.
+   */
+  adamStep?(param: View<D>, grad: View<D>, m: View<D>, v: View<D>, vmax: View<D> | null, h: AdamHyper): void;
 }

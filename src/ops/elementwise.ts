@@ -73,7 +73,8 @@ export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, (g, y) => mul(g, s
 /** sigmoid σ(x) = 1/(1+e^−x), computed sign-split so σ(±1000) is exactly 1/0; dy/dx = y(1−y) */
 export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, (g, y) => mul(g, mul(y, sub(1, y))), undefined, 'y');
 /** relu = max(0, x); relu'(0) = 0 (the mask is x > 0) */
-export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, (g, x) => mul(g, cast(gt(x, 0), g.dtype)));
+// the mask is a constant of the graph (its derivative is 0 almost everywhere), so one raw 'step' pass builds it
+export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, (g, x) => mul(g, unaryRaw('step', x, g.dtype)));
 /** erf: d/dx = 2/√π · e^(−x²) */
 export const erf = (x: Tensor) => unaryOp('erf', 'erf', x, (g, x) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
 /** log1p: d = 1/(1+x) */

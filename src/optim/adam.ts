@@ -12,14 +12,14 @@
  * Computed as PyTorch does: denom = √v/√(1 − β₂ᵗ) + ε, θ ← θ − (γ/(1 − β₁ᵗ))·m/denom.
  * This is the notes' Adam: both moments are EMAs, bias-corrected by 1/(1 − βᵗ).
  *
- * Efficiency: the moments are updated in place. On the portable 'ts' backend (whose memory handles are
- * typed arrays) contiguous float parameters take a fused path: one loop per parameter, no temporaries,
- * performing the same operations in the same order in double precision (so float64 results are bitwise
- * those of the op-by-op path; float32 ones are rounded once per stored value instead of per op).
- * Elsewhere the op-by-op path runs, whose few temporaries are freed when step() returns.
+ * Efficiency: the moments are updated in place. Contiguous float parameters take the backend's fused
+ * `adamStep` kernel where it has one: one pass per parameter, no temporaries. The portable backend's
+ * performs the same operations in the same order in double precision (so float64 results are bitwise those
+ * of the op-by-op path; float32 ones are rounded once per stored value instead of per op); the wasm
+ * backend's runs float32 in SIMD across its threads. Elsewhere the op-by-op path runs, whose few
+ * temporaries are freed when step() returns.
  */
 import { Tensor } from '../tensor.js';
-import type { TypedArray } from '../dtype.js';
 import { add, div, maximum, mul, neg, sqrt, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../creation.js';
 import { add_, copy_, mul_ } from '../ops/inplace.js';
@@ -37,11 +37,10 @@ export interface AdamOptions {
   fused: boolean;
 }
 
-/** The typed array behind a tensor when it is a whole, contiguous block of the 'ts' backend. */
-function flatArray(t: Tensor): Float32Array | Float64Array | null {
-  if (t.backend.name !== 'ts' || t.offset !== 0 || t.size !== t.storage.size || !t.isContiguous()) return null;
-  const d = t.storage.data as TypedArray;
-  return d instanceof Float32Array || d instanceof Float64Array ? d : null;
+/** whether one fused adamStep kernel can update p from grad with these state tensors */
+function fusable(p: Tensor, ts: (Tensor | null)[]): boolean {
+  if (!p.backend.adamStep || (p.dtype !== 'float32' && p.dtype !== 'float64') || !p.isContiguous()) return false;
+  return ts.every((t) => t === null || (t.backend === p.backend && t.dtype === p.dtype && t.size === p.size && t.isContiguous()));
 }
 
 class AdamBase extends Optimizer<AdamOptions> {
@@ -76,23 +75,12 @@ class AdamBase extends Optimizer<AdamOptions> {
     const l2 = this.decoupled ? 0 : g.weightDecay;
     const shrink = this.decoupled && g.weightDecay !== 0 ? 1 - g.lr * g.weightDecay : 1;
 
-    if (g.fused) {
-      const P = flatArray(p), G = flatArray(grad), M = flatArray(m), V = flatArray(v), X = vmax ? flatArray(vmax) : null;
-      if (P && G && M && V && (!vmax || X)) {
-        const c1 = 1 - b1, c2 = 1 - b2, eps = g.eps, neg = g.maximize, ams = X !== null;
-        for (let i = 0; i < P.length; i++) {
-          let d = neg ? -G[i]! : G[i]!;
-          if (l2 !== 0) d = d + P[i]! * l2;
-          let pi = P[i]!;
-          if (shrink !== 1) { P[i] = pi * shrink; pi = P[i]!; }
-          const mi = (M[i] = M[i]! + (d - M[i]!) * c1);
-          let vi = (V[i] = V[i]! * b2 + d * d * c2);
-          if (ams) vi = X![i] = Math.max(X![i]!, vi);
-          P[i] = pi + (mi / (Math.sqrt(vi) / bc2Sqrt + eps)) * -stepSize;
-        }
-        for (const x of [p, m, v, vmax]) if (x) x.storage.version++;
-        return;
-      }
+    if (g.fused && fusable(p, [grad, m, v, vmax])) {
+      p.backend.adamStep!(p.backendView(), grad.backendView(), m.backendView(), v.backendView(), vmax ? vmax.backendView() : null, {
+        beta1: b1, beta2: b2, eps: g.eps, stepSize, bc2Sqrt, l2, shrink, maximize: g.maximize,
+      });
+      for (const x of [p, m, v, vmax]) if (x) x.storage.version++;
+      return;
     }
 
     let d = g.maximize ? neg(grad) : grad;

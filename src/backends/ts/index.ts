@@ -101,5 +101,6 @@ export function createTsBackend(): Backend<TypedArray> {
       K.softmax(o, av(x), axis, log);
       return o;
     },
+    adamStep: (p, g, m, v, vmax, h) => K.adamStep(av(p), av(g), av(m), av(v), vmax ? av(vmax) : null, h),
   };
 }

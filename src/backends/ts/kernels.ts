@@ -6,7 +6,7 @@
  * Arithmetic happens in JS doubles and is rounded once when stored into `out` (float32 stays float32).
  */
 import type { DType, TypedArray } from '../../dtype.js';
-import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp, UnfoldParams } from '../backend.js';
+import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp, UnfoldParams, AdamHyper } from '../backend.js';
 
 export interface ArrView {
   readonly arr: TypedArray;
@@ -254,6 +254,32 @@ export function binary(out: TypedArray, outDtype: DType, op: BinaryOp, a: ArrVie
       return;
     }
   }
+  const rank = a.shape.length;
+  const inner = rank > 0 ? a.shape[rank - 1]! : 1;
+  if (rank > 1 && inner >= 8 && n > 0) {
+    // broadcast and strided operands: walk the innermost dim by stride, tabulate only the outer offsets
+    const outerShape = a.shape.slice(0, -1);
+    const oA = offsetsOf({ arr: A, shape: outerShape, strides: a.strides.slice(0, -1), offset: a.offset }) ?? null;
+    const oB = offsetsOf({ arr: B, shape: outerShape, strides: b.strides.slice(0, -1), offset: b.offset }) ?? null;
+    const sa = a.strides[rank - 1]!, sb = b.strides[rank - 1]!;
+    const outer = n / inner;
+    const plain = outDtype !== 'bool' && !intDiv;
+    for (let r = 0; r < outer; r++) {
+      // a null table means the outer dims are themselves contiguous: outer index r sits at offset + r
+      let ia = oA ? oA[r]! : a.offset + r, ib = oB ? oB[r]! : b.offset + r;
+      const o = r * inner;
+      if (plain && op === 'add') for (let j = 0; j < inner; j++, ia += sa, ib += sb) out[o + j] = A[ia]! + B[ib]!;
+      else if (plain && op === 'mul') for (let j = 0; j < inner; j++, ia += sa, ib += sb) out[o + j] = A[ia]! * B[ib]!;
+      else if (plain) for (let j = 0; j < inner; j++, ia += sa, ib += sb) out[o + j] = f(A[ia]!, B[ib]!);
+      else
+        for (let j = 0; j < inner; j++, ia += sa, ib += sb) {
+          let v = f(A[ia]!, B[ib]!);
+          if (intDiv) v = Math.trunc(v);
+          store(out, outDtype, o + j, v);
+        }
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const va = A[oa ? oa[i]! : a.offset + i]!;
     const vb = B[ob ? ob[i]! : b.offset + i]!;
@@ -290,7 +316,51 @@ function moveAxesLast(x: ArrView, axes: readonly number[]): { view: ArrView; gro
   return { view, groups, groupSize };
 }
 
+/**
+ * A contiguous x reduced over one run of consecutive axes is [outer, R, inner] with inner > 1: reducing it
+ * row by row (r outer, i inner) reads memory sequentially instead of through a gathered offset table.
+ */
+function middleRun(x: ArrView, axes: readonly number[]): { outer: number; R: number; inner: number } | null {
+  if (axes.length === 0 || !isContiguous(x.shape, x.strides)) return null;
+  for (let k = 1; k < axes.length; k++) if (axes[k] !== axes[k - 1]! + 1) return null;
+  const a = axes[0]!, b = axes[axes.length - 1]!;
+  let outer = 1, R = 1, inner = 1;
+  for (let d = 0; d < x.shape.length; d++) {
+    if (d < a) outer *= x.shape[d]!;
+    else if (d <= b) R *= x.shape[d]!;
+    else inner *= x.shape[d]!;
+  }
+  return inner > 1 && R > 0 ? { outer, R, inner } : null;
+}
+
+function reduceMiddle(out: TypedArray, outDtype: DType, op: ReduceOp, x: ArrView, m: { outer: number; R: number; inner: number }): void {
+  const { outer, R, inner } = m;
+  const A = x.arr;
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    const base = x.offset + o * R * inner;
+    for (let i = 0; i < inner; i++) acc[i] = A[base + i]!;
+    for (let r = 1; r < R; r++) {
+      const row = base + r * inner;
+      switch (op) {
+        case 'sum': for (let i = 0; i < inner; i++) acc[i] += A[row + i]!; break;
+        case 'prod': for (let i = 0; i < inner; i++) acc[i] *= A[row + i]!; break;
+        // NaN propagates: once acc is NaN neither comparison replaces it
+        case 'max': for (let i = 0; i < inner; i++) { const v = A[row + i]!; if (v > acc[i]! || v !== v) acc[i] = v; } break;
+        case 'min': for (let i = 0; i < inner; i++) { const v = A[row + i]!; if (v < acc[i]! || v !== v) acc[i] = v; } break;
+      }
+    }
+    for (let i = 0; i < inner; i++) store(out, outDtype, o * inner + i, acc[i]!);
+  }
+}
+
 export function reduce(out: TypedArray, outDtype: DType, op: ReduceOp, x: ArrView, axes: readonly number[]): void {
+  const mid = middleRun(x, axes);
+  if (mid) {
+    if (mid.R === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dimension (no identity)`);
+    reduceMiddle(out, outDtype, op, x, mid);
+    return;
+  }
   const { view, groups, groupSize: R } = moveAxesLast(x, axes);
   const offs = offsetsOf(view);
   const A = x.arr;
@@ -327,6 +397,27 @@ export function reduce(out: TypedArray, outDtype: DType, op: ReduceOp, x: ArrVie
 }
 
 export function argReduce(out: Int32Array, op: ArgReduceOp, x: ArrView, axis: number): void {
+  const mid = middleRun(x, [axis]);
+  if (mid && mid.R > 0) {
+    const { outer, R, inner } = mid;
+    const A = x.arr;
+    const bv = new Float64Array(inner);
+    const isMax = op === 'argmax';
+    for (let o = 0; o < outer; o++) {
+      const base = x.offset + o * R * inner;
+      const ob = o * inner;
+      for (let i = 0; i < inner; i++) { bv[i] = A[base + i]!; out[ob + i] = 0; }
+      for (let r = 1; r < R; r++) {
+        const row = base + r * inner;
+        for (let i = 0; i < inner; i++) {
+          const v = A[row + i]!, b = bv[i]!;
+          // the first NaN is the extreme (as PyTorch) and freezes the slot: b !== b stops later updates
+          if (b === b && (v !== v || (isMax ? v > b : v < b))) { bv[i] = v; out[ob + i] = r; }
+        }
+      }
+    }
+    return;
+  }
   const { view, groups, groupSize: R } = moveAxesLast(x, [axis]);
   if (R === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dimension`);
   const offs = offsetsOf(view);
@@ -469,7 +560,37 @@ function checkIndex(op: string, v: number, size: number, axis: number): number {
   return i;
 }
 
+/**
+ * [outer, R, inner] split of a contiguous `shape` around `axis`, when `index` has the same extent on every
+ * other axis (the case of max/min backward and cross-entropy): then gather/scatter are flat loops.
+ */
+function axisSplit(shape: readonly number[], axis: number, index: ArrView): { outer: number; inner: number } | null {
+  if (index.shape.length !== shape.length || !isContiguous(index.shape, index.strides)) return null;
+  let outer = 1, inner = 1;
+  for (let d = 0; d < shape.length; d++) {
+    if (d === axis) continue;
+    if (index.shape[d] !== shape[d]) return null;
+    if (d < axis) outer *= shape[d]!;
+    else inner *= shape[d]!;
+  }
+  return { outer, inner };
+}
+
 export function gather(out: TypedArray, x: ArrView, axis: number, index: ArrView): void {
+  const split = isContiguous(x.shape, x.strides) ? axisSplit(x.shape, axis, index) : null;
+  if (split) {
+    const { outer, inner } = split;
+    const R = x.shape[axis]!, RI = index.shape[axis]!;
+    const I = index.arr, X = x.arr;
+    let pos = 0;
+    for (let o = 0; o < outer; o++)
+      for (let r = 0; r < RI; r++)
+        for (let i = 0; i < inner; i++, pos++) {
+          const iv = checkIndex('gather', I[index.offset + pos]!, R, axis);
+          out[pos] = X[x.offset + (o * R + iv) * inner + i]!;
+        }
+    return;
+  }
   const oi = offsetsOf(index);
   forEachIndex(index.shape, (idx, pos) => {
     const iv = checkIndex('gather', index.arr[oi ? oi[pos]! : index.offset + pos]!, x.shape[axis]!, axis);
@@ -480,6 +601,20 @@ export function gather(out: TypedArray, x: ArrView, axis: number, index: ArrView
 }
 
 export function scatterAdd(out: TypedArray, shape: readonly number[], axis: number, index: ArrView, src: ArrView): void {
+  const split = isContiguous(src.shape, src.strides) && src.shape.every((d, k) => d === index.shape[k]) ? axisSplit(shape, axis, index) : null;
+  if (split) {
+    const { outer, inner } = split;
+    const R = shape[axis]!, RI = index.shape[axis]!;
+    const I = index.arr, S = src.arr;
+    let pos = 0;
+    for (let o = 0; o < outer; o++)
+      for (let r = 0; r < RI; r++)
+        for (let i = 0; i < inner; i++, pos++) {
+          const t = (o * R + checkIndex('scatterAdd', I[index.offset + pos]!, R, axis)) * inner + i;
+          out[t] = out[t]! + S[src.offset + pos]!;
+        }
+    return;
+  }
   const oi = offsetsOf(index), os = offsetsOf(src);
   const st = contiguousStrides(shape);
   forEachIndex(index.shape, (idx, pos) => {
@@ -546,28 +681,43 @@ export function unfoldOutputSize(H: number, W: number, p: UnfoldParams): [number
   return [oh, ow];
 }
 
+/** Output columns ox whose input column ox·s − pad + k·dil lies in [0, W): the half-open range [lo, hi). */
+function validRange(OW: number, W: number, stride: number, start: number): [number, number] {
+  // start = k·dil − pad; need 0 ≤ ox·stride + start < W
+  const lo = Math.min(OW, Math.max(0, Math.ceil(-start / stride)));
+  const hi = Math.max(lo, Math.min(OW, Math.ceil((W - start) / stride)));
+  return [lo, hi];
+}
+
 /** im2col: column (c, ki, kj) of output position (oy, ox) reads x[c, oy·s − pad + ki·dil, ox·s − pad + kj·dil]. */
 export function unfold(out: TypedArray, x: ArrView, p: UnfoldParams): void {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [KH, KW] = p.kernel;
   const [OH, OW] = unfoldOutputSize(H, W, p);
   const [sn, sc, sh, sw] = x.strides as [number, number, number, number];
-  const L = OH * OW;
+  const [s0, s1] = p.stride;
+  const pad = p.padValue;
+  const A = x.arr;
   let o = 0;
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++)
       for (let ki = 0; ki < KH; ki++)
-        for (let kj = 0; kj < KW; kj++)
-          for (let oy = 0; oy < OH; oy++) {
-            const y = oy * p.stride[0] - p.padding[0] + ki * p.dilation[0];
-            const rowOk = y >= 0 && y < H;
-            const rowBase = x.offset + n * sn + c * sc + y * sh;
-            for (let ox = 0; ox < OW; ox++) {
-              const xx = ox * p.stride[1] - p.padding[1] + kj * p.dilation[1];
-              out[o++] = rowOk && xx >= 0 && xx < W ? x.arr[rowBase + xx * sw]! : p.padValue;
+        for (let kj = 0; kj < KW; kj++) {
+          const start = kj * p.dilation[1] - p.padding[1];
+          const [lo, hi] = validRange(OW, W, s1, start);
+          for (let oy = 0; oy < OH; oy++, o += OW) {
+            const y = oy * s0 - p.padding[0] + ki * p.dilation[0];
+            if (y < 0 || y >= H) {
+              for (let ox = 0; ox < OW; ox++) out[o + ox] = pad;
+              continue;
             }
+            for (let ox = 0; ox < lo; ox++) out[o + ox] = pad;
+            const step = s1 * sw;
+            let src = x.offset + n * sn + c * sc + y * sh + (lo * s1 + start) * sw;
+            for (let ox = lo; ox < hi; ox++, src += step) out[o + ox] = A[src]!;
+            for (let ox = hi; ox < OW; ox++) out[o + ox] = pad;
           }
-  void L;
+        }
 }
 
 /** col2im: the adjoint of unfold, summing every window's contribution back into its pixel. */
@@ -575,22 +725,30 @@ export function fold(out: TypedArray, cols: ArrView, outShape: readonly [number,
   const [N, C, H, W] = outShape;
   const [KH, KW] = p.kernel;
   const [OH, OW] = unfoldOutputSize(H, W, p);
+  const [s0, s1] = p.stride;
   const offs = offsetsOf(cols);
+  const src = cols.arr;
   let i = 0;
   for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++)
+    for (let c = 0; c < C; c++) {
+      const plane = (n * C + c) * H * W;
       for (let ki = 0; ki < KH; ki++)
-        for (let kj = 0; kj < KW; kj++)
-          for (let oy = 0; oy < OH; oy++) {
-            const y = oy * p.stride[0] - p.padding[0] + ki * p.dilation[0];
-            for (let ox = 0; ox < OW; ox++, i++) {
-              const xx = ox * p.stride[1] - p.padding[1] + kj * p.dilation[1];
-              if (y >= 0 && y < H && xx >= 0 && xx < W) {
-                const t = ((n * C + c) * H + y) * W + xx;
-                out[t] = out[t]! + cols.arr[offs ? offs[i]! : cols.offset + i]!;
-              }
+        for (let kj = 0; kj < KW; kj++) {
+          const start = kj * p.dilation[1] - p.padding[1];
+          const [lo, hi] = validRange(OW, W, s1, start);
+          for (let oy = 0; oy < OH; oy++, i += OW) {
+            const y = oy * s0 - p.padding[0] + ki * p.dilation[0];
+            if (y < 0 || y >= H) continue;
+            let t = plane + y * W + lo * s1 + start;
+            if (offs === null) {
+              const c0 = cols.offset + i;
+              for (let ox = lo; ox < hi; ox++, t += s1) out[t] = out[t]! + src[c0 + ox]!;
+            } else {
+              for (let ox = lo; ox < hi; ox++, t += s1) out[t] = out[t]! + src[offs[i + ox]!]!;
             }
           }
+        }
+    }
 }
 
 /** softmax / log-softmax along `axis`: subtract the row max first so exp never overflows. */
@@ -611,8 +769,13 @@ export function softmax(out: TypedArray, x: ArrView, axis: number, log: boolean)
       row[r] = v;
       if (v > m || v !== v) m = v;
     }
-    // a row of all -Inf: keep the shift finite so the result is NaN-free (-Inf log-probs, as PyTorch)
-    const shift = m === -Infinity ? 0 : m;
+    if (m === -Infinity) {
+      // a row of all −Inf (e.g. fully masked attention): −Inf log-probs (the row's x − logsumexp, since
+      // logsumexp is −Inf) and NaN probabilities (0/0, as PyTorch's softmax gives)
+      for (let r = 0; r < R; r++) out[oo ? oo[base + r]! : base + r] = log ? -Infinity : NaN;
+      continue;
+    }
+    const shift = m;
     let s = 0;
     for (let r = 0; r < R; r++) s += Math.exp(row[r]! - shift);
     if (log) {
@@ -621,5 +784,27 @@ export function softmax(out: TypedArray, x: ArrView, axis: number, log: boolean)
     } else {
       for (let r = 0; r < R; r++) out[oo ? oo[base + r]! : base + r] = Math.exp(row[r]! - shift) / s;
     }
+  }
+}
+
+/**
+ * Adam/AdamW step over elements [lo, hi) of contiguous views, in place (see AdamHyper). Each value is
+ * computed in double precision and rounded once when stored, in the op-by-op path's order.
+ */
+export function adamStep(p: ArrView, grad: ArrView, m: ArrView, v: ArrView, vmax: ArrView | null, h: AdamHyper,
+  lo = 0, hi = numel(p.shape)): void {
+  const P = p.arr, G = grad.arr, M = m.arr, V = v.arr, X = vmax ? vmax.arr : null;
+  const op = p.offset, og = grad.offset, om = m.offset, ov = v.offset, ox = vmax ? vmax.offset : 0;
+  const c1 = 1 - h.beta1, b2 = h.beta2, c2 = 1 - b2, eps = h.eps, neg = h.maximize;
+  const l2 = h.l2, shrink = h.shrink, bc2Sqrt = h.bc2Sqrt, negStep = -h.stepSize;
+  for (let i = lo; i < hi; i++) {
+    let d = neg ? -G[og + i]! : G[og + i]!;
+    if (l2 !== 0) d = d + P[op + i]! * l2;
+    let pi = P[op + i]!;
+    if (shrink !== 1) { P[op + i] = pi * shrink; pi = P[op + i]!; }
+    const mi = (M[om + i] = M[om + i]! + (d - M[om + i]!) * c1);
+    let vi = (V[ov + i] = V[ov + i]! * b2 + d * d * c2);
+    if (X) vi = X[ox + i] = Math.max(X[ox + i]!, vi);
+    P[op + i] = pi + (mi / (Math.sqrt(vi) / bc2Sqrt + eps)) * negStep;
   }
 }

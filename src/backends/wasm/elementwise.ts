@@ -25,157 +25,304 @@ const binOp: Record<Bin, string> = {
  * Vector constants of the unary kernels live in a table in linear memory (at CONST_BASE, written once by
  * the backend) and are read with v128.load: TurboFan (V8 11.x) rematerialises a v128.const inside the loop
  * with three instructions every iteration, while a load folds into the arithmetic as a memory operand.
+ * Entries are keyed by their bit patterns (a key by value would merge +0 with −0).
  */
 export const CONST_BASE = 64;
-export const CONST_END = 1024;
+export const CONST_END = 2048;
 const constIndex = new Map<string, number>();
-const constLanes: number[][] = [];
-function kc(lanes: number[]): Code {
-  const key = lanes.join(',');
+const constBits: number[][] = [];
+/** the constant whose four i32 lanes hold `bits` */
+function kc(bits: readonly number[]): Code {
+  const key = bits.join(',');
   let i = constIndex.get(key);
   if (i === undefined) {
-    i = constLanes.length;
+    i = constBits.length;
     if (CONST_BASE + 16 * (i + 1) > CONST_END) throw new Error('wasm kernels: constant table full');
     constIndex.set(key, i);
-    constLanes.push(lanes);
+    constBits.push([...bits]);
   }
-  return [i32(0), ['v128.load', CONST_BASE + 16 * i]];
+  return [get(`k${i}`)];
+}
+/**
+ * Constants are read through locals loaded from the table once, before the loop (`constLocals`): V8 keeps
+ * what fits in registers and reloads the rest from its stack, where a load per use inside the loop costs
+ * an instruction every time (and the same constant is loaded again at each use).
+ */
+function constLocals(code: Code): { locals: [string, 'v128'][]; init: Code } {
+  const names = [...new Set(code.filter((ins) => ins[0] === 'local.get' && /^k\d+$/.test(ins[1] as string)).map((ins) => ins[1] as string))];
+  return {
+    locals: names.map((n): [string, 'v128'] => [n, 'v128']),
+    init: names.flatMap((n): Code => [i32(0), ['v128.load', CONST_BASE + 16 * Number(n.slice(1))], set(n)]),
+  };
 }
 /** bytes to place at CONST_BASE before any unary kernel runs */
 export function constantTable(): Uint8Array {
-  const f = new Float32Array(constLanes.flat());
-  return new Uint8Array(f.buffer);
+  return new Uint8Array(new Int32Array(constBits.flat()).buffer);
 }
-const vk = (v: number): Code => kc([v, v, v, v]);
+const f32bits = (v: number): number => new Int32Array(new Float32Array([v]).buffer)[0]!;
+/** f32x4 constant v in every lane */
+const vk = (v: number): Code => { const b = f32bits(v); return kc([b, b, b, b]); };
+/** i32x4 constant v in every lane */
+const ik = (v: number): Code => kc([v | 0, v | 0, v | 0, v | 0]);
 
 const mul = (): Instr => ['f32x4.mul'];
 const add = (): Instr => ['f32x4.add'];
+const sub = (): Instr => ['f32x4.sub'];
 
 /**
- * Polynomial c[0] + c[1]t + ... in Estrin's scheme: p = E(low half) + t^m·E(high half). The dependency
- * chain is log-deep instead of Horner's linear one; these loops are latency-bound (one long chain per
- * vector), so this is what sets their speed. Powers t², t⁴, t⁸ go to locals pw2/pw4/pw8.
+ * Whether the kernels being generated may use relaxed-SIMD fused multiply-add (set per module by
+ * elementwiseFuncs). relaxed_madd is fused where the CPU has FMA and mul+add elsewhere; every formula
+ * below is accurate either way.
  */
+let relaxed = false;
+/** a·b + c */
+const fma = (a: Code, b: Code, c: Code): Code =>
+  relaxed ? [...a, ...b, ...c, ['f32x4.relaxed_madd']] : [...a, ...b, mul(), ...c, add()];
+/** c − a·b */
+const fnma = (a: Code, b: Code, c: Code): Code =>
+  relaxed ? [...a, ...b, ...c, ['f32x4.relaxed_nmadd']] : [...c, ...a, ...b, mul(), sub()];
+
+/** Polynomial c[0] + c[1]t + ... in Estrin's scheme with t² in local `t2` (and t⁴ in `t4` when needed). */
 function poly(t: string, c: readonly number[]): Code {
-  const out: Code = [];
-  let m = 1;
-  const pw = (k: number): string => (k === 1 ? t : `pw${k}`);
-  while (m * 2 < c.length) {
-    out.push(get(pw(m)), get(pw(m)), mul(), set(pw(m * 2)));
-    m *= 2;
-  }
+  const pre: Code = [get(t), get(t), mul(), set('pw2')];
+  if (c.length > 4) pre.push(get('pw2'), get('pw2'), mul(), set('pw4'));
+  if (c.length > 8) pre.push(get('pw4'), get('pw4'), mul(), set('pw8'));
+  const pw = (k: number): Code => [get(k === 1 ? t : `pw${k}`)];
   const est = (lo: number, hi: number): Code => {
     if (hi - lo === 1) return vk(c[lo]!);
     let k = 1;
     while (lo + k * 2 < hi) k *= 2;
-    return [...est(lo, lo + k), ...est(lo + k, hi), get(pw(k)), mul(), add()];
+    return fma(pw(k), est(lo + k, hi), est(lo, lo + k));
   };
-  return [...out, ...est(0, c.length)];
+  return [...pre, ...est(0, c.length)];
 }
 
-/** exp of the v128 in local `x` (clobbers e_* locals), result left on the stack */
-function expOf(x: string): Code {
-  // 1.5·2^23: adding it rounds to an integer held in the low mantissa bits (replaces nearest + trunc_sat,
-  // whose NaN/saturation handling costs V8 a dozen instructions)
-  const MAGIC = 12582912;
+// ---- exp -------------------------------------------------------------------------------------
+// 1.5·2^23: adding it rounds to an integer held in the low mantissa bits (replaces nearest + trunc_sat,
+// whose NaN/saturation handling costs V8 a dozen instructions)
+const MAGIC = 12582912;
+/** Cody–Waite split of ln 2: C1 has 9 significant bits, so n·C1 is exact for |n| < 2^15 */
+const LN2_HI = 0.693359375, LN2_LO = -2.12194440e-4;
+/** (e^r − 1 − r)/r² ≈ P(r) on |r| ≤ 0.35 (least-squares fit in float32 coefficients; e^r−1 relative error 2.6e-8) */
+const EXPM1_P = [0.5, 0.16666573286056519, 0.041666362434625626, 0.008363769389688969, 0.0013942149234935641];
+
+/**
+ * The fast exp core for |x| ≤ 87 (so n = round(x/ln2) ∈ [−126, 126] and 2^n is a normal float):
+ * x = n·ln2 + r, e^r − 1 = r + r²P(r), e^x = 2^n + 2^n(e^r − 1); `m1` gives e^x − 1 = 2^n(e^r − 1) + (2^n − 1)
+ * instead, accurate to a few ulp relative to itself (2^n − 1 is exact for the n that matter).
+ * Clobbers the e_* and pw* locals; result on the stack. Arguments outside the range give garbage: callers
+ * check or clamp first.
+ */
+function expCore(x: string, m1 = false): Code {
+  return [
+    ...fma([get(x)], vk(Math.LOG2E), vk(MAGIC)), set('e_z'),
+    get('e_z'), ...vk(MAGIC), sub(), set('e_n'),
+    ...fnma([get('e_n')], vk(LN2_HI), [get(x)]), set('e_r'),
+    ...fnma([get('e_n')], vk(LN2_LO), [get('e_r')]), set('e_r'),
+    // q = r + r²·P(r) = e^r − 1
+    ...poly('e_r', EXPM1_P), set('e_q'),
+    ...fma([get('e_q')], [get('pw2')], [get('e_r')]), set('e_q'),
+    // 2^n: bits(z) = bits(MAGIC) + n, and bits(MAGIC) << 23 = 0, so (bits(z) << 23) + bits(1.0) = bits(2^n)
+    get('e_z'), i32(23), ['i32x4.shl'], ...ik(0x3f800000), ['i32x4.add'], set('e_s'),
+    ...fma([get('e_q')], [get('e_s')], m1 ? [get('e_s'), ...vk(1), sub()] : [get('e_s')]),
+  ];
+}
+
+/**
+ * exp over the whole float32 range (the slow path of vectors with some |x| > 87): Cephes expf (Cody–Waite
+ * reduction, degree-7 polynomial) with the scale 2^n split in two factors so inputs near ±88 neither
+ * overflow early nor flush early (denormal results stay accurate); NaN propagates, ±Inf give Inf / 0.
+ */
+function expFull(x: string): Code {
   return [
     // clamp with pmin/pmax (one instruction each; NaN passes through as the first operand)
     get(x), ...vk(89), ['f32x4.pmin'], ...vk(-104), ['f32x4.pmax'], set('e_x'),
     get('e_x'), ...vk(Math.LOG2E), mul(), ...vk(MAGIC), add(), set('e_n'),
-    get('e_n'), ...vk(MAGIC), ['f32x4.sub'], set('e_f'),
-    // r = x − f·C1 − f·C2 (C1 has 9 significant bits so f·C1 is exact)
-    get('e_x'), get('e_f'), ...vk(0.693359375), mul(), ['f32x4.sub'], get('e_f'), ...vk(-2.12194440e-4), mul(), ['f32x4.sub'], set('e_r'),
+    get('e_n'), ...vk(MAGIC), sub(), set('e_f'),
+    get('e_x'), get('e_f'), ...vk(LN2_HI), mul(), sub(), get('e_f'), ...vk(LN2_LO), mul(), sub(), set('e_r'),
     ...poly('e_r', [5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.9875691500e-4]),
-    get('e_r'), get('e_r'), mul(), mul(), get('e_r'), add(), ...vk(1), add(), set('e_y'),
+    get('pw2'), mul(), get('e_r'), add(), ...vk(1), add(), set('e_y'),
     // n as i32 = bits(f + MAGIC) − bits(MAGIC); 2^n = 2^(n>>1) · 2^(n − n>>1), both normal for n in [−150, 128]
     get('e_n'), ...vk(MAGIC), ['i32x4.sub'], set('e_n'),
     get('e_n'), i32(1), ['i32x4.shr_s'], set('e_h'),
     get('e_y'),
-    get('e_h'), ...kc(i32x4(127)), ['i32x4.add'], i32(23), ['i32x4.shl'], mul(),
-    get('e_n'), get('e_h'), ['i32x4.sub'], ...kc(i32x4(127)), ['i32x4.add'], i32(23), ['i32x4.shl'], mul(),
+    get('e_h'), ...ik(127), ['i32x4.add'], i32(23), ['i32x4.shl'], mul(),
+    get('e_n'), get('e_h'), ['i32x4.sub'], ...ik(127), ['i32x4.add'], i32(23), ['i32x4.shl'], mul(),
   ];
 }
 
-/** v128.const immediates (emitted as f32 lanes) carrying the i32 value v in every lane */
-function i32x4(v: number): [number, number, number, number] {
-  const f = new Float32Array(new Int32Array([v, v, v, v]).buffer);
-  return [f[0]!, f[1]!, f[2]!, f[3]!];
-}
+/** largest |x| the fast exp core takes */
+const EXP_FAST = 87;
 
-const ERFC_NR = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
-/** odd Taylor coefficients of tanh: x + x³·(c0 + x²(c1 + ...)) */
-const TANH_T = [-1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075];
-const SIGN = i32x4(-0x80000000);
+/**
+ * erfc(z) = e^{−z²}·t·H(t), t = 1/(1 + ERFC_P·z), for 0 ≤ z ≤ 6: H is a degree-7 least-squares fit of
+ * erfcx(z)/t in t (relative error 1.6e-7). e^{−z²} does not wait for the division and the polynomial, so
+ * the two halves run in parallel. Beyond z = 6 the kernel takes erfc = 0: erfc(6) = 2e-17, below what
+ * 1 ± erfc can show and below PyTorch's own float32 GELU tail.
+ */
+const ERFC_P = 0.4;
+const ERFC_H = [0.2250572144985199, 0.23508842289447784, 0.1467956304550171, 0.38848116993904114, -0.3404228091239929,
+  0.6521828174591064, -0.377872109413147, 0.07068963348865509];
+const ERFC_ZMAX = 6;
+const SIGN = -0x80000000;
+
+/**
+ * The kernels: `fast` assumes every lane is in the fast exp range (the loop checks |x| ≤ EXP_FAST per vector
+ * when `slow` is given and runs `slow` for vectors that are not); kernels without `slow` clamp instead.
+ */
+interface UnaryKernel { fast: Code; slow?: Code }
+
+/**
+ * 1/(1 + e) for the value `e` computes. Constants are pushed only after `e`: one pushed before a long
+ * expression stays live across it, and V8 then keeps (or spills) it in a register the whole time.
+ */
+const recip1p = (e: Code): Code => [...e, ...vk(1), add(), set('t'), ...vk(1), get('t'), ['f32x4.div']];
 
 /** f(x) for local `x`, result on the stack */
-function unaryBody(op: Un): Code {
+function unaryKernel(op: Un): UnaryKernel {
   const x = get('x');
-  const recipOnePlusExp = (arg: Code): Code => [...arg, set('t'), ...vk(1), ...expOf('t'), ...vk(1), add(), ['f32x4.div']];
+  /** σ over the whole range, split by sign so e never overflows: x ≥ 0: 1/(1+e), x < 0: e/(1+e), e = e^−|x| */
+  const sigmoidFull: Code = [
+    x, ...kc([SIGN, SIGN, SIGN, SIGN]), ['v128.or'], set('t'), ...expFull('t'), set('u'),
+    ...vk(1), ...vk(1), get('u'), add(), ['f32x4.div'], set('s'),
+    get('s'), get('u'), get('s'), mul(), x, ...vk(0), ['f32x4.ge'], ['v128.bitselect'],
+  ];
+  /** 1/(1 + e^−v) for v in local `t` (|v| ≤ EXP_FAST) */
+  const sigmoidFast = (v: string): Code => [get(v), ['f32x4.neg'], set('u'), ...recip1p(expCore('u'))];
   switch (op) {
-    case 'exp': return expOf('x');
-    case 'sigmoid': return recipOnePlusExp([x, ['f32x4.neg']]);
-    case 'silu': return [x, ...expOf2([x, ['f32x4.neg']]), ...vk(1), add(), ['f32x4.div']];
-    case 'geluTanh':
-      // x·sigmoid(2u), u = √(2/π)(x + 0.044715x³): the same value as 0.5x(1 + tanh u) without cancellation
-      return [x, ...expOf2([x, x, x, mul(), mul(), ...vk(0.044715), mul(), x, add(), ...vk(-2 * Math.sqrt(2 / Math.PI)), mul()]),
-        ...vk(1), add(), ['f32x4.div']];
-    case 'tanh': return [
-      x, ['f32x4.abs'], set('a'),
-      // large branch: 1 − 2/(e^{2|a|} + 1)
-      ...vk(1), ...vk(2), ...expOf2([get('a'), ...vk(2), mul()]), ...vk(1), add(), ['f32x4.div'], ['f32x4.sub'], set('t'),
-      // small branch: a + a³·P(a²)
-      get('a'), get('a'), mul(), set('s'),
-      get('a'), get('a'), get('s'), mul(), ...poly('s', TANH_T), mul(), add(),
-      get('t'),
-      get('a'), ...vk(0.4), ['f32x4.lt'],
-      ['v128.bitselect'],
-      x, ...kc(SIGN), ['v128.and'], ['v128.or'],
-    ];
-    case 'gelu': return [
-      // z = |x|/√2, t = 1/(1 + z/2), E = t·exp(−z² + P(t)) = erfc(z)
-      x, ['f32x4.abs'], ...vk(Math.SQRT1_2), mul(), set('a'),
-      ...vk(1), ...vk(1), get('a'), ...vk(0.5), mul(), add(), ['f32x4.div'], set('s'),
-      get('s'),
-      ...expOf2([get('a'), get('a'), mul(), ['f32x4.neg'], ...poly('s', ERFC_NR), add()]),
-      mul(), set('t'),
-      // x ≥ 0: 0.5·x·(2 − E); x < 0: 0.5·x·E (halved before multiplying by x so x near FLT_MAX stays finite)
-      ...vk(2), get('t'), ['f32x4.sub'], get('t'), x, ...vk(0), ['f32x4.ge'], ['v128.bitselect'],
-      ...vk(0.5), mul(), x, mul(),
-    ];
-    case 'relu': return [x, ...vk(0), ['f32x4.pmax']]; // pmax(x, 0) = x < 0 ? 0 : x keeps NaN
-    case 'neg': return [x, ['f32x4.neg']];
-    case 'abs': return [x, ['f32x4.abs']];
-    case 'sqrt': return [x, ['f32x4.sqrt']];
-    case 'square': return [x, x, mul()];
+    case 'exp': return { fast: expCore('x'), slow: expFull('x') };
+    case 'sigmoid': return { fast: sigmoidFast('x'), slow: sigmoidFull };
+    case 'silu': return { fast: [x, ...sigmoidFast('x'), mul()], slow: [x, ...sigmoidFull, mul()] };
+    case 'geluTanh': return {
+      // x·σ(v), v = 2√(2/π)(x + 0.044715x³): the same value as 0.5x(1 + tanh(v/2)) without cancellation.
+      // −v is clamped into the fast range; σ is 0 where −v > 87 (true value < 2e-38), so x·σ keeps its sign
+      fast: [
+        x, x, x, mul(), mul(), ...vk(0.044715), mul(), x, add(), ...vk(-2 * Math.sqrt(2 / Math.PI)), mul(), set('a'),
+        get('a'), ...vk(EXP_FAST), ['f32x4.pmin'], ...vk(-EXP_FAST), ['f32x4.pmax'], set('u'),
+        ...recip1p(expCore('u')),
+        get('a'), ...vk(EXP_FAST), ['f32x4.le'], ['v128.and'],
+        x, mul(),
+      ],
+    };
+    case 'tanh': return {
+      // tanh|x| = −m/(2 + m) with m = e^{−2|x|} − 1 (relative accuracy near 0, no cancellation); sign copied back.
+      // −2|x| clamps at −87 (tanh is 1 in float32 long before); NaN passes pmax as its first operand
+      fast: [
+        x, ['f32x4.abs'], ...vk(-2), mul(), ...vk(-EXP_FAST), ['f32x4.pmax'], set('u'),
+        ...expCore('u', true), set('t'),
+        get('t'), ...vk(-2), get('t'), sub(), ['f32x4.div'],
+        x, ...kc([SIGN, SIGN, SIGN, SIGN]), ['v128.and'], ['v128.or'],
+      ],
+    };
+    case 'gelu': return {
+      fast: [
+        // t = 1/(1 + P·z), z = |x|/√2
+        ...fma([x, ['f32x4.abs']], vk(ERFC_P * Math.SQRT1_2), vk(1)), set('s'), ...vk(1), get('s'), ['f32x4.div'], set('s'),
+        // z² = x²/2 = hi + lo (lo exact where the madd is fused, 0 where it is not): e^{−z²} ≈ e^{−hi}·(1 − lo)
+        x, ...vk(0.5), mul(), set('a'),
+        get('a'), x, mul(), ['f32x4.neg'], set('u'),
+        ...fma([get('a')], [x], [get('u')]), set('t'),
+        ...expCore('u'), set('u'),
+        ...fnma([get('u')], [get('t')], [get('u')]),
+        // h = x·E/2 with E = erfc(z) = e^{−z²}·t·H(t), 0 beyond z = 6 and for NaN (so h = x·0: ±0, or NaN for ±Inf/NaN)
+        ...poly('s', ERFC_H), get('s'), mul(), mul(),
+        x, ['f32x4.abs'], ...vk(ERFC_ZMAX * Math.SQRT2), ['f32x4.lt'], set('s'), get('s'), ['v128.and'], get('a'), mul(), set('t'),
+        // x ≥ 0: x − h = x·(1 − E/2) (h masked again so +Inf keeps Inf); x < 0: h
+        x, get('t'), get('s'), ['v128.and'], sub(), get('t'), x, ...vk(0), ['f32x4.ge'], ['v128.bitselect'],
+      ],
+    };
+    case 'relu': return { fast: [x, ...vk(0), ['f32x4.pmax']] }; // pmax(x, +0) = x < 0 ? +0 : x keeps NaN
+    case 'neg': return { fast: [x, ['f32x4.neg']] };
+    case 'abs': return { fast: [x, ['f32x4.abs']] };
+    case 'sqrt': return { fast: [x, ['f32x4.sqrt']] };
+    case 'square': return { fast: [x, x, mul()] };
   }
 }
 
-/** exp of an expression (stored to local `u` first) */
-function expOf2(arg: Code): Code {
-  return [...arg, set('u'), ...expOf('u')];
+const V = 'v128' as const;
+const unaryLocalNames = ['x', 't', 'u', 'a', 's', 'pw2', 'pw4', 'pw8', 'e_x', 'e_f', 'e_r', 'e_y', 'e_n', 'e_h', 'e_z', 'e_q', 'e_s'];
+
+/** net stack effect of the instructions the unary kernels use (for splitting them into statements) */
+function stackEffect(ins: Instr): number {
+  const op = ins[0];
+  if (op === 'local.get' || op === 'i32.const') return 1;
+  if (op === 'local.set') return -1;
+  if (op === 'v128.store') return -2;
+  if (op === 'v128.bitselect' || op === 'f32x4.relaxed_madd' || op === 'f32x4.relaxed_nmadd') return -2;
+  if (op === 'v128.load' || op === 'i32x4.all_true' || op === 'v128.not' || op === 'local.tee') return 0;
+  if (/^f32x4\.(abs|neg|sqrt)$/.test(op)) return 0;
+  if (/^(f32x4|i32x4|v128|i32)\./.test(op)) return -1;
+  throw new Error(`wasm kernels: no stack effect for ${op}`);
 }
 
-const V = 'v128' as const;
-const unaryLocals: [string, typeof V | 'i32'][] = [
-  ['i', 'i32'], ['x', V], ['t', V], ['u', V], ['a', V], ['s', V], ['pw2', V], ['pw4', V], ['pw8', V],
-  ['e_x', V], ['e_f', V], ['e_r', V], ['e_y', V], ['e_n', V], ['e_h', V],
-];
+/** the code as statements: runs of instructions that start and end with an empty stack */
+function statements(code: Code): Code[] {
+  const out: Code[] = [];
+  let cur: Code = [], depth = 0;
+  for (const ins of code) {
+    cur.push(ins);
+    depth += stackEffect(ins);
+    if (depth === 0) { out.push(cur); cur = []; }
+  }
+  if (cur.length) throw new Error('wasm kernels: unbalanced kernel code');
+  return out;
+}
 
-/** un_<op>(src, dst, n): dst[i] = op(src[i]) for i < n − n mod 4 */
+/**
+ * The statements of several independent copies of a kernel, round-robin. Each vector's computation is one
+ * long dependency chain (~100 cycles for GELU); V8 keeps the wasm order, so without interleaving the
+ * core's reorder window holds only two or three vectors and the loop runs latency-bound.
+ */
+function interleave(copies: Code[]): Code {
+  const st = copies.map(statements);
+  const out: Code = [];
+  for (let j = 0; st.some((s) => j < s.length); j++) for (const s of st) if (j < s.length) out.push(...s[j]!);
+  return out;
+}
+
+/** copy `k` of kernel code: its locals renamed apart (the loop's i/p/src/dst/n are shared) */
+function renamed(code: Code, k: number): Code {
+  if (k === 0) return code;
+  return code.map((ins): Instr => (ins[0] === 'local.get' || ins[0] === 'local.set' || ins[0] === 'local.tee') &&
+    unaryLocalNames.includes(ins[1] as string) ? [ins[0], `${ins[1]}_${k}`] : ins);
+}
+
+/** vectors per iteration of the unrolled loop */
+const UNROLL = 4;
+
+/**
+ * un_<op>(src, dst, n): dst[i] = op(src[i]) for i < n − n mod 4. The main loop runs UNROLL vectors at a
+ * time, their statements interleaved; kernels with a slow path take it (per vector) when any lane of the
+ * group is outside the fast range. A single-vector loop finishes the rest.
+ */
 function unaryFunc(op: Un): FuncDef {
+  const group = (U: number): Code => {
+    const k = unaryKernel(op);
+    const load = (c: number): Code => [get('src'), get('i'), ['i32.add'], ['v128.load', 16 * c], set(c ? `x_${c}` : 'x')];
+    const store = (c: number, body: Code): Code => [get('p'), ...renamed(body, c), ['v128.store', 16 * c]];
+    const cs = [...Array(U).keys()];
+    const fast = interleave(cs.map((c) => store(c, k.fast)));
+    const body: Code = k.slow === undefined ? fast : [
+      ...cs.flatMap((c): Code => [...renamed([get('x')], c), ['f32x4.abs'], ...vk(EXP_FAST), ['f32x4.le'], ...(c ? [['v128.and'] as Instr] : [])]),
+      ['i32x4.all_true'],
+      ['if'], ...fast, ['else'], ...cs.flatMap((c) => store(c, k.slow!)), ['end'],
+    ];
+    return [...cs.flatMap(load), get('dst'), get('i'), ['i32.add'], set('p'), ...body];
+  };
+  const locals: [string, typeof V | 'i32'][] = [['i', 'i32'], ['p', 'i32'], ['nu', 'i32']];
+  for (let c = 0; c < UNROLL; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
+  const loops: Code = [
+    // bytes covered by whole groups
+    get('n'), get('n'), i32(16 * UNROLL), ['i32.rem_u'], ['i32.sub'], set('nu'),
+    ...forRange('i', [i32(0)], [get('nu')], 16 * UNROLL, group(UNROLL)),
+    ...forRange('i', [get('nu')], [get('n')], 16, group(1)),
+  ];
+  const k = constLocals(loops);
   return {
     name: `un_${op}`,
     params: [['src', 'i32'], ['dst', 'i32'], ['n', 'i32']],
-    locals: unaryLocals,
-    body: [
-      get('n'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('n'),
-      ...forRange('i', [i32(0)], [get('n')], 16, [
-        get('src'), get('i'), ['i32.add'], ['v128.load', 0], set('x'),
-        get('dst'), get('i'), ['i32.add'],
-        ...unaryBody(op),
-        ['v128.store', 0],
-      ]),
-    ],
+    locals: [...locals, ...k.locals],
+    body: [get('n'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('n'), ...k.init, ...loops],
   };
 }
 
@@ -293,10 +440,60 @@ function sumColsFunc(): FuncDef {
   };
 }
 
-export function elementwiseFuncs(): FuncDef[] {
+/**
+ * adam_f32(p, g, m, v, x, n, c1, b2, c2, eps, invBc2Sqrt, negStep, l2, shrink, sign): one Adam/AdamW step over
+ * the first n − n mod 4 elements, in place (x = 0: no amsgrad buffer). With d = sign·g (+ l2·θ):
+ * θ ← θ·shrink; m ← m + (d − m)·c1; v ← v·b2 + d²·c2; [x ← max(x, v); v' = x]; θ ← θ + negStep·m/(√v'·invBc2Sqrt + eps).
+ * The optional terms are loop-invariant branches (predicted), so a plain Adam step pays nothing for them.
+ */
+function adamFunc(): FuncDef {
+  const L = (name: string, o = 0): Code => [get(name), get('i'), ['i32.add'], ['v128.load', o]];
+  const S = (name: string): Code => [get(name), get('i'), ['i32.add']];
+  const sp = (name: string): Code => [get(name), ['f32x4.splat']];
+  return {
+    name: 'adam_f32',
+    params: [['p', 'i32'], ['g', 'i32'], ['m', 'i32'], ['v', 'i32'], ['x', 'i32'], ['n', 'i32'],
+      ['c1', 'f32'], ['b2', 'f32'], ['c2', 'f32'], ['eps', 'f32'], ['ibc', 'f32'], ['nstep', 'f32'], ['l2', 'f32'],
+      ['shrink', 'f32'], ['sign', 'f32']],
+    locals: [['i', 'i32'], ['hasL2', 'i32'], ['hasShrink', 'i32'],
+      ...(['C1', 'B2', 'C2', 'EPS', 'IBC', 'NSTEP', 'L2', 'SHRINK', 'SIGN', 'd', 'th', 'mm', 'vv'] as const).map((n): [string, 'v128'] => [n, 'v128'])],
+    body: [
+      get('n'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('n'),
+      get('l2'), ['f32.const', 0], ['f32.ne'], set('hasL2'),
+      get('shrink'), ['f32.const', 1], ['f32.ne'], set('hasShrink'),
+      ...sp('c1'), set('C1'), ...sp('b2'), set('B2'), ...sp('c2'), set('C2'), ...sp('eps'), set('EPS'),
+      ...sp('ibc'), set('IBC'), ...sp('nstep'), set('NSTEP'), ...sp('l2'), set('L2'), ...sp('shrink'), set('SHRINK'),
+      ...sp('sign'), set('SIGN'),
+      ...forRange('i', [i32(0)], [get('n')], 16, [
+        ...L('g'), get('SIGN'), mul(), set('d'),
+        ...L('p'), set('th'),
+        get('hasL2'), ['if'], ...fma([get('th')], [get('L2')], [get('d')]), set('d'), ['end'],
+        get('hasShrink'), ['if'], get('th'), get('SHRINK'), mul(), set('th'), ['end'],
+        // m ← m + (d − m)·c1
+        ...L('m'), set('mm'),
+        ...fma([get('d'), get('mm'), sub()], [get('C1')], [get('mm')]), set('mm'),
+        ...S('m'), get('mm'), ['v128.store', 0],
+        // v ← v·b2 + d²·c2
+        ...fma([get('d'), get('d'), mul()], [get('C2')], [...L('v'), get('B2'), mul()]), set('vv'),
+        ...S('v'), get('vv'), ['v128.store', 0],
+        get('x'), ['if'],
+        ...L('x'), get('vv'), ['f32x4.max'], set('vv'),
+        ...S('x'), get('vv'), ['v128.store', 0],
+        ['end'],
+        // θ ← θ + negStep·m/(√v·invBc2Sqrt + eps)
+        ...S('p'),
+        ...fma([get('mm'), ...fma([get('vv'), ['f32x4.sqrt']], [get('IBC')], [get('EPS')]), ['f32x4.div']], [get('NSTEP')], [get('th')]),
+        ['v128.store', 0],
+      ]),
+    ],
+  };
+}
+
+export function elementwiseFuncs(opts: { relaxed: boolean } = { relaxed: false }): FuncDef[] {
+  relaxed = opts.relaxed;
   return [
     ...SIMD_UNARY.map(unaryFunc),
     ...SIMD_BINARY.map(binaryFunc),
-    sumFunc(), sumStoreFunc(), maxFunc('max_f32'), maxFunc('min_f32'), sumColsFunc(),
+    sumFunc(), sumStoreFunc(), maxFunc('max_f32'), maxFunc('min_f32'), sumColsFunc(), adamFunc(),
   ];
 }

@@ -57,7 +57,7 @@ def(0xfd, 'none', {
   'i32x4.eq': 0x37, 'i32x4.gt_s': 0x3b,
   'f32x4.eq': 0x41, 'f32x4.ne': 0x42, 'f32x4.lt': 0x43, 'f32x4.gt': 0x44, 'f32x4.le': 0x45, 'f32x4.ge': 0x46,
   'v128.not': 0x4d, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.xor': 0x51,
-  'v128.bitselect': 0x52, 'v128.any_true': 0x53, 'f64x2.promote_low_f32x4': 0x5f,
+  'v128.bitselect': 0x52, 'v128.any_true': 0x53, 'i32x4.all_true': 0xa3, 'f64x2.promote_low_f32x4': 0x5f,
   'f32x4.ceil': 0x67, 'f32x4.floor': 0x68, 'f32x4.trunc': 0x69, 'f32x4.nearest': 0x6a,
   'i32x4.shl': 0xab, 'i32x4.shr_s': 0xac, 'i32x4.shr_u': 0xad, 'i32x4.add': 0xae, 'i32x4.sub': 0xb1,
   'i32x4.mul': 0xb5, 'i32x4.min_s': 0xb6, 'i32x4.max_s': 0xb8,
@@ -67,7 +67,7 @@ def(0xfd, 'none', {
   'f64x2.add': 0xf0, 'f64x2.sub': 0xf1, 'f64x2.mul': 0xf2, 'f64x2.div': 0xf3,
   'i32x4.trunc_sat_f32x4_s': 0xf8, 'f32x4.convert_i32x4_s': 0xfa,
   // relaxed SIMD: only emitted when WebAssembly.validate accepts it
-  'f32x4.relaxed_madd': 0x105, 'f64x2.relaxed_madd': 0x107,
+  'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106, 'f64x2.relaxed_madd': 0x107,
 });
 // bulk memory (prefix 0xfc)
 def(0xfc, 'memidx', { 'memory.fill': 0x0b });

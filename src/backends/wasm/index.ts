@@ -7,9 +7,9 @@ import { itemSize, type DType, type TypedArray } from '../../dtype.js';
 import type { Backend, BinaryOp, UnaryOp, View } from '../backend.js';
 import * as K from '../ts/kernels.js';
 import { Allocator, type WasmBlock } from './allocator.js';
-import { CONST_BASE, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
+import { CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
 import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
-import { CTL_BYTES, JOB_BINARY, JOB_GEMM, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_GEMM, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
 import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
 import { Pool } from './pool.js';
 
@@ -80,9 +80,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: features.shared } as WebAssembly.MemoryDescriptor);
   const module = buildModule({ relaxed: features.relaxed, shared: features.shared, initialPages, maximumPages });
   const ex = instantiate(module, memory);
-  // bytes [CONST_BASE, 1024) hold the kernels' vector constants; the heap starts above them
+  // bytes [CONST_BASE, CONST_END) hold the kernels' vector constants; the heap starts above them
   new Uint8Array(memory.buffer, CONST_BASE).set(constantTable());
-  const heap = new Allocator(memory, 1024, maximumPages);
+  const heap = new Allocator(memory, CONST_END, maximumPages);
 
   // internal blocks: the pool's control block and one GEMM scratch per thread (not counted in bytesInUse)
   const ctl = heap.alloc(CTL_BYTES, true);
@@ -376,6 +376,19 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       const o = out(x.dtype, K.numel(x.shape));
       K.softmax(arrOf(o, x.dtype), av(x), axis, log);
       return o;
+    },
+    adamStep(p, g, m, v, vmax, h) {
+      const n = K.numel(p.shape);
+      const views = vmax ? [p, g, m, v, vmax] : [p, g, m, v];
+      if (n === 0) return;
+      if (!views.every((w) => w.dtype === 'float32' && contiguous(w))) {
+        K.adamStep(av(p), av(g), av(m), av(v), vmax ? av(vmax) : null, h);
+        return;
+      }
+      // float32 SIMD over whole vectors (threaded when large); the ≤ 3-element tail runs the reference
+      const sc = [1 - h.beta1, h.beta2, 1 - h.beta2, h.eps, 1 / h.bc2Sqrt, -h.stepSize, h.l2, h.shrink, h.maximize ? -1 : 1];
+      dispatch(JOB_ADAM, [addr(p), addr(g), addr(m), addr(v), vmax ? addr(vmax) : 0, n, ...sc], n >= PAR_ELEMS, elemChunks(n, parts()));
+      if (n & 3) K.adamStep(av(p), av(g), av(m), av(v), vmax ? av(vmax) : null, h, n - (n & 3), n);
     },
   };
   return backend;

@@ -7,7 +7,7 @@ import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
 
-export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4;
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5;
 
 /**
  * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
@@ -76,6 +76,15 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
       // [src, n (a multiple of 8), partials]: part p writes its f64 partial sum to partials[p]
       const [lo, hi] = elemRange(p[1]!, part, nparts);
       ex.sum_f32_store!(p[0]! + 4 * lo, hi - lo, p[2]! + 8 * part);
+      return;
+    }
+    case JOB_ADAM: {
+      // [p, g, m, v, x (0: none), n, ...9 f32 scalars of adam_f32]
+      const [lo, hi] = elemRange(p[5]!, part, nparts);
+      if (hi > lo) {
+        const at = (k: number): number => p[k]! + 4 * lo;
+        ex.adam_f32!(at(0), at(1), at(2), at(3), p[4] ? at(4) : 0, hi - lo, p[6]!, p[7]!, p[8]!, p[9]!, p[10]!, p[11]!, p[12]!, p[13]!, p[14]!);
+      }
       return;
     }
     default:

@@ -43,7 +43,7 @@ export interface ModuleConfig {
 }
 
 export function buildModule(cfg: ModuleConfig): WebAssembly.Module {
-  const bytes = emitModule([...matmulFuncs(cfg.relaxed), ...elementwiseFuncs()], {
+  const bytes = emitModule([...matmulFuncs(cfg.relaxed), ...elementwiseFuncs({ relaxed: cfg.relaxed })], {
     shared: cfg.shared, initialPages: cfg.initialPages, maximumPages: cfg.maximumPages,
   });
   return new WebAssembly.Module(bytes);

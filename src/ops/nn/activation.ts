@@ -7,37 +7,18 @@
 import { record } from '../../autograd/record.js';
 import { fmt, normDim } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import { eq, exp, mul, silu, sub, where } from '../elementwise.js';
+import { exp, mul, silu, sub } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { chunk } from '../movement.js';
 import { floatInput } from './_util.js';
 
 function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
   const b = x.backend;
-  if (x.ndim === 0) {
-    // a 0-d tensor is a one-element row
-    return Tensor.fromValues([log ? (Number.isNaN(x.item()) ? NaN : 0) : Number.isNaN(x.item()) ? NaN : 1], [], x.dtype, b);
-  }
-  const y = Tensor.fromData(b, b.softmax(x.backendView(), axis, log), x.shape, x.dtype);
-  return log ? fixAllNegInfRows(x, y, axis) : y;
-}
-
-/**
- * Work-around: the portable kernel computes −Inf − log(0) = NaN for a row that is entirely −Inf; the
- * documented result is a row of −Inf log-probs. Scan for NaN (cheap) and only then repair those rows.
- */
-function fixAllNegInfRows(x: Tensor, y: Tensor, axis: number): Tensor {
-  const d = y.backend.read(y.backendView().data, y.dtype, y.size);
-  let nan = false;
-  for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) { nan = true; break; }
-  if (!nan) return y;
-  const b = x.backend;
-  const keptShape = x.shape.map((s, i) => (i === axis ? 1 : s));
-  const m = Tensor.fromData(b, b.reduce('max', x.backendView(), [axis], x.dtype), keptShape, x.dtype);
-  const fixed = where(eq(m, -Infinity), -Infinity, y);
-  y.dispose();
-  m.dispose();
-  return fixed;
+  // a 0-d tensor is a one-element row. The kernels give a row of all −Inf −Inf log-probs (and NaN
+  // probabilities, as PyTorch's softmax)
+  const v = x.backendView();
+  const view = x.ndim === 0 ? { ...v, shape: [1], strides: [1] } : v;
+  return Tensor.fromData(b, b.softmax(view, x.ndim === 0 ? 0 : axis, log), x.shape, x.dtype);
 }
 
 /** softmax along dim: exp(x − max) / Σ exp(x − max). Integer inputs compute in float32. */
