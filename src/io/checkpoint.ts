@@ -13,8 +13,7 @@
  * checkpoint at `path` intact. A corrupt or truncated file is rejected with a CheckpointError naming
  * the file and the problem. Node only.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { requireNode } from '../platform/node.js';
 import { Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';
 import type { DType, TypedArray } from '../dtype.js';
@@ -173,7 +172,7 @@ function readError(path: string, e: unknown): CheckpointError {
 export async function loadWithMetadata(path: string): Promise<{ state: any; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await requireNode('nb.load').fs.promises.readFile(path);
   } catch (e) {
     throw readError(path, e);
   }
@@ -184,7 +183,7 @@ export async function loadWithMetadata(path: string): Promise<{ state: any; meta
 export function loadWithMetadataSync(path: string): { state: any; metadata: Record<string, string> } {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = requireNode('nb.loadSync').fs.readFileSync(path);
   } catch (e) {
     throw readError(path, e);
   }
