@@ -67,6 +67,15 @@ test('sum / max / min / argmax over a middle axis and over axis runs', () => {
     close(nb.prod(x, axis).data(), want((v) => v.reduce((a, b) => a * b, 1)), 1e-5, `prod ${axis}`);
   }
   close(nb.sum(nb.randn([2, 3, 4, 5], { generator: g }), [1, 2]).shape, [2, 5], 0, 'sum over a run of axes keeps the rest');
+  // separate runs of axes (a conv bias gradient: [N, C, H, W] summed over 0, 2, 3) reduce in two passes
+  const y4 = nb.randn([3, 4, 5, 6], { generator: g });
+  const Y4 = y4.data();
+  for (const [name, f, init] of [['sum', (a: number, b: number) => a + b, 0], ['amax', Math.max, -Infinity], ['amin', Math.min, Infinity]] as const) {
+    const want = new Float64Array(4).fill(init);
+    for (const [n, c, h, w] of indices([3, 4, 5, 6])) want[c!] = f(want[c!]!, at(Y4, [3, 4, 5, 6], [n!, c!, h!, w!]));
+    const got = (nb as unknown as Record<string, (x: nb.Tensor, d: number[]) => nb.Tensor>)[name]!(y4, [0, 2, 3]);
+    close(got.data(), want, 1e-5, `${name} over [0, 2, 3]`);
+  }
   // NaN propagates through max and is the arg-extreme, as in PyTorch
   const withNaN = nb.tensor([[1, 5, 2, 0, 0, 0, 0, 0, 0], [3, NaN, 4, 0, 0, 0, 0, 0, 0], [9, 0, NaN, 0, 0, 0, 0, 0, 0]]);
   const m = Array.from(nb.amax(withNaN, 0).data());

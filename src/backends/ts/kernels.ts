@@ -333,6 +333,17 @@ function middleRun(x: ArrView, axes: readonly number[]): { outer: number; R: num
   return inner > 1 && R > 0 ? { outer, R, inner } : null;
 }
 
+/** sorted axes split into runs of consecutive axes: [0, 2, 3] → [[0], [2, 3]] */
+function axisRuns(axes: readonly number[]): number[][] {
+  const runs: number[][] = [];
+  for (const a of axes) {
+    const r = runs[runs.length - 1];
+    if (r && r[r.length - 1] === a - 1) r.push(a);
+    else runs.push([a]);
+  }
+  return runs;
+}
+
 function reduceMiddle(out: TypedArray, outDtype: DType, op: ReduceOp, x: ArrView, m: { outer: number; R: number; inner: number }): void {
   const { outer, R, inner } = m;
   const A = x.arr;
@@ -359,6 +370,18 @@ export function reduce(out: TypedArray, outDtype: DType, op: ReduceOp, x: ArrVie
   if (mid) {
     if (mid.R === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dimension (no identity)`);
     reduceMiddle(out, outDtype, op, x, mid);
+    return;
+  }
+  // several separate runs of axes of a contiguous x (a conv bias gradient sums [N, C, H, W] over 0, 2, 3):
+  // reduce the last run first into a float64 scratch, then the rest of it, each pass sequential in memory
+  const runs = axisRuns(axes);
+  if (runs.length > 1 && isContiguous(x.shape, x.strides) && numel(x.shape) > 0) {
+    const last = runs[runs.length - 1]!;
+    const partShape = x.shape.filter((_, d) => !last.includes(d));
+    const part = new Float64Array(numel(partShape));
+    reduce(part, 'float64', op, x, last);
+    const rest = axes.filter((d) => !last.includes(d));
+    reduce(out, outDtype, op, { arr: part, shape: partShape, strides: contiguousStrides(partShape), offset: 0 }, rest);
     return;
   }
   const { view, groups, groupSize: R } = moveAxesLast(x, axes);
