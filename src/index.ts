@@ -26,4 +26,4 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as datasets from './data/datasetsIndex.js';
-export { save, load, saveSync, loadSync, CheckpointError } from './io/checkpoint.js';
+export { save, load, saveSync, loadSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './io/checkpoint.js';

@@ -7,9 +7,9 @@
 import type * as FsT from 'node:fs';
 import { requireNode } from '../platform/node.js';
 
-const fs = (): typeof FsT => requireNode('atomic file writes').fs;
-const path = () => requireNode('atomic file writes').path;
-const randomBytes = (n: number) => requireNode('atomic file writes').crypto.randomBytes(n);
+const fs = (): typeof FsT => requireNode('saving a file', 'encode with encodeCheckpoint and store the bytes yourself').fs;
+const path = () => requireNode('saving a file', 'encode with encodeCheckpoint and store the bytes yourself').path;
+const randomBytes = (n: number) => requireNode('saving a file', 'encode with encodeCheckpoint and store the bytes yourself').crypto.randomBytes(n);
 
 export interface AtomicWriteOptions {
   /** Bytes per write call (default 1 MiB); also the granularity of `onChunk`. */

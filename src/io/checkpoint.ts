@@ -172,7 +172,7 @@ function readError(path: string, e: unknown): CheckpointError {
 export async function loadWithMetadata(path: string): Promise<{ state: any; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
-    bytes = await requireNode('nb.load').fs.promises.readFile(path);
+    bytes = await requireNode('nb.load', 'decode bytes you fetched with decodeCheckpoint').fs.promises.readFile(path);
   } catch (e) {
     throw readError(path, e);
   }
@@ -183,7 +183,7 @@ export async function loadWithMetadata(path: string): Promise<{ state: any; meta
 export function loadWithMetadataSync(path: string): { state: any; metadata: Record<string, string> } {
   let bytes: Uint8Array;
   try {
-    bytes = requireNode('nb.loadSync').fs.readFileSync(path);
+    bytes = requireNode('nb.loadSync', 'decode bytes you fetched with decodeCheckpoint').fs.readFileSync(path);
   } catch (e) {
     throw readError(path, e);
   }

@@ -21,9 +21,7 @@ const builtins: NodeBuiltins | null = isNode
   : null;
 
 /** The Node built-ins, or an error naming the feature that needs them. */
-export function requireNode(feature: string): NodeBuiltins {
-  if (!builtins) {
-    throw new Error(`${feature} needs Node.js (file-system access); in a browser, use encodeCheckpoint/decodeCheckpoint on bytes you store yourself`);
-  }
+export function requireNode(feature: string, browserHint = ''): NodeBuiltins {
+  if (!builtins) throw new Error(`${feature} needs Node.js (file-system access)${browserHint ? `; in a browser, ${browserHint}` : ''}`);
   return builtins;
 }
