@@ -5,7 +5,7 @@ import type { Generator } from '../random.js';
 import { conv1d, conv2d } from '../ops/nn/index.js';
 import { empty, pair } from './_util.js';
 import { Module, parameter, reprValue } from './module.js';
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
+import { defaultLayerInit_ } from './init.js';
 
 export interface ConvOptions {
   stride?: number | readonly number[];
@@ -51,12 +51,7 @@ abstract class ConvNd extends Module {
   }
 
   resetParameters(generator?: Generator): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator });
-    if (this.bias) {
-      const [fanIn] = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound, { generator });
-    }
+    defaultLayerInit_(this.weight, this.bias, generator);
   }
 
   /** Explicit per-dim padding ('same' resolved: total dilation·(k−1), split evenly; odd totals are not supported). */

@@ -6,7 +6,7 @@ import { empty } from './_util.js';
 import { linear } from '../ops/matmul.js';
 import { flatten, reshape } from '../ops/movement.js';
 import { Module, parameter, reprValue } from './module.js';
-import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from './init.js';
+import { defaultLayerInit_ } from './init.js';
 
 export interface LinearOptions {
   /** add a learnable bias (default true) */
@@ -37,12 +37,7 @@ export class Linear extends Module {
   }
 
   resetParameters(generator?: Generator): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator });
-    if (this.bias) {
-      const [fanIn] = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound, { generator });
-    }
+    defaultLayerInit_(this.weight, this.bias, generator);
   }
 
   forward(x: Tensor): Tensor {

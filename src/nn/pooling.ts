@@ -10,7 +10,8 @@ export interface Pool2dOptions {
   padding?: number | readonly number[];
 }
 
-export class MaxPool2d extends Module {
+/** Window, stride (default: the window) and padding shared by the pooling layers. */
+abstract class Pool2d extends Module {
   readonly stride: number | readonly number[];
   readonly padding: number | readonly number[];
 
@@ -20,8 +21,8 @@ export class MaxPool2d extends Module {
     this.padding = opts.padding ?? 0;
   }
 
-  forward(x: Tensor): Tensor {
-    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding });
+  protected window(): { kernelSize: number | readonly number[]; stride: number | readonly number[]; padding: number | readonly number[] } {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding };
   }
 
   override extraRepr(): string {
@@ -29,22 +30,30 @@ export class MaxPool2d extends Module {
   }
 }
 
-export class AvgPool2d extends Module {
-  readonly stride: number | readonly number[];
-  readonly padding: number | readonly number[];
+export class MaxPool2d extends Pool2d {
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.window());
+  }
+}
 
-  constructor(readonly kernelSize: number | readonly number[], opts: Pool2dOptions = {}) {
-    super();
-    this.stride = opts.stride ?? kernelSize;
-    this.padding = opts.padding ?? 0;
+export interface AvgPool2dLayerOptions extends Pool2dOptions {
+  /** count the zero padding in the divisor (default true, as PyTorch) */
+  countIncludePad?: boolean;
+  divisorOverride?: number;
+}
+
+export class AvgPool2d extends Pool2d {
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | undefined;
+
+  constructor(kernelSize: number | readonly number[], opts: AvgPool2dLayerOptions = {}) {
+    super(kernelSize, opts);
+    this.countIncludePad = opts.countIncludePad ?? true;
+    this.divisorOverride = opts.divisorOverride;
   }
 
   forward(x: Tensor): Tensor {
-    return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding });
-  }
-
-  override extraRepr(): string {
-    return `kernel_size=${reprValue(this.kernelSize)}, stride=${reprValue(this.stride)}, padding=${reprValue(this.padding)}`;
+    return avgPool2d(x, { ...this.window(), countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride });
   }
 }
 
