@@ -153,8 +153,10 @@ export async function trainMnist(options: Partial<TrainMnistOptions> = {}): Prom
   const started = performance.now();
   const g = new nb.Generator(o.seed);
   const { train, test } = nb.datasets.mnist({ testFraction: o.testFraction, seed: o.seed, flatten: false });
-  const trainImages = o.limit > 0 ? train.images.narrow(0, 0, Math.min(o.limit, train.images.shape[0]!)) : train.images;
-  const trainLabels = o.limit > 0 ? train.labels.narrow(0, 0, trainImages.shape[0]!) : train.labels;
+  // the split is ordered by class, so a limited run takes a seeded random subset, not the first n
+  const subset = o.limit > 0 && o.limit < train.images.shape[0]! ? nb.tensor(nb.data.permutation(train.images.shape[0]!, new nb.Generator(o.seed + 3)).subarray(0, o.limit), { dtype: 'int32' }) : null;
+  const trainImages = subset ? nb.indexSelect(train.images, 0, subset) : train.images;
+  const trainLabels = subset ? nb.indexSelect(train.labels, 0, subset) : train.labels;
   const model = o.model === 'cnn' ? mnistCnn(g) : mnistMlp(g);
   log(`MNIST: ${trainImages.shape[0]} training digits, ${test.images.shape[0]} held out; model ${o.model} (${model.numParameters()} parameters); backend ${nb.getBackend()}`);
 
