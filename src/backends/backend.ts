@@ -127,4 +127,10 @@ export interface Backend<D = unknown> {
    * contiguous, of one float dtype and one size; grad is only read.
    */
   adamStep?(param: View<D>, grad: View<D>, m: View<D>, v: View<D>, vmax: View<D> | null, h: AdamHyper): void;
+  /**
+   * Row normalisation of a contiguous x seen as [rows, cols], one pass over each row's statistics:
+   * layer norm (rms false): y = (x − μ)·rstd, rstd = 1/√(σ² + eps) (biased σ², two-pass); RMS norm (rms true):
+   * y = x·rstd, rstd = 1/√(mean(x²) + eps). Returns y (x's shape) and rstd ([rows]), both in x's dtype.
+   */
+  normRows?(x: View<D>, rows: number, cols: number, eps: number, rms: boolean): { y: D; rstd: D };
 }

@@ -102,5 +102,10 @@ export function createTsBackend(): Backend<TypedArray> {
       return o;
     },
     adamStep: (p, g, m, v, vmax, h) => K.adamStep(av(p), av(g), av(m), av(v), vmax ? av(vmax) : null, h),
+    normRows(x, rows, cols, eps, rms) {
+      const y = out(x.dtype, rows * cols), rstd = out(x.dtype, rows);
+      K.normRows(y, rstd, av(x), cols, eps, rms);
+      return { y, rstd };
+    },
   };
 }

@@ -831,3 +831,25 @@ export function adamStep(p: ArrView, grad: ArrView, m: ArrView, v: ArrView, vmax
     P[op + i] = pi + (mi / (Math.sqrt(vi) / bc2Sqrt + eps)) * negStep;
   }
 }
+
+/**
+ * Layer / RMS normalisation of rows [lo, hi) of a contiguous [rows, cols] view (see Backend.normRows):
+ * statistics in double precision, y and rstd rounded once when stored.
+ */
+export function normRows(y: TypedArray, rstd: TypedArray, x: ArrView, cols: number, eps: number, rms: boolean,
+  lo = 0, hi = rstd.length): void {
+  const X = x.arr;
+  for (let r = lo; r < hi; r++) {
+    const base = x.offset + r * cols, ob = r * cols;
+    let mu = 0;
+    if (!rms) {
+      for (let j = 0; j < cols; j++) mu += X[base + j]!;
+      mu /= cols;
+    }
+    let ss = 0;
+    for (let j = 0; j < cols; j++) { const d = X[base + j]! - mu; ss += d * d; }
+    const rs = 1 / Math.sqrt(ss / cols + eps);
+    rstd[r] = rs;
+    for (let j = 0; j < cols; j++) y[ob + j] = (X[base + j]! - mu) * rs;
+  }
+}

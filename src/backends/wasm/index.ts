@@ -9,9 +9,10 @@ import * as K from '../ts/kernels.js';
 import { Allocator, type WasmBlock } from './allocator.js';
 import { CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
 import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
-import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_GEMM, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_NORM, JOB_GEMM, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
 import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
 import { Pool } from './pool.js';
+import { createConvKernels } from './convKernels.js';
 
 export type { WasmBlock } from './allocator.js';
 
@@ -83,6 +84,8 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   // bytes [CONST_BASE, CONST_END) hold the kernels' vector constants; the heap starts above them
   new Uint8Array(memory.buffer, CONST_BASE).set(constantTable());
   const heap = new Allocator(memory, CONST_END, maximumPages);
+  // float32 im2col / col2im / row-broadcast / middle-axis reduction kernels (a separate module over the same memory)
+  const ck = createConvKernels({ memory, mem: { shared: features.shared, initialPages, maximumPages }, alloc: (n, z) => heap.alloc(n, z), release: (b) => heap.release(b) });
 
   // internal blocks: the pool's control block and one GEMM scratch per thread (not counted in bytesInUse)
   const ctl = heap.alloc(CTL_BYTES, true);
@@ -229,6 +232,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         for (let r = 0; r < 8; r++) dispatch(JOB_GEMM, gemmParams(gemm), true, T);
         for (let i = 0; i < SIMD_UNARY.length; i++) dispatch(JOB_UNARY, [i, a.ptr, o.ptr, n], true, T);
         for (let i = 0; i < SIMD_BINARY.length; i++) dispatch(JOB_BINARY, [i, a.ptr, b.ptr, o.ptr, n, 0], true, T);
+        // fused kernels (zeros in, so the in-place Adam update on the scratch blocks stays finite)
+        dispatch(JOB_ADAM, [a.ptr, a.ptr, a.ptr, a.ptr, 0, n, 0.1, 0.999, 0.001, 1e-8, 1, -1e-3, 0, 1, 1], true, T);
+        dispatch(JOB_NORM, [a.ptr, o.ptr, b.ptr, 64 * T, n / (64 * T), 1e-5, 0], true, T);
         ex.sum_f32!(a.ptr, n);
         // optimised code is compiled on a background thread: give it a moment to land
         await new Promise((res) => setTimeout(res, 5));
@@ -265,7 +271,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       const n = K.numel(x.shape);
       const o = out(dt, n);
       if (f32(x.dtype, dt) && (SIMD_UNARY as readonly string[]).includes(op) && contiguous(x) && n > 0) unaryFast(op, x, o, n);
-      else K.unary(arrOf(o, dt), dt, op, av(x), params);
+      else if (!ck.unary(op, x, dt, params, o)) K.unary(arrOf(o, dt), dt, op, av(x), params);
       return o;
     },
     binary(op, a, b, dt) {
@@ -276,6 +282,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         if (ca && cb) { binaryRun(op, addr(a), addr(b), o.ptr, n, 0); return o; }
         if (ca && isScalar(b)) { binaryRun(op, addr(a), addr(b), o.ptr, n, 1); return o; }
         if (isScalar(a) && cb) { binaryRun(op, addr(a), addr(b), o.ptr, n, 2); return o; }
+        if (ck.binary(op, a, b, o, dt)) return o;
         if (binaryRows(op, a, b, o)) return o;
       }
       K.binary(arrOf(o, dt), dt, op, av(a), av(b));
@@ -298,12 +305,13 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         if (trailing && (op === 'sum' ? R >= 8 : R >= 4)) { reduceRows(op, x, o, groups, R); return o; }
         if (leading && op === 'sum' && groups >= 4) { reduceCols(x, o, groups, R); return o; }
       }
+      if (groups > 0 && R > 0 && ck.reduce(op, x, axes, o, dt)) return o;
       K.reduce(arrOf(o, dt), dt, op, av(x), axes);
       return o;
     },
     argReduce(op, x, axis) {
       const o = out('int32', K.numel(x.shape.filter((_, d) => d !== axis)));
-      K.argReduce(arrOf(o, 'int32') as Int32Array, op, av(x), axis);
+      if (!ck.argReduce(op, x, axis, o)) K.argReduce(arrOf(o, 'int32') as Int32Array, op, av(x), axis);
       return o;
     },
     matmul(a, b, dt) {
@@ -332,7 +340,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         const sz = itemSize[dt];
         new Uint8Array(memory.buffer, o.ptr, n * sz).set(new Uint8Array(memory.buffer, x.data.ptr + sz * x.offset, n * sz));
       } else {
-        K.copy(arrOf(o, dt), dt, av(x));
+        if (!ck.copy(o, x, dt)) K.copy(arrOf(o, dt), dt, av(x));
       }
       return o;
     },
@@ -340,12 +348,12 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     fill: (dst, value) => K.fill(av(dst), value),
     gather(x, axis, index) {
       const o = out(x.dtype, K.numel(index.shape));
-      K.gather(arrOf(o, x.dtype), av(x), axis, av(index));
+      if (!ck.gather(x, axis, index, o)) K.gather(arrOf(o, x.dtype), av(x), axis, av(index));
       return o;
     },
     scatterAdd(shape, dt, axis, index, src) {
-      const o = out(dt, K.numel(shape), true);
-      K.scatterAdd(arrOf(o, dt), shape, axis, av(index), av(src));
+      const o = out(dt, K.numel(shape));
+      if (!ck.scatterAdd(shape, dt, axis, index, src, o)) K.scatterAdd(arrOf(o, dt), shape, axis, av(index), av(src));
       return o;
     },
     indexSelect(x, axis, index) {
@@ -364,12 +372,12 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       const [N, C, H, W] = x.shape as [number, number, number, number];
       const [oh, ow] = K.unfoldOutputSize(H, W, p);
       const o = out(x.dtype, N * C * p.kernel[0] * p.kernel[1] * oh * ow);
-      K.unfold(arrOf(o, x.dtype), av(x), p);
+      if (!ck.unfold(o, x, p)) K.unfold(arrOf(o, x.dtype), av(x), p);
       return o;
     },
     fold(cols, outShape, p) {
-      const o = out(cols.dtype, K.numel(outShape), true);
-      K.fold(arrOf(o, cols.dtype), av(cols), outShape, p);
+      const o = out(cols.dtype, K.numel(outShape));
+      if (!ck.fold(o, cols, outShape, p)) K.fold(arrOf(o, cols.dtype), av(cols), outShape, p);
       return o;
     },
     softmax(x, axis, log) {
@@ -389,6 +397,16 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       const sc = [1 - h.beta1, h.beta2, 1 - h.beta2, h.eps, 1 / h.bc2Sqrt, -h.stepSize, h.l2, h.shrink, h.maximize ? -1 : 1];
       dispatch(JOB_ADAM, [addr(p), addr(g), addr(m), addr(v), vmax ? addr(vmax) : 0, n, ...sc], n >= PAR_ELEMS, elemChunks(n, parts()));
       if (n & 3) K.adamStep(av(p), av(g), av(m), av(v), vmax ? av(vmax) : null, h, n - (n & 3), n);
+    },
+    normRows(x, rows, cols, eps, rms) {
+      const y = out(x.dtype, rows * cols), rstd = out(x.dtype, rows);
+      if (x.dtype === 'float32' && contiguous(x)) {
+        const n = rows * cols;
+        dispatch(JOB_NORM, [addr(x), y.ptr, rstd.ptr, rows, cols, eps, rms ? 1 : 0], n >= PAR_ELEMS, Math.min(rows, elemChunks(n, parts())));
+      } else {
+        K.normRows(arrOf(y, x.dtype), arrOf(rstd, x.dtype), av(x), cols, eps, rms, 0, rows);
+      }
+      return { y, rstd };
     },
   };
   return backend;

@@ -7,7 +7,7 @@ import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
 
-export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5;
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6;
 
 /**
  * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
@@ -85,6 +85,13 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
         const at = (k: number): number => p[k]! + 4 * lo;
         ex.adam_f32!(at(0), at(1), at(2), at(3), p[4] ? at(4) : 0, hi - lo, p[6]!, p[7]!, p[8]!, p[9]!, p[10]!, p[11]!, p[12]!, p[13]!, p[14]!);
       }
+      return;
+    }
+    case JOB_NORM: {
+      // [src, dst, rstd, rows, cols, eps, rms]: part p takes a contiguous range of rows
+      const rows = p[3]!, cols = p[4]!;
+      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      if (hi > lo) ex.norm_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo * cols, p[2]! + 4 * lo, hi - lo, cols, p[5]!, p[6]!);
       return;
     }
     default:

@@ -5,6 +5,9 @@
  *   dx = rstd ⊙ (g − mean(g) − x̂ ⊙ mean(x̂ ⊙ g)),   rstd = 1/√(σ² + ε)
  * The affine part (x̂·w + b) is ordinary ops, so dw = Σ g⊙x̂ and db = Σ g come from broadcasting.
  * For higher derivatives (createGraph) the backward recomputes x̂ and rstd from x with ops.
+ * rmsNorm (x̂ = x·rstd, rstd = 1/√(mean(x²) + ε)) is a node of the same kind: dx = rstd ⊙ (g − x̂ ⊙ mean(x̂ ⊙ g)).
+ * The forward of layerNorm and rmsNorm runs the backend's fused normRows kernel (one pass per row for the
+ * statistics, one for the output) when it has one; the backward stays in ops either way.
  */
 import { isGradEnabled, noGrad } from '../../autograd/gradMode.js';
 import { record } from '../../autograd/record.js';
@@ -31,16 +34,40 @@ function stats(x: Tensor, dims: readonly number[], eps: number): { mu: Tensor; v
   return { mu, v, rstd, xhat: mul(xc, rstd) };
 }
 
+/** Record x ↦ x̂ (saved x̂ and rstd) with the closed-form backward of layer norm (centred) or RMS norm. */
+function recordNorm(op: string, x: Tensor, xhat: Tensor, rstd: Tensor, dims: readonly number[], eps: number, centred: boolean): void {
+  record(op, [x], [xhat], [x, xhat, rstd], ([g], [xs, xh, rs]) => {
+    // first order: the saved x̂ and rstd; createGraph: rebuild them from x so the result differentiates again
+    const r = isGradEnabled() ? (centred ? stats(xs!, dims, eps) : rmsStats(xs!, dims, eps)) : { xhat: xh!, rstd: rs! };
+    const d = dims as number[];
+    const gc = centred ? sub(g!, mean(g!, d, true)) : g!;
+    return [mul(r.rstd, sub(gc, mul(r.xhat, mean(mul(r.xhat, g!), d, true))))];
+  });
+}
+
 /** The fused node: x̂ over `dims` with the closed-form backward. */
 function normalize(op: string, x: Tensor, dims: readonly number[], eps: number): Normalized {
   const s = noGrad(() => stats(x, dims, eps));
-  record(op, [x], [s.xhat], [x, s.xhat, s.rstd], ([g], [xs, xh, rs]) => {
-    // first order: the saved x̂ and rstd; createGraph: rebuild them from x so the result differentiates again
-    const r = isGradEnabled() ? stats(xs!, dims, eps) : { xhat: xh!, rstd: rs! };
-    const d = dims as number[];
-    return [mul(r.rstd, sub(sub(g!, mean(g!, d, true)), mul(r.xhat, mean(mul(r.xhat, g!), d, true))))];
-  });
+  recordNorm(op, x, s.xhat, s.rstd, dims, eps, true);
   return { xhat: s.xhat, mean: s.mu, var: s.v };
+}
+
+function rmsStats(x: Tensor, dims: readonly number[], eps: number): { rstd: Tensor; xhat: Tensor } {
+  const rstd = rsqrt(add(mean(square(x), dims as number[], true), eps));
+  return { rstd, xhat: mul(x, rstd) };
+}
+
+/**
+ * x̂ and rstd over the trailing `dims` from the backend's one-pass normRows kernel, where it has one and x is
+ * contiguous; null otherwise (the caller composes ops).
+ */
+function fusedRows(x: Tensor, dims: readonly number[], eps: number, rms: boolean): { xhat: Tensor; rstd: Tensor } | null {
+  const b = x.backend;
+  if (!b.normRows || !x.isContiguous() || x.size === 0) return null;
+  const cols = dims.reduce((n, d) => n * x.shape[d]!, 1);
+  const { y, rstd } = b.normRows(x.backendView(), x.size / cols, cols, eps, rms);
+  const keptShape = x.shape.map((s, d) => (dims.includes(d) ? 1 : s));
+  return { xhat: Tensor.fromData(b, y, x.shape, x.dtype), rstd: Tensor.fromData(b, rstd, keptShape, x.dtype) };
 }
 
 function checkParam(op: string, name: string, p: Tensor | null | undefined, shape: readonly number[], x: Tensor): Tensor | null {
@@ -74,7 +101,9 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const w = checkParam(op, 'weight', weight, shape, x);
   const b = checkParam(op, 'bias', bias, shape, x);
   if (!(eps >= 0)) throw new RangeError(`${op}: eps must be non-negative, got ${eps}`);
-  let y = normalize(op, x, dims, eps).xhat;
+  const f = fusedRows(x, dims, eps, false);
+  if (f) recordNorm(op, x, f.xhat, f.rstd, dims, eps, true);
+  let y = f ? f.xhat : normalize(op, x, dims, eps).xhat;
   if (w) y = mul(y, w);
   if (b) y = add(y, b);
   return y;
@@ -92,7 +121,9 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   const w = checkParam(op, 'weight', weight, shape, x);
   const e = eps ?? (x.dtype === 'float64' ? 2.220446049250313e-16 : 1.1920928955078125e-7);
   if (!(e >= 0)) throw new RangeError(`${op}: eps must be non-negative, got ${e}`);
-  const y = mul(x, rsqrt(add(mean(square(x), dims, true), e)));
+  const f = fusedRows(x, dims, e, true);
+  if (f) recordNorm(op, x, f.xhat, f.rstd, dims, e, false);
+  const y = f ? f.xhat : mul(x, rsqrt(add(mean(square(x), dims, true), e)));
   return w ? mul(y, w) : y;
 }
 
