@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 import type { AdamHyper, View } from '../src/backends/backend.js';
 import * as K from '../src/backends/ts/kernels.js';
-import { createWasmBackend, wasmAvailable, type WasmBackend, type WasmBlock } from '../src/backends/wasm/index.js';
+import { createWasmBackend, type WasmBackend, type WasmBlock } from '../src/backends/wasm/index.js';
 
 let seed = 987654321;
 function rnd(): number {
@@ -42,7 +42,7 @@ const CASES: [string, Partial<AdamHyper>, boolean][] = [
 ];
 
 for (const threads of [1, 2]) {
-  describe(`wasm adamStep (${threads} thread${threads > 1 ? 's' : ''}) against the reference kernel`, { skip: !wasmAvailable() }, () => {
+  describe(`wasm adamStep (${threads} thread${threads > 1 ? 's' : ''}) against the reference kernel`, () => {
     let be: WasmBackend;
     before(async () => { be = await createWasmBackend({ threads }); });
     after(() => be.close());
@@ -128,7 +128,7 @@ describe('Adam / AdamW through the fused kernel', () => {
     });
   }
 
-  test('wasm backend: fused SIMD step matches the ts backend and its own op-by-op path', { skip: !wasmAvailable() }, async () => {
+  test('wasm backend: fused SIMD step matches the ts backend and its own op-by-op path', async () => {
     if (!nb.listBackends().includes('wasm')) nb.registerBackend(await createWasmBackend({ threads: 2 }));
     for (const [opt, opts] of variants) {
       const w = run('wasm', opt, { ...opts, fused: true });
@@ -140,7 +140,7 @@ describe('Adam / AdamW through the fused kernel', () => {
   });
 });
 
-describe('wasm SIMD transcendentals at the edges', { skip: !wasmAvailable() }, () => {
+describe('wasm SIMD transcendentals at the edges', () => {
   let be: WasmBackend;
   before(async () => { be = await createWasmBackend({ threads: 1 }); });
   after(() => be.close());
@@ -210,7 +210,7 @@ describe('softmax / logSoftmax of a row of all −Infinity (both backends agree,
 });
 
 for (const threads of [1, 2]) {
-  describe(`wasm normRows (${threads} thread${threads > 1 ? 's' : ''}) against the reference kernel`, { skip: !wasmAvailable() }, () => {
+  describe(`wasm normRows (${threads} thread${threads > 1 ? 's' : ''}) against the reference kernel`, () => {
     let be: WasmBackend;
     before(async () => { be = await createWasmBackend({ threads }); });
     after(() => be.close());
@@ -268,7 +268,7 @@ describe('layerNorm / rmsNorm through the fused normRows forward', () => {
     }
   });
 
-  test('wasm backend: layerNorm/rmsNorm forward and gradients match the ts backend (float32)', { skip: !wasmAvailable() }, async () => {
+  test('wasm backend: layerNorm/rmsNorm forward and gradients match the ts backend (float32)', async () => {
     if (!nb.listBackends().includes('wasm')) nb.registerBackend(await createWasmBackend({ threads: 2 }));
     const run = (backend: string): number[][] => {
       const prev = nb.getBackend();
