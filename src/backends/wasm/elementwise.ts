@@ -1,6 +1,6 @@
 /**
  * float32 element-wise and reduction kernels in WebAssembly SIMD over contiguous data, plus the fused
- * Adam step and row normalisation. Vector loops cover n rounded down to a multiple of 4; the caller
+ * Adam step, row normalisation and row softmax / log-softmax. Vector loops cover n rounded down to a multiple of 4; the caller
  * finishes the (≤3-element) tail with the reference scalar functions, which keeps every kernel a straight loop.
  *
  * Transcendentals are polynomial approximations accurate to a few float32 ulps (max relative error measured
@@ -575,11 +575,138 @@ function normRowsFunc(): FuncDef {
   };
 }
 
+/**
+ * softmax_rows_f32(src, dst, rows, cols, log): softmax (log = 0) or log-softmax (log = 1) of `rows` contiguous
+ * rows of `cols` ≥ 4 float32, with the reference's semantics:
+ *   1. m = row max (SIMD max propagates NaN). A row whose max is not finite is filled: −Inf for log-softmax of
+ *      an all −Inf row, NaN otherwise (a NaN anywhere, or +Inf, which gives Inf − Inf in the reference);
+ *   2. e = exp(x − m) on the fast exp core with the argument clamped at −87 and e = 0 below it (true value
+ *      < 1.6e-38), stored to dst; the row sum s accumulates in f64 lanes read back from dst, like the reference;
+ *   3. softmax: dst ← e·(1/s); log-softmax: dst ← (x − m) − log s, with log s from a scalar f64 series
+ *      (s ∈ [1, cols]: halve to [1, √2), then 2·atanh((f − 1)/(f + 1)), error < 1e-12).
+ * A row's ≤ 3 trailing elements are covered by one more vector ending at the row's end (overlapping the last
+ * whole vector: the max and the e / log-softmax stores are idempotent), and the sum and the softmax scaling
+ * of those elements run scalar.
+ */
+function softmaxRowsFunc(): FuncDef {
+  const U = 4;
+  const ld = (base: string, o: number): Instr[] => [get(base), get('j'), ['i32.add'], ['v128.load', o]];
+  /** e for the vector at byte offset o of q (row) into p (out row): copy c's statements */
+  const eCopy = (o: number, c: number): Code => renamed([
+    get('q'), ['v128.load', o], get('M'), sub(), set('x'),
+    get('x'), ...vk(-EXP_FAST), ['f32x4.pmax'], set('u'),
+    get('x'), ...vk(-EXP_FAST), ['f32x4.ge'], set('mk'),
+    get('p'), ...expCore('u'), get('mk'), ['v128.and'], ['v128.store', o],
+  ], c);
+  const eGroup = (n: number): Code => [
+    get('row'), get('j'), ['i32.add'], set('q'), get('orow'), get('j'), ['i32.add'], set('p'),
+    ...interleave([...Array(n).keys()].map((c) => eCopy(16 * c, c))),
+    ...[...Array(n).keys()].flatMap((c): Code => [
+      get('a0'), get('p'), ['v128.load64_splat', 16 * c], ['f64x2.promote_low_f32x4'], ['f64x2.add'], set('a0'),
+      get('a1'), get('p'), ['v128.load64_splat', 16 * c + 8], ['f64x2.promote_low_f32x4'], ['f64x2.add'], set('a1'),
+    ]),
+  ];
+  const zero: Instr = ['v128.const', 0, 0, 0, 0];
+  const mx = (a: string, b: string): Code => [get(a), get(b), ['f32x4.max'], set(a)];
+  const lane = (v: string, k: number): Code => [get(v), ['f32x4.extract_lane', k]];
+  // log f for f in [1, √2): 2·(t + t³/3 + ... + t¹⁵/15), t = (f − 1)/(f + 1) ≤ 0.172
+  const atanhSeries: Code = [['f64.const', 1 / 15]];
+  for (let k = 13; k >= 1; k -= 2) atanhSeries.push(get('tt2'), ['f64.mul'], ['f64.const', 1 / k], ['f64.add']);
+  const loops: Code = [
+    get('cols'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('c4'),
+    get('cols'), i32(2), ['i32.shl'], set('cb'),
+    get('cb'), i32(16), ['i32.sub'], set('last'),
+    get('c4'), get('c4'), i32(16 * U), ['i32.rem_u'], ['i32.sub'], set('nu'),
+    get('src'), set('row'), get('dst'), set('orow'),
+    ...forRange('r', [i32(0)], [get('rows')], 1, [
+      // 1. row max: four accumulators, then the overlapping last vector
+      get('row'), ['v128.load', 0], set('m0'), get('m0'), set('m1'), get('m0'), set('m2'), get('m0'), set('m3'),
+      ...forRange('j', [i32(0)], [get('nu')], 16 * U, [
+        ...ld('row', 0), get('m0'), ['f32x4.max'], set('m0'), ...ld('row', 16), get('m1'), ['f32x4.max'], set('m1'),
+        ...ld('row', 32), get('m2'), ['f32x4.max'], set('m2'), ...ld('row', 48), get('m3'), ['f32x4.max'], set('m3'),
+      ]),
+      ...forRange('j', [get('nu')], [get('c4')], 16, [...ld('row', 0), get('m0'), ['f32x4.max'], set('m0')]),
+      get('row'), get('last'), ['i32.add'], ['v128.load', 0], get('m1'), ['f32x4.max'], set('m1'),
+      ...mx('m0', 'm1'), ...mx('m2', 'm3'), ...mx('m0', 'm2'),
+      ...lane('m0', 0), ...lane('m0', 1), ['f32.max'], ...lane('m0', 2), ...lane('m0', 3), ['f32.max'], ['f32.max'], set('mf'),
+      // 2. a non-finite max (mf − mf is NaN): fill the row
+      get('mf'), get('mf'), ['f32.sub'], set('fillv'),
+      get('fillv'), get('fillv'), ['f32.ne'], ['if'],
+      ['f32.const', NaN], set('fillv'),
+      get('log'), get('mf'), ['f32.const', -Infinity], ['f32.eq'], ['i32.and'], ['if'],
+      ['f32.const', -Infinity], set('fillv'), ['end'],
+      get('fillv'), ['f32x4.splat'], set('M'),
+      ...forRange('j', [i32(0)], [get('c4')], 16, [get('orow'), get('j'), ['i32.add'], get('M'), ['v128.store', 0]]),
+      get('orow'), get('last'), ['i32.add'], get('M'), ['v128.store', 0],
+      ['else'],
+      get('mf'), ['f32x4.splat'], set('M'),
+      zero, set('a0'), zero, set('a1'),
+      ...forRange('j', [i32(0)], [get('nu')], 16 * U, eGroup(U)),
+      ...forRange('j', [get('nu')], [get('c4')], 16, eGroup(1)),
+      get('a0'), get('a1'), ['f64x2.add'], set('a0'),
+      get('a0'), ['f64x2.extract_lane', 0], get('a0'), ['f64x2.extract_lane', 1], ['f64.add'], set('ss'),
+      get('c4'), get('cb'), ['i32.ne'], ['if'],
+      get('row'), get('last'), ['i32.add'], set('q'), get('orow'), get('last'), ['i32.add'], set('p'),
+      ...eCopy(0, 0),
+      ...forRange('j', [get('c4')], [get('cb')], 4, [
+        get('ss'), get('orow'), get('j'), ['i32.add'], ['f32.load', 0], ['f64.promote_f32'], ['f64.add'], set('ss'),
+      ]),
+      ['end'],
+      get('log'), ['if'],
+      // 3b. log s = k·ln 2 + log f
+      get('ss'), set('ff'), i32(0), set('k'),
+      ['block', 'hb'], ['loop', 'hl'],
+      get('ff'), ['f64.const', Math.SQRT2], ['f64.lt'], ['br_if', 'hb'],
+      get('ff'), ['f64.const', 0.5], ['f64.mul'], set('ff'), ...[get('k'), i32(1), ['i32.add'], set('k')] as Code,
+      ['br', 'hl'], ['end'], ['end'],
+      get('ff'), ['f64.const', 1], ['f64.sub'], get('ff'), ['f64.const', 1], ['f64.add'], ['f64.div'], set('tt'),
+      get('tt'), get('tt'), ['f64.mul'], set('tt2'),
+      get('k'), ['f64.convert_i32_s'], ['f64.const', Math.LN2], ['f64.mul'],
+      ...atanhSeries, get('tt'), ['f64.mul'], ['f64.const', 2], ['f64.mul'], ['f64.add'],
+      ['f32.demote_f64'], ['f32x4.splat'], set('L'),
+      ...forRange('j', [i32(0)], [get('c4')], 16, [
+        get('orow'), get('j'), ['i32.add'], ...ld('row', 0), get('M'), sub(), get('L'), sub(), ['v128.store', 0],
+      ]),
+      get('orow'), get('last'), ['i32.add'], get('row'), get('last'), ['i32.add'], ['v128.load', 0], get('M'), sub(), get('L'), sub(), ['v128.store', 0],
+      ['else'],
+      // 3a. e·(1/s)
+      ['f64.const', 1], get('ss'), ['f64.div'], ['f32.demote_f64'], set('inv'), get('inv'), ['f32x4.splat'], set('L'),
+      ...forRange('j', [i32(0)], [get('c4')], 16, [
+        get('orow'), get('j'), ['i32.add'], ...ld('orow', 0), get('L'), mul(), ['v128.store', 0],
+      ]),
+      ...forRange('j', [get('c4')], [get('cb')], 4, [
+        get('orow'), get('j'), ['i32.add'], get('orow'), get('j'), ['i32.add'], ['f32.load', 0], get('inv'), ['f32.mul'], ['f32.store', 0],
+      ]),
+      ['end'],
+      ['end'],
+      get('row'), get('cb'), ['i32.add'], set('row'),
+      get('orow'), get('cb'), ['i32.add'], set('orow'),
+    ]),
+  ];
+  const k = constLocals(loops);
+  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [['r', 'i32'], ['j', 'i32'], ['c4', 'i32'], ['cb', 'i32'], ['last', 'i32'],
+    ['nu', 'i32'], ['row', 'i32'], ['orow', 'i32'], ['q', 'i32'], ['p', 'i32'], ['k', 'i32'],
+    ['mf', 'f32'], ['fillv', 'f32'], ['inv', 'f32'], ['ss', 'f64'], ['ff', 'f64'], ['tt', 'f64'], ['tt2', 'f64'],
+    ['m0', V], ['m1', V], ['m2', V], ['m3', V], ['M', V], ['L', V], ['a0', V], ['a1', V]];
+  for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
+  return {
+    name: 'softmax_rows_f32',
+    params: [['src', 'i32'], ['dst', 'i32'], ['rows', 'i32'], ['cols', 'i32'], ['log', 'i32']],
+    locals: [...locals, ...k.locals],
+    body: [...k.init, ...loops],
+  };
+}
+
+/** zero_bytes(p, n): n bytes at p = 0 — memory.fill, a native memset (a typed-array fill of shared memory is not) */
+function zeroBytesFunc(): FuncDef {
+  return { name: 'zero_bytes', params: [['p', 'i32'], ['n', 'i32']], locals: [], body: [get('p'), i32(0), get('n'), ['memory.fill']] };
+}
+
 export function elementwiseFuncs(opts: { relaxed: boolean } = { relaxed: false }): FuncDef[] {
   relaxed = opts.relaxed;
   return [
     ...SIMD_UNARY.map(unaryFunc),
     ...SIMD_BINARY.map(binaryFunc),
-    sumFunc(), sumStoreFunc(), maxFunc('max_f32'), maxFunc('min_f32'), sumColsFunc(), adamFunc(), normRowsFunc(),
+    sumFunc(), sumStoreFunc(), maxFunc('max_f32'), maxFunc('min_f32'), sumColsFunc(), adamFunc(), normRowsFunc(), softmaxRowsFunc(), zeroBytesFunc(),
   ];
 }

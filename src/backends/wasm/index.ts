@@ -9,7 +9,7 @@ import * as K from '../ts/kernels.js';
 import { Allocator, type WasmBlock } from './allocator.js';
 import { CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
 import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
-import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_NORM, JOB_GEMM, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
 import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
 import { Pool } from './pool.js';
 import { createConvKernels } from './convKernels.js';
@@ -83,7 +83,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   const ex = instantiate(module, memory);
   // bytes [CONST_BASE, CONST_END) hold the kernels' vector constants; the heap starts above them
   new Uint8Array(memory.buffer, CONST_BASE).set(constantTable());
-  const heap = new Allocator(memory, CONST_END, maximumPages);
+  const heap = new Allocator(memory, CONST_END, maximumPages, (p, n) => ex.zero_bytes!(p, n));
   // float32 im2col / col2im / row-broadcast / middle-axis reduction kernels (a separate module over the same memory)
   const ck = createConvKernels({ memory, mem: { shared: features.shared, initialPages, maximumPages }, alloc: (n, z) => heap.alloc(n, z), release: (b) => heap.release(b) });
 
@@ -235,6 +235,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         // fused kernels (zeros in, so the in-place Adam update on the scratch blocks stays finite)
         dispatch(JOB_ADAM, [a.ptr, a.ptr, a.ptr, a.ptr, 0, n, 0.1, 0.999, 0.001, 1e-8, 1, -1e-3, 0, 1, 1], true, T);
         dispatch(JOB_NORM, [a.ptr, o.ptr, b.ptr, 64 * T, n / (64 * T), 1e-5, 0], true, T);
+        dispatch(JOB_SOFTMAX, [a.ptr, o.ptr, 64 * T, n / (64 * T), round & 1], true, T);
         ex.sum_f32!(a.ptr, n);
         // optimised code is compiled on a background thread: give it a moment to land
         await new Promise((res) => setTimeout(res, 5));
@@ -381,8 +382,16 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       return o;
     },
     softmax(x, axis, log) {
-      const o = out(x.dtype, K.numel(x.shape));
-      K.softmax(arrOf(o, x.dtype), av(x), axis, log);
+      const n = K.numel(x.shape);
+      const o = out(x.dtype, n);
+      const cols = x.shape.length ? x.shape[axis]! : 1;
+      // float32 rows along the last axis (trailing size-1 axes allowed): SIMD row kernel, rows split across threads
+      if (x.dtype === 'float32' && n > 0 && cols >= 4 && x.shape.every((s, d) => d <= axis || s === 1) && contiguous(x)) {
+        const rows = n / cols;
+        dispatch(JOB_SOFTMAX, [addr(x), o.ptr, rows, cols, log ? 1 : 0], n >= PAR_ELEMS, Math.min(rows, elemChunks(n, parts())));
+      } else {
+        K.softmax(arrOf(o, x.dtype), av(x), axis, log);
+      }
       return o;
     },
     adamStep(p, g, m, v, vmax, h) {

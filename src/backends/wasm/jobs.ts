@@ -7,7 +7,7 @@ import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
 
-export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6;
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7;
 
 /**
  * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
@@ -92,6 +92,13 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
       const rows = p[3]!, cols = p[4]!;
       const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
       if (hi > lo) ex.norm_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo * cols, p[2]! + 4 * lo, hi - lo, cols, p[5]!, p[6]!);
+      return;
+    }
+    case JOB_SOFTMAX: {
+      // [src, dst, rows, cols, log]: part p takes a contiguous range of rows
+      const rows = p[2]!, cols = p[3]!;
+      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      if (hi > lo) ex.softmax_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo * cols, hi - lo, cols, p[4]!);
       return;
     }
     default:
