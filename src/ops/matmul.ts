@@ -2,7 +2,8 @@
  * matmul and linear. Forward Y = A·B; backward dA = dY·Bᵀ, dB = Aᵀ·dY (seed 003) — two more matmuls,
  * each summed back over broadcast batch dims. Transposes are stride views: kernels read them in place.
  */
-import { promote } from '../dtype.js';
+import { isFloat, promote } from '../dtype.js';
+import { noGrad } from '../autograd/gradMode.js';
 import { record } from '../autograd/record.js';
 import { broadcastShapes, fmt, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -101,8 +102,28 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new Error(`linear: input ${fmt(x.shape)} has ${inF} features but weight ${fmt(weight.shape)} expects ${weight.shape[1]} (weight is [out, in])`);
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) throw new Error(`linear: bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);
-  const y = matmul(x, transpose(weight, 0, 1));
-  return bias ? add(y, bias) : y;
+  const dt = weight.dtype;
+  if (x.ndim < 2 || x.dtype !== dt || (bias && bias.dtype !== dt) || dt === 'bool' || !isFloat(dt)) {
+    const y = matmul(x, transpose(weight, 0, 1));
+    return bias ? add(y, bias) : y;
+  }
+  // one node for x·Wᵀ + b: ∇W = ∇yᵀ·x comes out as a contiguous [out, in] (a generic matmul node would
+  // produce (xᵀ·∇y)ᵀ, a transposed view the engine then copies into .grad element by element)
+  const outF = weight.shape[0]!;
+  const y = noGrad(() => {
+    const y0 = matmulKernel(x, transpose(weight, 0, 1), x.shape.slice(0, -2));
+    return bias ? add(y0, bias) : y0;
+  });
+  record('linear', [x, weight, bias], [y], [x, weight], ([g], [sx, sw], needs) => {
+    const g2 = g!.ndim === 2 ? g! : reshape(g!, [-1, outF]);
+    const x2 = sx!.ndim === 2 ? sx! : reshape(sx!, [-1, inF!]);
+    return [
+      needs[0] ? matmul(g!, sw!) : null,
+      needs[1] ? matmul(transpose(g2, 0, 1), x2) : null,
+      needs[2] ? sumToShape(g2, [outF]) : null,
+    ];
+  });
+  return y;
 }
 
 /** Outer product of two 1-D tensors. */

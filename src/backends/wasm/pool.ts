@@ -17,8 +17,13 @@ import type { WorkerInit } from './worker.js';
 
 interface AnyWorker { terminate(): unknown; }
 
-/** how long the caller polls for the last chunks before it sleeps */
-const SPIN_MS = 1;
+/**
+ * How long the caller polls for the last chunks before it sleeps: long enough to cover the tail of a
+ * balanced job, short enough not to compete for the core with a worker that was descheduled.
+ */
+const SPIN_MS = 0.05;
+/** performance.now() is checked once per this many polls */
+const POLLS_PER_CLOCK = 64;
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -106,9 +111,12 @@ export class Pool {
         Atomics.add(ctl, CTL_DONE, 1);
       }
       // chunks still running on workers: poll briefly (they are short), then sleep
-      const until = performance.now() + SPIN_MS;
-      for (let v = Atomics.load(ctl, CTL_DONE); v !== nchunks; v = Atomics.load(ctl, CTL_DONE)) {
-        if (this.blocking && performance.now() > until) Atomics.wait(ctl, CTL_DONE, v, 50);
+      let until = -1;
+      for (let i = 1, v = Atomics.load(ctl, CTL_DONE); v !== nchunks; i++, v = Atomics.load(ctl, CTL_DONE)) {
+        if (!this.blocking || i % POLLS_PER_CLOCK !== 0) continue;
+        const now = performance.now();
+        if (until < 0) until = now + SPIN_MS;
+        else if (now > until) Atomics.wait(ctl, CTL_DONE, v, 50);
       }
     } finally {
       this.busy = false;
