@@ -36,6 +36,9 @@ export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
 
+/** activations of the fused bias + activation kernel (Backend.biasAct) */
+export type BiasActivation = 'none' | 'relu' | 'gelu' | 'geluTanh' | 'silu' | 'sigmoid' | 'tanh';
+
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
@@ -133,4 +136,11 @@ export interface Backend<D = unknown> {
    * y = x·rstd, rstd = 1/√(mean(x²) + eps). Returns y (x's shape) and rstd ([rows]), both in x's dtype.
    */
   normRows?(x: View<D>, rows: number, cols: number, eps: number, rms: boolean): { y: D; rstd: D };
+  /**
+   * Bias + activation over a contiguous x seen as [rows, N]: z[r, j] = x[r, j] + bias[j] (bias: a contiguous
+   * [N] view, or null for none), y = act(z), both computed in outDtype (x, bias and outDtype share one float
+   * dtype). Returns y and, when keepPre is true and act is not 'none' or 'relu' (whose derivatives the
+   * output alone gives), z as well; otherwise z is null.
+   */
+  biasAct?(x: View<D>, bias: View<D> | null, act: BiasActivation, outDtype: DType, keepPre: boolean): { y: D; z: D | null };
 }

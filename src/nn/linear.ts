@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 import type { Generator } from '../random.js';
 import { empty } from './_util.js';
-import { linear } from '../ops/matmul.js';
+import { linear, type LinearActivation } from '../ops/matmul.js';
 import { flatten, reshape } from '../ops/movement.js';
 import { Module, parameter, reprValue } from './module.js';
 import { defaultLayerInit_ } from './init.js';
@@ -14,6 +14,13 @@ export interface LinearOptions {
   /** generator for the initial weights (default: the global one) */
   generator?: Generator;
   dtype?: DType;
+  /**
+   * nabla's fused Linear + activation (default 'none'): forward is act(x·Wᵀ + b), equivalent to
+   * Sequential(Linear, ReLU) for 'relu' (and likewise GELU ('gelu', or 'geluTanh' for approximate='tanh'),
+   * SiLU, Sigmoid, Tanh) with the same parameters and state-dict keys, but the bias add and the activation run
+   * as one pass after the GEMM and the backward starts from the activation's derivative inside the node.
+   */
+  activation?: LinearActivation;
 }
 
 /**
@@ -23,6 +30,8 @@ export interface LinearOptions {
 export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | null;
+  /** the fused activation (LinearOptions.activation) */
+  readonly activation: LinearActivation;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
@@ -30,6 +39,10 @@ export class Linear extends Module {
       throw new Error(`Linear: inFeatures and outFeatures must be non-negative integers, got ${inFeatures}, ${outFeatures}`);
     }
     const dtype = opts.dtype ?? 'float32';
+    this.activation = opts.activation ?? 'none';
+    if (!['none', 'relu', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh'].includes(this.activation)) {
+      throw new Error(`Linear: unknown activation '${String(this.activation)}' (expected none, relu, gelu, geluTanh, silu, sigmoid or tanh)`);
+    }
     this.weight = parameter(empty([outFeatures, inFeatures], dtype));
     this.bias = opts.bias === false ? null : parameter(empty([outFeatures], dtype));
     if (this.bias === null) this.registerParameter('bias', null);
@@ -41,11 +54,12 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    return linear(x, this.weight, this.bias, this.activation === 'none' ? undefined : { activation: this.activation });
   }
 
   override extraRepr(): string {
-    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${reprValue(this.bias !== null)}`;
+    const act = this.activation === 'none' ? '' : `, activation=${reprValue(this.activation)}`;
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${reprValue(this.bias !== null)}${act}`;
   }
 }
 

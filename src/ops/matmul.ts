@@ -4,14 +4,14 @@
  */
 import { isFloat, promote } from '../dtype.js';
 import { noGrad } from '../autograd/gradMode.js';
-import { record } from '../autograd/record.js';
+import { needsGraph, record } from '../autograd/record.js';
 import { broadcastShapes, fmt, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
-import { add, cast } from './elementwise.js';
+import { add, cast, erf, exp, gelu, mul, relu, sigmoid, silu, sub, tanh, unaryRaw } from './elementwise.js';
 import { sumToShape } from './reduce.js';
 import { expand, reshape, squeeze, transpose, unsqueeze, contiguous } from './movement.js';
-import type { View } from '../backends/backend.js';
+import type { BiasActivation, View } from '../backends/backend.js';
 
 /** Collapse batch dims of a (broadcast) view into one stride, if its layout allows it. */
 function collapseBatch(shape: readonly number[], strides: readonly number[]): number | null {
@@ -92,10 +92,77 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   return matmul(a, b);
 }
 
-/** linear: y = x·Wᵀ + b with W of shape [out, in] (seed 002: ∇W = ∇yᵀ·x, ∇b = Σ∇y, ∇x = ∇y·W). */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+/** activations linear can fuse after its bias (Linear's `activation` option) */
+export type LinearActivation = BiasActivation;
+const LINEAR_ACTS: readonly LinearActivation[] = ['none', 'relu', 'gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh'];
+
+export interface LinearOpts {
+  /**
+   * nabla's fused Linear + activation (default 'none'): act(x·Wᵀ + b), equal to the activation applied to
+   * linear's output (Sequential(Linear, ReLU) for 'relu'; 'gelu' is the exact erf form, 'geluTanh' the tanh
+   * approximation). The bias add and the activation run as one backend pass after the GEMM.
+   */
+  activation?: LinearActivation;
+}
+
+/** the activation as ordinary differentiable ops (the path for layouts and dtypes the fused node does not take) */
+function applyAct(y: Tensor, act: LinearActivation): Tensor {
+  switch (act) {
+    case 'none': return y;
+    case 'relu': return relu(y);
+    case 'gelu': return gelu(y);
+    case 'geluTanh': return gelu(y, { approximate: 'tanh' });
+    case 'silu': return silu(y);
+    case 'sigmoid': return sigmoid(y);
+    case 'tanh': return tanh(y);
+  }
+}
+
+/**
+ * g·act'(z) in nabla ops (the formulas of src/ops/elementwise.ts), so it differentiates again. `s` is the saved
+ * output y for sigmoid and tanh, the pre-activation z for the others.
+ */
+function actBackward(act: LinearActivation, g: Tensor, s: Tensor): Tensor {
+  const y = s, z = s;
+  switch (act) {
+    case 'sigmoid': return mul(g, mul(y, sub(1, y)));
+    case 'tanh': return mul(g, sub(1, mul(y, y)));
+    case 'silu': {
+      const s = sigmoid(z);
+      return mul(g, mul(s, add(mul(z, sub(1, s)), 1)));
+    }
+    case 'gelu': {
+      const cdf = mul(add(erf(mul(z, Math.SQRT1_2)), 1), 0.5);
+      const pdf = mul(exp(mul(mul(z, z), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+      return mul(g, add(cdf, mul(z, pdf)));
+    }
+    case 'geluTanh': {
+      const k = Math.sqrt(2 / Math.PI);
+      const z2 = mul(z, z);
+      const t = tanh(mul(add(z, mul(mul(z2, z), 0.044715)), k));
+      const left = mul(add(t, 1), 0.5);
+      const right = mul(mul(mul(z, sub(1, mul(t, t))), add(mul(z2, 3 * 0.044715), 1)), 0.5 * k);
+      return mul(g, add(left, right));
+    }
+    default: throw new Error(`linear: no activation backward for '${act}'`);
+  }
+}
+
+/**
+ * linear: y = act(x·Wᵀ + b) with W of shape [out, in] (seed 002: ∇W = ∇yᵀ·x, ∇b = Σ∇y, ∇x = ∇y·W), act 'none'
+ * unless opts.activation names one (see LinearOpts).
+ *
+ * Forward: one GEMM, then one backend biasAct pass for the bias add and the activation (bias-free 'none' skips
+ * it). Graph: x·Wᵀ + b is one node with the hand-written backward above; relu joins that node (its mask is the
+ * output's sign: ∇z = ∇y ⊙ [y > 0]); gelu / geluTanh / silu / sigmoid / tanh record a second node z → y whose
+ * backward ∇z = ∇y ⊙ act'(z) reads the saved pre-activation z (or y), so the double backward reaches z's
+ * dependence on x, W and b.
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: LinearOpts = {}): Tensor {
   checkTensor('linear', 'input', x);
   checkTensor('linear', 'weight', weight);
+  const act = opts.activation ?? 'none';
+  if (!LINEAR_ACTS.includes(act)) throw new Error(`linear: unknown activation '${String(act)}' (expected one of ${LINEAR_ACTS.join(', ')})`);
   if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
   const inF = x.shape[x.ndim - 1];
   if (inF !== weight.shape[1]) {
@@ -105,24 +172,49 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const dt = weight.dtype;
   if (x.ndim < 2 || x.dtype !== dt || (bias && bias.dtype !== dt) || dt === 'bool' || !isFloat(dt)) {
     const y = matmul(x, transpose(weight, 0, 1));
-    return bias ? add(y, bias) : y;
+    return applyAct(bias ? add(y, bias) : y, act);
   }
   // one node for x·Wᵀ + b: ∇W = ∇yᵀ·x comes out as a contiguous [out, in] (a generic matmul node would
   // produce (xᵀ·∇y)ᵀ, a transposed view the engine then copies into .grad element by element)
   const outF = weight.shape[0]!;
-  const y = noGrad(() => {
+  const be = backendOf('linear', x, weight);
+  const graph = needsGraph([x, weight, bias]);
+  const split = act !== 'none' && act !== 'relu'; // a second node for the activation
+  const { y, z } = noGrad(() => {
     const y0 = matmulKernel(x, transpose(weight, 0, 1), x.shape.slice(0, -2));
-    return bias ? add(y0, bias) : y0;
+    if (!bias && act === 'none') return { y: y0, z: null };
+    if (be.biasAct) {
+      const b = bias ? (bias.isContiguous() ? bias : contiguous(bias)) : null;
+      const shape = y0.shape;
+      const r = be.biasAct(y0.backendView(), b ? b.backendView() : null, act, dt, graph && split);
+      y0.dispose();
+      return { y: Tensor.fromData(be, r.y, shape, dt), z: r.z === null ? null : Tensor.fromData(be, r.z, shape, dt) };
+    }
+    const z0 = bias ? add(y0, bias) : y0;
+    return { y: act === 'none' ? z0 : unaryRaw(act, z0, dt), z: split ? z0 : null };
   });
-  record('linear', [x, weight, bias], [y], [x, weight], ([g], [sx, sw], needs) => {
-    const g2 = g!.ndim === 2 ? g! : reshape(g!, [-1, outF]);
-    const x2 = sx!.ndim === 2 ? sx! : reshape(sx!, [-1, inF!]);
+  if (!graph) return y;
+  const linearBackward = (g: Tensor, sx: Tensor, sw: Tensor, needs: readonly boolean[]): (Tensor | null)[] => {
+    const g2 = g.ndim === 2 ? g : reshape(g, [-1, outF]);
+    const x2 = sx.ndim === 2 ? sx : reshape(sx, [-1, inF!]);
     return [
-      needs[0] ? matmul(g!, sw!) : null,
+      needs[0] ? matmul(g, sw) : null,
       needs[1] ? matmul(transpose(g2, 0, 1), x2) : null,
       needs[2] ? sumToShape(g2, [outF]) : null,
     ];
-  });
+  };
+  if (act === 'none') {
+    record('linear', [x, weight, bias], [y], [x, weight], ([g], [sx, sw], needs) => linearBackward(g!, sx!, sw!, needs));
+  } else if (act === 'relu') {
+    // the mask is a constant of the graph (relu'' = 0 almost everywhere): one raw 'step' pass over the output
+    record('linearRelu', [x, weight, bias], [y], [x, weight, y], ([g], [sx, sw, sy], needs) =>
+      linearBackward(mul(g!, unaryRaw('step', sy!, g!.dtype)), sx!, sw!, needs));
+  } else {
+    const zt = z!;
+    record('linear', [x, weight, bias], [zt], [x, weight], ([g], [sx, sw], needs) => linearBackward(g!, sx!, sw!, needs));
+    const fromY = act === 'sigmoid' || act === 'tanh';
+    record(act, [zt], [y], [fromY ? y : zt], ([g], [s]) => [actBackward(act, g!, s!)]);
+  }
   return y;
 }
 

@@ -107,5 +107,11 @@ export function createTsBackend(): Backend<TypedArray> {
       K.normRows(y, rstd, av(x), cols, eps, rms);
       return { y, rstd };
     },
+    biasAct(x, bias, act, dt, keepPre) {
+      const y = out(dt, K.numel(x.shape));
+      const z = keepPre && K.biasActNeedsPre(act) ? out(dt, y.length) : null;
+      K.biasAct(y, z, av(x), bias ? av(bias) : null, act, x.shape.length ? x.shape[x.shape.length - 1]! : 1);
+      return { y, z };
+    },
   };
 }

@@ -6,7 +6,7 @@
  * Arithmetic happens in JS doubles and is rounded once when stored into `out` (float32 stays float32).
  */
 import type { DType, TypedArray } from '../../dtype.js';
-import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp, UnfoldParams, AdamHyper } from '../backend.js';
+import type { ArgReduceOp, BiasActivation, BinaryOp, ReduceOp, UnaryOp, UnfoldParams, AdamHyper } from '../backend.js';
 
 export interface ArrView {
   readonly arr: TypedArray;
@@ -851,5 +851,29 @@ export function normRows(y: TypedArray, rstd: TypedArray, x: ArrView, cols: numb
     const rs = 1 / Math.sqrt(ss / cols + eps);
     rstd[r] = rs;
     for (let j = 0; j < cols; j++) y[ob + j] = (X[base + j]! - mu) * rs;
+  }
+}
+
+/** z needed by the backward of these activations (relu's mask comes from the output, 'none' has none) */
+export const biasActNeedsPre = (act: BiasActivation): boolean => act !== 'none' && act !== 'relu';
+
+/**
+ * Bias + activation (see Backend.biasAct) over contiguous x [rows, N] and contiguous bias [N] (or none):
+ * z = x + b rounded to out's precision once, y = act(z) (the composition add-then-unary, element for element).
+ * z (when given) receives the pre-activation.
+ */
+export function biasAct(y: TypedArray, z: TypedArray | null, x: ArrView, bias: ArrView | null, act: BiasActivation, N: number): void {
+  const n = y.length;
+  const X = x.arr, xo = x.offset;
+  const B = bias ? bias.arr : null, bo = bias ? bias.offset : 0, bs = bias && bias.shape.length ? bias.strides[0]! : 0;
+  const f = act === 'none' ? null : unaryFn(act);
+  const f32 = y instanceof Float32Array;
+  for (let i = 0, j = 0; i < n; i++) {
+    let v = X[xo + i]!;
+    if (B) v = B[bo + j * bs]! + v;
+    if (f32) v = Math.fround(v);
+    if (z) z[i] = v;
+    y[i] = f ? f(v) : v;
+    if (++j === N) j = 0;
   }
 }

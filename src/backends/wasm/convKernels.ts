@@ -7,7 +7,9 @@
  *  - reductions over [outer, R, inner] (sum in float64 as the reference, max/min) and arg-reductions over a
  *    middle axis, SIMD over inner (the max-pooling window axis);
  *  - gather / scatter-add along one axis when the index has the input's extent on every other axis;
- *  - the relu-backward mask `step` (x > t ? 1 : 0).
+ *  - the relu-backward mask `step` (x > t ? 1 : 0);
+ *  - bias + activation after a GEMM (Linear): z = x + b[j] over [rows, N], then relu (max(z, 0)) or nothing,
+ *    in one pass (the transcendental activations run this pass for z and then the main module's SIMD unary).
  *
  * Each entry point returns false when the layout or dtype does not fit; the caller then runs the reference
  * kernel, so behaviour (errors included) stays the reference's.
@@ -448,6 +450,36 @@ const stepFunc: FuncDef = {
   ],
 };
 
+// ---- bias + activation ------------------------------------------------------------------------------
+
+/** bias_<none|relu>_f32(x, b, o, rows, N): o[r, j] = act(x[r, j] + b[j]); relu = max(z, 0) (NaN stays NaN, −0 → +0) */
+function biasActFunc(relu: boolean): FuncDef {
+  const act = (z: Code, vec: boolean): Code => (relu ? [...z, ...(vec ? [get('zero')] : [['f32.const', 0]] as Code), [vec ? 'f32x4.max' : 'f32.max']] : z);
+  return {
+    name: `bias_${relu ? 'relu' : 'none'}_f32`,
+    params: [['x', 'i32'], ['b', 'i32'], ['o', 'i32'], ['rows', 'i32'], ['N', 'i32']],
+    locals: [['r', 'i32'], ['j', 'i32'], ['e4', 'i32'], ['e', 'i32'], ['zero', V]],
+    body: [
+      ['v128.const', 0, 0, 0, 0], set('zero'),
+      get('N'), i32(2), ['i32.shl'], set('e'),
+      get('N'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('e4'),
+      ...forRange('r', [i32(0)], [get('rows')], 1, [
+        ...forRange('j', [i32(0)], [get('e4')], 16, [
+          get('o'), get('j'), ['i32.add'],
+          ...act([get('x'), get('j'), ['i32.add'], ['v128.load', 0], get('b'), get('j'), ['i32.add'], ['v128.load', 0], ['f32x4.add']], true),
+          ['v128.store', 0],
+        ]),
+        ...forRange('j', [get('e4')], [get('e')], 4, [
+          get('o'), get('j'), ['i32.add'],
+          ...act([get('x'), get('j'), ['i32.add'], ['f32.load', 0], get('b'), get('j'), ['i32.add'], ['f32.load', 0], ['f32.add']], false),
+          ['f32.store', 0],
+        ]),
+        ...inc('x', 'e'), ...inc('o', 'e'),
+      ]),
+    ],
+  };
+}
+
 /** zero_bytes(p, n): n bytes at p = 0 (memory.fill: a native memset, unlike a fill of a shared typed array) */
 const zeroFunc: FuncDef = {
   name: 'zero_bytes',
@@ -490,7 +522,7 @@ export function convFuncs(): FuncDef[] {
     unfoldFunc, foldFunc,
     ...RS_OPS.flatMap((op) => [rowScalarFunc(op, 0), rowScalarFunc(op, 1)]),
     rowsSumFunc, colsSumFunc, midExtFunc('max'), midExtFunc('min'), argFunc('max'), argFunc('min'),
-    gatherFunc, scatterFunc, stepFunc, zeroFunc, copy4Func,
+    gatherFunc, scatterFunc, stepFunc, zeroFunc, copy4Func, biasActFunc(false), biasActFunc(true),
   ];
 }
 
@@ -520,6 +552,8 @@ export interface ConvKernels {
   /** a strided view of 4-byte elements (rank ≤ 4 once size-1 dims are dropped) into contiguous `o` */
   copy(o: WasmBlock, x: View<WasmBlock>, dt: DType): boolean;
   unary(op: UnaryOp, x: View<WasmBlock>, dt: DType, params: readonly number[] | undefined, o: WasmBlock): boolean;
+  /** o = act(x + bias) over contiguous float32 x [rows, N] and contiguous bias [N]; act 'none' or 'relu' */
+  biasAct(x: View<WasmBlock>, bias: View<WasmBlock>, relu: boolean, o: WasmBlock): boolean;
 }
 
 const contiguous = (v: View<WasmBlock>): boolean => K.isContiguous(v.shape, v.strides);
@@ -622,6 +656,8 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
         ex.gather32!(a, c, b, 16, 4, 1, 196);
         ex.scatter_add_f32!(b, c, a, 16, 4, 1, 196);
         ex.step_f32!(a, b, 16383, 0);
+        ex.bias_none_f32!(a, b, c, 64, 257);
+        ex.bias_relu_f32!(a, b, c, 64, 257);
       }
     } finally {
       host.release(blk);
@@ -726,6 +762,14 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       const n = K.numel(x.shape);
       if (n === 0) return false;
       ex.step_f32!(addr(x), o.ptr, n, params?.[0] ?? 0);
+      return true;
+    },
+    biasAct(x, bias, relu, o) {
+      if (x.dtype !== 'float32' || bias.dtype !== 'float32' || !contiguous(x) || !contiguous(bias) || x.shape.length === 0) return false;
+      const N = x.shape[x.shape.length - 1]!;
+      const n = K.numel(x.shape);
+      if (n === 0 || bias.shape.length !== 1 || bias.shape[0] !== N) return false;
+      ex[relu ? 'bias_relu_f32' : 'bias_none_f32']!(addr(x), addr(bias), o.ptr, n / N, N);
       return true;
     },
   };

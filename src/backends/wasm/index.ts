@@ -417,6 +417,35 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       }
       return { y, rstd };
     },
+    /**
+     * float32 bias + relu / none: one SIMD pass (convKernels' bias_<act>_f32). gelu, geluTanh, silu, sigmoid
+     * and tanh: z = x + b in that pass, then the main module's SIMD unary over z (two passes); z is kept for
+     * backward or released. Other dtypes and layouts run the reference kernel.
+     */
+    biasAct(x, bias, act, dt, keepPre) {
+      const n = K.numel(x.shape);
+      const N = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+      const pre = keepPre && K.biasActNeedsPre(act);
+      if (f32(x.dtype, dt) && n > 0 && contiguous(x) && (!bias || (bias.dtype === 'float32' && contiguous(bias)))) {
+        if (!bias) {
+          if (act === 'none') return { y: backend.copy(x, dt), z: null };
+          return { y: backend.unary(act, x, dt), z: pre ? backend.copy(x, dt) : null };
+        }
+        const relu = act === 'relu';
+        const o = out(dt, n);
+        if (ck.biasAct(x, bias, relu, o)) {
+          if (relu || act === 'none') return { y: o, z: null };
+          const y = backend.unary(act, { data: o, dtype: dt, shape: x.shape, strides: K.contiguousStrides(x.shape), offset: 0 }, dt);
+          if (pre) return { y, z: o };
+          heap.release(o);
+          return { y, z: null };
+        }
+        heap.release(o);
+      }
+      const y = out(dt, n), z = pre ? out(dt, n) : null;
+      K.biasAct(arrOf(y, dt), z ? arrOf(z, dt) : null, av(x), bias ? av(bias) : null, act, N);
+      return { y, z };
+    },
   };
   return backend;
 }
