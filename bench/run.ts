@@ -118,6 +118,10 @@ function seeded(seed: number): () => number {
 }
 const rng = seeded(1234);
 const rand = (n: number, scale = 1): Float32Array => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = (rng() * 2 - 1) * scale; return a; };
+/** standard normal draws (Box–Muller): GELU is timed on N(0,1) data, what pre-activations look like */
+const randn = (n: number): Float32Array => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng()); return a; };
+/** input of an element-wise case */
+const ewInput = (c: { op: string; n: number }): Float32Array => (c.op === 'gelu' ? randn(c.n) : rand(c.n));
 const randInt = (n: number, k: number): Int32Array => { const a = new Int32Array(n); for (let i = 0; i < n; i++) a[i] = Math.floor(rng() * k); return a; };
 
 /** make `be` the backend new nabla tensors are created on while fn runs */
@@ -190,7 +194,7 @@ async function benchNablaEw(be: Backend, impl: string, c: EwCase): Promise<void>
     });
     return;
   }
-  const a = be.fromArray('float32', rand(c.n)), b = be.fromArray('float32', rand(c.n));
+  const a = be.fromArray('float32', ewInput(c)), b = be.fromArray('float32', rand(c.n));
   const av = view(a, [c.n], [1]), bv = view(b, [c.n], [1]);
   const fn = {
     copy: () => be.copy(av, 'float32'),
@@ -252,7 +256,7 @@ async function benchJax(cases: { mat: MatCase[]; ew: EwCase[] }): Promise<void> 
   }
   for (const c of cases.ew) {
     if (c.op === 'copy') continue;
-    const a = c.op === 'softmax' ? np.array(rand(c.n)).reshape([c.n / ROW, ROW]) : np.array(rand(c.n));
+    const a = c.op === 'softmax' ? np.array(rand(c.n)).reshape([c.n / ROW, ROW]) : np.array(ewInput(c));
     const b = np.array(rand(c.n));
     const f = {
       add: () => np.add(a.ref, b.ref), mul: () => np.multiply(a.ref, b.ref), exp: () => np.exp(a.ref),
@@ -733,7 +737,7 @@ async function main(): Promise<void> {
     env: { node: process.version, cpu, cores, nablaThreads: wasmT.threads, relaxedSimd: relaxedOk, tfjsWasmThreads: tfThreads, sections: SECTIONS.filter(run) },
     notes: [
       numpyNote,
-      'GB/s counts bytes read + written per element (copy 8, add/mul 12, exp/gelu/softmax 8, sum 4); softmax over rows of 1024.',
+      'GB/s counts bytes read + written per element (copy 8, add/mul 12, exp/gelu/softmax 8, sum 4); softmax over rows of 1024; inputs uniform in [−1, 1] except GELU on N(0, 1).',
       'conv: 3×3, stride 1, padding 1, batch 64 (the MNIST CNN\'s layers); GFLOP/s counts 2·N·Cout·H·W·Cin·9 per product (fwd 1, fwd+bwd 2 for conv1 (dW), 3 for conv2 (dW, dx)); tfjs runs NHWC.',
       'train: ms per step (forward, backward, optimizer), median after 3 warm-up steps; nabla and jax-js use AdamW, tfjs Adam (no AdamW in tfjs), numpy a hand-written AdamW MLP step.',
       `a case stops after ${CAP_MS / 1000} s of timed runs (at least 3, or 1 when a run takes over 2 s); reps < 5 marked '*' in the printed tables.`,
