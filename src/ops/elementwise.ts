@@ -69,9 +69,9 @@ export const abs = (x: Tensor) => unaryOp('abs', 'abs', x, (g, x) => mul(g, sign
 /** sign: piecewise constant, zero gradient */
 export const sign = (x: Tensor) => unaryOp('sign', 'sign', x, (g) => mul(g, 0), undefined, 'none');
 /** tanh: dy/dx = 1 − y² */
-export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, (g, y) => mul(g, sub(1, mul(y, y))), undefined, 'y');
+export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, (g, y) => activationBackward.tanh(g, y), undefined, 'y');
 /** sigmoid σ(x) = 1/(1+e^−x), computed sign-split so σ(±1000) is exactly 1/0; dy/dx = y(1−y) */
-export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, (g, y) => mul(g, mul(y, sub(1, y))), undefined, 'y');
+export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, (g, y) => activationBackward.sigmoid(g, y), undefined, 'y');
 /** relu = max(0, x); relu'(0) = 0 (the mask is x > 0) */
 // the mask is a constant of the graph (its derivative is 0 almost everywhere), so one raw 'step' pass builds it
 export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, (g, x) => mul(g, unaryRaw('step', x, g.dtype)));
@@ -105,31 +105,46 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 
 /** GELU. Exact: x·Φ(x), d = Φ(x) + x·φ(x). 'tanh': 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
-  if (opts.approximate === 'tanh') {
-    return unaryOp('geluTanh', 'geluTanh', x, (g, x) => {
-      const k = Math.sqrt(2 / Math.PI);
-      const x2 = mul(x, x);
-      const t = tanh(mul(add(x, mul(mul(x2, x), 0.044715)), k));
-      // d/dx = 0.5(1+t) + 0.5x(1−t²)·k(1 + 3·0.044715x²)
-      const left = mul(add(t, 1), 0.5);
-      const right = mul(mul(mul(x, sub(1, mul(t, t))), add(mul(x2, 3 * 0.044715), 1)), 0.5 * k);
-      return mul(g, add(left, right));
-    });
-  }
-  return unaryOp('gelu', 'gelu', x, (g, x) => {
-    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
-    const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-    return mul(g, add(cdf, mul(x, pdf)));
-  });
+  if (opts.approximate === 'tanh') return unaryOp('geluTanh', 'geluTanh', x, activationBackward.geluTanh);
+  return unaryOp('gelu', 'gelu', x, activationBackward.gelu);
 }
 
 /** SiLU / swish: x·σ(x); d = σ(x)(1 + x(1 − σ(x))) */
 export function silu(x: Tensor): Tensor {
-  return unaryOp('silu', 'silu', x, (g, x) => {
+  return unaryOp('silu', 'silu', x, activationBackward.silu);
+}
+
+/**
+ * ∇x of the smooth activations from ∇y and the tensor their backward reads — the output y for sigmoid and
+ * tanh, the input x for the others — in nabla ops, so they differentiate again. Shared by the activation ops
+ * above and by linear's fused activation.
+ */
+export const activationBackward = {
+  /** σ' = y(1 − y) */
+  sigmoid: (g: Tensor, y: Tensor): Tensor => mul(g, mul(y, sub(1, y))),
+  /** tanh' = 1 − y² */
+  tanh: (g: Tensor, y: Tensor): Tensor => mul(g, sub(1, mul(y, y))),
+  /** silu' = σ(x)(1 + x(1 − σ(x))) */
+  silu: (g: Tensor, x: Tensor): Tensor => {
     const s = sigmoid(x);
     return mul(g, mul(s, add(mul(x, sub(1, s)), 1)));
-  });
-}
+  },
+  /** gelu' = Φ(x) + x·φ(x) */
+  gelu: (g: Tensor, x: Tensor): Tensor => {
+    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return mul(g, add(cdf, mul(x, pdf)));
+  },
+  /** d/dx 0.5x(1 + t), t = tanh(k(x + 0.044715x³)): 0.5(1 + t) + 0.5x(1 − t²)·k(1 + 3·0.044715x²) */
+  geluTanh: (g: Tensor, x: Tensor): Tensor => {
+    const k = Math.sqrt(2 / Math.PI);
+    const x2 = mul(x, x);
+    const t = tanh(mul(add(x, mul(mul(x2, x), 0.044715)), k));
+    const left = mul(add(t, 1), 0.5);
+    const right = mul(mul(mul(x, sub(1, mul(t, t))), add(mul(x2, 3 * 0.044715), 1)), 0.5 * k);
+    return mul(g, add(left, right));
+  },
+};
 
 /** clamp(x, min, max); the gradient passes where min ≤ x ≤ max (inclusive, as PyTorch). */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {

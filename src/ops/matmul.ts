@@ -8,7 +8,7 @@ import { needsGraph, record } from '../autograd/record.js';
 import { broadcastShapes, fmt, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
-import { add, cast, erf, exp, gelu, mul, relu, sigmoid, silu, sub, tanh, unaryRaw } from './elementwise.js';
+import { activationBackward, add, cast, gelu, mul, relu, sigmoid, silu, tanh, unaryRaw } from './elementwise.js';
 import { sumToShape } from './reduce.js';
 import { expand, reshape, squeeze, transpose, unsqueeze, contiguous } from './movement.js';
 import type { BiasActivation, View } from '../backends/backend.js';
@@ -123,29 +123,8 @@ function applyAct(y: Tensor, act: LinearActivation): Tensor {
  * output y for sigmoid and tanh, the pre-activation z for the others.
  */
 function actBackward(act: LinearActivation, g: Tensor, s: Tensor): Tensor {
-  const y = s, z = s;
-  switch (act) {
-    case 'sigmoid': return mul(g, mul(y, sub(1, y)));
-    case 'tanh': return mul(g, sub(1, mul(y, y)));
-    case 'silu': {
-      const s = sigmoid(z);
-      return mul(g, mul(s, add(mul(z, sub(1, s)), 1)));
-    }
-    case 'gelu': {
-      const cdf = mul(add(erf(mul(z, Math.SQRT1_2)), 1), 0.5);
-      const pdf = mul(exp(mul(mul(z, z), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-      return mul(g, add(cdf, mul(z, pdf)));
-    }
-    case 'geluTanh': {
-      const k = Math.sqrt(2 / Math.PI);
-      const z2 = mul(z, z);
-      const t = tanh(mul(add(z, mul(mul(z2, z), 0.044715)), k));
-      const left = mul(add(t, 1), 0.5);
-      const right = mul(mul(mul(z, sub(1, mul(t, t))), add(mul(z2, 3 * 0.044715), 1)), 0.5 * k);
-      return mul(g, add(left, right));
-    }
-    default: throw new Error(`linear: no activation backward for '${act}'`);
-  }
+  if (act === 'none' || act === 'relu') throw new Error(`linear: no separate activation backward for '${act}'`);
+  return activationBackward[act](g, s);
 }
 
 /**
