@@ -6,6 +6,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { close } from './assertClose.js';
 import * as nb from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import type { BiasActivation, View } from '../src/backends/backend.js';
@@ -26,15 +27,6 @@ const actModule = (act: BiasActivation): nb.nn.Module | null => {
   }
 };
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
-    if (Number.isNaN(e)) { assert.ok(Number.isNaN(a), `${what}[${i}]: expected NaN, got ${a}`); continue; }
-    if (a === e) continue;
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, expected ${e}`);
-  }
-}
 
 describe('nn.Linear with a fused activation against Sequential(Linear, Act)', () => {
   for (const act of ACTS) {

@@ -6,6 +6,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { close } from './assertClose.js';
 import * as nb from '../src/index.js';
 import type { AdamHyper, View } from '../src/backends/backend.js';
 import * as K from '../src/backends/ts/kernels.js';
@@ -18,14 +19,6 @@ function rnd(): number {
 }
 const randn = (n: number, scale = 1): number[] => Array.from({ length: n }, () => (rnd() * 2 - 1) * scale);
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
-    if (Number.isNaN(e)) { assert.ok(Number.isNaN(a), `${what}[${i}]: expected NaN, got ${a}`); continue; }
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, expected ${e}`);
-  }
-}
 
 const hyper = (over: Partial<AdamHyper> = {}): AdamHyper => ({
   beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.999 ** 3),

@@ -4,6 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { close } from './assertClose.js';
 import { arrayFor, type DType, type TypedArray } from '../src/dtype.js';
 import type { BinaryOp, UnaryOp, View } from '../src/backends/backend.js';
 import * as K from '../src/backends/ts/kernels.js';
@@ -46,15 +47,6 @@ function randPair(be: WasmBackend, dtype: DType, shape: number[], strides?: numb
   return makePair(be, dtype, vals, shape, st);
 }
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
-    if (Number.isNaN(e)) { assert.ok(Number.isNaN(a), `${what}[${i}]: expected NaN, got ${a}`); continue; }
-    if (!Number.isFinite(e)) { assert.equal(a, e, `${what}[${i}]`); continue; }
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, expected ${e}`);
-  }
-}
 
 function readOut(be: WasmBackend, d: WasmBlock, dtype: DType, n: number): TypedArray {
   const r = be.read(d, dtype, n).slice();

@@ -6,6 +6,7 @@
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { close } from './assertClose.js';
 import * as nb from '../src/index.js';
 import { createWasmBackend, wasmAvailable } from '../src/backends/wasm/index.js';
 
@@ -19,15 +20,6 @@ const randn = (n: number, scale = 1): number[] => Array.from({ length: n }, () =
 const randInt = (n: number, k = 3): number[] => Array.from({ length: n }, () => Math.floor(rnd() * k));
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
-    if (Number.isNaN(e)) { assert.ok(Number.isNaN(a), `${what}[${i}]: expected NaN, got ${a}`); continue; }
-    if (!Number.isFinite(e)) { assert.equal(a, e, `${what}[${i}]`); continue; }
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, expected ${e}`);
-  }
-}
 
 /** run `f` on a backend with inputs built from the same arrays; returns every output as a plain array */
 function onBackend(name: string, f: () => nb.Tensor[]): number[][] {
