@@ -130,41 +130,52 @@ const rowSrc = (): Code => [
   i32(2), ['i32.shl'], ['i32.add'],
 ];
 
+/**
+ * The loop nest unfold and fold share: for every plane, window offset (ki, kj) and output row oy, with the
+ * valid column range [lo, hi) and input row y computed; `row` is the per-row body (y may be out of range),
+ * `colsPtr` the column-buffer pointer advanced one output row per step. `xpl` walks the image planes from
+ * `imagePtr`.
+ */
+const windowRows = (imagePtr: string, colsPtr: string, row: Code): Code => [
+  get('OW'), i32(2), ['i32.shl'], set('rowb'),
+  get('H'), get('W'), ['i32.mul'], i32(2), ['i32.shl'], set('planeb'),
+  get(imagePtr), set('xpl'),
+  ...forRange('pl', [i32(0)], [get('planes')], 1, [
+    ...forRange('ki', [i32(0)], [get('KH')], 1, [
+      ...forRange('kj', [i32(0)], [get('KW')], 1, [
+        ...loHi(),
+        get('ki'), get('d0'), ['i32.mul'], get('p0'), ['i32.sub'], set('y'),
+        ...forRange('oy', [i32(0)], [get('OH')], 1, [
+          ...row,
+          ...inc(colsPtr, 'rowb'),
+          ...inc('y', 's0'),
+        ]),
+      ]),
+    ]),
+    ...inc('xpl', 'planeb'),
+  ]),
+];
+
 /** unfold_f32(x, o, planes, H, W, KH, KW, s0, s1, p0, p1, d0, d1, OH, OW, pad): im2col of contiguous planes */
 const unfoldFunc: FuncDef = {
   name: 'unfold_f32',
   params: [['x', 'i32'], ['o', 'i32'], ...winParams, ['pad', 'f32']],
   locals: winLocals,
-  body: [
-    get('OW'), i32(2), ['i32.shl'], set('rowb'),
-    get('H'), get('W'), ['i32.mul'], i32(2), ['i32.shl'], set('planeb'),
-    get('x'), set('xpl'),
-    ...forRange('pl', [i32(0)], [get('planes')], 1, [
-      ...forRange('ki', [i32(0)], [get('KH')], 1, [
-        ...forRange('kj', [i32(0)], [get('KW')], 1, [
-          ...loHi(),
-          get('ki'), get('d0'), ['i32.mul'], get('p0'), ['i32.sub'], set('y'),
-          ...forRange('oy', [i32(0)], [get('OH')], 1, [
-            ...ifElse([get('y'), get('H'), ['i32.ge_u']], [get('o'), get('OW'), get('pad'), ['call', 'fill_f32']], [
-              ...ifElse([get('lo'), i32(0), ['i32.gt_s']], [get('o'), get('lo'), get('pad'), ['call', 'fill_f32']]),
-              get('o'), get('lo'), i32(2), ['i32.shl'], ['i32.add'], set('dd'),
-              ...rowSrc(), set('src'),
-              get('hi'), get('lo'), ['i32.sub'], set('nn'),
-              ...ifElse([get('s1'), i32(1), ['i32.eq']], [get('dd'), get('src'), get('nn'), ['call', 'copy_f32']], [
-                get('dd'), get('src'), get('nn'), get('s1'), i32(2), ['i32.shl'], ['call', 'copy_strided_f32'],
-              ]),
-              ...ifElse([get('hi'), get('OW'), ['i32.lt_s']], [
-                get('o'), get('hi'), i32(2), ['i32.shl'], ['i32.add'], get('OW'), get('hi'), ['i32.sub'], get('pad'), ['call', 'fill_f32'],
-              ]),
-            ]),
-            ...inc('o', 'rowb'),
-            ...inc('y', 's0'),
-          ]),
-        ]),
+  body: windowRows('x', 'o', [
+    // a row outside the image is all padding; inside, pad [0, lo), copy [lo, hi), pad [hi, OW)
+    ...ifElse([get('y'), get('H'), ['i32.ge_u']], [get('o'), get('OW'), get('pad'), ['call', 'fill_f32']], [
+      ...ifElse([get('lo'), i32(0), ['i32.gt_s']], [get('o'), get('lo'), get('pad'), ['call', 'fill_f32']]),
+      get('o'), get('lo'), i32(2), ['i32.shl'], ['i32.add'], set('dd'),
+      ...rowSrc(), set('src'),
+      get('hi'), get('lo'), ['i32.sub'], set('nn'),
+      ...ifElse([get('s1'), i32(1), ['i32.eq']], [get('dd'), get('src'), get('nn'), ['call', 'copy_f32']], [
+        get('dd'), get('src'), get('nn'), get('s1'), i32(2), ['i32.shl'], ['call', 'copy_strided_f32'],
       ]),
-      ...inc('xpl', 'planeb'),
+      ...ifElse([get('hi'), get('OW'), ['i32.lt_s']], [
+        get('o'), get('hi'), i32(2), ['i32.shl'], ['i32.add'], get('OW'), get('hi'), ['i32.sub'], get('pad'), ['call', 'fill_f32'],
+      ]),
     ]),
-  ],
+  ]),
 };
 
 /** fold_f32(c, o, planes, H, W, KH, KW, s0, s1, p0, p1, d0, d1, OH, OW): col2im, accumulated into (zeroed) o */
@@ -172,32 +183,17 @@ const foldFunc: FuncDef = {
   name: 'fold_f32',
   params: [['c', 'i32'], ['o', 'i32'], ...winParams],
   locals: winLocals,
-  body: [
-    get('OW'), i32(2), ['i32.shl'], set('rowb'),
-    get('H'), get('W'), ['i32.mul'], i32(2), ['i32.shl'], set('planeb'),
-    get('o'), set('xpl'),
-    ...forRange('pl', [i32(0)], [get('planes')], 1, [
-      ...forRange('ki', [i32(0)], [get('KH')], 1, [
-        ...forRange('kj', [i32(0)], [get('KW')], 1, [
-          ...loHi(),
-          get('ki'), get('d0'), ['i32.mul'], get('p0'), ['i32.sub'], set('y'),
-          ...forRange('oy', [i32(0)], [get('OH')], 1, [
-            ...ifElse([get('y'), get('H'), ['i32.lt_u']], [
-              ...rowSrc(), set('dd'),
-              get('c'), get('lo'), i32(2), ['i32.shl'], ['i32.add'], set('src'),
-              get('hi'), get('lo'), ['i32.sub'], set('nn'),
-              ...ifElse([get('s1'), i32(1), ['i32.eq']], [get('dd'), get('src'), get('nn'), ['call', 'acc_f32']], [
-                get('dd'), get('src'), get('nn'), get('s1'), i32(2), ['i32.shl'], ['call', 'acc_strided_f32'],
-              ]),
-            ]),
-            ...inc('c', 'rowb'),
-            ...inc('y', 's0'),
-          ]),
-        ]),
+  body: windowRows('o', 'c', [
+    // the adjoint: add the valid span [lo, hi) of the column row back into image row y
+    ...ifElse([get('y'), get('H'), ['i32.lt_u']], [
+      ...rowSrc(), set('dd'),
+      get('c'), get('lo'), i32(2), ['i32.shl'], ['i32.add'], set('src'),
+      get('hi'), get('lo'), ['i32.sub'], set('nn'),
+      ...ifElse([get('s1'), i32(1), ['i32.eq']], [get('dd'), get('src'), get('nn'), ['call', 'acc_f32']], [
+        get('dd'), get('src'), get('nn'), get('s1'), i32(2), ['i32.shl'], ['call', 'acc_strided_f32'],
       ]),
-      ...inc('xpl', 'planeb'),
     ]),
-  ],
+  ]),
 };
 
 // ---- row-scalar binaries --------------------------------------------------------------------------------
