@@ -685,7 +685,7 @@ async function main(): Promise<void> {
 
   // phase 2: relaxed SIMD (sets a process-wide V8 flag, so it runs after every peer)
   let relaxedOk = false, relThreads = 0;
-  if (matCases.length || trainCases.length) {
+  if (matCases.length || trainCases.length || ewCases.length) {
     await pause(1000);
     console.log('\nrelaxed SIMD (V8 flag --experimental-wasm-relaxed-simd, nabla\'s default where available)');
     wasmT.close(); wasm1.close();
@@ -699,6 +699,8 @@ async function main(): Promise<void> {
         await benchNablaMatmul(rel1 as Backend, 'nabla-relaxed-1t', c);
       }
       for (const c of trainCases) await benchNablaTrain(relT as Backend, `nabla-relaxed-${relT.threads}t`, c);
+      // the transcendentals' polynomials and the softmax use the fused multiply-add too
+      for (const c of ewCases) if (c.op !== 'copy') await benchNablaEw(relT as Backend, `nabla-relaxed-${relT.threads}t`, c);
     } else console.log('  relaxed SIMD not available in this runtime');
     relT.close(); rel1.close();
   }
@@ -706,7 +708,7 @@ async function main(): Promise<void> {
   else process.env.NABLA_RELAXED_SIMD = userRelaxed;
 
   const np = numpyCeiling();
-  let numpyNote = 'python3 with numpy not found: no native ceiling';
+  let numpyNote = matCases.length || trainCases.length ? 'python3 with numpy not found: no native ceiling' : 'no matmul or train section: numpy not run';
   if (np) {
     for (const [name, ms] of np.mat) record('matmul', name, 'numpy', ms, gflops(matCases.find((m) => m.name === name)!, ms), 'GFLOP/s');
     for (const [name, ms] of np.train) record('train', name, 'numpy', ms, ms, 'ms', 'hand-written MLP step with AdamW');
@@ -719,6 +721,7 @@ async function main(): Promise<void> {
   printTable('matmul', matNames, 'nabla-wasm-1t', ['tfjs-wasm', 'jax-js-wasm'], ' single thread');
   if (relaxedOk) printTable('matmul', matNames, relName, ['tfjs-wasm', 'jax-js-wasm', 'numpy'], ' relaxed SIMD');
   printTable('elementwise', [...new Set(ewCases.map(ewName))], nablaAll, ['TypedArray.set', 'tfjs-wasm', 'jax-js-wasm']);
+  if (relaxedOk) printTable('elementwise', [...new Set(ewCases.map(ewName))], relName, ['TypedArray.set', 'tfjs-wasm', 'jax-js-wasm'], ' relaxed SIMD');
   const convNames = convCases.flatMap((c) => [`${c.name} fwd`, `${c.name} fwd+bwd`]);
   printTable('conv', convNames, nablaAll, ['tfjs-wasm', 'tfjs-cpu', 'jax-js-wasm']);
   const trainNames = trainCases.map((c) => c.name);

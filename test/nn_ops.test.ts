@@ -143,8 +143,17 @@ describe('losses', () => {
     near(vals(nb.crossEntropy(x, int(t), { ...opts, reduction: 'none' })), none, 1e-12, 'none');
     near([nb.crossEntropy(x, int(t), { ...opts, reduction: 'sum' }).item()], [none.reduce((a, b) => a + b, 0)], 1e-12, 'sum');
     near([nb.crossEntropy(x, int(t), opts).item()], [(1 - eps) * (nllSum / wSum) + (eps / 3) * (smSum / wSum)], 1e-12, 'mean');
-    // nllLoss on log-probs equals crossEntropy on logits (no smoothing)
+    // nllLoss on log-probs equals crossEntropy on logits (no smoothing: the fused one-pass node)
     near([nb.nllLoss(nb.logSoftmax(x, 1), int(t), { weight: opts.weight }).item()], [nllSum / wSum], 1e-12, 'nll');
+    near([nb.crossEntropy(x, int(t), { weight: opts.weight }).item()], [nllSum / wSum], 1e-12, 'fused mean');
+    const nllNone = [0, 1, 2, 3].map((i) => (t[i] === -100 ? 0 : -w[t[i]!]! * lp(i, t[i]!)));
+    near(vals(nb.crossEntropy(x, int(t), { weight: opts.weight, reduction: 'none' })), nllNone, 1e-12, 'fused none');
+    // an ignored row reads nothing: NaN logits there still give loss 0 and gradient 0 (PyTorch's nll_loss)
+    const xn = nb.tensor([[NaN, 1, 2], [0.5, -1, 3]], { dtype: f64, requiresGrad: true });
+    const ln = nb.crossEntropy(xn, int([-100, 2]), { reduction: 'sum' });
+    near([ln.item()], [-(3 - Math.log(Math.exp(0.5) + Math.exp(-1) + Math.exp(3)))], 1e-12, 'ignored NaN row');
+    ln.backward();
+    near(vals(xn.grad).slice(0, 3), [0, 0, 0], 0, 'ignored row gradient');
   });
 
   test('crossEntropy gradcheck + gradgradcheck: class targets (mean/sum/none, weight, ignoreIndex, smoothing, [N,C,d], unbatched, transposed)', () => {
@@ -154,6 +163,8 @@ describe('losses', () => {
     }
     const w = nb.tensor([0.5, 2, 1.5], { dtype: f64 });
     check2('crossEntropy weighted', (x) => nb.crossEntropy(x, int([2, -1, 1, 0]), { weight: w, ignoreIndex: -1, labelSmoothing: 0.1 }), [rndT([4, 3], 15)]);
+    check2('crossEntropy weighted, fused', (x) => nb.crossEntropy(x, int([2, -1, 1, 0]), { weight: w, ignoreIndex: -1 }), [rndT([4, 3], 15)]);
+    check2('crossEntropy fused, 9 classes', (x) => nb.crossEntropy(x, int([8, 0, 4])), [rnd([3, 9], 18)]);
     check2('crossEntropy [N,C,d]', (x) => nb.crossEntropy(x, int([0, 2, 1, 1, 0, 2], [2, 3]), { labelSmoothing: 0.3 }), [rnd([2, 3, 3], 16)]);
     check2('crossEntropy unbatched', (x) => nb.crossEntropy(x, nb.tensor(1, { dtype: 'int32' })), [rnd([4], 17)]);
   });

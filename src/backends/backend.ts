@@ -143,4 +143,16 @@ export interface Backend<D = unknown> {
    * output alone gives), z as well; otherwise z is null.
    */
   biasAct?(x: View<D>, bias: View<D> | null, act: BiasActivation, outDtype: DType, keepPre: boolean): { y: D; z: D | null };
+  /**
+   * Softmax cross-entropy of a contiguous float x seen as [rows, cols] against int32 class targets [rows] (each in
+   * [0, cols) or ignoreIndex), one pass over x, no log-probabilities written: max[r] = max_c x[r,c], logSum[r] =
+   * log Σ_c e^{x[r,c] − max[r]}, loss[r] = max[r] + logSum[r] − x[r, t_r] (0 where t_r = ignoreIndex). All three
+   * [rows], in x's dtype; max and logSum are what the gradient needs (kept apart: their rounded sum is not).
+   */
+  crossEntropyRows?(x: View<D>, target: View<D>, ignoreIndex: number): { loss: D; max: D; logSum: D };
+  /**
+   * Its gradient w.r.t. x in one pass: dx[r, c] = g[r]·(e^{x[r,c] − max[r] − logSum[r]} − [c = t_r]), 0 for ignored
+   * rows. x contiguous [rows, cols]; max, logSum, target and g are [rows] views (any stride).
+   */
+  crossEntropyRowsGrad?(x: View<D>, max: View<D>, logSum: View<D>, target: View<D>, g: View<D>, ignoreIndex: number): D;
 }

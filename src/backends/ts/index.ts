@@ -107,6 +107,16 @@ export function createTsBackend(): Backend<TypedArray> {
       K.normRows(y, rstd, av(x), cols, eps, rms);
       return { y, rstd };
     },
+    crossEntropyRows(x, target, ignoreIndex) {
+      const rows = K.numel(target.shape), loss = out(x.dtype, rows), max = out(x.dtype, rows), logSum = out(x.dtype, rows);
+      K.crossEntropyRows(loss, max, logSum, av(x), av(target), rows ? K.numel(x.shape) / rows : 0, ignoreIndex);
+      return { loss, max, logSum };
+    },
+    crossEntropyRowsGrad(x, max, logSum, target, g, ignoreIndex) {
+      const n = K.numel(x.shape), rows = K.numel(target.shape), dx = out(x.dtype, n);
+      K.crossEntropyRowsGrad(dx, av(x), av(max), av(logSum), av(target), av(g), rows ? n / rows : 0, ignoreIndex);
+      return dx;
+    },
     biasAct(x, bias, act, dt, keepPre) {
       const y = out(dt, K.numel(x.shape));
       const z = keepPre && K.biasActNeedsPre(act) ? out(dt, y.length) : null;

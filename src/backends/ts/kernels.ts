@@ -854,6 +854,48 @@ export function normRows(y: TypedArray, rstd: TypedArray, x: ArrView, cols: numb
   }
 }
 
+/**
+ * Softmax cross-entropy of rows [lo, hi) of a contiguous [rows, cols] view with int32 class targets (see
+ * Backend.crossEntropyRows; seed 000 §5.3), in double precision: m = row max, ls = log Σ e^{x − m},
+ * loss = (m + ls) − x[t]; 0 where t = ignoreIndex (PyTorch's nll_loss does not read that row). A row of all −Inf
+ * has loss +Inf (−logSoftmax gives the same); a NaN or +Inf in the row gives NaN.
+ */
+export function crossEntropyRows(loss: TypedArray, max: TypedArray, logSum: TypedArray, x: ArrView, target: ArrView,
+  cols: number, ignoreIndex: number, lo = 0, hi = loss.length): void {
+  const X = x.arr, T = target.arr, ts = target.shape.length ? target.strides[0]! : 0;
+  for (let r = lo; r < hi; r++) {
+    const base = x.offset + r * cols;
+    const t = T[target.offset + r * ts]!;
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) { const v = X[base + j]!; if (v > m || v !== v) m = v; }
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(X[base + j]! - m);
+    const ls = Math.log(s);
+    max[r] = m;
+    logSum[r] = ls;
+    loss[r] = t === ignoreIndex ? 0 : m === -Infinity ? Infinity : m - X[base + t]! + ls;
+  }
+}
+
+/**
+ * The gradient of crossEntropyRows' loss w.r.t. x (Backend.crossEntropyRowsGrad), rows [lo, hi):
+ * dx[r, c] = g[r]·(e^{(x[r,c] − m[r]) − ls[r]} − [c = t_r]) — softmax minus one-hot, scaled; 0 for ignored rows.
+ * The exponent keeps the shift: x − m is exact near the max, where a rounded logsumexp of large logits is not.
+ */
+export function crossEntropyRowsGrad(dx: TypedArray, x: ArrView, max: ArrView, logSum: ArrView, target: ArrView, g: ArrView,
+  cols: number, ignoreIndex: number, lo = 0, hi = numel(target.shape)): void {
+  const X = x.arr, M = max.arr, L = logSum.arr, T = target.arr, G = g.arr;
+  const at = (v: ArrView, r: number): number => v.offset + r * (v.shape.length ? v.strides[0]! : 0);
+  for (let r = lo; r < hi; r++) {
+    const base = x.offset + r * cols, ob = r * cols;
+    const t = T[at(target, r)]!;
+    if (t === ignoreIndex) { dx.fill(0, ob, ob + cols); continue; }
+    const gr = G[at(g, r)]!, m = M[at(max, r)]!, ls = L[at(logSum, r)]!;
+    for (let j = 0; j < cols; j++) dx[ob + j] = gr * Math.exp(X[base + j]! - m - ls);
+    dx[ob + t] = dx[ob + t]! - gr;
+  }
+}
+
 /** z needed by the backward of these activations (relu's mask comes from the output, 'none' has none) */
 export const biasActNeedsPre = (act: BiasActivation): boolean => act !== 'none' && act !== 'relu';
 

@@ -1,8 +1,11 @@
 /**
  * Losses (PyTorch semantics). crossEntropy = logSoftmax + NLL, so its gradient w.r.t. the logits is
  * (softmax − onehot)/N for mean reduction (seed 000 §5.2–5.3) and it stays finite at logits ±1e4.
+ * With class-index targets on [N, C] logits (the classifier and language-model case) it is one fused node:
+ * the backend's crossEntropyRows kernel computes logsumexp and the loss in one pass, without writing the
+ * log-probabilities, and backward is one pass of (softmax − onehot)·g.
  */
-import { noGrad } from '../../autograd/gradMode.js';
+import { isGradEnabled, noGrad } from '../../autograd/gradMode.js';
 import { record } from '../../autograd/record.js';
 import { isFloat } from '../../dtype.js';
 import { fmt } from '../../shape.js';
@@ -11,7 +14,7 @@ import { abs, add, cast, clamp, div, eq, gt, log, lt, mul, ne, neg, softplus, sq
 import { sum } from '../reduce.js';
 import { gather, indexSelect } from '../indexing.js';
 import { reshape, squeeze, unsqueeze } from '../movement.js';
-import { logSoftmax } from './activation.js';
+import { logSoftmax, softmax } from './activation.js';
 import { checkFloat, checkIndexRange, checkReduction, checkTensorArg, reduceLoss, type Reduction } from './_util.js';
 
 export interface NllLossOptions {
@@ -57,12 +60,49 @@ function classTargets(op: string, input: Tensor, target: Tensor, inName: string,
  * per-element weight w[t]·(t ≠ ignoreIndex) (the mean reduction divides by its sum).
  */
 function nllCore(lp: Tensor, t: Tensor, weight: Tensor | null, ignoreIndex: number): { loss: Tensor; w: Tensor } {
+  const { w, safeT } = targetWeights(t, weight, ignoreIndex, lp.dtype);
+  const picked = squeeze(gather(lp, 1, unsqueeze(safeT, 1)), 1);
+  return { loss: neg(mul(picked, w)), w };
+}
+
+/** per-element weight w[t]·(t ≠ ignoreIndex), and the targets with ignored positions set to class 0 */
+function targetWeights(t: Tensor, weight: Tensor | null, ignoreIndex: number, dtype: Tensor['dtype']): { w: Tensor; safeT: Tensor } {
   const valid = ne(t, ignoreIndex);
   const safeT = where(valid, t, 0);
-  const picked = squeeze(gather(lp, 1, unsqueeze(safeT, 1)), 1);
-  let w: Tensor = cast(valid, lp.dtype);
+  let w: Tensor = cast(valid, dtype);
   if (weight) w = mul(w, reshape(indexSelect(weight, 0, reshape(safeT, [safeT.size])), safeT.shape));
-  return { loss: neg(mul(picked, w)), w };
+  return { w, safeT };
+}
+
+/**
+ * The fused node: per-row loss[r] = logsumexp(x[r]) − x[r, t_r] (0 where t_r = ignoreIndex) of 2-D logits x
+ * [N, C], from the backend's crossEntropyRows kernel; null where the backend has none (the caller composes).
+ * Backward (seed 000 §5.3): dx = (softmax(x) − onehot(t))·g per row. Without createGraph it is the backend's
+ * one-pass crossEntropyRowsGrad; with it, the same formula in ops, so it differentiates again.
+ */
+function crossEntropyRowsFused(x: Tensor, t: Tensor, ignoreIndex: number): Tensor | null {
+  const b = x.backend;
+  if (!b.crossEntropyRows || !b.crossEntropyRowsGrad || x.ndim !== 2 || x.size === 0) return null;
+  const xc = x.isContiguous() ? x : x.contiguous();
+  const k = b.crossEntropyRows(xc.backendView(), t.backendView(), ignoreIndex);
+  const rows = [x.shape[0]!];
+  const rowLoss = Tensor.fromData(b, k.loss, rows, x.dtype);
+  const max = Tensor.fromData(b, k.max, rows, x.dtype), logSum = Tensor.fromData(b, k.logSum, rows, x.dtype);
+  record('crossEntropy', [xc], [rowLoss], [xc, t, max, logSum], ([g], [xs, ts, ms, ls]) => {
+    if (!isGradEnabled()) {
+      const gc = g!.isContiguous() ? g! : g!.contiguous();
+      const dx = b.crossEntropyRowsGrad!(xs!.backendView(), ms!.backendView(), ls!.backendView(), ts!.backendView(), gc.backendView(), ignoreIndex);
+      return [Tensor.fromData(b, dx, xs!.shape, xs!.dtype)];
+    }
+    const C = xs!.shape[1]!;
+    const classes = Tensor.fromValues(Int32Array.from({ length: C }, (_, i) => i), [C], 'int32', b);
+    const onehot = cast(eq(unsqueeze(ts!, 1), classes), xs!.dtype);
+    const gv = mul(g!, cast(ne(ts!, ignoreIndex), xs!.dtype));
+    return [mul(sub(softmax(xs!, 1), onehot), unsqueeze(gv, 1))];
+  });
+  // saved for backward when the node was recorded; otherwise nothing reads it
+  if (!rowLoss.requiresGrad) { max.dispose(); logSum.dispose(); }
+  return rowLoss;
 }
 
 function reduceWeighted(loss: Tensor, w: Tensor, reduction: Reduction, unbatched: boolean): Tensor {
@@ -125,6 +165,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   if (target.dtype !== 'int32') throw new TypeError(`${op}: target ${target.describe()} must be int32 class indices or float probabilities, got ${target.dtype}`);
   const { x, t, unbatched } = classTargets(op, logits, target, 'logits', ignoreIndex);
   const weight = checkWeight(op, opts.weight, C, x);
+  if (eps === 0) {
+    const rowLoss = crossEntropyRowsFused(x, t, ignoreIndex);
+    if (rowLoss) {
+      const { w } = targetWeights(t, weight, ignoreIndex, x.dtype);
+      return reduceWeighted(weight ? mul(rowLoss, w) : rowLoss, w, reduction, unbatched);
+    }
+  }
   const lp = logSoftmax(x, 1);
   const { loss, w } = nllCore(lp, t, weight, ignoreIndex);
   const nll = reduceWeighted(loss, w, reduction, unbatched);
