@@ -283,3 +283,81 @@ describe('layerNorm / rmsNorm through the fused normRows forward', () => {
     close(a[2]!, b[2]!, 1e-4, 1e-4, 'dw');
   });
 });
+
+for (const threads of [1, 2]) {
+  describe(`wasm crossEntropyRows (${threads} thread${threads > 1 ? 's' : ''}) against the reference kernel`, () => {
+    let be: WasmBackend;
+    before(async () => { be = await createWasmBackend({ threads }); });
+    after(() => be.close());
+
+    const IGNORE = -100;
+    /** rows of random logits (scale 8) plus, when cols allows, rows at ±1e4, one with NaN, one of all −Inf, one with +Inf */
+    function problem(rows: number, cols: number): { x: number[]; t: number[] } {
+      const x = randn(rows * cols, 8);
+      const t = Array.from({ length: rows }, (_, r) => (r % 7 === 3 ? IGNORE : Math.floor(rnd() * cols)));
+      if (rows >= 6) {
+        for (let j = 0; j < cols; j++) { x[j] = j % 2 ? -1e4 : 1e4 - j; x[cols + j] = -Infinity; }
+        x[2 * cols + (cols >> 1)] = NaN;
+        x[4 * cols + 1] = Infinity;
+        x[5 * cols] = -Infinity; // one −Inf logit in an ordinary row: probability exactly 0
+      }
+      return { x, t };
+    }
+
+    test('loss, max and log-sum: row lengths 4..9, 16, 17, 63, 1000, 4097; many rows (threaded); special rows', () => {
+      for (const [rows, cols] of [[7, 4], [7, 5], [9, 6], [8, 7], [6, 9], [30, 16], [6, 17], [50, 63], [40, 1000], [3, 4097], [300, 300]] as const) {
+        const { x, t } = problem(rows, cols);
+        const xb = be.fromArray('float32', x), tb = be.fromArray('int32', t);
+        const got = be.crossEntropyRows!({ data: xb, dtype: 'float32', shape: [rows, cols], strides: [cols, 1], offset: 0 },
+          { data: tb, dtype: 'int32', shape: [rows], strides: [1], offset: 0 }, IGNORE);
+        const ref = [new Float32Array(rows), new Float32Array(rows), new Float32Array(rows)] as const;
+        K.crossEntropyRows(ref[0], ref[1], ref[2], { arr: Float32Array.from(x), shape: [rows, cols], strides: [cols, 1], offset: 0 },
+          { arr: Int32Array.from(t), shape: [rows], strides: [1], offset: 0 }, cols, IGNORE);
+        const what = `${rows}×${cols}`;
+        close(be.read(got.loss, 'float32', rows), ref[0], 2e-6, 2e-6, `${what} loss`);
+        close(be.read(got.max, 'float32', rows), ref[1], 0, 0, `${what} max`);
+        close(be.read(got.logSum, 'float32', rows), ref[2], 1e-6, 1e-7, `${what} logSum`);
+        // the gradient: g per row (stride 1), and a broadcast g (stride 0, as the mean's backward gives)
+        for (const gStride of [1, 0]) {
+          const g = randn(rows, 2);
+          const gb = be.fromArray('float32', g);
+          const v = (b: WasmBlock): View<WasmBlock> => ({ data: b, dtype: 'float32', shape: [rows], strides: [1], offset: 0 });
+          const dx = be.crossEntropyRowsGrad!({ data: xb, dtype: 'float32', shape: [rows, cols], strides: [cols, 1], offset: 0 },
+            v(got.max), v(got.logSum), { data: tb, dtype: 'int32', shape: [rows], strides: [1], offset: 0 },
+            { data: gb, dtype: 'float32', shape: [rows], strides: [gStride], offset: 0 }, IGNORE);
+          const rdx = new Float32Array(rows * cols);
+          const tv = (a: Float32Array): K.ArrView => ({ arr: a, shape: [rows], strides: [1], offset: 0 });
+          K.crossEntropyRowsGrad(rdx, { arr: Float32Array.from(x), shape: [rows, cols], strides: [cols, 1], offset: 0 }, tv(ref[1]), tv(ref[2]),
+            { arr: Int32Array.from(t), shape: [rows], strides: [1], offset: 0 }, { arr: Float32Array.from(g), shape: [rows], strides: [gStride], offset: 0 }, cols, IGNORE);
+          close(be.read(dx, 'float32', rows * cols), rdx, 2e-6, 1e-7, `${what} grad (g stride ${gStride})`);
+          be.dispose(dx); be.dispose(gb);
+        }
+        for (const b of [xb, tb, got.loss, got.max, got.logSum]) be.dispose(b);
+      }
+    });
+  });
+}
+
+describe('crossEntropy through the fused node', () => {
+  test('float32 on the wasm backend matches the ts backend: loss and logit gradients (mean, sum, weighted, ignored rows)', async () => {
+    if (!nb.listBackends().includes('wasm')) nb.registerBackend(await createWasmBackend({ threads: 2 }));
+    const rows = 97, cols = 37;
+    const x = randn(rows * cols, 5), t = Array.from({ length: rows }, (_, r) => (r % 11 === 0 ? -100 : (r * 7) % cols));
+    const w = randn(cols, 1).map((v) => 1 + v / 2);
+    for (const opts of [{}, { reduction: 'sum' as const }, { weight: true }]) {
+      const run = (backend: string): [number, Float32Array] => {
+        const prev = nb.getBackend();
+        nb.setBackend(backend);
+        try {
+          const xt = nb.tensor(x).reshape([rows, cols]).requiresGrad_();
+          const loss = nb.crossEntropy(xt, nb.tensor(t, { dtype: 'int32' }), { reduction: opts.reduction, weight: opts.weight ? nb.tensor(w) : undefined });
+          loss.backward();
+          return [loss.item(), Float32Array.from(xt.grad!.data())];
+        } finally { nb.setBackend(prev); }
+      };
+      const [lt, gt] = run('ts'), [lw, gw] = run('wasm');
+      close([lw], [lt], 2e-6, 0, `loss ${JSON.stringify(opts)}`);
+      close(gw, gt, 2e-5, 1e-8, `grad ${JSON.stringify(opts)}`);
+    }
+  });
+});

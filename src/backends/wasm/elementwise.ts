@@ -655,16 +655,77 @@ function normRowsFunc(): FuncDef {
  * whole vector: the max and the e / log-softmax stores are idempotent), and the sum and the softmax scaling
  * of those elements run scalar.
  */
+const ldRow = (base: string, o: number): Instr[] => [get(base), get('j'), ['i32.add'], ['v128.load', o]];
+
+/**
+ * The max of the row at `row` (cols ≥ 4 floats) into f32 local mf: four accumulators over the groups, then the
+ * overlapping last vector at byte offset `last` (SIMD max propagates NaN). Uses j, nu, c4 and m0..m3.
+ */
+function rowMax(U: number): Code {
+  const mx = (a: string, b: string): Code => [get(a), get(b), ['f32x4.max'], set(a)];
+  const lane = (v: string, k: number): Code => [get(v), ['f32x4.extract_lane', k]];
+  return [
+    get('row'), ['v128.load', 0], set('m0'), get('m0'), set('m1'), get('m0'), set('m2'), get('m0'), set('m3'),
+    ...forRange('j', [i32(0)], [get('nu')], 16 * U, [
+      ...ldRow('row', 0), get('m0'), ['f32x4.max'], set('m0'), ...ldRow('row', 16), get('m1'), ['f32x4.max'], set('m1'),
+      ...ldRow('row', 32), get('m2'), ['f32x4.max'], set('m2'), ...ldRow('row', 48), get('m3'), ['f32x4.max'], set('m3'),
+    ]),
+    ...forRange('j', [get('nu')], [get('c4')], 16, [...ldRow('row', 0), get('m0'), ['f32x4.max'], set('m0')]),
+    get('row'), get('last'), ['i32.add'], ['v128.load', 0], get('m1'), ['f32x4.max'], set('m1'),
+    ...mx('m0', 'm1'), ...mx('m2', 'm3'), ...mx('m0', 'm2'),
+    ...lane('m0', 0), ...lane('m0', 1), ['f32.max'], ...lane('m0', 2), ...lane('m0', 3), ['f32.max'], ['f32.max'], set('mf'),
+  ];
+}
+
+/**
+ * log s (f64) of the f64 local ss ∈ [1, 2^31) onto the stack: halve to f ∈ [1, √2) counting k, then
+ * k·ln 2 + 2·(t + t³/3 + ... + t¹⁵/15), t = (f − 1)/(f + 1) ≤ 0.172 (error < 1e-12). Uses ff, k, tt, tt2.
+ */
+function logF64(): Code {
+  const atanhSeries: Code = [['f64.const', 1 / 15]];
+  for (let k = 13; k >= 1; k -= 2) atanhSeries.push(get('tt2'), ['f64.mul'], ['f64.const', 1 / k], ['f64.add']);
+  return [
+    get('ss'), set('ff'), i32(0), set('k'),
+    ['block', 'hb'], ['loop', 'hl'],
+    get('ff'), ['f64.const', Math.SQRT2], ['f64.lt'], ['br_if', 'hb'],
+    get('ff'), ['f64.const', 0.5], ['f64.mul'], set('ff'), get('k'), i32(1), ['i32.add'], set('k'),
+    ['br', 'hl'], ['end'], ['end'],
+    get('ff'), ['f64.const', 1], ['f64.sub'], get('ff'), ['f64.const', 1], ['f64.add'], ['f64.div'], set('tt'),
+    get('tt'), get('tt'), ['f64.mul'], set('tt2'),
+    get('k'), ['f64.convert_i32_s'], ['f64.const', Math.LN2], ['f64.mul'],
+    ...atanhSeries, get('tt'), ['f64.mul'], ['f64.const', 2], ['f64.mul'], ['f64.add'],
+  ];
+}
+
+/** locals of the row kernels' shared code (rowMax, logF64 and the loop bounds) */
+const ROW_LOCALS: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [['r', 'i32'], ['j', 'i32'], ['c4', 'i32'], ['cb', 'i32'],
+  ['last', 'i32'], ['nu', 'i32'], ['row', 'i32'], ['orow', 'i32'], ['q', 'i32'], ['p', 'i32'], ['k', 'i32'],
+  ['mf', 'f32'], ['ss', 'f64'], ['ff', 'f64'], ['tt', 'f64'], ['tt2', 'f64'],
+  ['m0', 'v128'], ['m1', 'v128'], ['m2', 'v128'], ['m3', 'v128'], ['M', 'v128'], ['L', 'v128'], ['a0', 'v128'], ['a1', 'v128']];
+
+/** loop bounds of a row of `cols` floats: c4/cb whole-vector and whole-row bytes, `last` the final vector, nu the grouped part */
+function rowBounds(U: number): Code {
+  return [
+    get('cols'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('c4'),
+    get('cols'), i32(2), ['i32.shl'], set('cb'),
+    get('cb'), i32(16), ['i32.sub'], set('last'),
+    get('c4'), get('c4'), i32(16 * U), ['i32.rem_u'], ['i32.sub'], set('nu'),
+  ];
+}
+
+/** e = exp(x − M) of the vector at byte offset o of row q, 0 where x − M < −87 (true value < 1.6e-38), left in local s (copy c) */
+const expShifted = (o: number, c: number): Code => renamed([
+  get('q'), ['v128.load', o], get('M'), sub(), set('x'),
+  get('x'), ...vk(-EXP_FAST), ['f32x4.pmax'], set('u'),
+  get('x'), ...vk(-EXP_FAST), ['f32x4.ge'], set('mk'),
+  ...expCore('u'), get('mk'), ['v128.and'], set('s'),
+], c);
+
 function softmaxRowsFunc(): FuncDef {
   const U = 4;
-  const ld = (base: string, o: number): Instr[] => [get(base), get('j'), ['i32.add'], ['v128.load', o]];
+  const ld = ldRow;
   /** e for the vector at byte offset o of q (row) into p (out row): copy c's statements */
-  const eCopy = (o: number, c: number): Code => renamed([
-    get('q'), ['v128.load', o], get('M'), sub(), set('x'),
-    get('x'), ...vk(-EXP_FAST), ['f32x4.pmax'], set('u'),
-    get('x'), ...vk(-EXP_FAST), ['f32x4.ge'], set('mk'),
-    get('p'), ...expCore('u'), get('mk'), ['v128.and'], ['v128.store', o],
-  ], c);
+  const eCopy = (o: number, c: number): Code => [...expShifted(o, c), ...renamed([get('p'), get('s'), ['v128.store', o]], c)];
   const eGroup = (n: number): Code => [
     get('row'), get('j'), ['i32.add'], set('q'), get('orow'), get('j'), ['i32.add'], set('p'),
     ...interleave([...Array(n).keys()].map((c) => eCopy(16 * c, c))),
@@ -674,28 +735,12 @@ function softmaxRowsFunc(): FuncDef {
     ]),
   ];
   const zero: Instr = ['v128.const', 0, 0, 0, 0];
-  const mx = (a: string, b: string): Code => [get(a), get(b), ['f32x4.max'], set(a)];
-  const lane = (v: string, k: number): Code => [get(v), ['f32x4.extract_lane', k]];
-  // log f for f in [1, √2): 2·(t + t³/3 + ... + t¹⁵/15), t = (f − 1)/(f + 1) ≤ 0.172
-  const atanhSeries: Code = [['f64.const', 1 / 15]];
-  for (let k = 13; k >= 1; k -= 2) atanhSeries.push(get('tt2'), ['f64.mul'], ['f64.const', 1 / k], ['f64.add']);
   const loops: Code = [
-    get('cols'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('c4'),
-    get('cols'), i32(2), ['i32.shl'], set('cb'),
-    get('cb'), i32(16), ['i32.sub'], set('last'),
-    get('c4'), get('c4'), i32(16 * U), ['i32.rem_u'], ['i32.sub'], set('nu'),
+    ...rowBounds(U),
     get('src'), set('row'), get('dst'), set('orow'),
     ...forRange('r', [i32(0)], [get('rows')], 1, [
-      // 1. row max: four accumulators, then the overlapping last vector
-      get('row'), ['v128.load', 0], set('m0'), get('m0'), set('m1'), get('m0'), set('m2'), get('m0'), set('m3'),
-      ...forRange('j', [i32(0)], [get('nu')], 16 * U, [
-        ...ld('row', 0), get('m0'), ['f32x4.max'], set('m0'), ...ld('row', 16), get('m1'), ['f32x4.max'], set('m1'),
-        ...ld('row', 32), get('m2'), ['f32x4.max'], set('m2'), ...ld('row', 48), get('m3'), ['f32x4.max'], set('m3'),
-      ]),
-      ...forRange('j', [get('nu')], [get('c4')], 16, [...ld('row', 0), get('m0'), ['f32x4.max'], set('m0')]),
-      get('row'), get('last'), ['i32.add'], ['v128.load', 0], get('m1'), ['f32x4.max'], set('m1'),
-      ...mx('m0', 'm1'), ...mx('m2', 'm3'), ...mx('m0', 'm2'),
-      ...lane('m0', 0), ...lane('m0', 1), ['f32.max'], ...lane('m0', 2), ...lane('m0', 3), ['f32.max'], ['f32.max'], set('mf'),
+      // 1. row max
+      ...rowMax(U),
       // 2. a non-finite max (mf − mf is NaN): fill the row
       get('mf'), get('mf'), ['f32.sub'], set('fillv'),
       get('fillv'), get('fillv'), ['f32.ne'], ['if'],
@@ -720,16 +765,8 @@ function softmaxRowsFunc(): FuncDef {
       ]),
       ['end'],
       get('log'), ['if'],
-      // 3b. log s = k·ln 2 + log f
-      get('ss'), set('ff'), i32(0), set('k'),
-      ['block', 'hb'], ['loop', 'hl'],
-      get('ff'), ['f64.const', Math.SQRT2], ['f64.lt'], ['br_if', 'hb'],
-      get('ff'), ['f64.const', 0.5], ['f64.mul'], set('ff'), ...[get('k'), i32(1), ['i32.add'], set('k')] as Code,
-      ['br', 'hl'], ['end'], ['end'],
-      get('ff'), ['f64.const', 1], ['f64.sub'], get('ff'), ['f64.const', 1], ['f64.add'], ['f64.div'], set('tt'),
-      get('tt'), get('tt'), ['f64.mul'], set('tt2'),
-      get('k'), ['f64.convert_i32_s'], ['f64.const', Math.LN2], ['f64.mul'],
-      ...atanhSeries, get('tt'), ['f64.mul'], ['f64.const', 2], ['f64.mul'], ['f64.add'],
+      // 3b. log s
+      ...logF64(),
       ['f32.demote_f64'], ['f32x4.splat'], set('L'),
       ...forRange('j', [i32(0)], [get('c4')], 16, [
         get('orow'), get('j'), ['i32.add'], ...ld('row', 0), get('M'), sub(), get('L'), sub(), ['v128.store', 0],
@@ -751,14 +788,126 @@ function softmaxRowsFunc(): FuncDef {
     ]),
   ];
   const k = constLocals(loops);
-  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [['r', 'i32'], ['j', 'i32'], ['c4', 'i32'], ['cb', 'i32'], ['last', 'i32'],
-    ['nu', 'i32'], ['row', 'i32'], ['orow', 'i32'], ['q', 'i32'], ['p', 'i32'], ['k', 'i32'],
-    ['mf', 'f32'], ['fillv', 'f32'], ['inv', 'f32'], ['ss', 'f64'], ['ff', 'f64'], ['tt', 'f64'], ['tt2', 'f64'],
-    ['m0', V], ['m1', V], ['m2', V], ['m3', V], ['M', V], ['L', V], ['a0', V], ['a1', V]];
+  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [...ROW_LOCALS, ['fillv', 'f32'], ['inv', 'f32']];
   for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
   return {
     name: 'softmax_rows_f32',
     params: [['src', 'i32'], ['dst', 'i32'], ['rows', 'i32'], ['cols', 'i32'], ['log', 'i32']],
+    locals: [...locals, ...k.locals],
+    body: [...k.init, ...loops],
+  };
+}
+
+/**
+ * ce_rows_f32(src, tgt, loss, max, lsum, rows, cols, ignore): softmax cross-entropy of `rows` contiguous rows of
+ * `cols` ≥ 4 float32 against int32 targets (Backend.crossEntropyRows), one read of each row after its max:
+ *   m = row max (as softmax); s = Σ e^{x − m} on the fast exp core, each group's f32 sum of ≤ 16 terms added in
+ *   f64; ls = log s (f64 series); loss = (m + ls) − x[t], 0 where t = ignore. A non-finite max (all −Inf, +Inf,
+ *   NaN) takes the reference's values: loss +Inf for all −Inf (ls NaN), NaN otherwise.
+ * The ≤ 3 trailing elements come from one more vector ending at the row's end, its overlapping lanes masked off.
+ */
+function crossEntropyRowsFunc(): FuncDef {
+  const U = 4;
+  /** f64 ss += the four lanes of f32x4 local a */
+  const addLanes: Code = [0, 1, 2, 3].flatMap((k): Code => [get('ss'), get('a'), ['f32x4.extract_lane', k], ['f64.promote_f32'], ['f64.add'], set('ss')]);
+  const eGroup = (n: number): Code => [
+    get('row'), get('j'), ['i32.add'], set('q'),
+    ...interleave([...Array(n).keys()].map((c) => expShifted(16 * c, c))),
+    get('s'), ...[...Array(n).keys()].slice(1).flatMap((c): Code => [get(`s_${c}`), add()]), set('a'),
+    ...addLanes,
+  ];
+  const row = (k: string): Code => [get(k), get('r'), i32(2), ['i32.shl'], ['i32.add']];
+  const loops: Code = [
+    ...rowBounds(U),
+    get('src'), set('row'),
+    // lanes of the last vector that are new: lane ≥ 4 − (cols mod 4) (none when cols is a multiple of 4)
+    ...kc([0, 1, 2, 3]), i32(3), get('cols'), i32(3), ['i32.and'], ['i32.sub'], ['i32x4.splat'], ['i32x4.gt_s'], set('L'),
+    ...forRange('r', [i32(0)], [get('rows')], 1, [
+      ...row('tgt'), ['i32.load', 0], set('ti'),
+      ...rowMax(U),
+      get('mf'), get('mf'), ['f32.sub'], get('mf'), get('mf'), ['f32.sub'], ['f32.ne'], ['if'],
+      // non-finite max: ls = NaN; loss +Inf for a row of all −Inf, NaN otherwise
+      ['f64.const', NaN], set('ss'),
+      get('mf'), ['f32.const', -Infinity], ['f32.eq'], ['if', 'f64'], ['f64.const', Infinity], ['else'], ['f64.const', NaN], ['end'], set('lv'),
+      ['else'],
+      get('mf'), ['f32x4.splat'], set('M'),
+      ['f64.const', 0], set('ss'),
+      ...forRange('j', [i32(0)], [get('nu')], 16 * U, eGroup(U)),
+      ...forRange('j', [get('nu')], [get('c4')], 16, eGroup(1)),
+      get('c4'), get('cb'), ['i32.ne'], ['if'],
+      get('row'), get('last'), ['i32.add'], set('q'),
+      ...expShifted(0, 0), get('s'), get('L'), ['v128.and'], set('a'),
+      ...addLanes,
+      ['end'],
+      ...logF64(), set('ss'),
+      get('mf'), ['f64.promote_f32'], get('ss'), ['f64.add'],
+      get('row'), get('ti'), i32(2), ['i32.shl'], ['i32.add'], ['f32.load', 0], ['f64.promote_f32'], ['f64.sub'], set('lv'),
+      ['end'],
+      ...row('lsum'), get('ss'), ['f32.demote_f64'], ['f32.store', 0],
+      ...row('max'), get('mf'), ['f32.store', 0],
+      ...row('loss'), get('ti'), get('ignore'), ['i32.eq'], ['if', 'f32'], ['f32.const', 0], ['else'], get('lv'), ['f32.demote_f64'], ['end'], ['f32.store', 0],
+      get('row'), get('cb'), ['i32.add'], set('row'),
+    ]),
+  ];
+  const k = constLocals(loops);
+  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [...ROW_LOCALS, ['ti', 'i32'], ['lv', 'f64']];
+  for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
+  return {
+    name: 'ce_rows_f32',
+    params: [['src', 'i32'], ['tgt', 'i32'], ['loss', 'i32'], ['max', 'i32'], ['lsum', 'i32'], ['rows', 'i32'], ['cols', 'i32'], ['ignore', 'i32']],
+    locals: [...locals, ...k.locals],
+    body: [...k.init, ...loops],
+  };
+}
+
+/**
+ * ce_grad_rows_f32(src, max, lsum, tgt, g, dst, rows, cols, ignore, gs): the gradient of ce_rows_f32's loss,
+ * dst[r, c] = g[r]·(e^{x[r,c] − m[r] − ls[r]} − [c = t_r]), 0 for an ignored row; g[r] is read at g + r·gs bytes.
+ * One pass: the shifted exp of each vector scaled and stored (the overlapping last vector stores the same
+ * values again), then g[r] subtracted at the target.
+ */
+function crossEntropyGradRowsFunc(): FuncDef {
+  const U = 4;
+  const eGroup = (n: number): Code => [
+    get('row'), get('j'), ['i32.add'], set('q'), get('orow'), get('j'), ['i32.add'], set('p'),
+    ...interleave([...Array(n).keys()].map((c) => [...expShifted(16 * c, c), ...renamed([get('p'), get('s'), get('L'), mul(), ['v128.store', 16 * c]], c)])),
+  ];
+  const row = (k: string): Code => [get(k), get('r'), i32(2), ['i32.shl'], ['i32.add']];
+  const loops: Code = [
+    ...rowBounds(U),
+    get('src'), set('row'), get('dst'), set('orow'),
+    ...forRange('r', [i32(0)], [get('rows')], 1, [
+      ...row('tgt'), ['i32.load', 0], set('ti'),
+      get('ti'), get('ignore'), ['i32.eq'], ['if'],
+      get('orow'), i32(0), get('cb'), ['memory.fill'],
+      ['else'],
+      get('g'), get('r'), get('gs'), ['i32.mul'], ['i32.add'], ['f32.load', 0], set('mf'),
+      get('mf'), ['f32x4.splat'], set('L'),
+      // e^{x − m − ls} = e^{x − m}·e^{−ls}: the shift stays m (x − m is exact near the max) and the per-row
+      // factor L = g·e^{−ls} (ls ∈ [0, log cols], in the fast exp range) scales each vector
+      ...row('max'), ['f32.load', 0], ['f32x4.splat'], set('M'),
+      ...row('lsum'), ['f32.load', 0], ['f32.neg'], ['f32x4.splat'], set('u'),
+      ...expCore('u'), get('L'), mul(), set('L'),
+      ...forRange('j', [i32(0)], [get('nu')], 16 * U, eGroup(U)),
+      ...forRange('j', [get('nu')], [get('c4')], 16, eGroup(1)),
+      get('c4'), get('cb'), ['i32.ne'], ['if'],
+      get('row'), get('last'), ['i32.add'], set('q'), get('orow'), get('last'), ['i32.add'], set('p'),
+      ...expShifted(0, 0), get('p'), get('s'), get('L'), mul(), ['v128.store', 0],
+      ['end'],
+      get('orow'), get('ti'), i32(2), ['i32.shl'], ['i32.add'], set('p'),
+      get('p'), get('p'), ['f32.load', 0], get('mf'), ['f32.sub'], ['f32.store', 0],
+      ['end'],
+      get('row'), get('cb'), ['i32.add'], set('row'),
+      get('orow'), get('cb'), ['i32.add'], set('orow'),
+    ]),
+  ];
+  const k = constLocals(loops);
+  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [...ROW_LOCALS, ['ti', 'i32']];
+  for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
+  return {
+    name: 'ce_grad_rows_f32',
+    params: [['src', 'i32'], ['max', 'i32'], ['lsum', 'i32'], ['tgt', 'i32'], ['g', 'i32'], ['dst', 'i32'], ['rows', 'i32'],
+      ['cols', 'i32'], ['ignore', 'i32'], ['gs', 'i32']],
     locals: [...locals, ...k.locals],
     body: [...k.init, ...loops],
   };
@@ -774,6 +923,7 @@ export function elementwiseFuncs(opts: { relaxed: boolean } = { relaxed: false }
   return [
     ...SIMD_UNARY.map(unaryFunc),
     ...SIMD_BINARY.map(binaryFunc),
-    sumFunc(), sumStoreFunc(), maxFunc('max_f32'), maxFunc('min_f32'), sumColsFunc(), adamFunc(), normRowsFunc(), softmaxRowsFunc(), zeroBytesFunc(),
+    sumFunc(), sumStoreFunc(), maxFunc('max_f32'), maxFunc('min_f32'), sumColsFunc(), adamFunc(), normRowsFunc(), softmaxRowsFunc(),
+    crossEntropyRowsFunc(), crossEntropyGradRowsFunc(), zeroBytesFunc(),
   ];
 }

@@ -9,7 +9,7 @@ import * as K from '../ts/kernels.js';
 import { Allocator, type WasmBlock } from './allocator.js';
 import { CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
 import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
-import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_CE, JOB_CE_GRAD, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
 import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
 import { Pool } from './pool.js';
 import { createConvKernels } from './convKernels.js';
@@ -416,6 +416,33 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         K.normRows(arrOf(y, x.dtype), arrOf(rstd, x.dtype), av(x), cols, eps, rms, 0, rows);
       }
       return { y, rstd };
+    },
+    /**
+     * float32 rows of ≥ 4 classes with a unit-stride target: SIMD row kernels (ce_rows_f32 / ce_grad_rows_f32), rows
+     * split across threads; everything else runs the reference kernel.
+     */
+    crossEntropyRows(x, target, ignoreIndex) {
+      const rows = K.numel(target.shape), n = K.numel(x.shape), cols = rows ? n / rows : 0;
+      const loss = out(x.dtype, rows), max = out(x.dtype, rows), logSum = out(x.dtype, rows);
+      if (x.dtype === 'float32' && cols >= 4 && contiguous(x) && contiguous(target)) {
+        dispatch(JOB_CE, [addr(x), addr(target), loss.ptr, max.ptr, logSum.ptr, rows, cols, ignoreIndex], n >= PAR_ELEMS, Math.min(rows, elemChunks(n, parts())));
+      } else {
+        K.crossEntropyRows(arrOf(loss, x.dtype), arrOf(max, x.dtype), arrOf(logSum, x.dtype), av(x), av(target), cols, ignoreIndex);
+      }
+      return { loss, max, logSum };
+    },
+    crossEntropyRowsGrad(x, max, logSum, target, g, ignoreIndex) {
+      const rows = K.numel(target.shape), n = K.numel(x.shape), cols = rows ? n / rows : 0;
+      const dx = out(x.dtype, n);
+      const unit = (v: View<WasmBlock>): boolean => rows <= 1 || v.strides[0] === 1;
+      const gs = g.shape.length && rows > 1 ? g.strides[0]! : 0;
+      if (x.dtype === 'float32' && cols >= 4 && contiguous(x) && unit(max) && unit(logSum) && unit(target) && (gs === 0 || gs === 1)) {
+        dispatch(JOB_CE_GRAD, [addr(x), addr(max), addr(logSum), addr(target), addr(g), dx.ptr, rows, cols, ignoreIndex, 4 * gs],
+          n >= PAR_ELEMS, Math.min(rows, elemChunks(n, parts())));
+      } else {
+        K.crossEntropyRowsGrad(arrOf(dx, x.dtype), av(x), av(max), av(logSum), av(target), av(g), cols, ignoreIndex);
+      }
+      return dx;
     },
     /**
      * float32 bias + relu / none: one SIMD pass (convKernels' bias_<act>_f32). gelu, geluTanh, silu, sigmoid

@@ -7,7 +7,7 @@ import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
 
-export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7;
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9;
 
 /**
  * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
@@ -99,6 +99,23 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
       const rows = p[2]!, cols = p[3]!;
       const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
       if (hi > lo) ex.softmax_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo * cols, hi - lo, cols, p[4]!);
+      return;
+    }
+    case JOB_CE: {
+      // [src, tgt, loss, max, lsum, rows, cols, ignore]: part p takes a contiguous range of rows
+      const rows = p[5]!, cols = p[6]!;
+      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      if (hi > lo) ex.ce_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo, p[2]! + 4 * lo, p[3]! + 4 * lo, p[4]! + 4 * lo, hi - lo, cols, p[7]!);
+      return;
+    }
+    case JOB_CE_GRAD: {
+      // [src, max, lsum, tgt, g, dst, rows, cols, ignore, g stride in bytes]
+      const rows = p[6]!, cols = p[7]!, gs = p[9]!;
+      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      if (hi > lo) {
+        ex.ce_grad_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo, p[2]! + 4 * lo, p[3]! + 4 * lo, p[4]! + gs * lo,
+          p[5]! + 4 * lo * cols, hi - lo, cols, p[8]!, gs);
+      }
       return;
     }
     default:
