@@ -120,18 +120,18 @@ describe('nb.linear with an activation: gradcheck and gradgradcheck (float64)', 
   }
 });
 
-describe('biasAct kernels: wasm against the reference', { skip: !wasmAvailable() }, () => {
+for (const threads of [1, 2]) describe(`biasAct kernels: wasm (${threads} thread${threads > 1 ? 's' : ''}) against the reference`, { skip: !wasmAvailable() }, () => {
   let wb: WasmBackend;
   const ts = createTsBackend();
-  before(async () => { wb = await createWasmBackend({ threads: 1 }); });
+  before(async () => { wb = await createWasmBackend({ threads }); });
   after(() => wb.close());
 
   let seed = 12345;
   const rnd = (): number => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return ((seed >>> 0) / 4294967296) * 8 - 4; };
 
   for (const act of ACTS) {
-    test(`${act}: odd widths (tails), many rows, with and without bias, an offset x, special values`, () => {
-      for (const N of [1, 3, 4, 5, 37, 257]) {
+    test(`${act}: odd widths (tails), widths of whole vectors (one-pass kernel; threaded when large), many rows, with and without bias, an offset x, special values`, () => {
+      for (const N of [1, 3, 4, 5, 37, 257, 64, 1024]) {
         for (const rows of [1, 7, 300]) {
           for (const withBias of [true, false]) {
             const off = 3;

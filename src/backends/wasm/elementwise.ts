@@ -20,7 +20,7 @@
  * in flight keeps the core busy.
  */
 import type { FuncDef, Instr } from './emitter.js';
-import { type Code, forRange, get, i32, set } from './asm.js';
+import { type Code, forRange, get, i32, inc, set } from './asm.js';
 
 type Un = 'exp' | 'sigmoid' | 'silu' | 'tanh' | 'gelu' | 'geluTanh' | 'relu' | 'neg' | 'abs' | 'sqrt' | 'square';
 export const SIMD_UNARY: readonly Un[] = ['exp', 'sigmoid', 'silu', 'tanh', 'gelu', 'geluTanh', 'relu', 'neg', 'abs', 'sqrt', 'square'];
@@ -352,12 +352,22 @@ const UNROLL = 4;
  * time, their statements interleaved; kernels with a slow path take it (per vector) when any lane of the
  * group is outside the fast range. A single-vector loop finishes the rest.
  */
-function unaryFunc(op: Un): FuncDef {
+function unaryFunc(op: Un, biased = false): FuncDef {
   const group = (U: number): Code => {
     const k = unaryKernel(op);
-    const load = (c: number): Code => [get('src'), get('i'), ['i32.add'], ['v128.load', 16 * c], set(c ? `x_${c}` : 'x')];
+    // biased: x = src[i] + bias[i] (i the byte offset within the row), and z = x stored where zdst ≠ 0
+    const load = (c: number): Code => [
+      get('src'), get('i'), ['i32.add'], ['v128.load', 16 * c],
+      ...(biased ? [get('bias'), get('i'), ['i32.add'], ['v128.load', 16 * c], add()] as Code : []),
+      set(c ? `x_${c}` : 'x'),
+    ];
     const store = (c: number, body: Code): Code => [get('p'), ...renamed(body, c), ['v128.store', 16 * c]];
     const cs = [...Array(U).keys()];
+    const storeZ: Code = biased ? [
+      get('zdst'), ['if'],
+      ...cs.flatMap((c): Code => [get('zdst'), get('i'), ['i32.add'], ...renamed([get('x')], c), ['v128.store', 16 * c]]),
+      ['end'],
+    ] : [];
     const fast = interleave(cs.map((c) => store(c, k.fast)));
     const body: Code = k.slow === undefined ? fast : [
       ...cs.flatMap((c): Code => [
@@ -368,24 +378,37 @@ function unaryFunc(op: Un): FuncDef {
       ['i32x4.all_true'],
       ['if'], ...fast, ['else'], ...interleave(cs.map((c) => store(c, k.slow!))), ['end'],
     ];
-    return [...cs.flatMap(load), get('dst'), get('i'), ['i32.add'], set('p'), ...body];
+    return [...cs.flatMap(load), ...storeZ, get('dst'), get('i'), ['i32.add'], set('p'), ...body];
   };
-  const locals: [string, typeof V | 'i32'][] = [['i', 'i32'], ['p', 'i32'], ['nu', 'i32']];
+  const locals: [string, typeof V | 'i32'][] = [['i', 'i32'], ['p', 'i32'], ['nu', 'i32'], ['r', 'i32']];
   for (let c = 0; c < UNROLL; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
-  const loops: Code = [
+  const rowLoops: Code = [
     // bytes covered by whole groups
     get('n'), get('n'), i32(16 * UNROLL), ['i32.rem_u'], ['i32.sub'], set('nu'),
     ...forRange('i', [i32(0)], [get('nu')], 16 * UNROLL, group(UNROLL)),
     ...forRange('i', [get('nu')], [get('n')], 16, group(1)),
   ];
+  const loops: Code = biased ? forRange('r', [i32(0)], [get('rows')], 1, [
+    ...rowLoops,
+    ...inc('src', 'n'), ...inc('dst', 'n'),
+    get('zdst'), ['if'], ...inc('zdst', 'n'), ['end'],
+  ]) : rowLoops;
   const k = constLocals(loops);
-  return {
+  return biased ? {
+    name: `ub_${op}`,
+    params: [['src', 'i32'], ['bias', 'i32'], ['dst', 'i32'], ['zdst', 'i32'], ['rows', 'i32'], ['n', 'i32']],
+    locals: [...locals, ...k.locals],
+    body: [get('n'), i32(2), ['i32.shl'], set('n'), ...k.init, ...loops],
+  } : {
     name: `un_${op}`,
     params: [['src', 'i32'], ['dst', 'i32'], ['n', 'i32']],
     locals: [...locals, ...k.locals],
     body: [get('n'), i32(-4), ['i32.and'], i32(2), ['i32.shl'], set('n'), ...k.init, ...loops],
   };
 }
+
+/** the activations with a biased unary kernel ub_<act>(src, bias, dst, zdst, rows, N): N a multiple of 4 */
+export const BIASED_UNARY = ['gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh'] as const;
 
 /**
  * bin_<op>(a, b, dst, n, mode): mode 0 both vectors, 1 b is a scalar, 2 a is a scalar.
@@ -921,7 +944,8 @@ function zeroBytesFunc(): FuncDef {
 export function elementwiseFuncs(opts: { relaxed: boolean } = { relaxed: false }): FuncDef[] {
   relaxed = opts.relaxed;
   return [
-    ...SIMD_UNARY.map(unaryFunc),
+    ...SIMD_UNARY.map((op) => unaryFunc(op)),
+    ...BIASED_UNARY.map((op) => unaryFunc(op, true)),
     ...SIMD_BINARY.map(binaryFunc),
     sumFunc(), sumStoreFunc(), maxFunc('max_f32'), maxFunc('min_f32'), sumColsFunc(), adamFunc(), normRowsFunc(), softmaxRowsFunc(),
     crossEntropyRowsFunc(), crossEntropyGradRowsFunc(), zeroBytesFunc(),

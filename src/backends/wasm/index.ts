@@ -7,9 +7,9 @@ import { itemSize, type DType, type TypedArray } from '../../dtype.js';
 import type { Backend, BinaryOp, UnaryOp, View } from '../backend.js';
 import * as K from '../ts/kernels.js';
 import { Allocator, type WasmBlock } from './allocator.js';
-import { CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
+import { BIASED_UNARY, CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
 import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
-import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_CE, JOB_CE_GRAD, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_BIAS_UNARY, JOB_CE, JOB_CE_GRAD, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
 import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
 import { Pool } from './pool.js';
 import { createConvKernels } from './convKernels.js';
@@ -445,9 +445,10 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       return dx;
     },
     /**
-     * float32 bias + relu / none: one SIMD pass (convKernels' bias_<act>_f32). gelu, geluTanh, silu, sigmoid
-     * and tanh: z = x + b in that pass, then the main module's SIMD unary over z (two passes); z is kept for
-     * backward or released. Other dtypes and layouts run the reference kernel.
+     * float32 bias + activation in one SIMD pass: relu / none through convKernels' bias_<act>_f32; gelu, geluTanh,
+     * silu, sigmoid and tanh through ub_<act> (z = x + b, y = act(z), z stored too when backward needs it), rows
+     * split across threads, when the row length is a multiple of 4; other row lengths take z = x + b and then the
+     * SIMD unary over z (two passes). Other dtypes and layouts run the reference kernel.
      */
     biasAct(x, bias, act, dt, keepPre) {
       const n = K.numel(x.shape);
@@ -459,6 +460,13 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
           return { y: backend.unary(act, x, dt), z: pre ? backend.copy(x, dt) : null };
         }
         const relu = act === 'relu';
+        const bi = (BIASED_UNARY as readonly string[]).indexOf(act);
+        if (bi >= 0 && N % 4 === 0 && bias.shape.length === 1 && bias.shape[0] === N) {
+          const y = out(dt, n), z = pre ? out(dt, n) : null;
+          const rows = n / N;
+          dispatch(JOB_BIAS_UNARY, [bi, addr(x), addr(bias), y.ptr, z ? z.ptr : 0, rows, N], n >= PAR_ELEMS, Math.min(rows, elemChunks(n, parts())));
+          return { y, z };
+        }
         const o = out(dt, n);
         if (ck.biasAct(x, bias, relu, o)) {
           if (relu || act === 'none') return { y: o, z: null };

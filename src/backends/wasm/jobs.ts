@@ -5,9 +5,9 @@
  */
 import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
-import { SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
+import { BIASED_UNARY, SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
 
-export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9;
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9, JOB_BIAS_UNARY = 10;
 
 /**
  * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
@@ -99,6 +99,13 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
       const rows = p[2]!, cols = p[3]!;
       const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
       if (hi > lo) ex.softmax_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo * cols, hi - lo, cols, p[4]!);
+      return;
+    }
+    case JOB_BIAS_UNARY: {
+      // [act index, src, bias, dst, zdst (0: none), rows, N]: part p takes a contiguous range of rows
+      const rows = p[5]!, N = p[6]!;
+      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      if (hi > lo) ex[`ub_${BIASED_UNARY[p[0]!]}`]!(p[1]! + 4 * lo * N, p[2]!, p[3]! + 4 * lo * N, p[4] ? p[4] + 4 * lo * N : 0, hi - lo, N);
       return;
     }
     case JOB_CE: {
