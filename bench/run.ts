@@ -4,7 +4,7 @@
  * with nabla/peer ratios, and bench/results.json. NumPy (if python3 + numpy exist) is the native ceiling.
  *
  * Sections (run all, or name some: `node dist/bench/run.js matmul train`):
- *   elementwise  add, mul, exp, GELU, sum, softmax in GB/s at 1M and 16M elements, next to a plain copy
+ *   elementwise  add, mul, exp, GELU, sum, softmax, cross-entropy fwd+bwd in GB/s at 1M and 16M elements, next to a plain copy
  *   matmul       GFLOP/s at 128³…2048³ and at the MNIST MLPs' forward / xᵀ·dy / dy·Wᵀ shapes
  *   conv         conv2d forward and forward+backward at the MNIST CNN's two layers (batch 64)
  *   train        one full training step (forward, backward, AdamW) of MLP 784-256-10 (batch 128),
@@ -140,7 +140,7 @@ async function onBackend<R>(be: Backend, fn: () => R | Promise<R>): Promise<R> {
 
 // ---- cases ------------------------------------------------------------------------------------
 interface MatCase { name: string; M: number; K: number; N: number; ta: boolean; tb: boolean; }
-type EwOp = 'copy' | 'add' | 'mul' | 'exp' | 'gelu' | 'sum' | 'softmax';
+type EwOp = 'copy' | 'add' | 'mul' | 'exp' | 'gelu' | 'sum' | 'softmax' | 'xent';
 interface EwCase { op: EwOp; n: number; }
 
 const sizes = [128, 256, 512, 1024, 2048];
@@ -159,10 +159,10 @@ const matCases: MatCase[] = run('matmul') ? [
 /** the slow portable peers (nabla-ts, tfjs-cpu) only up to this many multiply-adds */
 const SLOW_MAX = 512 ** 3;
 const ewCases: EwCase[] = [];
-if (run('elementwise')) for (const n of [1 << 20, 1 << 24]) for (const op of ['copy', 'add', 'mul', 'exp', 'gelu', 'sum', 'softmax'] as const) ewCases.push({ op, n });
-/** bytes moved per element: reads + writes */
-const ewBytes: Record<EwOp, number> = { copy: 8, add: 12, mul: 12, exp: 8, gelu: 8, sum: 4, softmax: 8 };
-/** softmax runs over rows of this length */
+if (run('elementwise')) for (const n of [1 << 20, 1 << 24]) for (const op of ['copy', 'add', 'mul', 'exp', 'gelu', 'sum', 'softmax', 'xent'] as const) ewCases.push({ op, n });
+/** bytes moved per element: reads + writes (xent: cross-entropy forward reads the logits, backward reads them and writes their gradient) */
+const ewBytes: Record<EwOp, number> = { copy: 8, add: 12, mul: 12, exp: 8, gelu: 8, sum: 4, softmax: 8, xent: 12 };
+/** softmax and cross-entropy run over rows of this length */
 const ROW = 1024;
 const ewName = (c: EwCase): string => `${c.op} ${c.n === 1 << 20 ? '1M' : '16M'}`;
 const gflops = (c: MatCase, ms: number): number => (2 * c.M * c.N * c.K) / ms / 1e6;
@@ -183,7 +183,24 @@ async function benchNablaMatmul(be: Backend, impl: string, c: MatCase): Promise<
   be.dispose(a); be.dispose(b);
 }
 
-async function benchNablaEw(be: Backend, impl: string, c: EwCase): Promise<void> {
+async function benchNablaEw(be: Backend, impl: string, c: EwCase, composed = false): Promise<void> {
+  if (c.op === 'xent') {
+    // cross-entropy forward + backward w.r.t. the logits, class targets: the fused node, and (first phase only)
+    // the same loss composed as logSoftmax + nllLoss, which writes and re-reads the log-probabilities
+    await onBackend(be, async () => {
+      const x = nb.tensor(rand(c.n, 4), { shape: [c.n / ROW, ROW], requiresGrad: true });
+      const t = nb.tensor(randInt(c.n / ROW, ROW), { dtype: 'int32' });
+      const step = (loss: () => T) => (): void => { nb.scope(() => loss().backward()); x.grad!.dispose(); x.grad = null; };
+      const ms = await timeit(step(() => nb.crossEntropy(x, t)));
+      record('elementwise', ewName(c), impl, ms, gbs(c, ms), 'GB/s');
+      if (composed) {
+        const mc = await timeit(step(() => nb.nllLoss(nb.logSoftmax(x, 1), t)));
+        record('elementwise', ewName(c), 'nabla-composed', mc, gbs(c, mc), 'GB/s');
+      }
+      x.dispose(); t.dispose();
+    });
+    return;
+  }
   if (c.op === 'softmax') {
     // softmax is a backend kernel, reached through the op layer (nb.softmax)
     await onBackend(be, async () => {
@@ -221,7 +238,8 @@ async function benchTf(backend: 'wasm' | 'cpu', cases: { mat: MatCase[]; ew: EwC
     a.dispose(); b.dispose();
   }
   for (const c of cases.ew) {
-    if (c.op === 'gelu' || c.op === 'copy') continue; // tfjs-core has no gelu kernel; copy is the plain-JS baseline
+    // tfjs-core has no gelu kernel; copy is the plain-JS baseline; cross-entropy is nabla's fused node against its own composition
+    if (c.op === 'gelu' || c.op === 'copy' || c.op === 'xent') continue;
     const a = c.op === 'softmax' ? tf.tensor2d(rand(c.n), [c.n / ROW, ROW]) : tf.tensor1d(rand(c.n));
     const b = tf.tensor1d(rand(c.n));
     const f = { add: () => tf.add(a, b), mul: () => tf.mul(a, b), exp: () => tf.exp(a), sum: () => tf.sum(a), softmax: () => tf.softmax(a) }[c.op];
@@ -255,7 +273,7 @@ async function benchJax(cases: { mat: MatCase[]; ew: EwCase[] }): Promise<void> 
     a.dispose(); b.dispose();
   }
   for (const c of cases.ew) {
-    if (c.op === 'copy') continue;
+    if (c.op === 'copy' || c.op === 'xent') continue;
     const a = c.op === 'softmax' ? np.array(rand(c.n)).reshape([c.n / ROW, ROW]) : np.array(ewInput(c));
     const b = np.array(rand(c.n));
     const f = {
@@ -633,7 +651,7 @@ async function main(): Promise<void> {
     console.log('\nelement-wise');
     for (const c of ewCases) {
       if (c.op === 'copy') { await benchCopy(c); continue; }
-      await benchNablaEw(wasmT as Backend, nablaAll, c);
+      await benchNablaEw(wasmT as Backend, nablaAll, c, true);
       await benchNablaEw(wasm1 as Backend, 'nabla-wasm-1t', c);
       if (c.n === 1 << 20) await benchNablaEw(ts, 'nabla-ts', c);
     }
@@ -740,7 +758,7 @@ async function main(): Promise<void> {
     env: { node: process.version, cpu, cores, nablaThreads: wasmT.threads, relaxedSimd: relaxedOk, tfjsWasmThreads: tfThreads, sections: SECTIONS.filter(run) },
     notes: [
       numpyNote,
-      'GB/s counts bytes read + written per element (copy 8, add/mul 12, exp/gelu/softmax 8, sum 4); softmax over rows of 1024; inputs uniform in [−1, 1] except GELU on N(0, 1).',
+      'GB/s counts bytes read + written per element (copy 8, add/mul 12, exp/gelu/softmax 8, sum 4, xent 12: cross-entropy forward + backward w.r.t. the logits, nabla-composed = logSoftmax + nllLoss); softmax and xent over rows of 1024; inputs uniform in [−1, 1] except GELU on N(0, 1) and xent logits uniform in [−4, 4].',
       'conv: 3×3, stride 1, padding 1, batch 64 (the MNIST CNN\'s layers); GFLOP/s counts 2·N·Cout·H·W·Cin·9 per product (fwd 1, fwd+bwd 2 for conv1 (dW), 3 for conv2 (dW, dx)); tfjs runs NHWC.',
       'train: ms per step (forward, backward, optimizer), median after 3 warm-up steps; nabla and jax-js use AdamW, tfjs Adam (no AdamW in tfjs), numpy a hand-written AdamW MLP step.',
       `a case stops after ${CAP_MS / 1000} s of timed runs (at least 3, or 1 when a run takes over 2 s); reps < 5 marked '*' in the printed tables.`,
