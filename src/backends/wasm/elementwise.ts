@@ -720,6 +720,14 @@ function logF64(): Code {
   ];
 }
 
+/** a row kernel's definition: the shared row locals, the extra ones, U renamed copies of the unary locals, the constants */
+function rowKernel(name: string, params: [string, 'i32'][], extra: [string, 'i32' | 'f32' | 'f64' | 'v128'][], U: number, loops: Code): FuncDef {
+  const k = constLocals(loops);
+  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [...ROW_LOCALS, ...extra];
+  for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
+  return { name, params, locals: [...locals, ...k.locals], body: [...k.init, ...loops] };
+}
+
 /** locals of the row kernels' shared code (rowMax, logF64 and the loop bounds) */
 const ROW_LOCALS: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [['r', 'i32'], ['j', 'i32'], ['c4', 'i32'], ['cb', 'i32'],
   ['last', 'i32'], ['nu', 'i32'], ['row', 'i32'], ['orow', 'i32'], ['q', 'i32'], ['p', 'i32'], ['k', 'i32'],
@@ -810,15 +818,7 @@ function softmaxRowsFunc(): FuncDef {
       get('orow'), get('cb'), ['i32.add'], set('orow'),
     ]),
   ];
-  const k = constLocals(loops);
-  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [...ROW_LOCALS, ['fillv', 'f32'], ['inv', 'f32']];
-  for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
-  return {
-    name: 'softmax_rows_f32',
-    params: [['src', 'i32'], ['dst', 'i32'], ['rows', 'i32'], ['cols', 'i32'], ['log', 'i32']],
-    locals: [...locals, ...k.locals],
-    body: [...k.init, ...loops],
-  };
+  return rowKernel('softmax_rows_f32', [['src', 'i32'], ['dst', 'i32'], ['rows', 'i32'], ['cols', 'i32'], ['log', 'i32']], [['fillv', 'f32'], ['inv', 'f32']], U, loops);
 }
 
 /**
@@ -872,15 +872,7 @@ function crossEntropyRowsFunc(): FuncDef {
       get('row'), get('cb'), ['i32.add'], set('row'),
     ]),
   ];
-  const k = constLocals(loops);
-  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [...ROW_LOCALS, ['ti', 'i32'], ['lv', 'f64']];
-  for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
-  return {
-    name: 'ce_rows_f32',
-    params: [['src', 'i32'], ['tgt', 'i32'], ['loss', 'i32'], ['max', 'i32'], ['lsum', 'i32'], ['rows', 'i32'], ['cols', 'i32'], ['ignore', 'i32']],
-    locals: [...locals, ...k.locals],
-    body: [...k.init, ...loops],
-  };
+  return rowKernel('ce_rows_f32', [['src', 'i32'], ['tgt', 'i32'], ['loss', 'i32'], ['max', 'i32'], ['lsum', 'i32'], ['rows', 'i32'], ['cols', 'i32'], ['ignore', 'i32']], [['ti', 'i32'], ['lv', 'f64']], U, loops);
 }
 
 /**
@@ -924,16 +916,8 @@ function crossEntropyGradRowsFunc(): FuncDef {
       get('orow'), get('cb'), ['i32.add'], set('orow'),
     ]),
   ];
-  const k = constLocals(loops);
-  const locals: [string, 'i32' | 'f32' | 'f64' | 'v128'][] = [...ROW_LOCALS, ['ti', 'i32']];
-  for (let c = 0; c < U; c++) for (const l of unaryLocalNames) locals.push([c ? `${l}_${c}` : l, V]);
-  return {
-    name: 'ce_grad_rows_f32',
-    params: [['src', 'i32'], ['max', 'i32'], ['lsum', 'i32'], ['tgt', 'i32'], ['g', 'i32'], ['dst', 'i32'], ['rows', 'i32'],
-      ['cols', 'i32'], ['ignore', 'i32'], ['gs', 'i32']],
-    locals: [...locals, ...k.locals],
-    body: [...k.init, ...loops],
-  };
+  return rowKernel('ce_grad_rows_f32', [['src', 'i32'], ['max', 'i32'], ['lsum', 'i32'], ['tgt', 'i32'], ['g', 'i32'], ['dst', 'i32'], ['rows', 'i32'],
+      ['cols', 'i32'], ['ignore', 'i32'], ['gs', 'i32']], [['ti', 'i32']], U, loops);
 }
 
 /** zero_bytes(p, n): n bytes at p = 0 — memory.fill, a native memset (a typed-array fill of shared memory is not) */
