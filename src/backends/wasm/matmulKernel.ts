@@ -142,17 +142,17 @@ const addr = (base: string, r: string, sr: string, q: string, sq: string): Code 
   [get(base), get(r), get(sr), ['i32.mul'], get(q), get(sq), ['i32.mul'], ['i32.add'], i32(2), ['i32.shl'], ['i32.add']];
 
 /**
- * gemm_pack_b(src, sk, sn, kc, nc, dst): dst panel p (columns p·NR..) holds, for each k, NR values
- * src[k, p·NR + jj] (zero past nc). Contiguous rows (sn = 1) copy whole vectors.
+ * A pack's scalar panel (ragged edge or strided source): for each k, `width` values stored in order at dst —
+ * lane < `valid` loads src at `address` (with local `pos` = `start` + lane), the lanes past it are zero.
  */
-function packB(): FuncDef {
-  const scalarPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
-    ...forRange('jj', [i32(0)], [i32(NR)], 1, [
+function edgePanel(width: number, lane: string, valid: string, start: string, pos: string, address: Code): Code {
+  return forRange('k', [i32(0)], [get('kc')], 1, [
+    ...forRange(lane, [i32(0)], [i32(width)], 1, [
       get('dst'),
-      get('jj'), get('nr'), ['i32.lt_s'],
+      get(lane), get(valid), ['i32.lt_s'],
       ['if', 'f32'],
-      get('j0'), get('jj'), ['i32.add'], set('col'),
-      ...addr('src', 'k', 'sk', 'col', 'sn'), ['f32.load'],
+      get(start), get(lane), ['i32.add'], set(pos),
+      ...address, ['f32.load'],
       ['else'],
       ['f32.const', 0],
       ['end'],
@@ -160,6 +160,14 @@ function packB(): FuncDef {
       ...inc('dst', 4),
     ]),
   ]);
+}
+
+/**
+ * gemm_pack_b(src, sk, sn, kc, nc, dst): dst panel p (columns p·NR..) holds, for each k, NR values
+ * src[k, p·NR + jj] (zero past nc). Contiguous rows (sn = 1) copy whole vectors.
+ */
+function packB(): FuncDef {
+  const scalarPanel = edgePanel(NR, 'jj', 'nr', 'j0', 'col', addr('src', 'k', 'sk', 'col', 'sn'));
   const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
     ...addr('src', 'k', 'sk', 'j0', 'sn'), set('p'),
     ...Array.from({ length: NV }, (_, v): Code => [get('dst'), get('p'), ['v128.load', 16 * v], ['v128.store', 16 * v]]).flat(),
@@ -182,20 +190,7 @@ function packB(): FuncDef {
  * src[p·MR + ii, k] (zero past mc). Column-contiguous A (sm = 1, i.e. a transposed operand) loads vectors.
  */
 function packA(): FuncDef {
-  const scalarPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
-    ...forRange('ii', [i32(0)], [i32(MR)], 1, [
-      get('dst'),
-      get('ii'), get('mr'), ['i32.lt_s'],
-      ['if', 'f32'],
-      get('i0'), get('ii'), ['i32.add'], set('row'),
-      ...addr('src', 'row', 'sm', 'k', 'sk'), ['f32.load'],
-      ['else'],
-      ['f32.const', 0],
-      ['end'],
-      ['f32.store'],
-      ...inc('dst', 4),
-    ]),
-  ]);
+  const scalarPanel = edgePanel(MR, 'ii', 'mr', 'i0', 'row', addr('src', 'row', 'sm', 'k', 'sk'));
   // MR = 4 rows adjacent in memory: one v128 per k
   const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
     get('dst'), ...addr('src', 'i0', 'sm', 'k', 'sk'), ['v128.load', 0], ['v128.store', 0],
