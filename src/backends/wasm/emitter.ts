@@ -12,7 +12,8 @@ const valTypeCode: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, 
 /** one instruction: opcode name followed by its immediates (local names, labels, constants) */
 export type Instr = readonly [string, ...(string | number)[]];
 
-type Imm = 'none' | 'local' | 'label' | 'func' | 'mem' | 'i32' | 'f32' | 'f64' | 'block' | 'lane' | 'v128' | 'memidx';
+type Imm = 'none' | 'local' | 'label' | 'func' | 'mem' | 'i32' | 'f32' | 'f64' | 'block' | 'lane' | 'v128' | 'memidx'
+  | 'shuffle';
 
 /** name → [prefix (0 = none), opcode, immediate kind] */
 const OPS: Record<string, [number, number, Imm]> = {};
@@ -51,6 +52,8 @@ def(0, 'memidx', { 'memory.size': 0x3f });
 // SIMD (prefix 0xfd)
 def(0xfd, 'mem', { 'v128.load': 0x00, 'v128.load32_splat': 0x09, 'v128.load64_splat': 0x0a, 'v128.store': 0x0b });
 def(0xfd, 'v128', { 'v128.const': 0x0c });
+/** i8x16.shuffle takes 16 byte-lane indices (0–31) as immediates */
+def(0xfd, 'shuffle', { 'i8x16.shuffle': 0x0d });
 def(0xfd, 'lane', { 'f32x4.extract_lane': 0x1f, 'f32x4.replace_lane': 0x20, 'f64x2.extract_lane': 0x21 });
 def(0xfd, 'none', {
   'i32x4.splat': 0x11, 'f32x4.splat': 0x13, 'f64x2.splat': 0x14,
@@ -179,6 +182,10 @@ function encodeBody(f: FuncDef, funcIndex: Map<string, number>): Bytes {
       case 'f32': b.f32(imm[0] as number); break;
       case 'f64': b.f64(imm[0] as number); break;
       case 'lane': b.byte(imm[0] as number); break;
+      case 'shuffle':
+        if (imm.length !== 16) throw new Error(`emitter: i8x16.shuffle needs 16 lane indices in ${f.name}`);
+        for (const l of imm) b.byte(l as number);
+        break;
       case 'v128': {
         // v128.const as four f32 lanes
         const a = new Float32Array(imm.slice(0, 4) as number[]);

@@ -3,7 +3,7 @@
  * Runs identically on the main thread and in workers: each thread owns a scratch area for its packed
  * panels and computes a disjoint part of C, so no synchronisation is needed inside a GEMM.
  */
-import { GEMM_SCRATCH_BYTES, KC, MC, MR, NC, NR } from './matmulKernel.js';
+import { blockingOfModule, GEMM_SCRATCH_BYTES, type GemmBlocking } from './matmulKernel.js';
 import type { KernelExports } from './module.js';
 
 /** A batched float32 GEMM: byte pointers to element (0,0,0) of each operand, strides in elements. */
@@ -18,7 +18,7 @@ export interface GemmTask {
 export const GEMM_TASK_FIELDS = ['a', 'sab', 'sam', 'sak', 'b', 'sbb', 'sbk', 'sbn', 'c', 'batch', 'M', 'N', 'K'] as const;
 
 /** C[m0:m1, n0:n1] = A[m0:m1, :] · B[:, n0:n1] for one matrix of the batch. */
-function gemmRect(ex: KernelExports, a: number, sam: number, sak: number, b: number, sbk: number, sbn: number,
+function gemmRect(ex: KernelExports, { KC, MC, NC }: GemmBlocking, a: number, sam: number, sak: number, b: number, sbk: number, sbn: number,
   c: number, ldcBytes: number, m0: number, m1: number, n0: number, n1: number, K: number, scratch: number): void {
   const packA = scratch, packB = scratch + MC * KC * 4, tile = packB + KC * NC * 4;
   for (let jc = n0; jc < n1; jc += NC) {
@@ -33,6 +33,14 @@ function gemmRect(ex: KernelExports, a: number, sam: number, sak: number, b: num
       }
     }
   }
+}
+
+const blockings = new WeakMap<KernelExports, GemmBlocking>();
+/** the blocking this thread's module was compiled with (the plain and relaxed variants differ) */
+function blockingOf(ex: KernelExports): GemmBlocking {
+  let b = blockings.get(ex);
+  if (!b) blockings.set(ex, b = blockingOfModule(ex.gemm_mr()));
+  return b;
 }
 
 /** [lo, hi) of `part` when `units` units are dealt to `nparts` parts */
@@ -59,9 +67,11 @@ export function gemmChunks(t: GemmTask, threads: number): number {
  */
 export function gemmPart(ex: KernelExports, t: GemmTask, part: number, nparts: number, scratch: number): void {
   const { M, N, K } = t;
+  const blk = blockingOf(ex);
+  const { MR, NR } = blk;
   const ldc = 4 * N;
   const mat = (p: number, m0: number, m1: number, n0: number, n1: number): void => {
-    gemmRect(ex, t.a + 4 * p * t.sab, t.sam, t.sak, t.b + 4 * p * t.sbb, t.sbk, t.sbn, t.c + p * M * ldc, ldc,
+    gemmRect(ex, blk, t.a + 4 * p * t.sab, t.sam, t.sak, t.b + 4 * p * t.sbb, t.sbk, t.sbn, t.c + p * M * ldc, ldc,
       m0, m1, n0, n1, K, scratch);
   };
   if (t.batch >= nparts) {

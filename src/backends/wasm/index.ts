@@ -20,8 +20,10 @@ export interface WasmBackendOptions {
   /** threads including the caller (default: all cores; 1 when SharedArrayBuffer is unavailable) */
   threads?: number;
   /**
-   * Node only: turn on V8's relaxed-SIMD flag (not on by default in Node 20) so the matmul micro-kernel
-   * uses f32x4.relaxed_madd. Where the runtime already validates relaxed SIMD it is used regardless.
+   * true: use relaxed SIMD (f32x4.relaxed_madd in the GEMM and the polynomials) where the runtime has it,
+   * turning on V8's flag for it in Node 20 where it is off by default. false: plain SIMD only, even where
+   * relaxed SIMD validates — results then do not depend on whether the CPU fuses multiply-adds.
+   * Default: relaxed SIMD where the runtime already validates it.
    */
   relaxedSimd?: boolean;
   /** upper bound of the wasm heap in MiB (default 2048) */
@@ -66,26 +68,53 @@ const MIN_ROW = 32;
 
 const PAGE = 65536;
 
+/**
+ * Compile the kernel modules straight to V8's optimising tier (Node only). By default V8 first runs new
+ * wasm code in its baseline compiler (Liftoff) and tiers hot functions up in the background; until that
+ * lands, the GEMM runs about 1.6× slower — long enough to spoil the first few hundred small matmuls of a
+ * program, or a benchmark that starts right after the backend. With Liftoff off for the duration of our
+ * own compiles, `new WebAssembly.Module` returns optimised code (measured: same start-up time, ~190 ms,
+ * which the worker threads dominate). The flag is restored at once, so other modules in the process keep
+ * the engine's default; a user who chose a Liftoff flag on the command line keeps that choice.
+ */
+async function topTierCompiler(): Promise<<T>(compile: () => T) => T> {
+  if (!isNode || process.execArgv.some((a) => a.includes('liftoff'))) return (compile) => compile();
+  const v8 = await import('node:v8');
+  return (compile) => {
+    v8.setFlagsFromString('--no-liftoff');
+    try {
+      return compile();
+    } finally {
+      v8.setFlagsFromString('--liftoff');
+    }
+  };
+}
+
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
   if (opts.relaxedSimd && isNode) {
     const v8 = await import('node:v8');
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   }
+  const topTier = await topTierCompiler();
   const detected = detectFeatures();
   if (!detected.simd) throw new Error('wasm backend: this runtime lacks WebAssembly SIMD');
-  const features: Features = { ...detected, shared: detected.shared && opts.sharedMemory !== false };
+  const features: Features = {
+    ...detected,
+    relaxed: detected.relaxed && opts.relaxedSimd !== false,
+    shared: detected.shared && opts.sharedMemory !== false,
+  };
   let threads = Math.max(1, Math.floor(opts.threads ?? (await defaultThreads())));
   if (!features.shared) threads = 1;
   const maximumPages = Math.min(32768, Math.ceil(((opts.maxMemoryMB ?? 2048) * 1024 * 1024) / PAGE));
   const initialPages = Math.min(maximumPages, 64);
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: features.shared } as WebAssembly.MemoryDescriptor);
-  const module = buildModule({ relaxed: features.relaxed, shared: features.shared, initialPages, maximumPages });
+  const module = topTier(() => buildModule({ relaxed: features.relaxed, shared: features.shared, initialPages, maximumPages }));
   const ex = instantiate(module, memory);
   // bytes [CONST_BASE, CONST_END) hold the kernels' vector constants; the heap starts above them
   new Uint8Array(memory.buffer, CONST_BASE).set(constantTable());
   const heap = new Allocator(memory, CONST_END, maximumPages, (p, n) => ex.zero_bytes!(p, n));
   // float32 im2col / col2im / row-broadcast / middle-axis reduction kernels (a separate module over the same memory)
-  const ck = createConvKernels({ memory, mem: { shared: features.shared, initialPages, maximumPages }, alloc: (n, z) => heap.alloc(n, z), release: (b) => heap.release(b) });
+  const ck = topTier(() => createConvKernels({ memory, mem: { shared: features.shared, initialPages, maximumPages }, alloc: (n, z) => heap.alloc(n, z), release: (b) => heap.release(b) }));
 
   // internal blocks: the pool's control block and one GEMM scratch per thread (not counted in bytesInUse)
   const ctl = heap.alloc(CTL_BYTES, true);

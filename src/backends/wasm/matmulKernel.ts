@@ -10,34 +10,71 @@ import type { FuncDef, Instr } from './emitter.js';
 import { type Code, forRange, get, i32, ifElse, inc, minI32, set } from './asm.js';
 
 /**
- * micro-tile rows (broadcast A values). 4×8 measured best together with 2×16 on Zen 4 under V8 11.3;
- * wider tiles (6×8, 4×12, 8×8) spill: V8 uses only 16 xmm registers. MC must be a multiple of MR.
+ * Cache blocking and micro-tile of one kernel variant. The micro-tile is MR rows × NR = 4·NV columns of C,
+ * held in MR·NV f32x4 accumulators. Each accumulator takes one multiply-add per k step, so a k step lasts
+ * at least one multiply-add latency: the tile needs as many accumulators as latency × throughput.
  */
-export const MR = 4;
-/** f32x4 vectors per micro-tile row; NR = 4·NV columns */
-export const NV = 2;
-export const NR = 4 * NV;
-/** k-block: one packed B micro-panel (KC·NR·4 bytes = 8 KiB) stays in L1 */
-export const KC = 256;
-/** m-block: the packed A block (MC·KC·4 = 128 KiB) stays in L2 */
-export const MC = 128;
-/** n-block: the packed B block (KC·NC·4 = 2 MiB) lives in L2/L3 */
-export const NC = 2048;
+export interface GemmBlocking {
+  /** micro-tile rows (A values broadcast per k step); MC is a multiple of it */
+  MR: number;
+  /** f32x4 vectors per micro-tile row */
+  NV: number;
+  /** micro-tile columns, 4·NV */
+  NR: number;
+  /** k-block: one packed B micro-panel (KC·NR·4 bytes = 8 KiB) stays in L1 */
+  KC: number;
+  /** m-block: the packed A block (MC·KC·4 ≈ 128 KiB) stays in L2 */
+  MC: number;
+  /** n-block: the packed B block (KC·NC·4 = 2 MiB) lives in L2/L3 */
+  NC: number;
+  /** A's MR values of a k step come from one vector load and lane shuffles (true) or from MR splat loads */
+  shuffleA: boolean;
+}
 
-/** bytes of per-thread scratch the GEMM needs: packed A, packed B, one edge tile */
-export const GEMM_SCRATCH_BYTES = (MC * KC + KC * NC + MR * NR) * 4;
+/**
+ * Plain SIMD: mul then add, so an accumulator's chain is the add alone (3–4 cycles) and 4×8 = 8 chains keep
+ * the units busy; here splat loads measured faster than shuffles (31 vs 27 GFLOP/s a thread on Zen 2).
+ */
+const PLAIN: GemmBlocking = { MR: 4, NV: 2, NR: 8, KC: 256, MC: 128, NC: 2048, shuffleA: false };
+/**
+ * Relaxed SIMD: the fused multiply-add is the whole chain, 5 cycles on Zen 2 for 2 per cycle, so 8 chains cap
+ * at 80% of the FMA rate; 5×8 has 10. V8 hoists every load of a loop body above its arithmetic, so all
+ * values loaded in a k step are live at once: five splat loads + 2 B vectors + 10 accumulators spill (V8
+ * allocates xmm0–14), but one vector load of rows 0–3, four lane shuffles (pure, so scheduled next to their
+ * uses) and one splat for row 4 fit in 14 registers. Measured on a 1024³ GEMM, one thread: 41.5 GFLOP/s
+ * against 40.0 for 4×8 (and 43.7 against 33.5 with both panels in L1). 6×8 and 4×12 need 17+ registers.
+ */
+const RELAXED: GemmBlocking = { MR: 5, NV: 2, NR: 8, KC: 256, MC: 120, NC: 2048, shuffleA: true };
+
+export function gemmBlocking(relaxed: boolean): GemmBlocking {
+  return relaxed ? RELAXED : PLAIN;
+}
+
+/** the blocking of a compiled module, which reports its micro-tile rows (gemm_mr) */
+export function blockingOfModule(mr: number): GemmBlocking {
+  const b = [PLAIN, RELAXED].find((x) => x.MR === mr);
+  if (!b) throw new Error(`wasm gemm: no blocking with MR = ${mr}`);
+  return b;
+}
+
+const scratchBytes = (b: GemmBlocking): number => (b.MC * b.KC + b.KC * b.NC + b.MR * b.NR) * 4;
+/** bytes of per-thread scratch the GEMM needs (packed A, packed B, one edge tile), for either variant */
+export const GEMM_SCRATCH_BYTES = Math.max(scratchBytes(PLAIN), scratchBytes(RELAXED));
 
 const acc = (i: number, v: number): string => `c${i}_${v}`;
+/** i8x16.shuffle byte indices that copy 32-bit lane i into all four lanes */
+const splatLane = (i: number): number[] => Array.from({ length: 16 }, (_, j) => 4 * i + (j % 4));
 
 /**
  * microkernel(pa, pb, c, ldc, kc, accum): C[0:MR, 0:NR] (+)= Apanel · Bpanel.
  * ldc in bytes. accum = 0 overwrites C (first k-block), 1 adds to it.
  */
-function microKernel(relaxed: boolean): FuncDef {
+function microKernel(b: GemmBlocking, relaxed: boolean): FuncDef {
+  const { MR, NV, NR } = b;
   const locals: [string, 'v128' | 'i32'][] = [];
   for (let i = 0; i < MR; i++) for (let v = 0; v < NV; v++) locals.push([acc(i, v), 'v128']);
   for (let v = 0; v < NV; v++) locals.push([`b${v}`, 'v128']);
-  locals.push(['a', 'v128'], ['k', 'i32'], ['row', 'i32']);
+  locals.push(['a', 'v128'], ['a4', 'v128'], ['k', 'i32'], ['row', 'i32']);
   const body: Code = [];
   // accumulators start at zero (locals are zero-initialised by the spec, but be explicit per call)
   for (let i = 0; i < MR; i++) for (let v = 0; v < NV; v++) body.push(['v128.const', 0, 0, 0, 0], set(acc(i, v)));
@@ -45,8 +82,11 @@ function microKernel(relaxed: boolean): FuncDef {
   const step = (oa: number, ob: number): Code => {
     const c: Code = [];
     for (let v = 0; v < NV; v++) c.push(get('pb'), ['v128.load', ob + 16 * v], set(`b${v}`));
+    if (b.shuffleA) c.push(get('pa'), ['v128.load', oa], set('a4'));
     for (let i = 0; i < MR; i++) {
-      c.push(get('pa'), ['v128.load32_splat', oa + 4 * i], set('a'));
+      // lane i of rows 0–3 copied to all lanes (i32x4 shuffle i,i,i,i as bytes); rows past 3 splat-load
+      if (b.shuffleA && i < 4) c.push(get('a4'), get('a4'), ['i8x16.shuffle', ...splatLane(i)], set('a'));
+      else c.push(get('pa'), ['v128.load32_splat', oa + 4 * i], set('a'));
       for (let v = 0; v < NV; v++) {
         if (relaxed) c.push(get('a'), get(`b${v}`), get(acc(i, v)), ['f32x4.relaxed_madd'], set(acc(i, v)));
         else c.push(get(acc(i, v)), get('a'), get(`b${v}`), ['f32x4.mul'], ['f32x4.add'], set(acc(i, v)));
@@ -99,7 +139,7 @@ function ifElseValue(cond: Code, a: Code, b: Code): Code {
  * gemm_macro(pa, pb, c, ldc, mc, nc, kc, accum, tile): C[0:mc, 0:nc] (+)= Ablock · Bblock over packed
  * blocks. Full tiles go straight to C; ragged edge tiles are computed into `tile` and copied.
  */
-function macroKernel(): FuncDef {
+function macroKernel({ MR, NR }: GemmBlocking): FuncDef {
   const body: Code = forRange('jr', [i32(0)], [get('nc')], NR, [
     ...minI32([i32(NR)], [get('nc'), get('jr'), ['i32.sub']], 't0', 't1'), set('nr'),
     ...forRange('ir', [i32(0)], [get('mc')], MR, [
@@ -166,7 +206,7 @@ function edgePanel(width: number, lane: string, valid: string, start: string, po
  * gemm_pack_b(src, sk, sn, kc, nc, dst): dst panel p (columns p·NR..) holds, for each k, NR values
  * src[k, p·NR + jj] (zero past nc). Contiguous rows (sn = 1) copy whole vectors.
  */
-function packB(): FuncDef {
+function packB({ NV, NR }: GemmBlocking): FuncDef {
   const scalarPanel = edgePanel(NR, 'jj', 'nr', 'j0', 'col', addr('src', 'k', 'sk', 'col', 'sn'));
   const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
     ...addr('src', 'k', 'sk', 'j0', 'sn'), set('p'),
@@ -185,15 +225,26 @@ function packB(): FuncDef {
   };
 }
 
+/** copy `n` floats from local p to local dst: whole vectors while 4 remain, then single floats */
+function copyRow(n: number): Code {
+  const c: Code = [];
+  for (let i = 0; i < n; i += i + 4 <= n ? 4 : 1) {
+    const [ld, st] = i + 4 <= n ? ['v128.load', 'v128.store'] : ['f32.load', 'f32.store'];
+    c.push(get('dst'), get('p'), [ld, 4 * i], [st, 4 * i]);
+  }
+  return c;
+}
+
 /**
  * gemm_pack_a(src, sm, sk, mc, kc, dst): dst panel p (rows p·MR..) holds, for each k, MR values
  * src[p·MR + ii, k] (zero past mc). Column-contiguous A (sm = 1, i.e. a transposed operand) loads vectors.
  */
-function packA(): FuncDef {
+function packA({ MR }: GemmBlocking): FuncDef {
   const scalarPanel = edgePanel(MR, 'ii', 'mr', 'i0', 'row', addr('src', 'row', 'sm', 'k', 'sk'));
-  // MR = 4 rows adjacent in memory: one v128 per k
+  // MR rows adjacent in memory (a transposed operand): one v128 per 4 rows, then single floats
   const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
-    get('dst'), ...addr('src', 'i0', 'sm', 'k', 'sk'), ['v128.load', 0], ['v128.store', 0],
+    ...addr('src', 'i0', 'sm', 'k', 'sk'), set('p'),
+    ...copyRow(MR),
     ...inc('dst', 4 * MR),
   ]);
   // rows contiguous along k (the common case): read MR rows side by side
@@ -214,7 +265,7 @@ function packA(): FuncDef {
     i32(0), set('zero'),
     ...forRange('i0', [i32(0)], [get('mc')], MR, [
       ...minI32([i32(MR)], [get('mc'), get('i0'), ['i32.sub']], 't0', 't1'), set('mr'),
-      ...ifElse(MR === 4 ? [...full, get('sm'), i32(1), ['i32.eq'], ['i32.and']] : [i32(0)], vectorPanel,
+      ...ifElse([...full, get('sm'), i32(1), ['i32.eq'], ['i32.and']], vectorPanel,
         ifElse([...full, get('sk'), i32(1), ['i32.eq'], ['i32.and']], rowPanel, scalarPanel)),
     ]),
   ];
@@ -228,5 +279,8 @@ function packA(): FuncDef {
 }
 
 export function matmulFuncs(relaxed: boolean): FuncDef[] {
-  return [microKernel(relaxed), macroKernel(), packA(), packB()];
+  const b = gemmBlocking(relaxed);
+  // gemm_mr tells the JavaScript side (gemm.ts, on every thread) which blocking this module was built with
+  const mr: FuncDef = { name: 'gemm_mr', params: [], result: 'i32', locals: [], body: [i32(b.MR)] };
+  return [microKernel(b, relaxed), macroKernel(b), packA(b), packB(b), mr];
 }
