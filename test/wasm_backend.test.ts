@@ -155,6 +155,14 @@ for (const { name, ...opts } of configs) {
         [[64, 6], undefined, [1, 0]],
         [[8, 40], [1, 8], undefined],
         [[3, 4, 50], [0, 50, 1], [200, 0, 1]],
+        // a [4, 8] row block broadcast over two leading axes (x + pos): merged into one 32-float row per step
+        [[5, 3, 4, 8], undefined, [0, 0, 8, 1]],
+        [[5, 3, 4, 8], [0, 0, 8, 1], undefined],
+        // rows of 15 (not whole vectors) and a size-1 axis between broadcast ones
+        [[5, 3, 3, 5], undefined, [0, 0, 5, 1]],
+        [[4, 1, 64], [0, 0, 1], [64, 64, 1]],
+        // large enough to split the rows across threads
+        [[300, 1024], undefined, [0, 1]],
       ];
       for (const op of BINARY) {
         const dt: DType = boolOut(op) ? 'bool' : 'float32';

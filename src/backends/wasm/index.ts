@@ -9,7 +9,7 @@ import * as K from '../ts/kernels.js';
 import { Allocator, type WasmBlock } from './allocator.js';
 import { BIASED_UNARY, CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
 import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
-import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_BIAS_UNARY, JOB_CE, JOB_CE_GRAD, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_BINARY_ROWS, JOB_BIAS_UNARY, JOB_CE, JOB_CE_GRAD, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
 import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
 import { Pool } from './pool.js';
 import { createConvKernels } from './convKernels.js';
@@ -189,6 +189,25 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
   const isScalar = (v: View<WasmBlock>): boolean => v.strides.every((s) => s === 0);
 
+  /**
+   * The same two element-aligned views with size-1 axes dropped and neighbouring axes merged wherever both
+   * views step through them as one axis: [64, 16, 14, 14] + [14, 14] (strides 0, 0, 14, 1) becomes
+   * [1024, 196] + [196] broadcast, one SIMD pass per 196-float row instead of the scalar reference loop.
+   */
+  const coalesce = (a: View<WasmBlock>, b: View<WasmBlock>): [View<WasmBlock>, View<WasmBlock>] => {
+    const shape: number[] = [], sa: number[] = [], sb: number[] = [];
+    for (let d = a.shape.length - 1; d >= 0; d--) {
+      const n = a.shape[d]!;
+      if (n === 1) continue;
+      const k = shape.length - 1;
+      if (k >= 0 && a.strides[d] === sa[k]! * shape[k]! && b.strides[d] === sb[k]! * shape[k]!) shape[k] = shape[k]! * n;
+      else { shape.push(n); sa.push(a.strides[d]!); sb.push(b.strides[d]!); }
+    }
+    if (shape.length === 0) { shape.push(1); sa.push(0); sb.push(0); }
+    shape.reverse(); sa.reverse(); sb.reverse();
+    return [{ ...a, shape, strides: sa }, { ...b, shape, strides: sb }];
+  };
+
   /** Σ of `n` (a multiple of 8) float32 at byte address p, in f64; large sums are split across threads */
   const sumMain = (p: number, n: number): number => {
     if (!pool || n < PAR_ELEMS) return ex.sum_f32!(p, n) as number;
@@ -312,8 +331,19 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         if (ca && cb) { binaryRun(op, addr(a), addr(b), o.ptr, n, 0); return o; }
         if (ca && isScalar(b)) { binaryRun(op, addr(a), addr(b), o.ptr, n, 1); return o; }
         if (isScalar(a) && cb) { binaryRun(op, addr(a), addr(b), o.ptr, n, 2); return o; }
-        if (ck.binary(op, a, b, o, dt)) return o;
-        if (binaryRows(op, a, b, o)) return o;
+        const [a1, b1] = coalesce(a, b);
+        if (a1.shape.length === 2 && a1.shape[1]! % 4 === 0) {
+          // one operand a single row that every row of the other meets (x[B, T, C] + pos[T, C], x · γ[C])
+          const [R, L] = a1.shape as [number, number];
+          const rowA = a1.strides[0] === 0 && a1.strides[1] === 1, rowB = b1.strides[0] === 0 && b1.strides[1] === 1;
+          if ((rowB && a1.strides[0] === L && a1.strides[1] === 1) || (rowA && b1.strides[0] === L && b1.strides[1] === 1)) {
+            dispatch(JOB_BINARY_ROWS, [SIMD_BINARY.indexOf(op as never), addr(a1), addr(b1), o.ptr, R, L, rowB ? 1 : 2],
+              n >= PAR_ELEMS, Math.min(R, elemChunks(n, parts())));
+            return o;
+          }
+        }
+        if (ck.binary(op, a1, b1, o, dt)) return o;
+        if (binaryRows(op, a1, b1, o)) return o;
       }
       K.binary(arrOf(o, dt), dt, op, av(a), av(b));
       return o;

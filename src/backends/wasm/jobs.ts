@@ -7,7 +7,7 @@ import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { BIASED_UNARY, SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
 
-export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9, JOB_BIAS_UNARY = 10;
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9, JOB_BIAS_UNARY = 10, JOB_BINARY_ROWS = 11;
 
 /**
  * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
@@ -69,6 +69,18 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
       const mode = p[5]!;
       if (hi > lo) {
         ex[`bin_${SIMD_BINARY[p[0]!]}`]!(p[1]! + (mode === 2 ? 0 : 4 * lo), p[2]! + (mode === 1 ? 0 : 4 * lo), p[3]! + 4 * lo, hi - lo, mode);
+      }
+      return;
+    }
+    case JOB_BINARY_ROWS: {
+      // [op index, a, b, dst, rows, L, mode]: one operand is a row of L floats (L a multiple of 4) that the
+      // other's rows all meet — mode 1: b is the row, 2: a is; split by rows
+      const rows = p[4]!, L = p[5]!, mode = p[6]!;
+      const r0 = Math.floor((rows * part) / nparts), r1 = Math.floor((rows * (part + 1)) / nparts);
+      const f = ex[`bin_${SIMD_BINARY[p[0]!]}`]!;
+      for (let r = r0; r < r1; r++) {
+        const off = 4 * r * L;
+        f(p[1]! + (mode === 2 ? 0 : off), p[2]! + (mode === 1 ? 0 : off), p[3]! + off, L, 0);
       }
       return;
     }
