@@ -24,6 +24,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { register } from 'node:module';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
@@ -60,10 +62,16 @@ const CAP_MS = 5000;
 let lastReps = 0;
 
 /** median ms of fn over ≥ minReps runs lasting ≥ minMs in total (after `warm` untimed runs); capped, see CAP_MS */
+const WARM_MS = QUICK ? 30 : 100;
+
 async function timeit(fn: () => unknown | Promise<unknown>, opts: { warm?: number; minReps?: number; minMs?: number; maxReps?: number } = {}): Promise<number> {
   const { warm = 2, minReps = QUICK ? 3 : 5, minMs = QUICK ? 100 : 400, maxReps = 50 } = opts;
+  // warm up for `warm` runs and at least WARM_MS: a fast case needs more than two runs before the engines'
+  // optimising compilers (V8's for JavaScript, on every worker thread too) have caught up with it
+  fullGc(); // start each case with no garbage of the previous one
   let slowest = 0;
-  for (let i = 0; i < warm; i++) {
+  const warmStart = performance.now();
+  for (let i = 0; i < warm || (performance.now() - warmStart < WARM_MS && i < 5000); i++) {
     const t0 = performance.now();
     await fn();
     slowest = Math.max(slowest, performance.now() - t0);
@@ -104,6 +112,18 @@ async function attempt(what: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 const pause = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+// a full garbage collection between sections: the peers leave hundreds of MB of JavaScript garbage (tfjs-cpu's
+// training step alone allocates GBs), and collecting it inside a later case's timed runs charged nabla's
+// relaxed-SIMD training steps, measured last, up to 2× (4.1 ms against 2.2 for the small MLP)
+v8.setFlagsFromString('--expose-gc');
+const fullGc = vm.runInNewContext('gc') as () => void;
+
+/** collect garbage, then let background threads (GC, optimising compiler, peers' pools) go quiet */
+async function settle(): Promise<void> {
+  fullGc();
+  await pause(1000);
+}
 
 /** seeded uniform [-1, 1) data, so every implementation sees the same inputs */
 function seeded(seed: number): () => number {
@@ -171,6 +191,19 @@ const gbs = (c: EwCase, ms: number): number => (ewBytes[c.op] * c.n) / ms / 1e6;
 // ---- nabla kernels ------------------------------------------------------------------------------
 function view<D>(data: D, shape: number[], strides: number[]): View<D> {
   return { data, dtype: 'float32', shape, strides, offset: 0 };
+}
+
+/** run small and medium matmuls on `be` for `ms` milliseconds (results discarded) */
+async function warmUpMatmul(be: Backend, ms: number): Promise<void> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    for (const [M, K, N] of [[128, 128, 128], [256, 256, 256], [128, 784, 256]] as const) {
+      const a = be.fromArray('float32', rand(M * K)), b = be.fromArray('float32', rand(K * N));
+      for (let i = 0; i < 10; i++) be.dispose(be.matmul(view(a, [1, M, K], [0, K, 1]), view(b, [1, K, N], [0, N, 1]), 'float32'));
+      be.dispose(a); be.dispose(b);
+    }
+    await pause(0);
+  }
 }
 
 async function benchNablaMatmul(be: Backend, impl: string, c: MatCase): Promise<void> {
@@ -663,7 +696,7 @@ async function main(): Promise<void> {
   // let background threads of the previous section (GC, optimising compiler, peers' pools) go quiet:
   // on a 2-core machine they compete with the worker threads directly
   if (matCases.length) {
-    await pause(1000);
+    await settle();
     console.log('\nmatmul');
     for (const c of matCases) {
       await benchNablaMatmul(wasmT as Backend, nablaAll, c);
@@ -676,7 +709,7 @@ async function main(): Promise<void> {
   }
 
   if (convCases.length) {
-    await pause(1000);
+    await settle();
     console.log('\nconv2d (3×3, padding 1, batch 64; fwd+bwd: dW, db and, for conv2, dx)');
     for (const c of convCases) {
       await benchNablaConv(wasmT as Backend, nablaAll, c);
@@ -689,7 +722,7 @@ async function main(): Promise<void> {
   }
 
   if (trainCases.length) {
-    await pause(1000);
+    await settle();
     console.log('\ntraining step (forward, backward, AdamW; cross-entropy on seeded random data)');
     for (const c of trainCases) {
       await benchNablaTrain(wasmT as Backend, nablaAll, c);
@@ -704,7 +737,7 @@ async function main(): Promise<void> {
   // phase 2: relaxed SIMD (sets a process-wide V8 flag, so it runs after every peer)
   let relaxedOk = false, relThreads = 0;
   if (matCases.length || trainCases.length || ewCases.length) {
-    await pause(1000);
+    await settle();
     console.log('\nrelaxed SIMD (V8 flag --experimental-wasm-relaxed-simd, nabla\'s default where available)');
     wasmT.close(); wasm1.close();
     const relT = await createWasmBackend({ relaxedSimd: true });
@@ -712,6 +745,10 @@ async function main(): Promise<void> {
     relaxedOk = relT.features.relaxed;
     relThreads = relT.threads;
     if (relaxedOk) {
+      // fresh backends, fresh worker threads: their JavaScript (job dispatch, GEMM blocking loops) runs
+      // unoptimised for the first ~150 ms, which halves a small 2-thread matmul; phase 1's backends had the
+      // element-wise section for that
+      for (const be of [relT, rel1]) await warmUpMatmul(be as Backend, 400);
       for (const c of matCases) {
         await benchNablaMatmul(relT as Backend, `nabla-relaxed-${relT.threads}t`, c);
         await benchNablaMatmul(rel1 as Backend, 'nabla-relaxed-1t', c);
