@@ -78,7 +78,9 @@ const PAGE = 65536;
  * the engine's default; a user who chose a Liftoff flag on the command line keeps that choice.
  */
 async function topTierCompiler(): Promise<<T>(compile: () => T) => T> {
-  if (!isNode || process.execArgv.some((a) => a.includes('liftoff'))) return (compile) => compile();
+  if (!isNode) return (compile) => compile();
+  // (flags given with NODE_OPTIONS do not show in execArgv)
+  if ([...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('liftoff'))) return (compile) => compile();
   const v8 = await import('node:v8');
   return (compile) => {
     v8.setFlagsFromString('--no-liftoff');
