@@ -307,6 +307,49 @@ for (const { name, ...opts } of configs) {
       for (const q of [x, idx, src, i1, s2, img]) be.dispose(q.w.data);
     });
 
+    test('convolution-side passes large enough to split across threads match the reference', () => {
+      // im2col / col2im by image planes: a 3×3 conv window, a strided and dilated one, a max-pool window
+      const img = randPair(be, 'float32', [4, 8, 24, 20]);
+      const wins = [
+        { kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], padValue: 0 },
+        { kernel: [3, 2], stride: [2, 1], padding: [2, 1], dilation: [2, 3], padValue: 0 },
+        { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], padValue: -Infinity },
+      ] as { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number]; padValue: number }[];
+      for (const p of wins) {
+        const [oh, ow] = K.unfoldOutputSize(24, 20, p);
+        const rows = 8 * p.kernel[0] * p.kernel[1], nCols = 4 * rows * oh * ow;
+        const u = new Float32Array(nCols);
+        K.unfold(u, img.t, p);
+        const cols = be.unfold(img.w, p);
+        assert.deepEqual(be.read(cols, 'float32', nCols), u, `unfold ${JSON.stringify(p)}`);
+        const cv = { shape: [4, rows, oh * ow], strides: K.contiguousStrides([4, rows, oh * ow]), offset: 0 };
+        const f = new Float32Array(4 * 8 * 24 * 20);
+        K.fold(f, { arr: u, ...cv }, [4, 8, 24, 20], p);
+        assert.deepEqual(readOut(be, be.fold({ data: cols, dtype: 'float32', ...cv }, [4, 8, 24, 20], p), 'float32', f.length), f, `fold ${JSON.stringify(p)}`);
+        be.dispose(cols);
+      }
+      // a per-channel scalar broadcast over [N, C, H, W] (a conv bias), either side of the op
+      const x = randPair(be, 'float32', [16, 12, 30, 20]), c = randPair(be, 'float32', [16, 12, 30, 20], [0, 1, 0, 0]);
+      for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
+        for (const [a, b] of [[x, c], [c, x]]) {
+          const exp = new Float32Array(16 * 12 * 600);
+          K.binary(exp, 'float32', op, a!.t, b!.t);
+          close(readOut(be, be.binary(op, a!.w, b!.w, 'float32'), 'float32', exp.length), exp, 2e-6, 1e-37, `row-scalar ${op}`);
+        }
+      }
+      // max / min over a middle axis (max pooling's window axis) and the relu mask
+      const m = randPair(be, 'float32', [64, 4, 1024]);
+      for (const op of ['max', 'min'] as const) {
+        const exp = new Float32Array(64 * 1024);
+        K.reduce(exp, 'float32', op, m.t, [1]);
+        assert.deepEqual(readOut(be, be.reduce(op, m.w, [1], 'float32'), 'float32', exp.length), exp, `${op} over the middle axis`);
+      }
+      const exp = new Float32Array(64 * 4 * 1024);
+      K.unary(exp, 'float32', 'step', m.t, [0.25]);
+      assert.deepEqual(readOut(be, be.unary('step', m.w, 'float32', [0.25]), 'float32', exp.length), exp, 'step');
+      for (const q of [img, x, c, m]) be.dispose(q.w.data);
+    });
+
     test('matmul: odd sizes, transposed operands, batches with broadcast, float64 fallback', () => {
       const sizes: [number, number, number][] = [[1, 1, 1], [1, 7, 1], [7, 7, 7], [33, 17, 65], [127, 129, 31], [4, 256, 8],
         [5, 300, 9], [64, 1, 33], [130, 70, 260]];

@@ -1,6 +1,7 @@
 /**
- * float32 kernels of the convolution / pooling training step in a small WebAssembly module of their own,
- * instantiated over the same memory as the main kernel module (single-threaded: they are memory-bound):
+ * float32 kernels of the convolution / pooling training step, part of the main kernel module (every thread
+ * has them); the host splits the large passes (unfold, fold, row-scalar binaries, pooling max/min, the relu
+ * mask) across the pool by planes or rows:
  *
  *  - unfold (im2col) and fold (col2im), v128 copies / accumulations along stride-1 rows;
  *  - binaries where one operand is one scalar per row of the other (a conv bias [C] added to [N, C, H, W]);
@@ -18,7 +19,8 @@ import type { DType } from '../../dtype.js';
 import type { BinaryOp, ReduceOp, ArgReduceOp, UnaryOp, UnfoldParams, View } from '../backend.js';
 import * as K from '../ts/kernels.js';
 import type { WasmBlock } from './allocator.js';
-import { emitModule, type FuncDef, type MemoryImport } from './emitter.js';
+import type { FuncDef } from './emitter.js';
+import type { KernelExports } from './module.js';
 import { type Code, forRange, get, i32, ifElse, inc, set } from './asm.js';
 
 const V = 'v128';
@@ -199,7 +201,7 @@ const foldFunc: FuncDef = {
 // ---- row-scalar binaries --------------------------------------------------------------------------------
 
 type RsOp = 'add' | 'sub' | 'mul' | 'div';
-const RS_OPS: readonly RsOp[] = ['add', 'sub', 'mul', 'div'];
+export const RS_OPS: readonly RsOp[] = ['add', 'sub', 'mul', 'div'];
 
 /**
  * rs_<op>_<mode>(a, b, o, rows, inner, P, sb): o[r, j] = a[r, j] ∘ s_r (mode 0) or s_r ∘ a[r, j] (mode 1),
@@ -476,14 +478,6 @@ function biasActFunc(relu: boolean): FuncDef {
   };
 }
 
-/** zero_bytes(p, n): n bytes at p = 0 (memory.fill: a native memset, unlike a fill of a shared typed array) */
-const zeroFunc: FuncDef = {
-  name: 'zero_bytes',
-  params: [['p', 'i32'], ['n', 'i32']],
-  locals: [],
-  body: [get('p'), i32(0), get('n'), ['memory.fill']],
-};
-
 /** copy4_32(src, dst, n0, n1, n2, n3, s0, s1, s2, s3): dst (contiguous) = the 4-byte elements of a strided 4-D view */
 const copy4Func: FuncDef = {
   name: 'copy4_32',
@@ -518,20 +512,27 @@ export function convFuncs(): FuncDef[] {
     unfoldFunc, foldFunc,
     ...RS_OPS.flatMap((op) => [rowScalarFunc(op, 0), rowScalarFunc(op, 1)]),
     rowsSumFunc, colsSumFunc, midExtFunc('max'), midExtFunc('min'), argFunc('max'), argFunc('min'),
-    gatherFunc, scatterFunc, stepFunc, zeroFunc, copy4Func, biasActFunc(false), biasActFunc(true),
+    gatherFunc, scatterFunc, stepFunc, copy4Func, biasActFunc(false), biasActFunc(true),
   ];
 }
 
 // ---- host side ----------------------------------------------------------------------------------------
 
-type Fn = (...args: number[]) => number;
+
+/** the threaded passes; jobs.ts splits each (JOB_CONV with one of these as its first parameter) */
+export const CONV_UNFOLD = 0, CONV_FOLD = 1, CONV_ROW_SCALAR = 2, CONV_MID_EXT = 3, CONV_STEP = 4;
 
 export interface ConvKernelHost {
   memory: WebAssembly.Memory;
-  /** the main module's memory import (shared flag and limits must match) */
-  mem: MemoryImport;
+  /** the main module's exports (the conv kernels are part of it) */
+  ex: KernelExports;
   alloc(bytes: number, zero: boolean): WasmBlock;
   release(b: WasmBlock): void;
+  /**
+   * run a CONV_* pass: params after the pass id as jobs.ts reads them, `units` the independent pieces it can be
+   * cut into (planes, row groups, outer slices), `bytes` the memory it touches (decides whether to go parallel)
+   */
+  parallel(pass: number, params: number[], units: number, bytes: number): void;
 }
 
 /** The dispatch entry points: each runs the kernel into `o` and returns true, or returns false untouched. */
@@ -577,9 +578,7 @@ function rowScalar(v: View<WasmBlock>): { inner: number; P: number; sb: number }
 }
 
 export function createConvKernels(host: ConvKernelHost): ConvKernels {
-  const mod = new WebAssembly.Module(emitModule(convFuncs(), host.mem));
-  const ex = new WebAssembly.Instance(mod, { env: { memory: host.memory } }).exports as unknown as Record<string, Fn>;
-  const { memory } = host;
+  const { memory, ex } = host;
 
   const winArgs = (planes: number, H: number, W: number, p: UnfoldParams, OH: number, OW: number): number[] => [
     planes, H, W, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], OH, OW,
@@ -667,7 +666,7 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       const [N, C, H, W] = x.shape as [number, number, number, number];
       const [OH, OW] = K.unfoldOutputSize(H, W, p);
       if (N * C * OH * OW === 0) return false;
-      ex.unfold_f32!(addr(x), o.ptr, ...winArgs(N * C, H, W, p, OH, OW), p.padValue);
+      host.parallel(CONV_UNFOLD, [addr(x), o.ptr, ...winArgs(N * C, H, W, p, OH, OW), p.padValue], N * C, o.bytes);
       return true;
     },
     fold(o, cols, outShape, p) {
@@ -676,7 +675,7 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       const [N, C, H, W] = outShape;
       const [OH, OW] = K.unfoldOutputSize(H, W, p);
       if (N * C * OH * OW === 0) return false;
-      ex.fold_f32!(addr(cols), o.ptr, ...winArgs(N * C, H, W, p, OH, OW));
+      host.parallel(CONV_FOLD, [addr(cols), o.ptr, ...winArgs(N * C, H, W, p, OH, OW)], N * C, 4 * K.numel(cols.shape));
       return true;
     },
     binary(op, a, b, o, dt) {
@@ -687,7 +686,10 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       if (contiguous(a) && (rs = rowScalar(b))) { mode = 0; full = a; sc = b; }
       else if (contiguous(b) && (rs = rowScalar(a))) { mode = 1; full = b; sc = a; }
       else return false;
-      ex[`rs_${op}_${mode}`]!(addr(full), addr(sc), o.ptr, n / rs.inner, rs.inner, rs.P, rs.sb);
+      // rows come in groups of P (the scalars' period): the groups are independent
+      const rows = n / rs.inner;
+      host.parallel(CONV_ROW_SCALAR, [RS_OPS.indexOf(op as RsOp), mode, addr(full), addr(sc), o.ptr, rows, rs.inner, rs.P, rs.sb],
+        rows / rs.P, 8 * n);
       return true;
     },
     reduce(op, x, axes, o, dt) {
@@ -702,7 +704,7 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       let outer = 1, R = 1, inner = 1;
       x.shape.forEach((s, d) => { if (d < a0) outer *= s; else if (d <= a1) R *= s; else inner *= s; });
       if (R === 0 || inner < 4) return false;
-      ex[`mid_${op}_f32`]!(addr(x), o.ptr, outer, R, inner);
+      host.parallel(CONV_MID_EXT, [op === 'max' ? 1 : 0, addr(x), o.ptr, outer, R, inner], outer, 4 * n);
       return true;
     },
     argReduce(op, x, axis, o) {
@@ -725,7 +727,7 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       }
       const R = x.shape[axis]!, RI = index.shape[axis]!;
       if (outer * inner * RI === 0) return false;
-      return ex.gather32!(addr(x), addr(index), o.ptr, outer, R, RI, inner) < 0;
+      return (ex.gather32!(addr(x), addr(index), o.ptr, outer, R, RI, inner) as number) < 0;
     },
     scatterAdd(shape, dt, axis, index, src, o) {
       ex.zero_bytes!(o.ptr, o.bytes);
@@ -739,7 +741,7 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       }
       const R = shape[axis]!, RI = index.shape[axis]!;
       if (outer * inner * RI === 0) return false;
-      if (ex.scatter_add_f32!(o.ptr, addr(index), addr(src), outer, R, RI, inner) < 0) return true;
+      if ((ex.scatter_add_f32!(o.ptr, addr(index), addr(src), outer, R, RI, inner) as number) < 0) return true;
       // an index out of range: undo, and let the reference raise its error
       ex.zero_bytes!(o.ptr, o.bytes);
       return false;
@@ -757,7 +759,7 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       if (op !== 'step' || x.dtype !== 'float32' || dt !== 'float32' || !contiguous(x)) return false;
       const n = K.numel(x.shape);
       if (n === 0) return false;
-      ex.step_f32!(addr(x), o.ptr, n, params?.[0] ?? 0);
+      host.parallel(CONV_STEP, [addr(x), o.ptr, n, params?.[0] ?? 0], Math.ceil(n / 16), 8 * n);
       return true;
     },
     biasAct(x, bias, relu, o) {

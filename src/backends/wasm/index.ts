@@ -9,7 +9,7 @@ import * as K from '../ts/kernels.js';
 import { Allocator, type WasmBlock } from './allocator.js';
 import { BIASED_UNARY, CONST_BASE, CONST_END, SIMD_BINARY, SIMD_UNARY, constantTable } from './elementwise.js';
 import { GEMM_SCRATCH_BYTES, gemmChunks, type GemmTask } from './gemm.js';
-import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_BINARY_ROWS, JOB_BIAS_UNARY, JOB_CE, JOB_CE_GRAD, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
+import { CTL_BYTES, JOB_ADAM, JOB_BINARY, JOB_BINARY_ROWS, JOB_BIAS_UNARY, JOB_CONV, JOB_CE, JOB_CE_GRAD, JOB_NORM, JOB_GEMM, JOB_SOFTMAX, JOB_SUM, JOB_UNARY, elemChunks, gemmParams, runJob } from './jobs.js';
 import { buildModule, detectFeatures, instantiate, type Features } from './module.js';
 import { Pool } from './pool.js';
 import { createConvKernels } from './convKernels.js';
@@ -116,7 +116,6 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   new Uint8Array(memory.buffer, CONST_BASE).set(constantTable());
   const heap = new Allocator(memory, CONST_END, maximumPages, (p, n) => ex.zero_bytes!(p, n));
   // float32 im2col / col2im / row-broadcast / middle-axis reduction kernels (a separate module over the same memory)
-  const ck = topTier(() => createConvKernels({ memory, mem: { shared: features.shared, initialPages, maximumPages }, alloc: (n, z) => heap.alloc(n, z), release: (b) => heap.release(b) }));
 
   // internal blocks: the pool's control block and one GEMM scratch per thread (not counted in bytesInUse)
   const ctl = heap.alloc(CTL_BYTES, true);
@@ -140,6 +139,14 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     if (pool && big && chunks > 1) pool.run(ex, kind, params, chunks, scratch[0]!.ptr);
     else runJob(ex, kind, Float64Array.from(params), 0, 1, scratch[0]!.ptr);
   };
+
+  // im2col / col2im / row-broadcast / middle-axis reduction kernels (part of the same module); the large passes
+  // go through the pool, cut into at most `units` independent pieces
+  const ck = createConvKernels({
+    memory, ex, alloc: (n, z) => heap.alloc(n, z), release: (b) => heap.release(b),
+    parallel: (pass, params, units, bytes) =>
+      dispatch(JOB_CONV, [pass, ...params], bytes >= 4 * PAR_ELEMS, Math.min(units, elemChunks(bytes / 4, parts()))),
+  });
 
   const unaryFast = (op: UnaryOp, x: View<WasmBlock>, o: WasmBlock, n: number): void => {
     const idx = SIMD_UNARY.indexOf(op as never);

@@ -6,8 +6,9 @@
 import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { BIASED_UNARY, SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
+import { CONV_FOLD, CONV_MID_EXT, CONV_ROW_SCALAR, CONV_STEP, CONV_UNFOLD, RS_OPS } from './convKernels.js';
 
-export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9, JOB_BIAS_UNARY = 10, JOB_BINARY_ROWS = 11;
+export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9, JOB_BIAS_UNARY = 10, JOB_BINARY_ROWS = 11, JOB_CONV = 12;
 
 /**
  * Control block (Int32 slots), followed by float64 job parameters at CTL_PARAMS_BYTE.
@@ -84,6 +85,9 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
       }
       return;
     }
+    case JOB_CONV:
+      convPart(ex, p, part, nparts);
+      return;
     case JOB_SUM: {
       // [src, n (a multiple of 8), partials]: part p writes its f64 partial sum to partials[p]
       const [lo, hi] = elemRange(p[1]!, part, nparts);
@@ -139,5 +143,57 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
     }
     default:
       throw new Error(`wasm backend: unknown job kind ${kind}`);
+  }
+}
+
+/** [lo, hi) of `units` dealt to `part` of `nparts` */
+function unitRange(units: number, part: number, nparts: number): [number, number] {
+  return [Math.floor((units * part) / nparts), Math.floor((units * (part + 1)) / nparts)];
+}
+
+/**
+ * One part of a convolution-side pass (JOB_CONV; p[0] picks the pass, the rest are the kernel's arguments):
+ * unfold and fold by image planes (plane q reads and writes only its own rows), row-scalar binaries by groups
+ * of P rows (the scalars' period), pooling max/min by outer slices, the relu mask by elements.
+ */
+function convPart(ex: KernelExports, p: Float64Array, part: number, nparts: number): void {
+  const a = Array.from(p.subarray(1, CTL_MAX_PARAMS));
+  switch (p[0]) {
+    case CONV_UNFOLD:
+    case CONV_FOLD: {
+      // [src, dst, planes, H, W, KH, KW, s0, s1, p0, p1, d0, d1, OH, OW(, pad)]
+      const [src, dst, planes, H, W, KH, KW] = a as [number, number, number, number, number, number, number];
+      const colsPlane = 4 * KH * KW * a[13]! * a[14]!, imgPlane = 4 * H * W;
+      const [q0, q1] = unitRange(planes, part, nparts);
+      if (q1 <= q0) return;
+      const unfold = p[0] === CONV_UNFOLD;
+      const rest = a.slice(3, unfold ? 16 : 15); // H … OW (, pad)
+      if (unfold) ex.unfold_f32!(src + q0 * imgPlane, dst + q0 * colsPlane, q1 - q0, ...rest);
+      else ex.fold_f32!(src + q0 * colsPlane, dst + q0 * imgPlane, q1 - q0, ...rest);
+      return;
+    }
+    case CONV_ROW_SCALAR: {
+      // [op index, mode, full, scalars, dst, rows, inner, P, sb]
+      const [op, mode, full, sc, dst, rows, inner, P, sb] = a as [number, number, number, number, number, number, number, number, number];
+      const [g0, g1] = unitRange(rows / P, part, nparts);
+      const off = 4 * g0 * P * inner;
+      if (g1 > g0) ex[`rs_${RS_OPS[op]}_${mode}`]!(full + off, sc, dst + off, (g1 - g0) * P, inner, P, sb);
+      return;
+    }
+    case CONV_MID_EXT: {
+      // [isMax, x, o, outer, R, inner]
+      const [isMax, x, o, outer, R, inner] = a as [number, number, number, number, number, number];
+      const [o0, o1] = unitRange(outer, part, nparts);
+      if (o1 > o0) ex[isMax ? 'mid_max_f32' : 'mid_min_f32']!(x + 4 * o0 * R * inner, o + 4 * o0 * inner, o1 - o0, R, inner);
+      return;
+    }
+    case CONV_STEP: {
+      // [x, o, n, threshold]
+      const [lo, hi] = elemRange(a[2]!, part, nparts);
+      if (hi > lo) ex.step_f32!(a[0]! + 4 * lo, a[1]! + 4 * lo, hi - lo, a[3]!);
+      return;
+    }
+    default:
+      throw new Error(`wasm pool: unknown convolution pass ${p[0]}`);
   }
 }

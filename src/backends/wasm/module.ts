@@ -2,6 +2,7 @@
 import { emitModule, type FuncDef } from './emitter.js';
 import { matmulFuncs } from './matmulKernel.js';
 import { elementwiseFuncs } from './elementwise.js';
+import { convFuncs } from './convKernels.js';
 
 export interface Features {
   /** 128-bit SIMD validates (required) */
@@ -43,7 +44,7 @@ export interface ModuleConfig {
 }
 
 export function buildModule(cfg: ModuleConfig): WebAssembly.Module {
-  const bytes = emitModule([...matmulFuncs(cfg.relaxed), ...elementwiseFuncs({ relaxed: cfg.relaxed })], {
+  const bytes = emitModule([...matmulFuncs(cfg.relaxed), ...elementwiseFuncs({ relaxed: cfg.relaxed }), ...convFuncs()], {
     shared: cfg.shared, initialPages: cfg.initialPages, maximumPages: cfg.maximumPages,
   });
   return new WebAssembly.Module(bytes);
