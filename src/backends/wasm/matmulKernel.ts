@@ -6,7 +6,7 @@
  *
  * All pointers are byte addresses; strides are in elements.
  */
-import type { FuncDef, Instr } from './emitter.js';
+import type { FuncDef } from './emitter.js';
 import { type Code, forRange, get, i32, ifElse, inc, minI32, set } from './asm.js';
 
 /**
@@ -202,6 +202,55 @@ function edgePanel(width: number, lane: string, valid: string, start: string, po
   ]);
 }
 
+/** 32-bit lanes `lanes` (0–3 from a, 4–7 from b) of two vectors */
+const shuffle32 = (a: string, b: string, lanes: number[]): Code =>
+  [get(a), get(b), ['i8x16.shuffle', ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])]];
+
+/** locals for slotsFromRows(n) */
+const slotLocals = (n: number): [string, 'i32' | 'v128'][] => [
+  ...Array.from({ length: n }, (_, r): [string, 'i32'] => [`rp${r}`, 'i32']),
+  ...Array.from({ length: n }, (_, r): [string, 'v128'] => [`rv${r}`, 'v128']),
+  ['x0', 'v128'], ['x1', 'v128'], ['x2', 'v128'], ['x3', 'v128'],
+];
+
+/**
+ * A panel from `n` source rows that each run contiguously along k (row r from local rp<r>): for each k, the n
+ * values side by side at dst. Four k at a time: one vector load per row, a 4×4 transpose in 8 shuffles per four
+ * rows, lanes of the rows past a multiple of four stored one by one; the last kc mod 4 steps one k at a time.
+ * (A transposed operand otherwise costs one scalar load and store per element, a tenth of a training step.)
+ */
+function slotsFromRows(n: number): Code {
+  const slot = 4 * n, groups = Math.floor(n / 4);
+  const quad: Code = [];
+  for (let r = 0; r < n; r++) quad.push(get(`rp${r}`), ['v128.load', 0], set(`rv${r}`));
+  for (let g = 0; g < groups; g++) {
+    const [a, b, c, d] = [0, 1, 2, 3].map((i) => `rv${4 * g + i}`) as [string, string, string, string];
+    quad.push(
+      ...shuffle32(a, b, [0, 4, 1, 5]), set('x0'), ...shuffle32(a, b, [2, 6, 3, 7]), set('x1'),
+      ...shuffle32(c, d, [0, 4, 1, 5]), set('x2'), ...shuffle32(c, d, [2, 6, 3, 7]), set('x3'),
+    );
+    // k slot j gets lane j of rows 4g..4g+3
+    ([['x0', 'x2', [0, 1, 4, 5]], ['x0', 'x2', [2, 3, 6, 7]], ['x1', 'x3', [0, 1, 4, 5]], ['x1', 'x3', [2, 3, 6, 7]]] as const)
+      .forEach(([x, y, lanes], j) => quad.push(get('dst'), ...shuffle32(x, y, [...lanes]), ['v128.store', j * slot + 16 * g]));
+  }
+  for (let r = 4 * groups; r < n; r++) {
+    for (let j = 0; j < 4; j++) quad.push(get('dst'), get(`rv${r}`), ['f32x4.extract_lane', j], ['f32.store', j * slot + 4 * r]);
+  }
+  for (let r = 0; r < n; r++) quad.push(...inc(`rp${r}`, 16));
+  quad.push(...inc('dst', 4 * slot));
+  const single: Code = [];
+  for (let r = 0; r < n; r++) single.push(get('dst'), get(`rp${r}`), ['f32.load', 0], ['f32.store', 4 * r], ...inc(`rp${r}`, 4));
+  single.push(...inc('dst', slot));
+  return [
+    ...forRange('k', [i32(0)], [get('kc'), i32(3), ['i32.sub']], 4, quad),
+    ...forRange('k', [get('k')], [get('kc')], 1, single),
+  ];
+}
+
+/** rp<r> = src + 4·(first + r)·stride for r < n */
+const rowPointers = (n: number, first: string, stride: string): Code => Array.from({ length: n }, (_, r): Code =>
+  [get('src'), get(first), i32(r), ['i32.add'], get(stride), ['i32.mul'], i32(2), ['i32.shl'], ['i32.add'], set(`rp${r}`)]).flat();
+
 /**
  * gemm_pack_b(src, sk, sn, kc, nc, dst): dst panel p (columns p·NR..) holds, for each k, NR values
  * src[k, p·NR + jj] (zero past nc). Contiguous rows (sn = 1) copy whole vectors.
@@ -213,14 +262,19 @@ function packB({ NV, NR }: GemmBlocking): FuncDef {
     ...Array.from({ length: NV }, (_, v): Code => [get('dst'), get('p'), ['v128.load', 16 * v], ['v128.store', 16 * v]]).flat(),
     ...inc('dst', 4 * NR),
   ]);
+  // columns contiguous along k (a transposed operand: Linear's Wᵀ, im2col's colsᵀ): NR rows side by side
+  const columnPanel: Code = [...rowPointers(NR, 'j0', 'sn'), ...slotsFromRows(NR)];
+  const full = [get('nr'), i32(NR), ['i32.eq']] as Code;
   const body: Code = forRange('j0', [i32(0)], [get('nc')], NR, [
     ...minI32([i32(NR)], [get('nc'), get('j0'), ['i32.sub']], 't0', 't1'), set('nr'),
-    ...ifElse([get('nr'), i32(NR), ['i32.eq'], get('sn'), i32(1), ['i32.eq'], ['i32.and']], vectorPanel, scalarPanel),
+    ...ifElse([...full, get('sn'), i32(1), ['i32.eq'], ['i32.and']], vectorPanel,
+      ifElse([...full, get('sk'), i32(1), ['i32.eq'], ['i32.and']], columnPanel, scalarPanel)),
   ]);
   return {
     name: 'gemm_pack_b',
     params: [['src', 'i32'], ['sk', 'i32'], ['sn', 'i32'], ['kc', 'i32'], ['nc', 'i32'], ['dst', 'i32']],
-    locals: [['j0', 'i32'], ['k', 'i32'], ['jj', 'i32'], ['nr', 'i32'], ['col', 'i32'], ['p', 'i32'], ['t0', 'i32'], ['t1', 'i32']],
+    locals: [['j0', 'i32'], ['k', 'i32'], ['jj', 'i32'], ['nr', 'i32'], ['col', 'i32'], ['p', 'i32'], ['t0', 'i32'], ['t1', 'i32'],
+      ...slotLocals(NR)],
     body,
   };
 }
@@ -247,22 +301,10 @@ function packA({ MR }: GemmBlocking): FuncDef {
     ...copyRow(MR),
     ...inc('dst', 4 * MR),
   ]);
-  // rows contiguous along k (the common case): read MR rows side by side
-  const rowPanel: Code = [
-    ...addr('src', 'i0', 'sm', 'zero', 'sk'), set('p'),
-    get('sm'), i32(2), ['i32.shl'], set('rs'),
-    ...forRange('k', [i32(0)], [get('kc')], 1, [
-      ...Array.from({ length: MR }, (_, ii): Code => [
-        get('dst'), get('p'), ...(ii ? [get('rs'), i32(ii), ['i32.mul'] as Instr, ['i32.add'] as Instr] : []), ['f32.load'],
-        ['f32.store', 4 * ii],
-      ]).flat(),
-      ...inc('dst', 4 * MR),
-      ...inc('p', 4),
-    ]),
-  ];
+  // rows contiguous along k (the common case): MR rows side by side
+  const rowPanel: Code = [...rowPointers(MR, 'i0', 'sm'), ...slotsFromRows(MR)];
   const full = [get('mr'), i32(MR), ['i32.eq']] as Code;
   const body: Code = [
-    i32(0), set('zero'),
     ...forRange('i0', [i32(0)], [get('mc')], MR, [
       ...minI32([i32(MR)], [get('mc'), get('i0'), ['i32.sub']], 't0', 't1'), set('mr'),
       ...ifElse([...full, get('sm'), i32(1), ['i32.eq'], ['i32.and']], vectorPanel,
@@ -272,8 +314,8 @@ function packA({ MR }: GemmBlocking): FuncDef {
   return {
     name: 'gemm_pack_a',
     params: [['src', 'i32'], ['sm', 'i32'], ['sk', 'i32'], ['mc', 'i32'], ['kc', 'i32'], ['dst', 'i32']],
-    locals: [['i0', 'i32'], ['k', 'i32'], ['ii', 'i32'], ['mr', 'i32'], ['row', 'i32'], ['p', 'i32'], ['rs', 'i32'],
-      ['zero', 'i32'], ['t0', 'i32'], ['t1', 'i32']],
+    locals: [['i0', 'i32'], ['k', 'i32'], ['ii', 'i32'], ['mr', 'i32'], ['row', 'i32'], ['p', 'i32'], ['t0', 'i32'], ['t1', 'i32'],
+      ...slotLocals(MR)],
     body,
   };
 }
