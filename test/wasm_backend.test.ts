@@ -343,6 +343,9 @@ for (const { name, ...opts } of configs) {
         const exp = new Float32Array(64 * 1024);
         K.reduce(exp, 'float32', op, m.t, [1]);
         assert.deepEqual(readOut(be, be.reduce(op, m.w, [1], 'float32'), 'float32', exp.length), exp, `${op} over the middle axis`);
+        const arg = new Int32Array(64 * 1024);
+        K.argReduce(arg, op === 'max' ? 'argmax' : 'argmin', m.t, 1);
+        assert.deepEqual(readOut(be, be.argReduce(op === 'max' ? 'argmax' : 'argmin', m.w, 1), 'int32', arg.length), arg, `arg${op} over the middle axis`);
       }
       const exp = new Float32Array(64 * 4 * 1024);
       K.unary(exp, 'float32', 'step', m.t, [0.25]);

@@ -1,7 +1,7 @@
 /**
  * float32 kernels of the convolution / pooling training step, part of the main kernel module (every thread
- * has them); the host splits the large passes (unfold, fold, row-scalar binaries, pooling max/min, the relu
- * mask) across the pool by planes or rows:
+ * has them); the host splits the large passes (unfold, fold, row-scalar binaries, pooling max/min and
+ * arg-max/min, the relu mask) across the pool by planes or rows:
  *
  *  - unfold (im2col) and fold (col2im), v128 copies / accumulations along stride-1 rows;
  *  - binaries where one operand is one scalar per row of the other (a conv bias [C] added to [N, C, H, W]);
@@ -520,7 +520,7 @@ export function convFuncs(): FuncDef[] {
 
 
 /** the threaded passes; jobs.ts splits each (JOB_CONV with one of these as its first parameter) */
-export const CONV_UNFOLD = 0, CONV_FOLD = 1, CONV_ROW_SCALAR = 2, CONV_MID_EXT = 3, CONV_STEP = 4;
+export const CONV_UNFOLD = 0, CONV_FOLD = 1, CONV_ROW_SCALAR = 2, CONV_MID_EXT = 3, CONV_STEP = 4, CONV_ARG_EXT = 5;
 
 export interface ConvKernelHost {
   memory: WebAssembly.Memory;
@@ -713,7 +713,7 @@ export function createConvKernels(host: ConvKernelHost): ConvKernels {
       x.shape.forEach((s, d) => { if (d < axis) outer *= s; else if (d > axis) inner *= s; });
       const R = x.shape[axis]!;
       if (R === 0 || outer * inner === 0) return false;
-      ex[op === 'argmax' ? 'arg_max_f32' : 'arg_min_f32']!(addr(x), o.ptr, outer, R, inner);
+      host.parallel(CONV_ARG_EXT, [op === 'argmax' ? 1 : 0, addr(x), o.ptr, outer, R, inner], outer, 4 * outer * R * inner);
       return true;
     },
     gather(x, axis, index, o) {

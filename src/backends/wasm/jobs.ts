@@ -6,7 +6,7 @@
 import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { BIASED_UNARY, SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
-import { CONV_FOLD, CONV_MID_EXT, CONV_ROW_SCALAR, CONV_STEP, CONV_UNFOLD, RS_OPS } from './convKernels.js';
+import { CONV_ARG_EXT, CONV_FOLD, CONV_MID_EXT, CONV_ROW_SCALAR, CONV_STEP, CONV_UNFOLD, RS_OPS } from './convKernels.js';
 
 export const JOB_GEMM = 1, JOB_UNARY = 2, JOB_BINARY = 3, JOB_SUM = 4, JOB_ADAM = 5, JOB_NORM = 6, JOB_SOFTMAX = 7, JOB_CE = 8, JOB_CE_GRAD = 9, JOB_BIAS_UNARY = 10, JOB_BINARY_ROWS = 11, JOB_CONV = 12;
 
@@ -154,7 +154,7 @@ function unitRange(units: number, part: number, nparts: number): [number, number
 /**
  * One part of a convolution-side pass (JOB_CONV; p[0] picks the pass, the rest are the kernel's arguments):
  * unfold and fold by image planes (plane q reads and writes only its own rows), row-scalar binaries by groups
- * of P rows (the scalars' period), pooling max/min by outer slices, the relu mask by elements.
+ * of P rows (the scalars' period), pooling max/min and argmax/argmin by outer slices, the relu mask by elements.
  */
 function convPart(ex: KernelExports, p: Float64Array, part: number, nparts: number): void {
   const a = Array.from(p.subarray(1, CTL_MAX_PARAMS));
@@ -185,6 +185,13 @@ function convPart(ex: KernelExports, p: Float64Array, part: number, nparts: numb
       const [isMax, x, o, outer, R, inner] = a as [number, number, number, number, number, number];
       const [o0, o1] = unitRange(outer, part, nparts);
       if (o1 > o0) ex[isMax ? 'mid_max_f32' : 'mid_min_f32']!(x + 4 * o0 * R * inner, o + 4 * o0 * inner, o1 - o0, R, inner);
+      return;
+    }
+    case CONV_ARG_EXT: {
+      // [isMax, x, o (int32), outer, R, inner]
+      const [isMax, x, o, outer, R, inner] = a as [number, number, number, number, number, number];
+      const [o0, o1] = unitRange(outer, part, nparts);
+      if (o1 > o0) ex[isMax ? 'arg_max_f32' : 'arg_min_f32']!(x + 4 * o0 * R * inner, o + 4 * o0 * inner, o1 - o0, R, inner);
       return;
     }
     case CONV_STEP: {
