@@ -115,7 +115,6 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   // bytes [CONST_BASE, CONST_END) hold the kernels' vector constants; the heap starts above them
   new Uint8Array(memory.buffer, CONST_BASE).set(constantTable());
   const heap = new Allocator(memory, CONST_END, maximumPages, (p, n) => ex.zero_bytes!(p, n));
-  // float32 im2col / col2im / row-broadcast / middle-axis reduction kernels (a separate module over the same memory)
 
   // internal blocks: the pool's control block and one GEMM scratch per thread (not counted in bytesInUse)
   const ctl = heap.alloc(CTL_BYTES, true);
