@@ -307,6 +307,21 @@ for (const { name, ...opts } of configs) {
       for (const q of [x, idx, src, i1, s2, img]) be.dispose(q.w.data);
     });
 
+    test('matmul packing edges: every k remainder mod 4 and across a k-block, ragged tile rows and columns, all layouts', () => {
+      // the packs copy four k at a time (4×4 transposes for operands stored along k) and the last kc mod 4 one by
+      // one; tiles are 4×8 (plain) or 5×8 (relaxed) with ragged edges computed apart
+      for (const M of [1, 4, 5, 6, 9, 11]) for (const N of [1, 7, 8, 9, 17]) for (const Kd of [1, 3, 4, 5, 8, 255, 256, 257, 262]) {
+        for (const ta of [false, true]) for (const tb of [false, true]) {
+          const a = randPair(be, 'float32', [1, M, Kd], ta ? [M * Kd, 1, M] : [M * Kd, Kd, 1]);
+          const b = randPair(be, 'float32', [1, Kd, N], tb ? [Kd * N, 1, Kd] : [Kd * N, N, 1]);
+          const exp = new Float64Array(M * N);
+          K.matmul(exp, { ...a.t, arr: Float64Array.from(a.t.arr) }, { ...b.t, arr: Float64Array.from(b.t.arr) });
+          close(readOut(be, be.matmul(a.w, b.w, 'float32'), 'float32', M * N), exp, 1e-5, Kd * 9 * 1.2e-7, `matmul ${M}x${Kd}x${N} ta=${ta} tb=${tb}`);
+          be.dispose(a.w.data); be.dispose(b.w.data);
+        }
+      }
+    });
+
     test('convolution-side passes large enough to split across threads match the reference', () => {
       // im2col / col2im by image planes: a 3×3 conv window, a strided and dilated one, a max-pool window
       const img = randPair(be, 'float32', [4, 8, 24, 20]);
