@@ -22,7 +22,8 @@ const page = `<!doctype html><pre id="out">running</pre><script type="module">
 const out = document.getElementById('out');
 try {
   const nb = await import('/dist/src/index.js');
-  const r = { backend: nb.getBackend(), isolated: self.crossOriginIsolated };
+  const be = (await import('/dist/src/backends/registry.js')).currentBackend();
+  const r = { backend: nb.getBackend(), isolated: self.crossOriginIsolated, threads: be.threads, relaxedSimd: be.features?.relaxed };
   const x = nb.tensor(-2, { requiresGrad: true }), y = nb.tensor(5, { requiresGrad: true }), z = nb.tensor(-4, { requiresGrad: true });
   const f = x.add(y.mul(z)); f.backward();
   r.f = [f.item(), x.grad.item(), y.grad.item(), z.grad.item()];
