@@ -66,7 +66,7 @@ const acc = (i: number, v: number): string => `c${i}_${v}`;
 const splatLane = (i: number): number[] => Array.from({ length: 16 }, (_, j) => 4 * i + (j % 4));
 
 /**
- * microkernel(pa, pb, c, ldc, kc, accum): C[0:MR, 0:NR] (+)= Apanel · Bpanel.
+ * microkernel(pa, pb, c, ldc, kc, accum, rows): C[0:rows, 0:NR] (+)= (Apanel · Bpanel)[0:rows], rows ≤ MR.
  * ldc in bytes. accum = 0 overwrites C (first k-block), 1 adds to it.
  */
 function microKernel(b: GemmBlocking, relaxed: boolean): FuncDef {
@@ -107,23 +107,26 @@ function microKernel(b: GemmBlocking, relaxed: boolean): FuncDef {
     ['end'],
     ['end'],
   );
-  // write back row by row
+  // write back row by row, the first `rows` rows only: a tile on the bottom edge of C (its packed A rows past the
+  // edge are zeros) is written in place instead of through the scratch tile and a scalar copy
   body.push(get('c'), set('row'));
   for (let i = 0; i < MR; i++) {
+    const store: Code = [];
     for (let v = 0; v < NV; v++) {
-      body.push(get('row'));
-      body.push(...ifElseValue(
+      store.push(get('row'));
+      store.push(...ifElseValue(
         [get('accum')],
         [get('row'), ['v128.load', 16 * v], get(acc(i, v)), ['f32x4.add']],
         [get(acc(i, v))],
       ));
-      body.push(['v128.store', 16 * v]);
+      store.push(['v128.store', 16 * v]);
     }
+    body.push(...(i === 0 ? store : ifElse([get('rows'), i32(i), ['i32.gt_s']], store)));
     if (i < MR - 1) body.push(...inc('row', 'ldc'));
   }
   return {
     name: 'gemm_micro',
-    params: [['pa', 'i32'], ['pb', 'i32'], ['c', 'i32'], ['ldc', 'i32'], ['kc', 'i32'], ['accum', 'i32']],
+    params: [['pa', 'i32'], ['pb', 'i32'], ['c', 'i32'], ['ldc', 'i32'], ['kc', 'i32'], ['accum', 'i32'], ['rows', 'i32']],
     locals,
     body,
     export: false,
@@ -137,7 +140,8 @@ function ifElseValue(cond: Code, a: Code, b: Code): Code {
 
 /**
  * gemm_macro(pa, pb, c, ldc, mc, nc, kc, accum, tile): C[0:mc, 0:nc] (+)= Ablock · Bblock over packed
- * blocks. Full tiles go straight to C; ragged edge tiles are computed into `tile` and copied.
+ * blocks. Tiles with all NR columns go straight to C (on the bottom edge, only their valid rows); tiles on the
+ * right edge are computed into `tile` and copied element by element.
  */
 function macroKernel({ MR, NR }: GemmBlocking): FuncDef {
   const body: Code = forRange('jr', [i32(0)], [get('nc')], NR, [
@@ -149,10 +153,10 @@ function macroKernel({ MR, NR }: GemmBlocking): FuncDef {
       get('pb'), get('jr'), get('kc'), ['i32.mul'], i32(2), ['i32.shl'], ['i32.add'], set('bp'),
       get('c'), get('ir'), get('ldc'), ['i32.mul'], ['i32.add'], get('jr'), i32(2), ['i32.shl'], ['i32.add'], set('cp'),
       ...ifElse(
-        [get('mr'), i32(MR), ['i32.eq'], get('nr'), i32(NR), ['i32.eq'], ['i32.and']],
-        [get('ap'), get('bp'), get('cp'), get('ldc'), get('kc'), get('accum'), ['call', 'gemm_micro']],
+        [get('nr'), i32(NR), ['i32.eq']],
+        [get('ap'), get('bp'), get('cp'), get('ldc'), get('kc'), get('accum'), get('mr'), ['call', 'gemm_micro']],
         [
-          get('ap'), get('bp'), get('tile'), i32(NR * 4), get('kc'), i32(0), ['call', 'gemm_micro'],
+          get('ap'), get('bp'), get('tile'), i32(NR * 4), get('kc'), i32(0), i32(MR), ['call', 'gemm_micro'],
           ...forRange('i', [i32(0)], [get('mr')], 1, [
             ...forRange('j', [i32(0)], [get('nr')], 1, [
               // dst = cp + i·ldc + 4j ; src = tile + 4(i·NR + j)
