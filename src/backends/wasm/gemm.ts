@@ -43,8 +43,8 @@ function blockingOf(ex: KernelExports): GemmBlocking {
   return b;
 }
 
-/** [lo, hi) of `part` when `units` units are dealt to `nparts` parts */
-function share(units: number, part: number, nparts: number): [number, number] {
+/** [lo, hi) of `part` when `units` units are dealt to `nparts` parts (every job splits work this way) */
+export function share(units: number, part: number, nparts: number): [number, number] {
   return [Math.floor((units * part) / nparts), Math.floor((units * (part + 1)) / nparts)];
 }
 

@@ -3,7 +3,7 @@
  * main thread and the workers run the same code on disjoint parts. Only wasm kernels run here: they see
  * the shared memory directly, so no typed-array views need refreshing after the memory grows.
  */
-import { GEMM_TASK_FIELDS, gemmPart, type GemmTask } from './gemm.js';
+import { GEMM_TASK_FIELDS, gemmPart, share, type GemmTask } from './gemm.js';
 import type { KernelExports } from './module.js';
 import { BIASED_UNARY, SIMD_BINARY, SIMD_UNARY } from './elementwise.js';
 import { CONV_ARG_EXT, CONV_FOLD, CONV_MID_EXT, CONV_ROW_SCALAR, CONV_STEP, CONV_UNFOLD, RS_OPS } from './convKernels.js';
@@ -47,9 +47,8 @@ function gemmFromParams(p: Float64Array): GemmTask {
 
 /** element range [lo, hi) of `part`, cut at 16-element (64-byte) boundaries so threads never share a cache line */
 export function elemRange(n: number, part: number, nparts: number): [number, number] {
-  const units = Math.ceil(n / 16);
-  const lo = Math.floor((units * part) / nparts) * 16;
-  const hi = Math.min(n, Math.floor((units * (part + 1)) / nparts) * 16);
+  const [u0, u1] = share(Math.ceil(n / 16), part, nparts);
+  const lo = u0 * 16, hi = Math.min(n, u1 * 16);
   return [lo, Math.max(lo, hi)];
 }
 
@@ -77,7 +76,7 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
       // [op index, a, b, dst, rows, L, mode]: one operand is a row of L floats (L a multiple of 4) that the
       // other's rows all meet — mode 1: b is the row, 2: a is; split by rows
       const rows = p[4]!, L = p[5]!, mode = p[6]!;
-      const r0 = Math.floor((rows * part) / nparts), r1 = Math.floor((rows * (part + 1)) / nparts);
+      const [r0, r1] = share(rows, part, nparts);
       const f = ex[`bin_${SIMD_BINARY[p[0]!]}`]!;
       for (let r = r0; r < r1; r++) {
         const off = 4 * r * L;
@@ -106,35 +105,35 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
     case JOB_NORM: {
       // [src, dst, rstd, rows, cols, eps, rms]: part p takes a contiguous range of rows
       const rows = p[3]!, cols = p[4]!;
-      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      const [lo, hi] = share(rows, part, nparts);
       if (hi > lo) ex.norm_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo * cols, p[2]! + 4 * lo, hi - lo, cols, p[5]!, p[6]!);
       return;
     }
     case JOB_SOFTMAX: {
       // [src, dst, rows, cols, log]: part p takes a contiguous range of rows
       const rows = p[2]!, cols = p[3]!;
-      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      const [lo, hi] = share(rows, part, nparts);
       if (hi > lo) ex.softmax_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo * cols, hi - lo, cols, p[4]!);
       return;
     }
     case JOB_BIAS_UNARY: {
       // [act index, src, bias, dst, zdst (0: none), rows, N]: part p takes a contiguous range of rows
       const rows = p[5]!, N = p[6]!;
-      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      const [lo, hi] = share(rows, part, nparts);
       if (hi > lo) ex[`ub_${BIASED_UNARY[p[0]!]}`]!(p[1]! + 4 * lo * N, p[2]!, p[3]! + 4 * lo * N, p[4] ? p[4] + 4 * lo * N : 0, hi - lo, N);
       return;
     }
     case JOB_CE: {
       // [src, tgt, loss, max, lsum, rows, cols, ignore]: part p takes a contiguous range of rows
       const rows = p[5]!, cols = p[6]!;
-      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      const [lo, hi] = share(rows, part, nparts);
       if (hi > lo) ex.ce_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo, p[2]! + 4 * lo, p[3]! + 4 * lo, p[4]! + 4 * lo, hi - lo, cols, p[7]!);
       return;
     }
     case JOB_CE_GRAD: {
       // [src, max, lsum, tgt, g, dst, rows, cols, ignore, g stride in bytes]
       const rows = p[6]!, cols = p[7]!, gs = p[9]!;
-      const lo = Math.floor((rows * part) / nparts), hi = Math.floor((rows * (part + 1)) / nparts);
+      const [lo, hi] = share(rows, part, nparts);
       if (hi > lo) {
         ex.ce_grad_rows_f32!(p[0]! + 4 * lo * cols, p[1]! + 4 * lo, p[2]! + 4 * lo, p[3]! + 4 * lo, p[4]! + gs * lo,
           p[5]! + 4 * lo * cols, hi - lo, cols, p[8]!, gs);
@@ -144,11 +143,6 @@ export function runJob(ex: KernelExports, kind: number, p: Float64Array, part: n
     default:
       throw new Error(`wasm backend: unknown job kind ${kind}`);
   }
-}
-
-/** [lo, hi) of `units` dealt to `part` of `nparts` */
-function unitRange(units: number, part: number, nparts: number): [number, number] {
-  return [Math.floor((units * part) / nparts), Math.floor((units * (part + 1)) / nparts)];
 }
 
 /**
@@ -164,7 +158,7 @@ function convPart(ex: KernelExports, p: Float64Array, part: number, nparts: numb
       // [src, dst, planes, H, W, KH, KW, s0, s1, p0, p1, d0, d1, OH, OW(, pad)]
       const [src, dst, planes, H, W, KH, KW] = a as [number, number, number, number, number, number, number];
       const colsPlane = 4 * KH * KW * a[13]! * a[14]!, imgPlane = 4 * H * W;
-      const [q0, q1] = unitRange(planes, part, nparts);
+      const [q0, q1] = share(planes, part, nparts);
       if (q1 <= q0) return;
       const unfold = p[0] === CONV_UNFOLD;
       const rest = a.slice(3, unfold ? 16 : 15); // H … OW (, pad)
@@ -175,7 +169,7 @@ function convPart(ex: KernelExports, p: Float64Array, part: number, nparts: numb
     case CONV_ROW_SCALAR: {
       // [op index, mode, full, scalars, dst, rows, inner, P, sb]
       const [op, mode, full, sc, dst, rows, inner, P, sb] = a as [number, number, number, number, number, number, number, number, number];
-      const [g0, g1] = unitRange(rows / P, part, nparts);
+      const [g0, g1] = share(rows / P, part, nparts);
       const off = 4 * g0 * P * inner;
       if (g1 > g0) ex[`rs_${RS_OPS[op]}_${mode}`]!(full + off, sc, dst + off, (g1 - g0) * P, inner, P, sb);
       return;
@@ -183,14 +177,14 @@ function convPart(ex: KernelExports, p: Float64Array, part: number, nparts: numb
     case CONV_MID_EXT: {
       // [isMax, x, o, outer, R, inner]
       const [isMax, x, o, outer, R, inner] = a as [number, number, number, number, number, number];
-      const [o0, o1] = unitRange(outer, part, nparts);
+      const [o0, o1] = share(outer, part, nparts);
       if (o1 > o0) ex[isMax ? 'mid_max_f32' : 'mid_min_f32']!(x + 4 * o0 * R * inner, o + 4 * o0 * inner, o1 - o0, R, inner);
       return;
     }
     case CONV_ARG_EXT: {
       // [isMax, x, o (int32), outer, R, inner]
       const [isMax, x, o, outer, R, inner] = a as [number, number, number, number, number, number];
-      const [o0, o1] = unitRange(outer, part, nparts);
+      const [o0, o1] = share(outer, part, nparts);
       if (o1 > o0) ex[isMax ? 'arg_max_f32' : 'arg_min_f32']!(x + 4 * o0 * R * inner, o + 4 * o0 * inner, o1 - o0, R, inner);
       return;
     }
