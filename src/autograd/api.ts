@@ -94,7 +94,7 @@ function flatOutputs(r: Tensor | Tensor[]): Tensor[] {
  */
 export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: readonly Tensor[], opts: GradcheckOptions = {}): boolean {
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
-  const name = opts.name ?? (fn.name || 'function');
+  let name = opts.name ?? (fn.name || 'function');
   inputs.forEach((x, i) => {
     if (x.requiresGrad && x.dtype !== 'float64') {
       throw new Error(`gradcheck: input ${i} of ${name} is ${x.dtype}; gradcheck needs float64 inputs (float32 differences are too coarse for its tolerances)`);
@@ -133,6 +133,8 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: re
   // analytical Jacobian: one backward per output element
   const xs = inputs.map((x) => (x.requiresGrad ? noGrad(() => x.detach()).requiresGrad_(true) : x));
   const outs = enableGrad(() => flatOutputs(fn(...xs)));
+  // an anonymous wrapper is named by the op(s) that produced its outputs
+  if (opts.name === undefined && !fn.name) name = producerNames(outs) ?? name;
   const anaJ = new Map<number, Float64Array>(diffIdx.map((i) => [i, new Float64Array(inputs[i]!.size * totalOut)]));
   let r = 0;
   outs.forEach((o, oi) => {
@@ -164,8 +166,10 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: re
     }
     if (worst >= 0) {
       const n = inputs[i]!.size;
+      const [oi, oe] = outputElement(Math.floor(worst / n), outSizes);
+      const outName = outSizes.length > 1 ? `output ${oi} ${outs[oi]!.describe()}` : `output ${outs[oi]!.describe()}`;
       const msg =
-        `gradcheck failed for ${name}: Jacobian mismatch for output element ${Math.floor(worst / n)} with respect to input ${i} ${inputs[i]!.describe()}, element ${worst % n}:\n` +
+        `gradcheck failed for ${name}: Jacobian mismatch of ${outName} element ${oe} ${indexOf(oe, outs[oi]!.shape)} with respect to input ${i} ${inputs[i]!.describe()}, element ${worst % n} ${indexOf(worst % n, inputs[i]!.shape)} (the worst of ${countFailures(N, A, atol, rtol)} failing entries):\n` +
         `  numerical:  ${N[worst]}\n  analytical: ${A[worst]}\n  (eps ${eps}, atol ${atol}, rtol ${rtol})`;
       if (opts.raiseException === false) return false;
       throw new Error(msg);
@@ -174,12 +178,40 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: re
   return true;
 }
 
+/** the names of the graph nodes that produced these outputs ("mul", "MyFunction"), or null when none did */
+function producerNames(outs: readonly Tensor[]): string | null {
+  const names = [...new Set(outs.map((o) => o.gradFn?.name).filter((n): n is string => !!n))];
+  return names.length ? names.join(', ') : null;
+}
+
+/** which output a flat row of the stacked Jacobian belongs to, and its flat index there */
+function outputElement(row: number, sizes: readonly number[]): [number, number] {
+  let o = 0;
+  while (o < sizes.length - 1 && row >= sizes[o]!) row -= sizes[o++]!;
+  return [o, row];
+}
+
+/** the row-major multi-index of a flat position, e.g. "[1, 2]" */
+function indexOf(flat: number, shape: readonly number[]): string {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) { idx[d] = flat % shape[d]!; flat = Math.floor(flat / shape[d]!); }
+  return `[${idx.join(', ')}]`;
+}
+
+function countFailures(N: Float64Array, A: Float64Array, atol: number, rtol: number): number {
+  let c = 0;
+  for (let k = 0; k < N.length; k++) if (!(Math.abs(A[k]! - N[k]!) <= atol + rtol * Math.abs(N[k]!))) c++;
+  return c;
+}
+
 /**
  * gradgradcheck: gradcheck of (inputs, v) ↦ vᵀ·J, i.e. of the backward formulas themselves.
- * v is a seeded random float64 cotangent per output.
+ * v is a seeded random float64 cotangent per output. First it checks that the backward run with
+ * createGraph (which several ops compute by a separate, differentiable branch) gives the same vᵀ·J as
+ * the plain first-order backward, within atol + rtol·|first order|.
  */
 export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: readonly Tensor[], opts: GradcheckOptions & { seed?: number } = {}): boolean {
-  const name = opts.name ?? (fn.name || 'function');
+  let name = opts.name ?? (fn.name || 'function');
   const outs = noGrad(() => flatOutputs(fn(...inputs)));
   const gen = new Generator(opts.seed ?? 1234);
   const vs = outs.map((o) => randn(o.shape, { dtype: 'float64', generator: gen }).requiresGrad_(true));
@@ -197,6 +229,32 @@ export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs
     });
     return gs.map((g, k) => g ?? zerosLike(xs[diffIdx[k]!]!));
   });
+  // the createGraph backward (a separate branch in several ops) must give the first-order gradient itself
+  const firstOrder = enableGrad(() => {
+    const xs = inputs.map((x) => (x.requiresGrad ? noGrad(() => x.detach()).requiresGrad_(true) : x));
+    const ys = flatOutputs(fn(...xs));
+    if (opts.name === undefined && !fn.name) name = producerNames(ys) ?? name;
+    const gs = grad(ys.filter((y) => y.requiresGrad), diffIdx.map((i) => xs[i]!), {
+      gradOutputs: vs.filter((_, j) => ys[j]!.requiresGrad).map((v) => v.detach()),
+      allowUnused: true,
+    });
+    return gs.map((g) => (g ? Float64Array.from(g.data()) : null));
+  });
+  const graphed = noGrad(() => backwardFn(...inputs.map((x) => (x.requiresGrad ? x.detach() : x)), ...vs.map((v) => v.detach())))
+    .map((g) => Float64Array.from(g.data()));
+  const atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
+  for (let k = 0; k < diffIdx.length; k++) {
+    const i = diffIdx[k]!, a = firstOrder[k], b = graphed[k]!;
+    for (let e = 0; e < b.length; e++) {
+      const ref = a ? a[e]! : 0;
+      if (!(Math.abs(b[e]! - ref) <= atol + rtol * Math.abs(ref))) {
+        const msg = `gradgradcheck failed for ${name}: the createGraph backward differs from the first-order backward for input ${i} ${inputs[i]!.describe()}, element ${e} ${indexOf(e, inputs[i]!.shape)}:\n` +
+          `  first order: ${ref}\n  createGraph: ${b[e]}\n  (atol ${atol}, rtol ${rtol})`;
+        if (opts.raiseException === false) return false;
+        throw new Error(msg);
+      }
+    }
+  }
   return gradcheck(backwardFn, [...inputs, ...vs], { ...opts, name: `${name} (second order)` });
 }
 
