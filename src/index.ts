@@ -26,4 +26,5 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as datasets from './data/datasetsIndex.js';
+export * as viz from './viz/index.js';
 export { save, load, saveSync, loadSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './io/checkpoint.js';

@@ -23,6 +23,20 @@ interface RunOptions extends BackwardOptions {
   allowUnused?: boolean;
 }
 
+/**
+ * Called once per node in the order the engine runs them: the summed gradient w.r.t. each of its outputs
+ * (`upstream`) and what its backward returned for each input edge (`sent`; empty for AccumulateGrad).
+ * It runs before the node's saved tensors are freed. Inspection tools (nb.viz) use it; none by default.
+ */
+export type BackwardObserver = (node: Node, upstream: readonly (Tensor | null)[], sent: readonly (Tensor | null | undefined)[]) => void;
+const backwardObservers = new Set<BackwardObserver>();
+
+/** Watch backward passes until the returned function is called. */
+export function observeBackward(fn: BackwardObserver): () => void {
+  backwardObservers.add(fn);
+  return () => void backwardObservers.delete(fn);
+}
+
 function rootEdge(t: Tensor, op: string) {
   const e = edgeOf(t);
   if (!e) throw new Error(`${op}: element ${t.describe()} of tensors does not require grad and does not have a gradFn`);
@@ -156,7 +170,9 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
           }
           addTo(e.node, e.index, isFloat(meta.dtype) && g.dtype !== meta.dtype ? g.to(meta.dtype) : g);
         });
+        if (backwardObservers.size) for (const obs of backwardObservers) obs(node, grads, inGrads);
       }
+      if (node.isAccumulate && backwardObservers.size) for (const obs of backwardObservers) obs(node, grads, []);
       if (!retainGraph && !node.isAccumulate) node.release();
 
       for (const e of node.next) {

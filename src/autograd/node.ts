@@ -19,9 +19,19 @@ export type GradHook = (grad: Tensor) => Tensor | void;
 export class SavedTensor {
   private tensor: Tensor | null;
   private readonly version: number;
+  /** shape and dtype of the saved tensor (kept after it is freed, for inspection) */
+  readonly shape: readonly number[];
+  readonly dtype: Tensor['dtype'];
   constructor(t: Tensor, private readonly opName: string) {
     this.tensor = t;
     this.version = t.storage.version;
+    this.shape = t.shape;
+    this.dtype = t.dtype;
+  }
+
+  /** True once backward has freed it. */
+  get isReleased(): boolean {
+    return this.tensor === null;
   }
   unpack(): Tensor {
     const t = this.tensor;

@@ -8,6 +8,16 @@ import type { Tensor } from '../tensor.js';
 import { isAnomalyEnabled, isGradEnabled } from './gradMode.js';
 import { Node, SavedTensor, type BackwardFn, type Edge } from './node.js';
 
+/** Called with each node as it is recorded and the tensors it produced (inspection tools such as nb.viz). */
+export type RecordObserver = (node: Node, outputs: readonly Tensor[]) => void;
+const recordObservers = new Set<RecordObserver>();
+
+/** Watch nodes being recorded until the returned function is called. No observer: no cost beyond one size check. */
+export function observeRecords(fn: RecordObserver): () => void {
+  recordObservers.add(fn);
+  return () => void recordObservers.delete(fn);
+}
+
 export function edgeOf(t: Tensor): Edge | null {
   if (!t.requiresGrad) return null;
   return t.gradFn ? { node: t.gradFn, index: t.outputIndex } : { node: t._gradAccumulator(), index: 0 };
@@ -47,4 +57,5 @@ export function record(
     o.outputIndex = i;
     o._setRequiresGrad(true);
   });
+  if (recordObservers.size) for (const obs of recordObservers) obs(node, outputs);
 }
