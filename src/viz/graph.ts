@@ -26,7 +26,7 @@ export interface VizNode {
   kind: 'leaf' | 'op';
   /** the op's name ('add', 'matmul', ...), or 'leaf' */
   op: string;
-  /** a leaf's name: the Module parameter path, else tensor.name */
+  /** a leaf's name (the Module parameter path, else tensor.name), or the name given for an op's output in `names` */
   name: string | null;
   /** shape and dtype of output 0 (ops with several outputs list them in `outputs`) */
   shape: number[];
@@ -62,7 +62,7 @@ export interface VizGraph {
 }
 
 export interface GraphOptions {
-  /** names for leaf tensors: a Module (its namedParameters) or a record / list of [name, tensor] */
+  /** names for tensors: a Module (its namedParameters) or a record / list of [name, tensor]; a non-leaf's name labels its op */
   names?: { namedParameters(): [string, Tensor][] } | Record<string, Tensor> | [string, Tensor][];
 }
 
@@ -77,14 +77,15 @@ export function ownPattern(op: string): FlowPattern | null {
   return OWN_PATTERN[op] ?? null;
 }
 
-function nameTable(opts: GraphOptions): Map<Tensor, string> {
-  const m = new Map<Tensor, string>();
+/** Leaf tensor → name, and for named non-leaf tensors, the node that produced them → name. */
+function nameTable(opts: GraphOptions): Map<Tensor | Node, string> {
+  const m = new Map<Tensor | Node, string>();
   const n = opts.names;
   if (!n) return m;
   const list: [string, Tensor][] = Array.isArray(n) ? n : typeof (n as { namedParameters?: unknown }).namedParameters === 'function'
     ? (n as { namedParameters(): [string, Tensor][] }).namedParameters()
     : Object.entries(n as Record<string, Tensor>);
-  for (const [k, t] of list) m.set(t, k);
+  for (const [k, t] of list) m.set(t.gradFn && t.outputIndex === 0 ? t.gradFn : t, k);
   return m;
 }
 
@@ -135,7 +136,7 @@ export function graph(t: Tensor, opts: GraphOptions = {}): VizGraph {
       id: nodeId(n),
       kind: leaf ? 'leaf' : 'op',
       op: leaf ? 'leaf' : n.name,
-      name: leaf ? names.get(leaf) ?? leaf.name ?? null : null,
+      name: leaf ? names.get(leaf) ?? leaf.name ?? null : names.get(n) ?? null,
       shape: n.outputs[0]!.shape.slice(),
       dtype: n.outputs[0]!.dtype,
       outputs: n.outputs.map((o) => ({ shape: o.shape.slice(), dtype: o.dtype })),

@@ -71,7 +71,8 @@ export class Pool {
           w.once('exit', (code) => rej(new Error(`wasm worker exited during start-up (code ${code})`)));
         }));
       } else {
-        const w = new Worker(url, { type: 'module' });
+        // written out in full (not `url`) so bundlers (Vite, webpack) see the worker and bundle it with its imports
+        const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
         w.postMessage(init);
         workers.push(w);
         ready.push(new Promise((res, rej) => {
