@@ -96,14 +96,14 @@ export const EXAMPLES: Example[] = [
   {
     id: 'softmax-ce',
     title: 'softmax + cross-entropy',
-    source: '# logits whose softmax is [0.7, 0.2, 0.1]; the true class is 0\nz = log([0.7, 0.2, 0.1])\nloss = crossEntropy(z, 0)',
+    source: '# logits whose softmax is [0.7, 0.2, 0.1]; the true class is 0\nz = log([0.7, 0.2, 0.1])\np = softmax(z)   # not part of the loss: shown below for reference\nloss = crossEntropy(z, 0)',
     note: 'loss = −log softmax(z)[y]. Its gradient w.r.t. the logits is p − onehot(y): [0.7 − 1, 0.2, 0.1] = [−0.3, 0.2, 0.1].',
     check: (l) => {
       const z = l.value('z');
       const m = Math.max(...z), e = z.map((v) => Math.exp(v - m)), s = e.reduce((a, b) => a + b, 0);
       const p = e.map((v) => v / s);
       return [
-        { label: 'p = softmax(z)', formula: 'exp(z)/Σexp(z)', hand: p, engine: p },
+        { label: 'p = softmax(z)', formula: 'exp(z)/Σexp(z)', hand: p, engine: l.value('p') },
         { label: '∂loss/∂z', formula: 'p − onehot(0)', hand: p.map((v, i) => v - (i === 0 ? 1 : 0)), engine: l.grad('z') },
       ];
     },

@@ -32,19 +32,31 @@ const el = <K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, 
 };
 
 const fmt = (s: nb.viz.ValueSummary | null) => nb.viz.formatSummary(s, 4);
+/** an edge's gradient: its values when short, else just its shape (the consumer box shows the rest) */
+const edgeLabel = (s: nb.viz.ValueSummary | null) => {
+  if (!s) return '';
+  const size = s.shape.reduce((a, b) => a * b, 1);
+  return size <= 4 ? fmt(s) : `[${s.shape.join('×')}]`;
+};
 const title = (n: VizNode) => (n.kind === 'leaf' ? n.name ?? 'input' : n.name ? `${n.name} = ${n.op}` : n.op);
 
 export function renderGraph(container: HTMLElement, g: VizGraph, state: ViewState): void {
   const layout = new dagre.graphlib.Graph({ multigraph: true });
-  layout.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 90, marginx: 16, marginy: 16 });
+  // left to right while it fits a screen; top to bottom for longer chains
+  const ranks = g.nodes.length > 9 ? 'TB' : 'LR';
+  layout.setGraph({ rankdir: ranks, nodesep: 28, ranksep: ranks === 'LR' ? 90 : 50, marginx: 16, marginy: 16 });
   layout.setDefaultEdgeLabel(() => ({}));
-  const W = 170, H = 62;
-  for (const n of g.nodes) layout.setNode(n.id, { width: W, height: H });
-  for (const e of g.edges) layout.setEdge(e.from, e.to, { width: 70, height: 18, labelpos: 'c' }, `${e.to}:${e.inputIndex}`);
+  // box width from the longest of its three lines (12 px monospace ≈ 7.3 px a character)
+  const H = 62;
+  const width = new Map(g.nodes.map((n) => [n.id, Math.max(120, 16 + 7.3 * Math.max(title(n).length, fmt(n.value).length, n.grad ? fmt(n.grad).length + 2 : 0))]));
+  for (const n of g.nodes) layout.setNode(n.id, { width: width.get(n.id)!, height: H });
+  for (const e of g.edges) layout.setEdge(e.from, e.to, { width: Math.max(40, 7.3 * edgeLabel(e.grad).length), height: 18, labelpos: 'c' }, `${e.to}:${e.inputIndex}`);
   dagre.layout(layout);
 
   const gl = layout.graph();
-  const svg = el('svg', { width: gl.width ?? 400, height: gl.height ?? 200, class: 'graph', role: 'img' });
+  const gw = gl.width ?? 400, gh = gl.height ?? 200;
+  // scaled down to the container's width when wider (never up)
+  const svg = el('svg', { viewBox: `0 0 ${gw} ${gh}`, width: gw, height: gh, class: 'graph', role: 'img', style: 'max-width: 100%; height: auto' });
   const defs = el('defs', {});
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
   marker.appendChild(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#777' }));
@@ -58,13 +70,14 @@ export function renderGraph(container: HTMLElement, g: VizGraph, state: ViewStat
     const grp = el('g', { class: 'edge', 'data-from': e.from, 'data-to': e.to, 'data-input': e.inputIndex });
     grp.appendChild(el('path', { d, fill: 'none', stroke: '#888', 'stroke-width': 1.5, 'marker-end': 'url(#arrow)' }));
     if (e.grad && state.revealed.has(e.to) && info.x !== undefined && info.y !== undefined) {
-      grp.appendChild(el('text', { x: info.x, y: info.y + 4, class: 'edge-grad', 'text-anchor': 'middle' }, fmt(e.grad)));
+      grp.appendChild(el('text', { x: info.x, y: info.y - 4, class: 'edge-grad', 'text-anchor': 'middle' }, edgeLabel(e.grad)));
     }
     svg.appendChild(grp);
   }
 
   for (const n of g.nodes) {
     const p = layout.node(n.id);
+    const W = width.get(n.id)!;
     const x = p.x - W / 2, y = p.y - H / 2;
     const own = n.patterns.find((q) => q !== 'copy sums');
     const grp = el('g', {

@@ -41,12 +41,16 @@ export function summarize(t: Tensor, limit = SUMMARY_LIMIT): ValueSummary {
   };
 }
 
-/** "−22" for a scalar, "[0.7, 0.2, 0.1]" for a short vector, "[2×3] mean 0.14" otherwise. */
+/** "−22" for a scalar, "[0.7, 0.2, 0.1]" for a short vector, "[[1, 2], [3, 4]]" for a small matrix, "[2×5] mean 0.14" otherwise. */
 export function formatSummary(s: ValueSummary | null, digits = 4): string {
   if (!s) return '—';
   const f = (v: number) => (Number.isInteger(v) ? String(v) : Number(v.toPrecision(digits)).toString());
   const size = s.shape.reduce((a, b) => a * b, 1);
   if (size === 1) return f(s.values[0]!);
-  if (s.shape.length === 1 && size <= 8) return `[${s.values.map(f).join(', ')}]`;
+  if (size <= 8 && s.shape.filter((d) => d > 1).length <= 1) return `[${s.values.map(f).join(', ')}]`; // a vector, or a row/column of one
+  if (size <= 8 && s.shape.length === 2) {
+    const cols = s.shape[1]!;
+    return `[${Array.from({ length: s.shape[0]! }, (_, r) => `[${s.values.slice(r * cols, r * cols + cols).map(f).join(', ')}]`).join(', ')}]`;
+  }
   return `[${s.shape.join('×')}] mean ${f(s.mean)}`;
 }
