@@ -22,7 +22,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as nb from '../src/index.js';
-import { renderContourPaths, renderContourSvg, type ContourOptions, type Extent } from '../src/cli/plot.js';
+import { renderContourPaths, renderContourSvg, type ContourOptions, type Extent } from '../cli/plot.js';
 
 export type OptimizerName = 'SGD' | 'Momentum' | 'Nesterov' | 'RMSprop' | 'Adam' | 'AdamW';
 export const OPTIMIZERS: readonly OptimizerName[] = ['SGD', 'Momentum', 'Nesterov', 'RMSprop', 'Adam', 'AdamW'];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgs, formatHelp, defineArgs, ArgError, type ArgSpec } from '../src/cli/args.js';
+import { parseArgs, formatHelp, defineArgs, ArgError, type ArgSpec } from '../cli/args.js';
 
 const spec = defineArgs({
   epochs: { type: 'int', default: 3, positive: true, help: 'passes over the data' },

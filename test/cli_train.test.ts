@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as nb from '../src/index.js';
-import { evaluate, mnistMlp, trainMnist } from '../src/cli/trainMnist.js';
+import { evaluate, mnistMlp, trainMnist } from '../cli/trainMnist.js';
 
-const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
 test('trainMnist: checkpoint reloads into an identical model; report and per-class accuracy are written', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-cli-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderTrainingReport, renderLineChart, renderContourPaths, contourSegments, niceStep, formatTick } from '../src/cli/plot.js';
+import { renderTrainingReport, renderLineChart, renderContourPaths, contourSegments, niceStep, formatTick } from '../cli/plot.js';
 
 test('niceStep and tick labels', () => {
   assert.equal(niceStep(10, 5), 2);

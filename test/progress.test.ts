@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressBar, formatDuration } from '../src/cli/progress.js';
+import { ProgressBar, formatDuration } from '../cli/progress.js';
 
 function fakeStream(isTTY: boolean): { write(s: string): void; isTTY: boolean; out: string[] } {
   const out: string[] = [];

@@ -5,8 +5,9 @@
  * what it expects and what it got — e.g. `--epochs expects a positive integer, got "x"`.
  *
  * Accepted forms: `--name value`, `--name=value`, `--flag` / `--no-flag` for booleans, `--` ends options.
- * A repeated option takes its last value.
+ * A repeated option takes its last value. Tokenising is node:util's parseArgs.
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
 
 export class ArgError extends Error {
   constructor(message: string) {
@@ -96,14 +97,24 @@ export function defineArgs<const S extends ArgSpec>(spec: S): S {
   return spec;
 }
 
-/** Parse argv (without the node and script entries) against a spec. Throws ArgError on bad input. */
+/** A negative number like -2 or -.5 is a value, not an option. */
+const NEGATIVE_NUMBER = /^-\d|^-\.\d/;
+
+/**
+ * Parse argv (without the node and script entries) against a spec. Throws ArgError on bad input.
+ * node:util parseArgs does the tokenising (long/short flags, `=` values, `--`); this function maps the tokens onto
+ * the spec: kebab-case flag → camelCase key, `--no-flag` for booleans, typed conversion and the error messages.
+ */
 export function parseArgs<const S extends ArgSpec>(spec: S, argv: readonly string[], opts: ParseOptions = {}): ParseResult<S> {
   const byFlag = new Map<string, string>();
   const byShort = new Map<string, string>();
+  // every option is tokenised as a string (booleans too) so that `--flag=false` and `--epochs=` reach the converter
+  const nodeOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const key of Object.keys(spec)) {
     const o = spec[key]!;
     byFlag.set(kebab(key), key);
     if (o.short !== undefined) byShort.set(o.short, key);
+    nodeOptions[kebab(key)] = o.short === undefined ? { type: o.type === 'boolean' ? 'boolean' : 'string' } : { type: o.type === 'boolean' ? 'boolean' : 'string', short: o.short };
     // a bad default is a bug in the program, not the user's input: say so plainly
     if (o.default !== undefined && o.type !== 'boolean') {
       try {
@@ -114,62 +125,55 @@ export function parseArgs<const S extends ArgSpec>(spec: S, argv: readonly strin
     }
   }
 
+  const { tokens } = nodeParseArgs({ args: [...argv], options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
+  const negativeArgs = new Set<number>(); // argv indices of negative numbers node tokenised as short flags
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue; // what follows "--" arrives as positionals
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
     }
-    if (arg === '--help' || arg === '-h') {
+    const arg = argv[token.index]!;
+    if (!arg.startsWith('--') && NEGATIVE_NUMBER.test(arg)) {
+      // "-2.5" in a positional place: node splits it into short flags; it is one positional number
+      if (!negativeArgs.has(token.index)) positionals.push(arg);
+      negativeArgs.add(token.index);
+      continue;
+    }
+    if (token.name === 'help') {
       help = true;
       continue;
     }
-    let key: string | undefined;
-    let inline: string | undefined;
+    const isLong = token.rawName.startsWith('--');
+    if (!isLong && arg.length !== 2) throw new ArgError(`unknown option ${arg}`); // "-ab" groups and "-l5" are not accepted
+    let key = isLong ? byFlag.get(token.name) : byShort.get(token.rawName.slice(1));
     let negated = false;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      inline = eq === -1 ? undefined : arg.slice(eq + 1);
-      key = byFlag.get(flag);
-      if (key === undefined && flag.startsWith('no-')) {
-        const k = byFlag.get(flag.slice(3));
-        if (k !== undefined && spec[k]!.type === 'boolean' && inline === undefined) {
-          key = k;
-          negated = true;
-        }
+    if (key === undefined && isLong && token.name.startsWith('no-')) {
+      const k = byFlag.get(token.name.slice(3));
+      if (k !== undefined && spec[k]!.type === 'boolean' && !token.inlineValue) {
+        key = k;
+        negated = true;
       }
-      if (key === undefined) throw new ArgError(`unknown option --${flag}${suggest(flag, [...byFlag.keys()])}`);
-    } else if (/^-[A-Za-z]$/.test(arg)) {
-      key = byShort.get(arg[1]!);
-      if (key === undefined) throw new ArgError(`unknown option ${arg}`);
-    } else if (arg.startsWith('-') && arg.length > 1 && !/^-\d|^-\.\d/.test(arg)) {
-      throw new ArgError(`unknown option ${arg}`);
-    } else {
-      positionals.push(arg);
-      continue;
     }
+    if (key === undefined) throw new ArgError(isLong ? `unknown option --${token.name}${suggest(token.name, [...byFlag.keys()])}` : `unknown option ${token.rawName}`);
 
     const o = spec[key]!;
     if (o.type === 'boolean') {
+      const inline = token.inlineValue ? token.value : undefined;
       if (inline === undefined) values[key] = !negated;
       else if (inline === 'true' || inline === '1') values[key] = true;
       else if (inline === 'false' || inline === '0') values[key] = false;
       else throw new ArgError(`--${kebab(key)} expects true or false, got ${JSON.stringify(inline)}`);
       continue;
     }
-    let raw = inline;
-    if (raw === undefined) {
-      const next = argv[i + 1];
-      // a following "--x" is another option, not this one's value (negative numbers like -0.5 are values)
-      if (next === undefined || (next.startsWith('-') && !/^-\d|^-\.\d/.test(next))) {
-        throw new ArgError(`--${kebab(key)} expects ${expectation(o)}, got nothing`);
-      }
-      raw = next;
-      i++;
+    const raw = token.value;
+    // node takes the next argument as the value even when it looks like an option; "--epochs --verbose" is
+    // a missing value here (negative numbers like -0.5 are values)
+    if (raw === undefined || (!token.inlineValue && raw.startsWith('-') && !NEGATIVE_NUMBER.test(raw))) {
+      throw new ArgError(`--${kebab(key)} expects ${expectation(o)}, got nothing`);
     }
     values[key] = convert(key, o, raw);
   }

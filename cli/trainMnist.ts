@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as nb from '../index.js';
+import * as nb from '../src/index.js';
 import { ProgressBar, formatDuration } from './progress.js';
 import { renderTrainingReport } from './plot.js';
 
