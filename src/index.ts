@@ -9,9 +9,13 @@ await initDefaultBackend();
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
-export * from './creation.js';
-export * from './ops/elementwise.js';
-export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, sumToShape, type ValuesIndices } from './ops/reduce.js';
+export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint, randperm, type CreateOptions, type RandomOptions, type Shape } from './creation.js';
+export {
+  cast, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, erf, log1p, expm1, sin, cos, reciprocal, square, floor, ceil, round,
+  softplus, leakyRelu, gelu, silu, clamp, add, sub, rsub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
+  logicalNot, isnan, where,
+} from './ops/elementwise.js';
+export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, type ValuesIndices } from './ops/reduce.js';
 export * from './ops/movement.js';
 export * from './ops/indexing.js';
 export * from './ops/matmul.js';

@@ -5,7 +5,7 @@ import type { Generator } from '../random.js';
 import { conv1d, conv2d } from '../ops/nn/index.js';
 import { empty, pair } from './_util.js';
 import { Module, parameter, reprValue } from './module.js';
-import { defaultLayerInit_ } from './init.js';
+import { defaultLayerInit_ } from './layerInit.js';
 
 export interface ConvOptions {
   stride?: number | readonly number[];

@@ -2,7 +2,7 @@
  * nb.nn: modules (PyTorch semantics, camelCase names; state-dict keys keep PyTorch's snake_case, e.g.
  * 'bn.running_mean', 'attn.in_proj_weight'). See module.ts for how registration and calling work.
  */
-export { Module, parameter, Parameter, isParameter, reprValue, type StateDict, type LoadStateDictResult, type ZeroGradOptions, type ForwardHook } from './module.js';
+export { Module, parameter, Parameter, isParameter, type StateDict, type LoadStateDictResult, type ZeroGradOptions, type ForwardHook } from './module.js';
 export { Sequential, ModuleList, ModuleDict } from './containers.js';
 export { Linear, Identity, Flatten, Unflatten, type LinearOptions } from './linear.js';
 export { Conv1d, Conv2d, type ConvOptions } from './conv.js';

@@ -137,16 +137,3 @@ export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
   const gain = calculateGain(opts.nonlinearity ?? 'leaky_relu', opts.a ?? 0);
   return normal_(t, 0, gain / Math.sqrt(fan), opts);
 }
-
-/**
- * PyTorch's default initialisation of Linear and Conv layers: weight kaiming-uniform with a = √5 (uniform in
- * ±1/√fanIn), bias uniform in ±1/√fanIn.
- */
-export function defaultLayerInit_(weight: Tensor, bias: Tensor | null, generator?: Generator): void {
-  kaimingUniform_(weight, { a: Math.sqrt(5), generator });
-  if (bias) {
-    const [fanIn] = calculateFanInAndFanOut(weight);
-    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-    uniform_(bias, -bound, bound, { generator });
-  }
-}

@@ -6,7 +6,7 @@ import { empty } from './_util.js';
 import { linear, type LinearActivation } from '../ops/matmul.js';
 import { flatten, reshape } from '../ops/movement.js';
 import { Module, parameter, reprValue } from './module.js';
-import { defaultLayerInit_ } from './init.js';
+import { defaultLayerInit_ } from './layerInit.js';
 
 export interface LinearOptions {
   /** add a learnable bias (default true) */
