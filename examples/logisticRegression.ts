@@ -1,5 +1,5 @@
 /**
- * Logistic regression on one input — the backpropagation demo of the reference notes (seed 001):
+ * Logistic regression on one input, the classic backpropagation demo:
  *
  *   z = w·x + b,   a = σ(z) = 1/(1 + e^(−z)),   loss = −[y·log(a) + (1 − y)·log(1 − a)]
  *
@@ -63,7 +63,7 @@ export interface LogRegResult {
   loss: number;
   /** ∂loss/∂· at the initial parameters, from nabla's autograd (loss.backward()) */
   autograd: Grads;
-  /** the same from the notes' hand formulas, in plain JS float64 */
+  /** the same from the hand formulas above, in plain JS float64 */
   formula: Grads;
   /** one entry per gradient-descent step (step 0 = the initial parameters), plus the final parameters */
   history: LogRegStep[];
@@ -79,7 +79,7 @@ const DEFAULTS: Required<Omit<LogRegOptions, 'quiet'>> = { x: 1.5, y: 1, w: -0.8
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 const f64 = (v: number, requiresGrad = false) => nb.tensor(v, { dtype: 'float64', requiresGrad });
 
-/** The notes' formulas, in plain JS. */
+/** The hand formulas of the header comment, in plain JS. */
 export function handGradients(x: number, y: number, w: number, b: number): { z: number; a: number; loss: number; grad: Grads } {
   const z = w * x + b;
   const a = sigmoid(z);
@@ -92,7 +92,7 @@ function forwardBackward(xv: number, yv: number, w: nb.Tensor, b: nb.Tensor): { 
   const x = f64(xv, true); // requiresGrad only to show ∂loss/∂x as well
   const z = w.mul(x).add(b).retainGrad();
   const a = z.sigmoid().retainGrad();
-  // loss = −[y·log(a) + (1 − y)·log(1 − a)], written out as the notes do
+  // loss = −[y·log(a) + (1 − y)·log(1 − a)], written out term by term
   const loss = a.log().mul(yv).add(a.neg().add(1).log().mul(1 - yv)).neg();
   w.grad = null;
   b.grad = null;
@@ -117,7 +117,7 @@ export function run(opts: LogRegOptions = {}): LogRegResult {
   // ---- one forward / backward pass, explained
   const first = forwardBackward(o.x, o.y, w, b);
   const hand = handGradients(o.x, o.y, o.w, o.b);
-  log('Logistic regression on one input (seed 001): z = w·x + b, a = σ(z), loss = −[y·log a + (1 − y)·log(1 − a)]');
+  log('Logistic regression on one input: z = w·x + b, a = σ(z), loss = −[y·log a + (1 − y)·log(1 − a)]');
   log(`  x = ${o.x}, y = ${o.y}, w = ${o.w}, b = ${o.b}`);
   log();
   log('forward');
@@ -125,7 +125,7 @@ export function run(opts: LogRegOptions = {}): LogRegResult {
   log(`  a    = σ(z) = 1/(1 + e^(−z))        = ${num(first.a)}`);
   log(`  loss = −[y·log a + (1−y)·log(1−a)]  = ${num(first.loss)}`);
   log();
-  log(`backward     ${'autograd'.padStart(13)}   ${'hand formula'.padStart(13)}  ${'(the notes)'.padEnd(18)} |difference|`);
+  log(`backward     ${'autograd'.padStart(13)}   ${'hand formula'.padStart(13)}  ${'(by hand)'.padEnd(18)} |difference|`);
   const rows: [keyof Grads, string, string][] = [
     ['a', '∂loss/∂a', '(a − y)/(a(1 − a))'],
     ['z', '∂loss/∂z', 'a − y'],

@@ -1,6 +1,6 @@
 /**
- * Optimizer race (the optimizer notes of seed 001): SGD, SGD + momentum, Nesterov, RMSprop, Adam and AdamW,
- * each from the same starting point, on two 2-D landscapes the notes discuss:
+ * Optimizer race: SGD, SGD + momentum, Nesterov, RMSprop, Adam and AdamW, each from the same starting point,
+ * on two 2-D landscapes that show what momentum and adaptive steps are for:
  *
  *   ravine  f(x, y) = ½(x² + 50·y²)        ill-conditioned (curvatures 1 and 50): plain SGD must keep its step
  *                                          under 2/50 for the steep y direction, so it zig-zags across the ravine
@@ -109,7 +109,7 @@ function makeOptimizer(name: OptimizerName, params: nb.Tensor[], lr: number): nb
     case 'SGD': return new nb.optim.SGD(params, { lr });
     case 'Momentum': return new nb.optim.SGD(params, { lr, momentum: 0.9 });
     case 'Nesterov': return new nb.optim.SGD(params, { lr, momentum: 0.9, nesterov: true });
-    case 'RMSprop': return new nb.optim.RMSprop(params, { lr, alpha: 0.9 }); // the notes' ρ = 0.9
+    case 'RMSprop': return new nb.optim.RMSprop(params, { lr, alpha: 0.9 }); // RMSprop's decay ρ = 0.9 (s ← ρs + (1 − ρ)g²)
     case 'Adam': return new nb.optim.Adam(params, { lr });
     case 'AdamW': return new nb.optim.AdamW(params, { lr, weightDecay: 0.01 });
   }

@@ -1,11 +1,11 @@
 /**
- * The two-layer network of the reference notes (seeds 003/004), trained on a 2-D spiral (3 classes):
+ * A two-layer network trained on a 2-D spiral (3 classes), with its backward also written out by hand:
  *
  *   hidden = act(X·W1 + b1)       act = ReLU (max(0, ·)) or sigmoid
  *   scores = hidden·W2 + b2       loss = softmax cross-entropy, mean over the batch
  *
- * Parameters are laid out as in the notes (W is [in, out], Y = X·W + b), not nn.Linear's [out, in].
- * Before training, the gradients from nabla's autograd are compared with the notes' hand-written backward:
+ * Parameters are laid out as W [in, out] with Y = X·W + b (not nn.Linear's [out, in]).
+ * Before training, the gradients from nabla's autograd are compared with this hand-written backward:
  *
  *   dscores = (softmax(scores) − onehot(y)) / N
  *   dW2 = hiddenᵀ·dscores          db2 = Σ_rows dscores
@@ -46,7 +46,7 @@ export interface TwoLayerOptions {
 }
 
 export interface GradientCheck {
-  /** max |autograd − notes' hand-written backward| per parameter */
+  /** max |autograd − hand-written backward| per parameter */
   vsHand: { W1: number; b1: number; W2: number; b2: number };
   /** max |W.grad − xᵀ·∂y| and |b.grad − Σ_rows ∂y| per layer, ∂y from autograd (retainGrad) */
   vsRule: { W1: number; b1: number; W2: number; b2: number };
@@ -82,7 +82,7 @@ export function spiral(pointsPerClass: number, classes: number, gen: nb.Generato
   return { x: nb.tensor(xs, { dtype: 'float64', shape: [n, 2] }), y: nb.tensor(ys, { dtype: 'int32', shape: [n] }) };
 }
 
-/** Y = X·W + b twice, with W as [in, out] (the notes' layout). */
+/** Y = X·W + b twice, with W as [in, out] (the [in, out] layout). */
 export class TwoLayerNet extends nb.nn.Module {
   W1: nb.Tensor;
   b1: nb.Tensor;
@@ -141,7 +141,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** One forward/backward on (x, y); compares autograd with the notes' formulas. Leaves .grad populated. */
+/** One forward/backward on (x, y); compares autograd with the hand-written formulas. Leaves .grad populated. */
 export function gradientCheck(model: TwoLayerNet, x: nb.Tensor, y: nb.Tensor): GradientCheck {
   model.zeroGrad();
   const scores = model.forward(x);
@@ -157,7 +157,7 @@ export function gradientCheck(model: TwoLayerNet, x: nb.Tensor, y: nb.Tensor): G
   const c = model.W2.shape[1]!;
   const X = x.data(), H = hidden.data(), S = scores.data(), W2 = model.W2.data(), labels = y.data();
 
-  // the notes' backward, step by step
+  // the hand-written backward of the header comment, step by step
   const dscores = new Float64Array(n * c);
   for (let r = 0; r < n; r++) {
     let mx = -Infinity;
@@ -214,14 +214,14 @@ export function run(opts: TwoLayerOptions = {}): TwoLayerResult {
   const { x, y } = spiral(perClass, classes, gen);
   const model = new TwoLayerNet(2, hiddenUnits, classes, activation, gen);
 
-  log(`Two-layer network (seeds 003/004): scores = W2·${activation}(X·W1 + b1) + b2, on a ${classes}-arm spiral of ${x.shape[0]} points`);
+  log(`Two-layer network: scores = W2·${activation}(X·W1 + b1) + b2, on a ${classes}-arm spiral of ${x.shape[0]} points`);
   log(`  X [${x.shape}], W1 [${model.W1.shape}], W2 [${model.W2.shape}]; full-batch SGD, lr ${lr}, momentum ${momentum}, ${steps} steps`);
   log();
 
   const check = gradientCheck(model, x, y);
   const e = (v: number) => v.toExponential(1);
   log('gradient check at the initial weights (max |difference|, float64):');
-  log(`  autograd vs the notes' hand backward     W1 ${e(check.vsHand.W1)}  b1 ${e(check.vsHand.b1)}  W2 ${e(check.vsHand.W2)}  b2 ${e(check.vsHand.b2)}`);
+  log(`  autograd vs the hand-written backward     W1 ${e(check.vsHand.W1)}  b1 ${e(check.vsHand.b1)}  W2 ${e(check.vsHand.W2)}  b2 ${e(check.vsHand.b2)}`);
   log(`  W.grad vs xᵀ·∂y, b.grad vs Σ_rows ∂y      W1 ${e(check.vsRule.W1)}  b1 ${e(check.vsRule.b1)}  W2 ${e(check.vsRule.W2)}  b2 ${e(check.vsRule.b2)}`);
   log();
 

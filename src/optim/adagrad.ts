@@ -6,7 +6,7 @@
  *   s ← s + g²                                                        (s starts at initialAccumulatorValue)
  *   θ ← θ − γ̃·g/(√s + ε)
  *
- * The notes' Adagrad is η = λ = 0: the per-coordinate step shrinks with the accumulated squared gradient.
+ * Plain Adagrad (Duchi et al.: s ← s + g², θ ← θ − γ·g/(√s + ε)) is η = λ = 0: the per-coordinate step shrinks with the accumulated squared gradient.
  */
 import type { Tensor } from '../tensor.js';
 import { add, div, mul, neg, sqrt } from '../ops/elementwise.js';

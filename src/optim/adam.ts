@@ -10,7 +10,7 @@
  *   θ ← θ − γ·m̂/(√v̂ + ε)           (ε added after the square root of the bias-corrected v̂)
  *
  * Computed as PyTorch does: denom = √v/√(1 − β₂ᵗ) + ε, θ ← θ − (γ/(1 − β₁ᵗ))·m/denom.
- * This is the notes' Adam: both moments are EMAs, bias-corrected by 1/(1 − βᵗ).
+ * This is Kingma & Ba's Adam: both moments are exponential moving averages, bias-corrected by 1/(1 − βᵗ).
  *
  * Efficiency: the moments are updated in place. Contiguous float parameters take the backend's fused
  * `adamStep` kernel where it has one: one pass per parameter, no temporaries. The portable backend's

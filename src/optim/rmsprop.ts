@@ -6,7 +6,7 @@
  *   centered:  ḡ ← α·ḡ + (1 − α)·g;  d ← √(s − ḡ²) + ε,  else d ← √s + ε
  *   momentum μ > 0:  b ← μ·b + g/d;  θ ← θ − γ·b,   else θ ← θ − γ·g/d
  *
- * The notes' RMSprop is the μ = 0, uncentered case: θ ← θ − η·g/(√s + ε). Note that ε is added after
+ * Plain RMSprop (Hinton's lecture form) is the μ = 0, uncentered case: θ ← θ − η·g/(√s + ε). Note that ε is added after
  * the square root (PyTorch), not inside it.
  */
 import type { Tensor } from '../tensor.js';

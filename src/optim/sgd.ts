@@ -7,10 +7,10 @@
  *              g ← g + μ·b  with nesterov, else g ← b
  *   θ ← θ − γ·g                                   (lr γ)
  *
- * Relation to the notes: they write momentum as an exponential moving average v ← βv + (1 − β)g, θ ← θ − ηv.
+ * Relation to the EMA form of momentum, v ← βv + (1 − β)g, θ ← θ − ηv (as many textbooks write it):
  * PyTorch's buffer (dampening 0) is the un-normalised sum b ← μb + g; at steady state b ≈ g/(1 − μ), so
- * the two agree when γ = η(1 − μ) — PyTorch's lr is the notes' lr scaled by (1 − β). Setting
- * dampening = μ gives exactly the notes' EMA from the second step on (the first step copies g, as PyTorch).
+ * the two agree when γ = η(1 − μ) — PyTorch's lr is the EMA form's lr scaled by (1 − β). Setting
+ * dampening = μ gives exactly the EMA form from the second step on (the first step copies g, as PyTorch).
  */
 import type { Tensor } from '../tensor.js';
 import { add, mul, neg } from '../ops/elementwise.js';

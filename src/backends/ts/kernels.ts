@@ -856,7 +856,7 @@ export function normRows(y: TypedArray, rstd: TypedArray, x: ArrView, cols: numb
 
 /**
  * Softmax cross-entropy of rows [lo, hi) of a contiguous [rows, cols] view with int32 class targets (see
- * Backend.crossEntropyRows; seed 000 §5.3), in double precision: m = row max, ls = log Σ e^{x − m},
+ * Backend.crossEntropyRows), in double precision: m = row max, ls = log Σ e^{x − m},
  * loss = (m + ls) − x[t]; 0 where t = ignoreIndex (PyTorch's nll_loss does not read that row). A row of all −Inf
  * has loss +Inf (−logSoftmax gives the same); a NaN or +Inf in the row gives NaN.
  */
