@@ -1,8 +1,10 @@
 /** Feature detection and assembly of the kernel module (emitted once at load time, shared by all threads). */
 import { emitModule, type FuncDef } from './emitter.js';
-import { matmulFuncs } from './matmulKernel.js';
-import { elementwiseFuncs } from './elementwise.js';
-import { convFuncs } from './convKernels.js';
+import type { KernelExports } from './kernelExports.js';
+import { KernelContext } from './kernels/context.js';
+import { KERNEL_SPECS } from './kernels/index.js';
+
+export type { KernelExports } from './kernelExports.js';
 
 export interface Features {
   /** 128-bit SIMD validates (required) */
@@ -43,21 +45,17 @@ export interface ModuleConfig {
   maximumPages: number;
 }
 
-export function buildModule(cfg: ModuleConfig): WebAssembly.Module {
-  const bytes = emitModule([...matmulFuncs(cfg.relaxed), ...elementwiseFuncs({ relaxed: cfg.relaxed }), ...convFuncs()], {
-    shared: cfg.shared, initialPages: cfg.initialPages, maximumPages: cfg.maximumPages,
-  });
-  return new WebAssembly.Module(bytes);
+/** The bytes of the kernel module (every kernel family's functions) and of its constant table (for CONST_BASE). */
+export function emitKernelModule(cfg: ModuleConfig): { bytes: Uint8Array<ArrayBuffer>; constants: Uint8Array } {
+  const ctx = new KernelContext({ relaxed: cfg.relaxed });
+  const funcs = KERNEL_SPECS.flatMap((s) => s.emit(ctx));
+  const bytes = emitModule(funcs, { shared: cfg.shared, initialPages: cfg.initialPages, maximumPages: cfg.maximumPages });
+  return { bytes, constants: ctx.constantTable() };
 }
 
-/** The exports every thread calls; all pointers are byte addresses into the shared memory. */
-export interface KernelExports {
-  gemm_macro(pa: number, pb: number, c: number, ldc: number, mc: number, nc: number, kc: number, accum: number, tile: number): void;
-  gemm_pack_a(src: number, sm: number, sk: number, mc: number, kc: number, dst: number): void;
-  gemm_pack_b(src: number, sk: number, sn: number, kc: number, nc: number, dst: number): void;
-  /** the micro-tile rows the module's GEMM was built with (selects its blocking) */
-  gemm_mr(): number;
-  [name: string]: (...args: number[]) => number | void;
+export function buildModule(cfg: ModuleConfig): { module: WebAssembly.Module; constants: Uint8Array } {
+  const { bytes, constants } = emitKernelModule(cfg);
+  return { module: new WebAssembly.Module(bytes), constants };
 }
 
 export function instantiate(mod: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {

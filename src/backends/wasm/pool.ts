@@ -12,7 +12,7 @@
  * Workers are unref'd: an idle pool never keeps Node alive.
  */
 import { CTL_DONE, CTL_ERR, CTL_EXIT, CTL_GEN, CTL_INTS, CTL_KIND, CTL_MAX_PARAMS, CTL_NEXT, CTL_PARAMS_BYTE, claimChunk, runJob } from './jobs.js';
-import type { KernelExports } from './module.js';
+import type { KernelExports } from './kernelExports.js';
 import type { WorkerInit } from './worker.js';
 
 interface AnyWorker { terminate(): unknown; }

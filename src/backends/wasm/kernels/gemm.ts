@@ -3,8 +3,11 @@
  * Runs identically on the main thread and in workers: each thread owns a scratch area for its packed
  * panels and computes a disjoint part of C, so no synchronisation is needed inside a GEMM.
  */
-import { blockingOfModule, GEMM_SCRATCH_BYTES, type GemmBlocking } from './matmulKernel.js';
-import type { KernelExports } from './module.js';
+import type { KernelExports } from '../kernelExports.js';
+import type { KernelContext } from './context.js';
+import { blockingOfModule, GEMM_SCRATCH_BYTES, matmulFuncs, type GemmBlocking } from './matmul.js';
+import { defineJob, type KernelSpec, warmRun } from './spec.js';
+import { PAR_GEMM_FLOPS, share } from './split.js';
 
 /** A batched float32 GEMM: byte pointers to element (0,0,0) of each operand, strides in elements. */
 export interface GemmTask {
@@ -41,11 +44,6 @@ function blockingOf(ex: KernelExports): GemmBlocking {
   let b = blockings.get(ex);
   if (!b) blockings.set(ex, b = blockingOfModule(ex.gemm_mr()));
   return b;
-}
-
-/** [lo, hi) of `part` when `units` units are dealt to `nparts` parts (every job splits work this way) */
-export function share(units: number, part: number, nparts: number): [number, number] {
-  return [Math.floor((units * part) / nparts), Math.floor((units * (part + 1)) / nparts)];
 }
 
 /**
@@ -91,3 +89,21 @@ export function gemmPart(ex: KernelExports, t: GemmTask, part: number, nparts: n
 }
 
 export { GEMM_SCRATCH_BYTES };
+
+/** a GemmTask, split as gemmChunks says when it has at least PAR_GEMM_FLOPS multiply-adds ×2 */
+export const gemmJob = defineJob({
+  name: 'gemm',
+  fields: GEMM_TASK_FIELDS,
+  chunks: (t, threads) => (2 * t.batch * t.M * t.N * t.K >= PAR_GEMM_FLOPS ? gemmChunks(t, threads) : 1),
+  run: (ex, t, part, nparts, scratch) => gemmPart(ex, t, part, nparts, scratch),
+});
+
+export const gemmSpec: KernelSpec = {
+  name: 'gemm',
+  emit: (ctx: KernelContext) => matmulFuncs(ctx.relaxed),
+  jobs: [gemmJob],
+  // one 64·threads × 256 by 256 × 64 product, eight times: a band of rows for every thread
+  warmJobs: ({ a, b, o, threads }) => [
+    warmRun(gemmJob, { a, sab: 0, sam: 256, sak: 1, b, sbb: 0, sbk: 64, sbn: 1, c: o, batch: 1, M: 64 * threads, N: 64, K: 256 }, 8),
+  ],
+};

@@ -6,8 +6,8 @@
  *
  * All pointers are byte addresses; strides are in elements.
  */
-import type { FuncDef } from './emitter.js';
-import { type Code, forRange, get, i32, ifElse, inc, minI32, set } from './asm.js';
+import type { FuncDef } from '../emitter.js';
+import { type Code, forRange, get, i32, ifElse, inc, minI32, set } from '../asm.js';
 
 /**
  * Cache blocking and micro-tile of one kernel variant. The micro-tile is MR rows × NR = 4·NV columns of C,

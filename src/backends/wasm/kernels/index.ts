@@ -1,0 +1,31 @@
+/**
+ * Every kernel family of the wasm backend, in module order: the kernel module is their emitted functions
+ * concatenated, the pool's job kinds are their jobs numbered in this order, and the warm-up runs their
+ * warm-up arguments. Adding a family: write its emitter and spec (kernels/spec.ts) and list it here.
+ */
+import type { JobSpec, KernelSpec } from './spec.js';
+import { gemmSpec } from './gemm.js';
+import { unarySpec } from './unary.js';
+import { binarySpec, biasActSpec, rowScalarSpec, stepSpec } from './binary.js';
+import { axisReduceSpec, reduceSpec } from './reduce.js';
+import { optimizerSpec } from './optimizer.js';
+import { rowsSpec } from './rows.js';
+import { copy4Spec, copyLoopsSpec, zeroBytesSpec } from './copy.js';
+import { windowSpec } from './conv.js';
+import { gatherScatterSpec } from './gatherScatter.js';
+
+export const KERNEL_SPECS: readonly KernelSpec[] = [
+  gemmSpec, unarySpec, binarySpec, reduceSpec, optimizerSpec, rowsSpec, zeroBytesSpec,
+  copyLoopsSpec, windowSpec, rowScalarSpec, axisReduceSpec, gatherScatterSpec, stepSpec, copy4Spec, biasActSpec,
+];
+
+/** the pool's job kinds: a job's kind is its index here (the same on every thread) */
+export const JOBS: readonly JobSpec[] = KERNEL_SPECS.flatMap((s) => s.jobs ?? []);
+
+const kinds = new Map(JOBS.map((j, i) => [j, i]));
+/** the kind number of a job */
+export function jobKind(job: JobSpec): number {
+  const k = kinds.get(job);
+  if (k === undefined) throw new Error(`wasm backend: job ${job.name} belongs to no kernel family in kernels/index.ts`);
+  return k;
+}
