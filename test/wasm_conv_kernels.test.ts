@@ -1,6 +1,7 @@
 /**
- * The wasm backend's convolution-step kernels (src/backends/wasm/convKernels.ts: unfold/fold, row-scalar
- * binaries, middle-axis reductions and arg-reductions, gather/scatter-add along an axis, the relu mask)
+ * The wasm backend's convolution-step kernels (src/backends/wasm/kernels/: unfold/fold in conv.ts, row-scalar
+ * binaries and the relu mask in binary.ts, middle-axis reductions and arg-reductions in reduce.ts, gather/scatter-add
+ * along an axis in gatherScatter.ts)
  * against the ts backend through the public ops, forward and backward, on the same data — including
  * odd sizes whose rows are not a multiple of 4 floats, padding, strides and dilation.
  */

@@ -29,14 +29,14 @@ export interface JobSpec<F extends string = string> {
   run(ex: KernelExports, p: Params<F>, part: number, nparts: number, scratch: number): void;
 }
 
+/** float64 parameter slots in the pool's control block */
+export const MAX_JOB_FIELDS = 32;
+
 /** a job with its fields checked against the control block's capacity */
 export function defineJob<const F extends string>(spec: JobSpec<F>): JobSpec<F> {
   if (spec.fields.length > MAX_JOB_FIELDS) throw new Error(`wasm job ${spec.name}: ${spec.fields.length} fields, at most ${MAX_JOB_FIELDS}`);
   return spec;
 }
-
-/** float64 parameter slots in the pool's control block */
-export const MAX_JOB_FIELDS = 32;
 
 /** scratch for the warm-up jobs: three zeroed blocks of n floats (n a multiple of 32768·threads) */
 export interface WarmBuffers {
