@@ -8,15 +8,29 @@ import { closeScope, liveStorageCount, openScope, type Storage } from './storage
 import { currentBackend } from './backends/registry.js';
 import { Tensor } from './tensor.js';
 
-function collect(value: unknown, into: Set<Storage>, depth = 0): void {
-  if (depth > 4 || value === null || typeof value !== 'object') return;
-  if (value instanceof Tensor) {
-    into.add(value.storage);
-    if (value.grad) into.add(value.grad.storage);
-    return;
+/**
+ * Every tensor storage (and its .grad's) reachable from a scope's result, at any depth, through arrays,
+ * plain objects, class instances, Maps (keys and values) and Sets. Iterative with a visited set, so deep
+ * nesting cannot overflow the stack and cycles end.
+ */
+function collect(value: unknown, into: Set<Storage>): void {
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    if (v instanceof Tensor) {
+      into.add(v.storage);
+      if (v.grad) into.add(v.grad.storage);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) stack.push(k, x);
+    } else if (v instanceof Set || Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (!ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) {
+      for (const x of Object.values(v)) stack.push(x);
+    }
   }
-  if (Array.isArray(value)) for (const v of value) collect(v, into, depth + 1);
-  else for (const v of Object.values(value)) collect(v, into, depth + 1);
 }
 
 /** Run fn; free every tensor created inside except those reachable from its result, kept ones, and .grad buffers. */

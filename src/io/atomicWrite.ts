@@ -3,6 +3,8 @@
  * never a torn mix: the data goes to a uniquely named temp file in the same directory (so the rename stays
  * on one filesystem and is atomic), is fsynced, renamed over the target, and the directory is fsynced so the
  * rename itself survives a power cut. On any failure the temp file is removed and the old file is untouched.
+ * A process killed mid-write cannot remove its temp file; the next successful write of the same target
+ * removes the temp files of that target whose writing process no longer exists.
  */
 import type * as FsT from 'node:fs';
 import { requireNode } from '../platform/node.js';
@@ -29,6 +31,45 @@ function tempPathFor(target: string): string {
   const dir = path().dirname(target);
   const base = path().basename(target);
   return path().join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Remove `.NAME.PID.HEX.tmp` files left next to `target` by writers that died mid-write: only this target's
+ * temporaries, only when process PID is gone (signal 0 reports ESRCH). A live PID (this process's own
+ * concurrent writes, another saver, or a reused PID) keeps its file.
+ */
+export function removeStaleTemps(target: string): string[] {
+  const dir = path().dirname(target);
+  const base = path().basename(target);
+  const prefix = `.${base}.`;
+  let names: string[];
+  try {
+    names = fs().readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      fs().unlinkSync(path().join(dir, name));
+      removed.push(name);
+    } catch { /* another writer removed it first */ }
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: it exists, owned by someone else
+  }
 }
 
 function chunkSizeOf(opts: AtomicWriteOptions): number {
@@ -75,6 +116,7 @@ export function writeFileAtomicSync(target: string, bytes: Uint8Array, opts: Ato
     }
   }
   fsyncDirSync(path().dirname(target));
+  removeStaleTemps(target);
 }
 
 export async function writeFileAtomic(target: string, bytes: Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
@@ -106,6 +148,7 @@ export async function writeFileAtomic(target: string, bytes: Uint8Array, opts: A
     }
   }
   await fsyncDir(path().dirname(target));
+  removeStaleTemps(target);
 }
 
 function fsyncDirSync(dir: string): void {

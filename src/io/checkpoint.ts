@@ -40,6 +40,8 @@ export class CheckpointError extends Error {
 /** The metadata key holding the structure of a nested checkpoint. */
 export const STRUCTURE_KEY = 'nabla.checkpoint';
 const FORMAT_VERSION = 1;
+/** deepest nesting of arrays/objects a checkpoint may hold (save and load both refuse more) */
+const MAX_DEPTH = 1000;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -62,6 +64,7 @@ function flatten(state: unknown): { tensors: Record<string, SafetensorsEntry>; s
   }
   const seen = new Set<unknown>();
   const walk = (v: unknown, path: string[]): Json => {
+    if (path.length > MAX_DEPTH) throw new CheckpointError(`checkpoint: cannot save a structure nested deeper than ${MAX_DEPTH} levels (at ${path.slice(0, 8).join('.')}...)`);
     if (v instanceof Tensor) {
       let key = path.join('.') || '_';
       for (let n = 1; key in tensors; n++) key = `${path.join('.')}~${n}`;
@@ -132,9 +135,11 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { st
     throw new CheckpointError(`checkpoint: ${source} has an unsupported structure record (format ${JSON.stringify((parsed as { format?: unknown })?.format)}, expected ${FORMAT_VERSION})`);
   }
   const used = new Set<string>();
-  const build = (j: Json): unknown => {
+  // a structure nested deeper than any real state dict is a corrupt (or hostile) file, not a stack overflow
+  const build = (j: Json, depth: number): unknown => {
     if (j === null || typeof j !== 'object') return j;
-    if (Array.isArray(j)) return j.map(build);
+    if (depth > MAX_DEPTH) throw new CheckpointError(`checkpoint: ${source} has a structure record nested deeper than ${MAX_DEPTH} levels (corrupt?)`);
+    if (Array.isArray(j)) return j.map((x) => build(x, depth + 1));
     if (typeof j.$tensor === 'string' && Object.keys(j).length === 1) {
       const e = decoded.tensors[j.$tensor];
       if (!e || !Object.prototype.hasOwnProperty.call(decoded.tensors, j.$tensor)) throw new CheckpointError(`checkpoint: ${source} refers to tensor '${j.$tensor}', which the file does not contain`);
@@ -144,10 +149,10 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { st
     if (typeof j.$num === 'string' && Object.keys(j).length === 1) return j.$num === '-0' ? -0 : Number(j.$num);
     const src = isPlainObject(j.$obj) && Object.keys(j).length === 1 ? (j.$obj as Record<string, Json>) : j;
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(src)) Object.defineProperty(out, k, { value: build(x), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(src)) Object.defineProperty(out, k, { value: build(x, depth + 1), enumerable: true, writable: true, configurable: true });
     return out;
   };
-  const state = build(parsed.tree as Json);
+  const state = build(parsed.tree as Json, 0);
   const extra = Object.keys(decoded.tensors).filter((k) => !used.has(k));
   if (extra.length) throw new CheckpointError(`checkpoint: ${source} holds tensors its structure record does not mention: ${extra.slice(0, 5).join(', ')}`);
   return { state, metadata };

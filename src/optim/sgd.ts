@@ -10,7 +10,8 @@
  * Relation to the EMA form of momentum, v ← βv + (1 − β)g, θ ← θ − ηv (as many textbooks write it):
  * PyTorch's buffer (dampening 0) is the un-normalised sum b ← μb + g; at steady state b ≈ g/(1 − μ), so
  * the two agree when γ = η(1 − μ) — PyTorch's lr is the EMA form's lr scaled by (1 − β). Setting
- * dampening = μ gives exactly the EMA form from the second step on (the first step copies g, as PyTorch).
+ * dampening = μ gives the EMA form's recursion from the second step on, but not its values: the buffer starts
+ * at g₁ (as PyTorch), the EMA at (1 − μ)g₁, so at step t the buffer is the EMA plus μᵗ·g₁.
  */
 import type { Tensor } from '../tensor.js';
 import { add, mul, neg } from '../ops/elementwise.js';
