@@ -1,0 +1,14 @@
+/**
+ * Which compiled sources each mutation run mutates (all .js files of dist/src/<folder> except `skip`),
+ * and the fast test files that guard them.
+ * Mutants are placed in the compiled JavaScript (dist/src), so no mutant needs a TypeScript build: Stryker
+ * instruments every mutant at once and switches them on one at a time through an environment variable.
+ */
+export const folders = {
+  io: { mutate: ['dist/src/io/**/*.js'], skip: [], tests: ['checkpoint', 'safetensors', 'io_edges'] },
+  // datasets.js/mnistRaw.js decode the MNIST files (their tests read 10,000 digits: too slow per mutant)
+  data: { mutate: ['dist/src/data/**/*.js'], skip: ['index.js', 'datasets.js', 'datasetsIndex.js', 'mnistRaw.js'], tests: ['data', 'shuffle_uniform'] },
+  optim: { mutate: ['dist/src/optim/**/*.js'], tests: ['optim', 'lr_scheduler', 'onecycle_pytorch', 'readme_claims'] },
+  autograd: { mutate: ['dist/src/autograd/**/*.js'], tests: ['engine', 'higher_order', 'gradcheck_rejects', 'errors'] },
+  ops: { mutate: ['dist/src/ops/**/*.js'], tests: ['ops_gradcheck', 'nn_ops', 'stability', 'ties', 'branch_paths', 'errors', 'fused_kernels'] },
+};

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/**
+ * One mutant's test run: imports the named compiled test files into this single process (node:test runs
+ * them as they load; no process per file), exits 1 on the first failure so a killed mutant costs little.
+ *   node tools/mutation/run-tests.mjs io
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after } from 'node:test';
+import { folders } from './folders.mjs';
+
+const folder = folders[process.argv[2]];
+if (!folder) {
+  console.error(`run-tests: unknown folder '${process.argv[2]}' (one of ${Object.keys(folders).join(', ')})`);
+  process.exit(2);
+}
+process.env.NABLA_BACKEND ??= 'ts';
+process.on('uncaughtException', () => process.exit(1));
+after(() => { if (process.exitCode) process.exit(process.exitCode); });
+for (const t of folder.tests) await import(pathToFileURL(path.resolve('dist/test', `${t}.test.js`)).href);

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * npm run mutation -- [folder ...] [--minutes N]
+ * Mutation testing with StrykerJS, time-boxed: each folder's compiled files are mutated one Stryker run per
+ * file, in order, until the folder's share of the time is spent; the score counts the files that finished.
+ * Prints per folder: files done, mutants, killed (incl. timeouts), survived, score and minutes taken, and
+ * every survivor (file:line, mutator, replacement) for review; writes reports/mutation/summary.json.
+ * Build first (npm run build); the mutants live in dist/src, so no mutant needs a TypeScript build.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { folders } from './folders.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+process.chdir(root);
+const args = process.argv.slice(2);
+const mi = args.indexOf('--minutes');
+const minutes = mi >= 0 ? Number(args[mi + 1]) : 30;
+const names = args.filter((a, i) => !a.startsWith('--') && (mi < 0 || i !== mi + 1));
+const chosen = names.length ? names : Object.keys(folders);
+for (const n of chosen) if (!folders[n]) { console.error(`mutation: unknown folder '${n}' (one of ${Object.keys(folders).join(', ')})`); process.exit(2); }
+if (!fs.existsSync('dist/src')) { console.error('mutation: build first (npm run build)'); process.exit(2); }
+
+const filesOf = (n) => {
+  const dir = path.join('dist/src', n);
+  const skip = new Set(folders[n].skip ?? []);
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.js') && !skip.has(f)).map((f) => path.join(dir, f));
+};
+
+const summary = {};
+fs.mkdirSync('reports/mutation', { recursive: true });
+for (const n of chosen) {
+  const budget = (minutes * 60000) / chosen.length;
+  const t0 = Date.now();
+  const s = { files: [], skippedFiles: [], mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0, errors: 0, survivors: [] };
+  for (const file of filesOf(n)) {
+    const left = budget - (Date.now() - t0);
+    if (left < 30000) { s.skippedFiles.push(file); continue; }
+    const report = `reports/mutation/${n}-${path.basename(file, '.js')}.json`;
+    fs.rmSync(report, { force: true });
+    const r = spawnSync(process.execPath, ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run', 'tools/mutation/stryker.config.mjs'], {
+      env: { ...process.env, NABLA_MUTATE: n, NABLA_MUTATE_FILE: file, NABLA_MUTATE_REPORT: report },
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: left,
+      killSignal: 'SIGKILL',
+    });
+    if (!fs.existsSync(report)) { s.skippedFiles.push(`${file} (${r.error ? 'out of time' : `stryker exit ${r.status}`})`); continue; }
+    s.files.push(file);
+    const rep = JSON.parse(fs.readFileSync(report, 'utf8'));
+    for (const [f, { mutants }] of Object.entries(rep.files)) {
+      for (const m of mutants) {
+        s.mutants++;
+        if (m.status === 'Killed') s.killed++;
+        else if (m.status === 'Timeout') s.timeout++;
+        else if (m.status === 'Survived') { s.survived++; s.survivors.push(`${f}:${m.location.start.line} ${m.mutatorName}: ${JSON.stringify(m.replacement ?? '')}`); }
+        else if (m.status === 'NoCoverage') { s.noCoverage++; s.survivors.push(`${f}:${m.location.start.line} ${m.mutatorName} (no coverage): ${JSON.stringify(m.replacement ?? '')}`); }
+        else s.errors++;
+      }
+    }
+  }
+  const detected = s.killed + s.timeout, valid = detected + s.survived + s.noCoverage;
+  s.score = valid ? Math.round((1000 * detected) / valid) / 10 : null;
+  s.minutes = Math.round((Date.now() - t0) / 6000) / 10;
+  summary[n] = s;
+  console.log(`\n${n}: ${s.files.length} files done, ${s.skippedFiles.length} not reached; ${s.mutants} mutants, ${detected} killed (${s.timeout} by timeout), ${s.survived} survived, ${s.noCoverage} no coverage, ${s.errors} errors → score ${s.score}% in ${s.minutes} min`);
+  for (const sv of s.survivors) console.log(`  survived ${sv}`);
+  for (const f of s.skippedFiles) console.log(`  not reached: ${f}`);
+}
+fs.writeFileSync('reports/mutation/summary.json', JSON.stringify(summary, null, 2));
