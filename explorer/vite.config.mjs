@@ -21,5 +21,5 @@ export default defineConfig({
   server: { headers: isolation, fs: { allow: [path.resolve(here, '..')] } },
   preview: { headers: isolation },
   worker: { format: 'es' },
-  build: { target: 'es2022', outDir: path.resolve(here, '../dist/explorer'), emptyOutDir: true, chunkSizeWarningLimit: 2000 },
+  build: { target: 'es2022', outDir: path.resolve(here, '../dist/explorer-site'), emptyOutDir: true, chunkSizeWarningLimit: 2000 },
 });

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const site = path.join(root, 'dist', 'explorer');
+const site = path.join(root, 'dist', 'explorer-site');
 const shots = path.join(root, 'out', 'systest');
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.svg': 'image/svg+xml' };
@@ -40,7 +40,7 @@ const problems: string[] = [];
 before(async () => {
   const { build } = await import('vite');
   await build({ configFile: path.join(root, 'explorer', 'vite.config.mjs'), logLevel: 'error' });
-  assert.ok(fs.existsSync(path.join(site, 'index.html')), 'vite build wrote dist/explorer/index.html');
+  assert.ok(fs.existsSync(path.join(site, 'index.html')), 'vite build wrote dist/explorer-site/index.html');
   fs.mkdirSync(shots, { recursive: true });
   server = await serveStatic(site);
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -113,7 +113,7 @@ describe('backprop explorer in Chromium', () => {
   });
 
   test('the other examples agree with their hand-written backward', async () => {
-    for (const id of ['patterns', 'sigmoid-chain', 'logreg', 'two-layer']) {
+    for (const id of ['patterns', 'neuron', 'sigmoid-chain', 'logreg', 'two-layer']) {
       await openExample(id);
       await page.locator('#step-all').click();
       assert.ok((await page.locator('table.checks td.ok').count()) >= 2, `${id}: checks shown`);

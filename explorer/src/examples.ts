@@ -79,6 +79,23 @@ export const EXAMPLES: Example[] = [
     },
   },
   {
+    id: 'neuron',
+    title: 'sigmoid neuron',
+    source: 'w0 = 2\nx0 = -1\nw1 = -3\nx1 = -2\nw2 = -3\nf = sigmoid(w0*x0 + w1*x1 + w2)',
+    note: 'A 2-input neuron: the sigmoid node has local derivative σ(1 − σ) = f(1 − f), so each weight gets f(1 − f) times its input and each input f(1 − f) times its weight.',
+    check: (l) => {
+      const f = l.value('f')[0]!, d = f * (1 - f);
+      const v = (n: string) => l.value(n)[0]!;
+      return [
+        { label: '∂f/∂w0', formula: 'x0·f(1 − f)', hand: [v('x0') * d], engine: l.grad('w0') },
+        { label: '∂f/∂x0', formula: 'w0·f(1 − f)', hand: [v('w0') * d], engine: l.grad('x0') },
+        { label: '∂f/∂w1', formula: 'x1·f(1 − f)', hand: [v('x1') * d], engine: l.grad('w1') },
+        { label: '∂f/∂x1', formula: 'w1·f(1 − f)', hand: [v('w1') * d], engine: l.grad('x1') },
+        { label: '∂f/∂w2', formula: 'f(1 − f)', hand: [d], engine: l.grad('w2') },
+      ];
+    },
+  },
+  {
     id: 'logreg',
     title: 'logistic regression',
     source: 'w = [0.5, -0.3]\nx = [1, 2]\nb = 0.1\nconst y = 1\nz = sum(w * x) + b\na = sigmoid(z)\nloss = -(y * log(a) + (1 - y) * log(1 - a))',
