@@ -2,7 +2,7 @@
  * The Tensor users touch: a strided view onto a `Storage`, plus autograd bookkeeping.
  * Ops live in src/ops; methods (x.add(y), ...) are attached in src/methods.ts.
  */
-import type { Backend, View } from './backends/backend.js';
+import { capabilitiesOf, readBlockAsync, type Backend, type View } from './backends/backend.js';
 import { currentBackend } from './backends/registry.js';
 import { isFloat, type DType, type TypedArray } from './dtype.js';
 import { contiguousStrides, fmt, numel, type Shape } from './shape.js';
@@ -136,16 +136,38 @@ export class Tensor {
     return true;
   }
 
-  /** Flat row-major copy of the elements as a typed array of the tensor's dtype. */
+  /**
+   * Flat row-major copy of the elements as a typed array of the tensor's dtype. Synchronous: on a backend that
+   * cannot read synchronously (webgpu) it throws; use `await t.dataAsync()` there.
+   */
   data(): TypedArray {
     const b = this.backend;
+    if (!capabilitiesOf(b).syncRead) {
+      throw new Error(`data: the ${b.name} backend cannot read ${this.describe()} synchronously; use await t.dataAsync() (or itemAsync(), toArrayAsync())`);
+    }
     if (this.isContiguous() && this.offset === 0 && this.size === this.storage.size) {
       return b.read(this.backendView().data, this.dtype, this.size).slice();
     }
     const d = b.copy(this.backendView(), this.dtype);
-    const out = b.read(d, this.dtype, this.size).slice();
-    b.dispose(d);
-    return out;
+    try {
+      return b.read(d, this.dtype, this.size).slice();
+    } finally {
+      b.dispose(d);
+    }
+  }
+
+  /** Flat row-major copy of the elements, once the work that produces them is done. Works on every backend. */
+  async dataAsync(): Promise<TypedArray> {
+    const b = this.backend;
+    if (this.isContiguous() && this.offset === 0 && this.size === this.storage.size) {
+      return readBlockAsync(b, this.backendView().data, this.dtype, this.size);
+    }
+    const d = b.copy(this.backendView(), this.dtype);
+    try {
+      return await readBlockAsync(b, d, this.dtype, this.size);
+    } finally {
+      b.dispose(d);
+    }
   }
 
   /** Elements as a JS number array (bool as 0/1). */
@@ -158,9 +180,23 @@ export class Tensor {
     return this.data()[0]!;
   }
 
+  /** The one element as a number, read asynchronously (every backend). */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: only a tensor with one element can be converted to a number, got shape ${fmt(this.shape)}`);
+    return (await this.dataAsync())[0]!;
+  }
+
   /** Nested JS arrays (numbers, or booleans for bool tensors). */
   toArray(): NestedArray {
-    const flat = this.data();
+    return this.nest(this.data());
+  }
+
+  /** Nested JS arrays, read asynchronously (every backend). */
+  async toArrayAsync(): Promise<NestedArray> {
+    return this.nest(await this.dataAsync());
+  }
+
+  private nest(flat: TypedArray): NestedArray {
     const conv = this.dtype === 'bool' ? (v: number) => v !== 0 : (v: number) => v;
     if (this.shape.length === 0) return conv(flat[0]!);
     let pos = 0;
@@ -193,6 +229,8 @@ export class Tensor {
     let body: string;
     if (this.size > MAX) {
       body = `[... ${this.size} elements ...]`;
+    } else if (!capabilitiesOf(this.backend).syncRead) {
+      body = `[... ${this.size} elements on ${this.backend.name}; await t.toArrayAsync() to read ...]`;
     } else {
       const arr = this.toArray();
       const render = (a: NestedArray, depth: number): string => {

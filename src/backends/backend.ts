@@ -1,12 +1,41 @@
 /**
- * The narrow interface every backend implements. The front end (tensors, ops, autograd) never touches
- * raw memory: it hands kernels `View`s of backend-owned data and receives new backend-owned data back.
+ * The narrow interface every backend implements, and the contract a new one (WebGPU, native) is written
+ * against. The front end (tensors, ops, autograd) never touches raw memory: it hands kernels `View`s of
+ * backend-owned data and receives new backend-owned data back.
  *
  * `D` is the backend's handle to one block of memory (a typed array for the portable backend, a pointer
- * into WebAssembly memory for the wasm backend, a GPUBuffer later). The front end never looks inside it.
+ * into WebAssembly memory for the wasm backend, a GPUBuffer for webgpu). The front end never looks inside it.
  *
- * Every kernel returns freshly allocated, contiguous (row-major) data; only `assign` and `fill` write
- * into an existing block (that is how in-place ops, slicing-backward and cat are built).
+ * ## The contract
+ * 1. Memory. `alloc`/`fromArray` return a new block; `dispose` is called exactly once per block (by the
+ *    tensor's owner or the garbage collector). `bytesInUse` counts live blocks' bytes. A backend may pool
+ *    freed blocks; pooled bytes do not count as in use.
+ * 2. Kernels. Every kernel returns freshly allocated, contiguous (row-major) data; only `assign`, `fill` and
+ *    `adamStep` write into existing blocks. Kernels are synchronous *to the caller*: they may only enqueue
+ *    work (a device backend records commands and returns the output handle at once). Work is ordered: a
+ *    kernel enqueued later sees every earlier kernel's writes, and a block disposed after being passed to a
+ *    kernel may be reused at once (the backend orders reuse after the enqueued reads).
+ * 3. Reads. `readAsync` is the one read every backend serves: it waits for the enqueued work and resolves
+ *    to a copy. `read` (synchronous) is served only when `capabilities.syncRead` is true; a backend that
+ *    cannot read synchronously throws from it an Error that names the backend and tells the caller to use
+ *    `await t.dataAsync()` / `itemAsync()` / `tolistAsync()`.
+ * 4. No host reads inside ops. Ops never read tensor values on the host to decide what to compute, so one
+ *    training step is enqueued without a round trip. The few documented exceptions are validity checks
+ *    that run only where `capabilities.syncRead` is true (index ranges of gather-like ops, BCE's input in
+ *    [0, 1]); on other backends out-of-range indices read 0 and are skipped by scatters, and those checks
+ *    are the caller's job. Anomaly mode (a debugging aid) reads values and needs `syncRead`.
+ * 5. dtypes. `capabilities.dtypes` lists the dtypes the backend stores; `alloc`, `fromArray` and kernels
+ *    asked for another dtype throw an Error naming the dtype, the kernel and the backend.
+ * 6. Missing kernels. The required kernels below must all exist. A backend that can read synchronously
+ *    may fill any of them from the shared reference path (`referenceFallback` in fallback.ts: download →
+ *    reference TypeScript kernel → upload) instead of viewing its memory as typed arrays. The optional
+ *    fused kernels may be absent: the ops then compose required kernels (`capabilities.fused` lists which
+ *    are present).
+ * 7. Registration. A backend module registers a factory with the registry (`registerBackendFactory`);
+ *    the registry imports no backend. `await nb.setBackend(name)` / `nb.initBackend(name)` run the factory
+ *    once; a factory that cannot start throws an Error naming what it tried (e.g. "webgpu: no adapter from
+ *    navigator.gpu; tried the 'webgpu' npm package (Dawn): ...").
+ * 8. Failures. Device loss and out-of-memory surface as Errors naming the kernel and the bytes requested.
  */
 import type { DType, TypedArray } from '../dtype.js';
 
@@ -72,16 +101,40 @@ export interface AdamHyper {
   maximize: boolean;
 }
 
+/** What a backend can do, for the front end and for users choosing a backend (see the contract above). */
+export interface BackendCapabilities {
+  /** dtypes the backend stores (float64 absent: a float64 tensor on it throws, naming the kernel) */
+  readonly dtypes: readonly DType[];
+  /** `read` works synchronously (t.data(), t.item()); false: only the async reads do */
+  readonly syncRead: boolean;
+  /** the optional fused kernels this backend implements */
+  readonly fused: readonly FusedKernel[];
+  /** kernels served by the shared download → reference → upload path rather than natively */
+  readonly fallbackKernels: readonly string[];
+  /** where the work runs, in words (e.g. "cpu", "gpu: google swiftshader") */
+  readonly device: string;
+}
+
+export type FusedKernel = 'adamStep' | 'normRows' | 'biasAct' | 'crossEntropyRows' | 'crossEntropyRowsGrad';
+export const FUSED_KERNELS: readonly FusedKernel[] = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad'];
+
 export interface Backend<D = unknown> {
   readonly name: string;
+  /** what this backend can do; absent on older backends, which then read synchronously (see capabilitiesOf) */
+  readonly capabilities?: BackendCapabilities;
 
   // ---- memory -------------------------------------------------------------------------------
   /** zero-filled block of `size` elements */
   alloc(dtype: DType, size: number): D;
   /** a block holding a copy of `values` (values.length elements, converted to dtype) */
   fromArray(dtype: DType, values: ArrayLike<number>): D;
-  /** the block's elements, as a typed array the caller must not keep or mutate */
+  /**
+   * the block's elements, as a typed array the caller must not keep or mutate; throws (naming the backend and
+   * the async alternative) where `capabilities.syncRead` is false
+   */
   read(data: D, dtype: DType, size: number): TypedArray;
+  /** a copy of the block's first `size` elements once all enqueued work is done (absent: `read`) */
+  readAsync?(data: D, dtype: DType, size: number): Promise<TypedArray>;
   /** release the block now; the front end calls it exactly once per block */
   dispose(data: D): void;
   /** bytes currently held by live blocks (for memory tests) */
@@ -155,4 +208,24 @@ export interface Backend<D = unknown> {
    * rows. x contiguous [rows, cols]; max, logSum, target and g are [rows] views (any stride).
    */
   crossEntropyRowsGrad?(x: View<D>, max: View<D>, logSum: View<D>, target: View<D>, g: View<D>, ignoreIndex: number): D;
+}
+
+/** The kernels every backend must provide (optional fused kernels are not listed: ops compose them). */
+export const REQUIRED_KERNELS = [
+  'unary', 'binary', 'where', 'reduce', 'argReduce', 'matmul', 'copy', 'assign', 'fill',
+  'gather', 'scatterAdd', 'indexSelect', 'indexAdd', 'unfold', 'fold', 'softmax',
+] as const;
+export type RequiredKernel = (typeof REQUIRED_KERNELS)[number];
+
+/** A backend's capabilities, with the defaults of a CPU backend that predates the field. */
+export function capabilitiesOf(b: Backend): BackendCapabilities {
+  if (b.capabilities) return b.capabilities;
+  const fused = FUSED_KERNELS.filter((k) => typeof b[k] === 'function');
+  return { dtypes: ['float32', 'float64', 'int32', 'bool'], syncRead: true, fused, fallbackKernels: [], device: 'cpu' };
+}
+
+/** Read a block on any backend: its readAsync when it has one, else a copy of its synchronous read. */
+export async function readBlockAsync(b: Backend, data: unknown, dtype: DType, size: number): Promise<TypedArray> {
+  if (b.readAsync) return b.readAsync(data, dtype, size);
+  return b.read(data, dtype, size).slice();
 }

@@ -2,7 +2,7 @@
  * Element-wise ops. Each forward sits beside its backward, written in nabla ops so it differentiates again.
  * Gradient flow (seed 004): add distributes, mul swaps, max routes; broadcasting sums back (sumToShape).
  */
-import type { BinaryOp, UnaryOp } from '../backends/backend.js';
+import { capabilitiesOf, type BinaryOp, type UnaryOp } from '../backends/backend.js';
 import { floatOf, isFloat, type DType } from '../dtype.js';
 import { record, needsGraph } from '../autograd/record.js';
 import { noGrad } from '../autograd/gradMode.js';
@@ -243,9 +243,12 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return y;
 }
 
-/** True when any element is NaN or ±Inf (for anomaly mode and tests). */
+/** True when any element is NaN or ±Inf (for anomaly mode and tests): a host read, so it needs syncRead. */
 export function hasNonFinite(x: Tensor): boolean {
   if (!isFloat(x.dtype)) return false;
+  if (!capabilitiesOf(x.backend).syncRead) {
+    throw new Error(`anomaly mode: checking ${x.describe()} for NaN/Inf reads it on the host, which the ${x.backend.name} backend cannot do synchronously; turn anomaly mode off on this backend`);
+  }
   return noGrad(() => {
     const d = x.data();
     for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return true;

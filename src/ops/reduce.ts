@@ -8,7 +8,7 @@ import { record } from '../autograd/record.js';
 import { fmt, normDim, normDims, numel, sameShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
-import { add, cast, div, eq, exp, log, mul, sqrt, sub, where } from './elementwise.js';
+import { add, cast, div, eq, exp, log, logicalAnd, mul, sqrt, sub, where } from './elementwise.js';
 import { expand, reshape, squeeze, unsqueeze } from './movement.js';
 import { scatterAdd } from './indexing.js';
 
@@ -142,43 +142,24 @@ export const argmax = (x: Tensor, dim?: number, keepdim = false) => argExtreme('
 export const argmin = (x: Tensor, dim?: number, keepdim = false) => argExtreme('argmin', x, dim, keepdim);
 
 /**
- * prod over dims. d/dx_i = Π_{j≠i} x_j = y / x_i when no factor is zero; with zeros the gradient is
- * computed by prefix/suffix products (first order only).
+ * prod over dims. d/dx_i = Π_{j≠i} x_j. With z zeros in x_i's group and p = Π of its non-zero elements:
+ * z = 0 → p / x_i;  z = 1 → p at the zero and 0 elsewhere;  z ≥ 2 → 0. Written in tensor ops (no host read
+ * of the values), with the zeros replaced by 1 before dividing so no branch produces NaN.
  */
 export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   checkTensor('prod', 'input', x);
   const dims = normDims('prod', dim, x.ndim);
   const y = reduceRaw('prod', x, dims, keepdim, x.dtype === 'bool' ? 'int32' : x.dtype);
-  record('prod', [x], [y], [x, y], ([g], [xs, ys]) => {
+  record('prod', [x], [y], [x], ([g], [xs]) => {
     const gk = expandBack(g!, x.shape, dims, keepdim);
-    const yk = expandBack(ys!, x.shape, dims, keepdim);
-    const hasZero = xs!.data().some((v) => v === 0);
-    if (!hasZero) return [div(mul(gk, yk), xs!)];
-    return [mul(gk, prodOthers(xs!, dims))];
+    const isZero = eq(xs!, 0);
+    const safe = where(isZero, 1, xs!);
+    const p = prod(safe, dims, true);
+    const zeros = sum(isZero, dims, true);
+    const others = where(eq(zeros, 0), div(p, safe), where(logicalAnd(isZero, eq(zeros, 1)), p, 0));
+    return [mul(gk, others)];
   });
   return y;
-}
-
-/** Π of all other elements in each reduction group (handles zeros exactly). */
-function prodOthers(x: Tensor, dims: readonly number[]): Tensor {
-  const flat = x.data();
-  const out = new Float64Array(flat.length);
-  const shape = x.shape;
-  const strides = shape.map((_, i) => numel(shape.slice(i + 1)));
-  const groups = new Map<number, number[]>();
-  for (let i = 0; i < flat.length; i++) {
-    let key = 0;
-    for (let d = 0; d < shape.length; d++) if (!dims.includes(d)) key += Math.floor(i / strides[d]!) % shape[d]! * strides[d]!;
-    (groups.get(key) ?? groups.set(key, []).get(key)!).push(i);
-  }
-  for (const members of groups.values()) {
-    const n = members.length;
-    const pre = new Float64Array(n + 1).fill(1), suf = new Float64Array(n + 1).fill(1);
-    for (let k = 0; k < n; k++) pre[k + 1] = pre[k]! * flat[members[k]!]!;
-    for (let k = n - 1; k >= 0; k--) suf[k] = suf[k + 1]! * flat[members[k]!]!;
-    for (let k = 0; k < n; k++) out[members[k]!] = pre[k]! * suf[k + 1]!;
-  }
-  return Tensor.fromValues(out, shape, x.dtype, x.backend);
 }
 
 /** var with Bessel-style `correction` (1 = unbiased, PyTorch's default): Σ(x−μ)² / (N − correction). */

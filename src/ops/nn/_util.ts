@@ -1,4 +1,5 @@
 /** Helpers shared by the nn op families: reductions by name, option parsing, validation. */
+import { capabilitiesOf } from '../../backends/backend.js';
 import { isFloat } from '../../dtype.js';
 import { fmt } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
@@ -53,8 +54,13 @@ export function pair(op: string, name: string, v: number | readonly number[] | u
   return [raw[0]!, raw[1]!];
 }
 
-/** Scan a small int32 tensor for values outside [0, n) other than `ignore`. */
+/**
+ * Scan an int32 tensor for values outside [0, n) other than `ignore`. A host read, so it runs only on backends
+ * that read synchronously (capabilities.syncRead); elsewhere (webgpu) the kernels read 0 for out-of-range
+ * indices and scatters skip them, and validating indices is the caller's job (as with PyTorch on CUDA).
+ */
 export function checkIndexRange(op: string, what: string, idx: Tensor, n: number, ignore?: number): void {
+  if (!capabilitiesOf(idx.backend).syncRead) return;
   const d = idx.data();
   for (let i = 0; i < d.length; i++) {
     const v = d[i]!;

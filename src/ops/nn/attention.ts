@@ -63,12 +63,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   }
   if (keep) scores = where(keep, scores, -Infinity);
   // a fully masked row would be softmax of all −Inf (NaN): give it zero weights instead, and keep NaN out of
-  // the gradient by feeding the softmax a finite row there (the "double where" pattern)
+  // the gradient by feeding the softmax a finite row there (the "double where" pattern). Applied whenever a
+  // mask is given, without reading on the host whether any row is dead (no round trip on device backends).
   let dead: Tensor | null = null;
-  if (keep || mask) {
-    dead = noGrad(() => eq(amax(scores, -1, true), -Infinity));
-    if (!dead.data().some((d) => d !== 0)) dead = null;
-  }
+  if (keep || mask) dead = noGrad(() => eq(amax(scores, -1, true), -Infinity));
   let attn = softmax(dead ? where(dead, 0, scores) : scores, -1);
   if (dead) attn = where(dead, 0, attn);
   if (p > 0 && (opts.training ?? true)) attn = dropout(attn, { p, generator: opts.generator });

@@ -15,6 +15,7 @@ import { sum } from '../reduce.js';
 import { gather, indexSelect } from '../indexing.js';
 import { reshape, squeeze, unsqueeze } from '../movement.js';
 import { logSoftmax, softmax } from './activation.js';
+import { capabilitiesOf } from '../../backends/backend.js';
 import { checkFloat, checkIndexRange, checkReduction, checkTensorArg, reduceLoss, type Reduction } from './_util.js';
 
 export interface NllLossOptions {
@@ -233,7 +234,8 @@ export function binaryCrossEntropy(p: Tensor, y: Tensor, opts: { weight?: Tensor
   const op = 'binaryCrossEntropy';
   const [pp, yy] = elementwiseLossInputs(op, p, y);
   const reduction = checkReduction(op, opts.reduction);
-  noGrad(() => {
+  // a host read: checked only where the backend reads synchronously (see checkIndexRange)
+  if (capabilitiesOf(pp.backend).syncRead) noGrad(() => {
     const d = pp.data();
     for (let i = 0; i < d.length; i++) {
       if (!(d[i]! >= 0 && d[i]! <= 1)) throw new RangeError(`${op}: all elements of input ${pp.describe()} should be between 0 and 1, found ${d[i]} at flat index ${i}`);
