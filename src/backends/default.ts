@@ -10,7 +10,7 @@
  *   NABLA_RELAXED_SIMD=0           keep the plain-SIMD matmul even where relaxed-SIMD FMA is available
  * `nb.setBackend(name)` switches at any time afterwards; tensors keep the backend they were made on.
  */
-import { registerBackend, setBackend } from './registry.js';
+import { registerBackend, registerBackendFactory, setBackend } from './registry.js';
 import { createTsBackend } from './ts/index.js';
 import { createWasmBackend, wasmAvailable } from './wasm/index.js';
 import type { Backend } from './backend.js';
@@ -19,6 +19,10 @@ const env: Record<string, string | undefined> =
   typeof process === 'object' && process !== null && typeof process.env === 'object' ? process.env : {};
 
 registerBackend(createTsBackend() as Backend);
+registerBackendFactory('webgpu', async () => {
+  const { createWebGPUBackend } = await import('./webgpu/index.js');
+  return (await createWebGPUBackend()) as unknown as Backend;
+});
 
 export async function initDefaultBackend(): Promise<void> {
   const wanted = env.NABLA_BACKEND;

@@ -1,0 +1,156 @@
+/**
+ * WGSL bodies of the element-wise maths, matching the reference kernels (src/backends/ts/kernels.ts) to float32
+ * accuracy. WGSL's own exp/log/tanh are only loosely specified near 0 and at large |x|, so the functions
+ * whose relative accuracy matters there are written out:
+ *   expm1: Taylor series (9 terms) for |x| < 0.5, exp(x) − 1 beyond (no cancellation there);
+ *   log1p: 2·atanh(s), s = x/(2 + x), as the odd series 2(s + s³/3 + …) for |x| < 0.5, log(1 + x) beyond;
+ *   tanh:  −expm1(−2|x|) / (2 + expm1(−2|x|)) with the sign of x (no overflow, accurate near 0);
+ *   erf:   Maclaurin series for |x| < 0.5, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7) beyond;
+ *   pow:   |a|^b = exp2(b·log2|a|), negative a only for integral b (sign from b's parity), else NaN.
+ */
+import type { BinaryOp, UnaryOp } from '../backend.js';
+
+export const MATH_WGSL = /* wgsl */ `
+fn expm1f(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    var t = x; var s = x;
+    for (var k = 2.0; k < 10.0; k += 1.0) { t = t * x / k; s += t; }
+    return s;
+  }
+  return exp(x) - 1.0;
+}
+fn log1pf(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    let s = x / (2.0 + x); let s2 = s * s;
+    var t = s; var acc = s;
+    for (var k = 3.0; k < 24.0; k += 2.0) { t *= s2; acc += t / k; }
+    return 2.0 * acc;
+  }
+  if (x == -1.0) { return -inff(); }
+  if (x < -1.0) { return nanf(); }
+  return log(1.0 + x);
+}
+fn logf(x: f32) -> f32 {
+  if (x < 0.0) { return nanf(); }
+  if (x == 0.0) { return -inff(); }
+  return log(x);
+}
+fn sqrtf(x: f32) -> f32 { if (x < 0.0) { return nanf(); } return sqrt(x); }
+fn tanhf(x: f32) -> f32 {
+  if (isnanf(x)) { return x; }
+  let e = expm1f(-2.0 * abs(x));
+  let r = -e / (2.0 + e);
+  return select(r, -r, x < 0.0);
+}
+fn sigmoidf(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+fn softplusf(x: f32) -> f32 { return max(x, 0.0) + log1pf(exp(-abs(x))); }
+fn erff(x: f32) -> f32 {
+  let a = abs(x);
+  var r: f32;
+  if (a < 0.5) {
+    let x2 = a * a;
+    r = 1.1283791670955126 * a * (1.0 + x2 * (-1.0 / 3.0 + x2 * (0.1 + x2 * (-1.0 / 42.0 + x2 * (1.0 / 216.0 + x2 * (-1.0 / 1320.0))))));
+  } else {
+    let t = 1.0 / (1.0 + 0.3275911 * a);
+    let y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    r = 1.0 - y * exp(-a * a);
+  }
+  return select(r, -r, x < 0.0);
+}
+fn signf(x: f32) -> f32 {
+  if (x > 0.0) { return 1.0; }
+  if (x < 0.0) { return -1.0; }
+  return x;
+}
+fn powf(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (isnanf(a) || isnanf(b)) { return nanf(); }
+  if (b == 1.0) { return a; }
+  if (b == 2.0) { return a * a; }
+  let bi = floor(b) == b;
+  if (a < 0.0 && !bi) { return nanf(); }
+  if (a == 0.0) {
+    if (b < 0.0) { return select(inff(), -inff(), bi && (abs(b) % 2.0) == 1.0 && bitcast<u32>(a) == 0x80000000u); }
+    return 0.0;
+  }
+  let m = exp2(b * log2(abs(a)));
+  let odd = bi && (abs(b) % 2.0) == 1.0;
+  return select(m, -m, a < 0.0 && odd);
+}
+fn maximumf(a: f32, b: f32) -> f32 { if (isnanf(a) || isnanf(b)) { return nanf(); } return select(b, a, a > b); }
+fn minimumf(a: f32, b: f32) -> f32 { if (isnanf(a) || isnanf(b)) { return nanf(); } return select(b, a, a < b); }
+fn b2f(c: bool) -> f32 { return select(0.0, 1.0, c); }
+`;
+
+/** WGSL expression of a unary op on `x` (f32); p0, p1 are the op's parameters (f32 expressions). */
+export const UNARY_WGSL: { [K in UnaryOp]: string } = {
+  neg: '-x',
+  exp: 'exp(x)',
+  log: 'logf(x)',
+  sqrt: 'sqrtf(x)',
+  rsqrt: 'select(1.0 / sqrt(x), nanf(), x < 0.0)',
+  abs: 'abs(x)',
+  sign: 'signf(x)',
+  tanh: 'tanhf(x)',
+  sigmoid: 'sigmoidf(x)',
+  relu: 'select(select(0.0, x, isnanf(x)), x, x > 0.0)',
+  erf: 'erff(x)',
+  log1p: 'log1pf(x)',
+  expm1: 'expm1f(x)',
+  sin: 'sin(x)',
+  cos: 'cos(x)',
+  reciprocal: '1.0 / x',
+  square: 'x * x',
+  softplus: 'softplusf(x)',
+  floor: 'floor(x)',
+  ceil: 'ceil(x)',
+  round: 'round(x)',
+  logicalNot: 'b2f(x == 0.0)',
+  isnan: 'b2f(isnanf(x))',
+  gelu: '0.5 * x * (1.0 + erff(x * 0.7071067811865476))',
+  geluTanh: '0.5 * x * (1.0 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
+  silu: 'x * sigmoidf(x)',
+  leakyRelu: 'select(x * p0, x, x > 0.0)',
+  clamp: 'select(select(x, p1, x > p1), p0, x < p0)',
+  powScalar: 'powf(x, p0)',
+  step: 'b2f(x > p0)',
+};
+
+/** default parameters where the op's params are absent (as the reference kernels default them) */
+export const UNARY_DEFAULTS: Partial<Record<UnaryOp, [number, number]>> = {
+  leakyRelu: [0.01, 0],
+  clamp: [-Infinity, Infinity],
+  step: [0, 0],
+};
+
+/** WGSL expression of a binary op on `a`, `b` (f32) */
+export const BINARY_WGSL: { [K in BinaryOp]: string } = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  pow: 'powf(a, b)',
+  maximum: 'maximumf(a, b)',
+  minimum: 'minimumf(a, b)',
+  eq: 'b2f(a == b)',
+  ne: 'b2f(a != b)',
+  lt: 'b2f(a < b)',
+  le: 'b2f(a <= b)',
+  gt: 'b2f(a > b)',
+  ge: 'b2f(a >= b)',
+  logicalAnd: 'b2f(a != 0.0 && b != 0.0)',
+  logicalOr: 'b2f(a != 0.0 || b != 0.0)',
+};
+
+/** integer forms, used when both operands and the result are integral (exact beyond 2^24) */
+export const BINARY_INT_WGSL: Partial<Record<BinaryOp, string>> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  maximum: 'max(a, b)',
+  minimum: 'min(a, b)',
+};
