@@ -1,7 +1,8 @@
 /**
  * nn.init: in-place initializers (PyTorch's torch.nn.init), each run under noGrad so they work on
  * parameters, each taking an optional `{generator}` (default: the global generator, `nb.manualSeed`).
- * Values are drawn in float64 and written (cast) into the tensor.
+ * Values are drawn in float64 and uploaded in the tensor's own dtype (rounded once, as a cast would; a backend
+ * without float64, like webgpu, never sees a float64 staging tensor).
  */
 import { Tensor } from '../tensor.js';
 import { defaultGenerator, type Generator } from '../random.js';
@@ -22,7 +23,7 @@ function fillWith(op: string, t: Tensor, draw: (g: Generator) => number, opts: I
   const n = t.size;
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = draw(g);
-  const src = Tensor.fromValues(v, t.shape, 'float64', t.backend);
+  const src = Tensor.fromValues(v, t.shape, t.dtype, t.backend);
   noGrad(() => copy_(t, src));
   src.dispose();
   return t;
@@ -97,7 +98,7 @@ export function eye_(t: Tensor): Tensor {
   const [r, c] = t.shape as [number, number];
   const v = new Float64Array(r * c);
   for (let i = 0; i < Math.min(r, c); i++) v[i * c + i] = 1;
-  noGrad(() => copy_(t, Tensor.fromValues(v, t.shape, 'float64', t.backend)));
+  noGrad(() => copy_(t, Tensor.fromValues(v, t.shape, t.dtype, t.backend)));
   return t;
 }
 

@@ -13,6 +13,12 @@ export interface AcquiredDevice {
   source: string;
 }
 
+/**
+ * The GPU and adapter objects behind every device handed out: Dawn's Node bindings tear the instance down when
+ * its GPU object is garbage-collected, which would pull the device out from under running work.
+ */
+const keepAlive: unknown[] = [];
+
 const SWIFTSHADER_HINT =
   'without a GPU, point VK_ICD_FILENAMES at an ICD JSON whose library_path is SwiftShader ' +
   '(/usr/lib/chromium/libvk_swiftshader.so in Debian\'s chromium package); in Chromium pass --enable-unsafe-webgpu --enable-unsafe-swiftshader';
@@ -59,6 +65,7 @@ export async function acquireDevice(opts: { powerPreference?: GPUPowerPreference
     });
     // adapter.info in current WebGPU; requestAdapterInfo() in older implementations
     const withInfo = adapter as GPUAdapter & { info?: GPUAdapterInfo };
+    keepAlive.push(gpu, adapter, device);
     const info: Partial<GPUAdapterInfo> = withInfo.info ?? (await adapter.requestAdapterInfo?.().catch(() => undefined)) ?? {};
     const adapterName = [info.vendor, info.architecture, info.description ? `(${info.description})` : ''].filter(Boolean).join(' ') || 'unknown adapter';
     return { device, adapterName, source: name };

@@ -6,6 +6,8 @@
  *   log1p: 2·atanh(s), s = x/(2 + x), as the odd series 2(s + s³/3 + …) for |x| < 0.5, log(1 + x) beyond;
  *   tanh:  −expm1(−2|x|) / (2 + expm1(−2|x|)) with the sign of x (no overflow, accurate near 0);
  *   erf:   Maclaurin series for |x| < 0.5, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7) beyond;
+ *   sin, cos: WGSL allows 2^-11 absolute error; instead x = k·π/2 + r with π/2 split in three parts
+ *          (Cody–Waite, exact products for |k| < 2^12), then Cephes' minimax polynomials on |r| ≤ π/4 by quadrant;
  *   pow:   |a|^b = exp2(b·log2|a|), negative a only for integral b (sign from b's parity), else NaN.
  */
 import type { BinaryOp, UnaryOp } from '../backend.js';
@@ -61,6 +63,25 @@ fn erff(x: f32) -> f32 {
   }
   return select(r, -r, x < 0.0);
 }
+fn sincosr(x: f32) -> vec3<f32> {
+  let k = round(x * 0.63661977236758134);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;
+  let z = r * r;
+  let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  let q = i32(k) & 3;
+  return vec3<f32>(s, c, f32(q));
+}
+fn sinf(x: f32) -> f32 {
+  if (isnanf(x) || abs(x) == inff()) { return nanf(); }
+  let v = sincosr(x); let q = i32(v.z);
+  if (q == 0) { return v.x; } if (q == 1) { return v.y; } if (q == 2) { return -v.x; } return -v.y;
+}
+fn cosf(x: f32) -> f32 {
+  if (isnanf(x) || abs(x) == inff()) { return nanf(); }
+  let v = sincosr(x); let q = i32(v.z);
+  if (q == 0) { return v.y; } if (q == 1) { return -v.x; } if (q == 2) { return -v.y; } return v.x;
+}
 fn signf(x: f32) -> f32 {
   if (x > 0.0) { return 1.0; }
   if (x < 0.0) { return -1.0; }
@@ -101,8 +122,8 @@ export const UNARY_WGSL: { [K in UnaryOp]: string } = {
   erf: 'erff(x)',
   log1p: 'log1pf(x)',
   expm1: 'expm1f(x)',
-  sin: 'sin(x)',
-  cos: 'cos(x)',
+  sin: 'sinf(x)',
+  cos: 'cosf(x)',
   reciprocal: '1.0 / x',
   square: 'x * x',
   softplus: 'softplusf(x)',

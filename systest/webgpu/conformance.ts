@@ -1,0 +1,205 @@
+/**
+ * The op table on the webgpu backend, in float32: each row's forward against its float64 reference, and the
+ * gradient of Σ w·f(x) (w fixed random weights) against the same computation on the portable `ts` backend in
+ * float32. Also a short MLP and CNN training run on webgpu against ts (same init, same batches), and a
+ * 1,000-step loop whose buffer pool must stay flat. Runs in Node (node_suite.ts) and in Chromium
+ * (chromium.test.ts); it imports nothing Node-specific.
+ */
+import * as nb from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { opCases, numelOf, type Arr, type Domain, type OpCase } from '../../test/ops_table.js';
+import { backendNamed } from '../../src/backends/registry.js';
+import type { WebGPUBackend } from '../../src/backends/webgpu/index.js';
+
+/** float32 tolerance |got − want| ≤ atol + rtol·|want|, looser for the ops whose float32 error grows */
+const DEFAULT_TOL = { rtol: 2e-5, atol: 2e-5 };
+const TOL: Record<string, { rtol: number; atol: number }> = {
+  pow: { rtol: 1e-4, atol: 1e-5 },
+  sin: { rtol: 1e-4, atol: 1e-5 },
+  cos: { rtol: 1e-4, atol: 1e-5 },
+  prod: { rtol: 1e-4, atol: 1e-5 },
+  var: { rtol: 1e-4, atol: 1e-5 },
+  std: { rtol: 1e-4, atol: 1e-5 },
+};
+const tolOf = (name: string) => TOL[name.split(/[ (]/)[0]!] ?? DEFAULT_TOL;
+
+function seedOf(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+function draw(domain: Domain, g: nb.Generator): number {
+  switch (domain) {
+    case 'real': return g.normal();
+    case 'positive': return 0.5 + 1.5 * g.random();
+    case 'nonzero': return (g.random() < 0.5 ? -1 : 1) * (0.3 + 1.2 * g.random());
+    case 'unit': return -0.9 + 1.8 * g.random();
+    case 'clampSafe': {
+      for (;;) {
+        const v = g.normal();
+        if ([-0.5, 0.5, 0.2].every((p) => Math.abs(v - p) > 0.05)) return v;
+      }
+    }
+  }
+}
+
+const flat = (y: Tensor | Tensor[]): Tensor[] => (Array.isArray(y) ? y : [y]);
+
+/** forward values and input gradients of one case on the current backend */
+async function evaluate(c: OpCase, inputs: number[][]): Promise<{ out: number[][]; grads: (number[] | null)[] }> {
+  const xs = c.shapes.map((s, i) => nb.tensor(inputs[i]!, { shape: s, dtype: 'float32' }).requiresGrad_());
+  const outs = flat(c.fn(...xs));
+  const g = new nb.Generator(seedOf(c.name) + 1);
+  let loss: Tensor | null = null;
+  for (const o of outs) {
+    if (!nb.isTensor(o) || o.dtype !== 'float32') continue;
+    const w = nb.tensor(Array.from({ length: o.size }, () => g.normal()), { shape: o.shape, dtype: 'float32' });
+    const term = nb.sum(nb.mul(o, w));
+    loss = loss ? nb.add(loss, term) : term;
+  }
+  if (loss && loss.requiresGrad) loss.backward();
+  const out = await Promise.all(outs.map(async (o) => Array.from(await o.dataAsync())));
+  const grads = await Promise.all(xs.map(async (x) => (x.grad ? Array.from(await x.grad.dataAsync()) : null)));
+  return { out, grads };
+}
+
+function compare(what: string, got: readonly number[], want: readonly number[], tol: { rtol: number; atol: number }): string | null {
+  if (got.length !== want.length) return `${what}: ${got.length} values, expected ${want.length}`;
+  for (let i = 0; i < got.length; i++) {
+    const a = got[i]!, b = want[i]!;
+    if (Number.isNaN(b) ? !Number.isNaN(a) : !(Math.abs(a - b) <= tol.atol + tol.rtol * Math.abs(b))) {
+      return `${what}: element ${i} is ${a}, expected ${b} (rtol ${tol.rtol}, atol ${tol.atol})`;
+    }
+  }
+  return null;
+}
+
+export interface ConformanceReport {
+  cases: number;
+  gradients: number;
+  failures: string[];
+}
+
+/** Run every op-table row on webgpu (the current backend must be webgpu) against the references. */
+export async function runOpTable(): Promise<ConformanceReport> {
+  const failures: string[] = [];
+  let cases = 0, gradients = 0;
+  for (const c of opCases) {
+    const g = new nb.Generator(seedOf(c.name));
+    const inputs = c.shapes.map((s, i) => {
+      const d: Domain = Array.isArray(c.domain) ? c.domain[i]! : c.domain ?? 'real';
+      return Array.from({ length: numelOf(s) }, () => draw(d, g));
+    });
+    const tol = tolOf(c.name);
+    try {
+      await nb.setBackend('webgpu');
+      const gpu = await evaluate(c, inputs);
+      await nb.setBackend('ts');
+      const ref = await evaluate(c, inputs);
+      cases++;
+      if (c.ref) {
+        const r = c.ref(...c.shapes.map((s, i): Arr => ({ shape: s.slice(), data: inputs[i]!.map((v) => Math.fround(v)) })));
+        const want = (Array.isArray(r) ? r : [r]).flatMap((a) => a.data);
+        const err = compare(`${c.name} forward vs float64 reference`, gpu.out.flat(), want, { rtol: tol.rtol * 2, atol: tol.atol * 2 });
+        if (err) failures.push(err);
+      }
+      const err = compare(`${c.name} forward vs ts float32`, gpu.out.flat(), ref.out.flat(), tol);
+      if (err) failures.push(err);
+      gpu.grads.forEach((gg, i) => {
+        const rg = ref.grads[i];
+        if ((gg === null) !== (rg === null)) failures.push(`${c.name}: input ${i} has a gradient on one backend only`);
+        if (gg && rg) {
+          gradients++;
+          const e2 = compare(`${c.name} gradient of input ${i} vs ts float32`, gg, rg, { rtol: tol.rtol * 5, atol: tol.atol * 5 });
+          if (e2) failures.push(e2);
+        }
+      });
+    } catch (e) {
+      failures.push(`${c.name}: threw ${(e as Error).stack ?? e}`);
+    } finally {
+      await nb.setBackend('ts');
+    }
+  }
+  return { cases, gradients, failures };
+}
+
+/** A few small batches of a seeded classification problem. */
+function batches(n: number, inF: number, classes: number, seed: number): { x: number[]; y: number[] }[] {
+  const g = new nb.Generator(seed);
+  return Array.from({ length: n }, () => ({
+    x: Array.from({ length: 16 * inF }, () => g.normal()),
+    y: Array.from({ length: 16 }, () => Math.floor(g.random() * classes)),
+  }));
+}
+
+async function trainLosses(backend: string, kind: 'mlp' | 'cnn', steps: number): Promise<number[]> {
+  await nb.setBackend(backend);
+  const g = new nb.Generator(7);
+  const model = kind === 'mlp'
+    ? new nb.nn.Sequential(new nb.nn.Linear(12, 32, { generator: g }), new nb.nn.GELU(), new nb.nn.Linear(32, 4, { generator: g }))
+    : new nb.nn.Sequential(new nb.nn.Conv2d(1, 4, 3, { padding: 1, generator: g }), new nb.nn.ReLU(), new nb.nn.MaxPool2d(2),
+      new nb.nn.Flatten(), new nb.nn.Linear(4 * 3 * 3, 4, { generator: g }));
+  const opt = new nb.optim.AdamW(model.parameters(), { lr: 1e-2 });
+  // one batch, seen every step: the loss must fall (fitting it), and both backends must fall alike
+  const data = Array.from({ length: steps }, () => batches(1, kind === 'mlp' ? 12 : 36, 4, 11)[0]!);
+  const pending: Tensor[] = [];
+  for (const b of data) {
+    const x = nb.tensor(b.x, { shape: kind === 'mlp' ? [16, 12] : [16, 1, 6, 6] });
+    const y = nb.tensor(b.y, { dtype: 'int32' });
+    const loss = nb.crossEntropy(model.call(x), y);
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+    pending.push(loss.detach());
+  }
+  const out: number[] = [];
+  for (const l of pending) out.push(await l.itemAsync()); // the reads come after all steps were enqueued
+  await nb.setBackend('ts');
+  return out;
+}
+
+/** MLP and CNN training on webgpu and on ts from the same init: the loss curves agree within float32 drift. */
+export async function runTraining(steps = 12): Promise<{ failures: string[]; losses: Record<string, [number, number]> }> {
+  const failures: string[] = [];
+  const losses: Record<string, [number, number]> = {};
+  for (const kind of ['mlp', 'cnn'] as const) {
+    const gpu = await trainLosses('webgpu', kind, steps);
+    const ref = await trainLosses('ts', kind, steps);
+    losses[kind] = [gpu[gpu.length - 1]!, ref[ref.length - 1]!];
+    const err = compare(`${kind} training losses (webgpu vs ts)`, gpu, ref, { rtol: 1e-3, atol: 1e-4 });
+    if (err) failures.push(err);
+    if (!(gpu[gpu.length - 1]! < gpu[0]!)) failures.push(`${kind}: the loss did not fall on webgpu (${gpu[0]} → ${gpu[gpu.length - 1]})`);
+  }
+  return { failures, losses };
+}
+
+/** 1,000 training steps: after the first few, no GPUBuffer is created and bytes in use return to one level. */
+export async function runPoolFlat(steps = 1000): Promise<{ failures: string[]; stats: unknown }> {
+  await nb.setBackend('webgpu');
+  const be = backendNamed('webgpu') as unknown as WebGPUBackend;
+  const g = new nb.Generator(3);
+  const model = new nb.nn.Sequential(new nb.nn.Linear(8, 16, { generator: g }), new nb.nn.ReLU(), new nb.nn.Linear(16, 3, { generator: g }));
+  const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
+  const x = nb.randn([32, 8], { generator: g }), y = nb.randint(0, 3, [32], { generator: g });
+  const snap: { created: number; bytes: number; blocks: number }[] = [];
+  const failures: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    nb.scope(() => {
+      const loss = nb.crossEntropy(model.call(x), y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    });
+    if (i % 100 === 99) {
+      await be.sync();
+      const s = be.poolStats();
+      snap.push({ created: s.buffersCreated, bytes: s.bytesInUse, blocks: s.blocksInUse });
+    }
+  }
+  const first = snap[0]!, last = snap[snap.length - 1]!;
+  if (last.created !== first.created) failures.push(`buffer pool grew: ${first.created} buffers created after 100 steps, ${last.created} after ${steps}`);
+  if (last.bytes !== first.bytes || last.blocks !== first.blocks) failures.push(`bytes/blocks in use drifted: ${JSON.stringify(first)} → ${JSON.stringify(last)}`);
+  await nb.setBackend('ts');
+  return { failures, stats: { snapshots: snap, pipelines: be.pipelineCount(), submits: be.poolStats().submits } };
+}
