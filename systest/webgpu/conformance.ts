@@ -75,6 +75,50 @@ function compare(what: string, got: readonly number[], want: readonly number[], 
   return null;
 }
 
+const i32 = (v: number[], shape?: number[]) => nb.tensor(v, { shape, dtype: 'int32' });
+const bool = (v: number[], shape: number[]) => nb.tensor(v.map((x) => x !== 0), { shape, dtype: 'bool' });
+
+/**
+ * nn ops as rows (no float64 reference: each is checked against the ts backend in float32, forward and
+ * gradients). They cover the kernels the op table does not reach: softmax rows, unfold/fold (convolution and
+ * its input gradient), pooling, index ops of embeddings and losses, norms, masked attention.
+ */
+export const nnCases: OpCase[] = [
+  { name: 'softmax dim 1', fn: (x) => nb.softmax(x, 1), shapes: [[3, 70]], twiceDifferentiable: true },
+  { name: 'softmax dim 0 (strided rows)', fn: (x) => nb.softmax(x, 0), shapes: [[5, 3]], twiceDifferentiable: true },
+  { name: 'logSoftmax dim -1', fn: (x) => nb.logSoftmax(x, -1), shapes: [[2, 3, 5]], twiceDifferentiable: true },
+  { name: 'crossEntropy', fn: (x) => nb.crossEntropy(x, i32([1, 0, 3, 2])), shapes: [[4, 5]], twiceDifferentiable: true },
+  { name: 'crossEntropy ignoreIndex, sum', fn: (x) => nb.crossEntropy(x, i32([1, -100, 3]), { ignoreIndex: -100, reduction: 'sum' }), shapes: [[3, 4]], twiceDifferentiable: true },
+  { name: 'nllLoss', fn: (x) => nb.nllLoss(nb.logSoftmax(x, 1), i32([2, 0, 1])), shapes: [[3, 4]], twiceDifferentiable: true },
+  { name: 'mseLoss', fn: (x, y) => nb.mseLoss(x, y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true },
+  { name: 'huberLoss', fn: (x, y) => nb.huberLoss(x, y), shapes: [[3, 4], [3, 4]], twiceDifferentiable: true },
+  { name: 'binaryCrossEntropyWithLogits', fn: (x) => nb.binaryCrossEntropyWithLogits(x, nb.tensor([[1, 0, 1], [0, 0, 1]])), shapes: [[2, 3]], twiceDifferentiable: true },
+  { name: 'layerNorm with affine', fn: (x, w, b) => nb.layerNorm(x, [6], w, b), shapes: [[4, 6], [6], [6]], twiceDifferentiable: true },
+  { name: 'rmsNorm', fn: (x, w) => nb.rmsNorm(x, [5], w), shapes: [[3, 5], [5]], twiceDifferentiable: true },
+  { name: 'batchNorm training', fn: (x, w, b) => nb.batchNorm(x, null, null, w, b, { training: true }), shapes: [[4, 3, 2, 2], [3], [3]], twiceDifferentiable: true },
+  { name: 'embedding', fn: (w) => nb.embedding(i32([3, 1, 3, 0], [2, 2]), w), shapes: [[5, 4]], twiceDifferentiable: true },
+  { name: 'conv2d padding 1, bias', fn: (x, w, b) => nb.conv2d(x, w, b, { padding: 1 }), shapes: [[2, 2, 5, 5], [3, 2, 3, 3], [3]], twiceDifferentiable: true },
+  { name: 'conv2d stride 2, dilation 2', fn: (x, w) => nb.conv2d(x, w, null, { stride: 2, dilation: 2 }), shapes: [[1, 2, 7, 7], [2, 2, 2, 2]], twiceDifferentiable: true },
+  { name: 'conv1d', fn: (x, w) => nb.conv1d(x, w, null, { padding: 1 }), shapes: [[2, 3, 6], [4, 3, 3]], twiceDifferentiable: true },
+  { name: 'maxPool2d 2×2', fn: (x) => nb.maxPool2d(x, { kernelSize: 2 }), shapes: [[2, 2, 4, 4]], twiceDifferentiable: true },
+  { name: 'maxPool2d 3×3 stride 2 padding 1', fn: (x) => nb.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), shapes: [[1, 2, 5, 5]], twiceDifferentiable: true },
+  { name: 'avgPool2d 2×2 padding 1', fn: (x) => nb.avgPool2d(x, { kernelSize: 2, padding: 1 }), shapes: [[1, 2, 4, 4]], twiceDifferentiable: true },
+  { name: 'fold (col2im)', fn: (x) => nb.fold(x, { kernelSize: 2, outputSize: [3, 3] }), shapes: [[1, 8, 4]], twiceDifferentiable: true },
+  { name: 'unfold (im2col)', fn: (x) => nb.unfold(x, { kernelSize: 2, padding: 1 }), shapes: [[1, 2, 3, 3]], twiceDifferentiable: true },
+  {
+    name: 'scaledDotProductAttention causal', fn: (q, k, v) => nb.scaledDotProductAttention(q, k, v, { isCausal: true }),
+    shapes: [[2, 4, 3], [2, 4, 3], [2, 4, 3]], twiceDifferentiable: true,
+  },
+  {
+    name: 'scaledDotProductAttention bool mask with a dead row', fn: (q, k, v) => nb.scaledDotProductAttention(q, k, v, { attnMask: bool([0, 0, 0, 1, 1, 0, 1, 1, 1], [3, 3]) }),
+    shapes: [[1, 3, 2], [1, 3, 2], [1, 3, 2]], twiceDifferentiable: true,
+  },
+  { name: 'argmax then gather (index path)', fn: (x) => nb.gather(x, 1, nb.argmax(x, 1, true)), shapes: [[4, 6]], twiceDifferentiable: true },
+  { name: 'sum over 200 (workgroup tree)', fn: (x) => nb.sum(x, 1), shapes: [[3, 200]], twiceDifferentiable: true },
+  { name: 'max over 150 of a transpose', fn: (x) => nb.amax(x.T, 1), shapes: [[150, 2]], twiceDifferentiable: true },
+  { name: 'matmul 37×45·45×33 transposed operand', fn: (x, y) => nb.matmul(x, y.T), shapes: [[37, 45], [33, 45]], twiceDifferentiable: true },
+];
+
 export interface ConformanceReport {
   cases: number;
   gradients: number;
@@ -85,7 +129,7 @@ export interface ConformanceReport {
 export async function runOpTable(): Promise<ConformanceReport> {
   const failures: string[] = [];
   let cases = 0, gradients = 0;
-  for (const c of opCases) {
+  for (const c of [...opCases, ...nnCases]) {
     const g = new nb.Generator(seedOf(c.name));
     const inputs = c.shapes.map((s, i) => {
       const d: Domain = Array.isArray(c.domain) ? c.domain[i]! : c.domain ?? 'real';
