@@ -12,6 +12,7 @@ import type { DType, TypedArray } from '../../dtype.js';
 import type { Backend, BackendCapabilities } from '../backend.js';
 import { acquireDevice } from './device.js';
 import * as E from './elementwise.js';
+import * as F from './fused.js';
 import { matmul } from './matmul.js';
 import * as I from './indexing.js';
 import * as R from './reduce.js';
@@ -61,7 +62,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
   const capabilities: BackendCapabilities = {
     dtypes: ['float32', 'int32', 'bool'],
     syncRead: false,
-    fused: [],
+    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad'],
     fallbackKernels: [],
     device: `gpu: ${acquired.adapterName} (via ${acquired.source})`,
   };
@@ -116,5 +117,11 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     unfold: (x, p) => I.unfold(rt, x, p),
     fold: (cols, outShape, p) => I.fold(rt, cols, outShape, p),
     softmax: (x, axis, log) => R.softmax(rt, x, axis, log),
+
+    adamStep: (p, g, m, v, vmax, h) => F.adamStep(rt, p, g, m, v, vmax, h),
+    normRows: (x, rows, cols, eps, rms) => F.normRows(rt, x, rows, cols, eps, rms),
+    biasAct: (x, bias, act, _dt, keepPre) => F.biasAct(rt, x, bias, act, keepPre),
+    crossEntropyRows: (x, target, ignoreIndex) => F.crossEntropyRows(rt, x, target, ignoreIndex),
+    crossEntropyRowsGrad: (x, max, logSum, target, g, ignoreIndex) => F.crossEntropyRowsGrad(rt, x, max, logSum, target, g, ignoreIndex),
   };
 }
