@@ -790,6 +790,7 @@ async function main(): Promise<void> {
   console.log(`\n${numpyNote}; tfjs-wasm runs ${tfThreads} thread(s) and jax-js 1 (stock Node: no Web Worker global);`);
   console.log(`tfjs trains with Adam (no AdamW in tfjs); nabla-ts and tfjs-cpu skip matmuls above 512³ and nabla-ts the large MLP; total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
+  if (wanted.length === 0) await (await import('./webgpu.js')).benchWebGPU({ quick: QUICK }); // prints its own table; skips itself without an adapter
   const out = {
     date: new Date().toISOString(),
     env: { node: process.version, cpu, cores, nablaThreads: wasmT.threads, relaxedSimd: relaxedOk, tfjsWasmThreads: tfThreads, sections: SECTIONS.filter(run) },
