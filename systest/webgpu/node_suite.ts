@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../../src/index.js';
 import { runOpTable, runPoolFlat, runTraining } from './conformance.js';
+import { loadMnistRaw, stratifiedSplit } from '../../src/data/mnistRaw.js';
+import { createWasmBackend } from '../../src/backends/wasm/index.js';
 
 test('webgpu starts and reports its capabilities', async () => {
   await nb.initBackend('webgpu');
@@ -46,4 +48,41 @@ test('1,000 training steps keep the buffer pool flat', async () => {
   const r = await runPoolFlat(1000);
   console.log(`pool: ${JSON.stringify(r.stats)}`);
   assert.deepEqual(r.failures, []);
+});
+
+test('short MNIST run (MLP 784-64-10, AdamW, 30 batches of 64 real digits): webgpu reaches wasm\'s loss', async () => {
+  const raw = loadMnistRaw();
+  const { train } = stratifiedSplit(raw.labels, 0.2, 0);
+  const B = 64, steps = 30;
+  const batch = (k: number) => {
+    // the digits come ordered by class: stride through them (7919 is prime to the split's size) to mix classes
+    const idx = Array.from({ length: B }, (_, i) => train[((k * B + i) * 7919) % train.length]!);
+    const x = new Float32Array(B * 784);
+    idx.forEach((j, r) => x.set(raw.images.subarray(j * 784, (j + 1) * 784), r * 784));
+    return { x, y: idx.map((j) => raw.labels[j]!) };
+  };
+  if (!nb.listBackends().includes('wasm')) nb.registerBackend(await createWasmBackend({ threads: 1 }));
+  const run = async (backend: string): Promise<number[]> => {
+    await nb.setBackend(backend);
+    const g = new nb.Generator(5);
+    const model = new nb.nn.Sequential(new nb.nn.Linear(784, 64, { generator: g }), new nb.nn.ReLU(), new nb.nn.Linear(64, 10, { generator: g }));
+    const opt = new nb.optim.AdamW(model.parameters(), { lr: 3e-3 });
+    const losses: nb.Tensor[] = [];
+    for (let k = 0; k < steps; k++) {
+      const { x, y } = batch(k);
+      const loss = nb.crossEntropy(model.call(nb.tensor(x, { shape: [B, 784] })), nb.tensor(y, { dtype: 'int32' }));
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      losses.push(loss.detach());
+    }
+    const out = await Promise.all(losses.map((l) => l.itemAsync()));
+    await nb.setBackend('ts');
+    return out;
+  };
+  const gpu = await run('webgpu');
+  const cpu = await run('wasm');
+  console.log(`MNIST losses webgpu ${gpu[0]!.toFixed(4)} → ${gpu[steps - 1]!.toFixed(4)}, wasm ${cpu[0]!.toFixed(4)} → ${cpu[steps - 1]!.toFixed(4)}`);
+  assert.ok(gpu[steps - 1]! < gpu[0]! * 0.6, `loss fell too little on webgpu: ${gpu[0]} → ${gpu[steps - 1]}`);
+  for (let k = 0; k < steps; k++) assert.ok(Math.abs(gpu[k]! - cpu[k]!) <= 2e-3 * Math.abs(cpu[k]!) + 1e-4, `step ${k}: webgpu ${gpu[k]} vs wasm ${cpu[k]}`);
 });
