@@ -9,6 +9,8 @@ import * as nb from '../../src/index.js';
 import { runOpTable, runPoolFlat, runTraining } from './conformance.js';
 import { loadMnistRaw, stratifiedSplit } from '../../src/data/mnistRaw.js';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
+import { createWebGPUBackend } from '../../src/backends/webgpu/index.js';
+import type { Backend } from '../../src/backends/backend.js';
 
 test('webgpu starts and reports its capabilities', async () => {
   await nb.initBackend('webgpu');
@@ -26,6 +28,9 @@ test('float64 on webgpu is refused by name; sync reads point to the async ones',
     assert.throws(() => x.data(), /use await t\.dataAsync\(\)/);
     assert.deepEqual(await x.toArrayAsync(), [1, 2, 3]);
     assert.throws(() => nb.cast(x, 'float64'), /float64 is not supported/);
+    // a buffer beyond the adapter's limits: a clear error naming the kernel and the bytes, before any GPU call
+    assert.throws(() => nb.zeros([2 ** 31]), /webgpu alloc: 8589934592 bytes requested for 2147483648 elements exceed the adapter's largest buffer binding/);
+    assert.throws(() => nb.matmul(nb.ones([1 << 16, 1]), nb.ones([1, 1 << 16])), /webgpu matmul: 17179869184 bytes requested/);
   } finally {
     await nb.setBackend('ts');
   }
@@ -85,4 +90,13 @@ test('short MNIST run (MLP 784-64-10, AdamW, 30 batches of 64 real digits): webg
   console.log(`MNIST losses webgpu ${gpu[0]!.toFixed(4)} → ${gpu[steps - 1]!.toFixed(4)}, wasm ${cpu[0]!.toFixed(4)} → ${cpu[steps - 1]!.toFixed(4)}`);
   assert.ok(gpu[steps - 1]! < gpu[0]! * 0.6, `loss fell too little on webgpu: ${gpu[0]} → ${gpu[steps - 1]}`);
   for (let k = 0; k < steps; k++) assert.ok(Math.abs(gpu[k]! - cpu[k]!) <= 2e-3 * Math.abs(cpu[k]!) + 1e-4, `step ${k}: webgpu ${gpu[k]} vs wasm ${cpu[k]}`);
+});
+
+test('a lost device surfaces as an error naming the kernel, and reads reject instead of hanging', async () => {
+  const be = await createWebGPUBackend();
+  const x = nb.Tensor.fromValues([1, 2, 3], [3], 'float32', be as unknown as Backend);
+  be.device.destroy();
+  await be.device.lost;
+  assert.throws(() => nb.exp(x), /webgpu exp: the GPU device was lost \(destroyed/);
+  await assert.rejects(() => x.dataAsync(), /webgpu read: the GPU device was lost/);
 });
