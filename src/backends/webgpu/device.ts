@@ -20,7 +20,7 @@ export interface AcquiredDevice {
 const keepAlive: unknown[] = [];
 
 const SWIFTSHADER_HINT =
-  'without a GPU, point VK_ICD_FILENAMES at an ICD JSON whose library_path is SwiftShader ' +
+  'Without a GPU, point VK_ICD_FILENAMES at an ICD JSON whose library_path is SwiftShader ' +
   '(/usr/lib/chromium/libvk_swiftshader.so in Debian\'s chromium package); in Chromium pass --enable-unsafe-webgpu --enable-unsafe-swiftshader';
 
 async function loadDawn(): Promise<GPU> {

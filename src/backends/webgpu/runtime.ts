@@ -49,6 +49,8 @@ export interface PoolStats {
 
 export class Runtime {
   private readonly free = new Map<number, GPUBuffer[]>();
+  /** MAP_READ staging buffers for reads, pooled by size class like the storage buffers */
+  private readonly staging = new Map<number, GPUBuffer[]>();
   /** buffers the open batch reads or writes */
   private readonly touched = new Set<GPUBuffer>();
   private encoder: GPUCommandEncoder | null = null;
@@ -199,21 +201,29 @@ export class Runtime {
     const bytes = size * 4;
     if (bytes === 0) return new ArrayBuffer(0);
     this.flush();
-    const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const cls = sizeClass(bytes);
+    let staging = this.staging.get(cls)?.pop();
+    if (!staging) {
+      staging = this.device.createBuffer({ size: cls, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.stats.buffersCreated++;
+      this.stats.bytesHeld += cls;
+    }
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(b.buffer, 0, staging, 0, bytes);
+    enc.copyBufferToBuffer(b.buffer, 0, staging, 0, Math.ceil(bytes / 4) * 4);
     this.device.queue.submit([enc.finish()]);
     this.stats.submits++;
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
     } catch (e) {
       this.check(kernel);
       throw new Error(`webgpu ${kernel}: reading ${bytes} bytes back failed (${(e as Error).message})`);
     }
     this.check(kernel);
-    const out = staging.getMappedRange().slice(0);
+    const out = staging.getMappedRange(0, bytes).slice(0);
     staging.unmap();
-    staging.destroy();
+    let list = this.staging.get(cls);
+    if (!list) this.staging.set(cls, (list = []));
+    list.push(staging);
     return out;
   }
 }
