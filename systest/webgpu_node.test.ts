@@ -18,8 +18,11 @@ test('webgpu backend on SwiftShader (Node, Dawn)', () => {
   assert.ok(fs.existsSync(SWIFTSHADER), `${SWIFTSHADER} is missing: apt-get install -y chromium`);
   const icd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-icd-')), 'swiftshader_icd.json');
   fs.writeFileSync(icd, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: SWIFTSHADER, api_version: '1.0.5' } }));
-  const env = { ...process.env, VK_ICD_FILENAMES: icd, LD_LIBRARY_PATH: ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), NABLA_BACKEND: 'ts' };
+  // NODE_TEST_CONTEXT would make the child a silent subprocess of this runner: drop it so it runs its own tests
+  const { NODE_TEST_CONTEXT: _ctx, ...parentEnv } = process.env;
+  const env = { ...parentEnv, VK_ICD_FILENAMES: icd, LD_LIBRARY_PATH: ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), NABLA_BACKEND: 'ts' };
   const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', path.join(here, 'webgpu', 'node_suite.js')], { env, encoding: 'utf8', timeout: 540_000 });
   process.stdout.write(r.stdout.split('\n').filter((l) => /^\s*(✔|✖|ℹ|#)|webgpu adapter|op table on|final losses|pool:/.test(l)).join('\n') + '\n');
+  assert.match(r.stdout, /ℹ pass [1-9]/, `the webgpu node suite ran no test:\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.status, 0, `webgpu node suite failed (status ${r.status}):\n${r.stdout.slice(-20000)}\n${r.stderr.slice(-4000)}`);
 });
