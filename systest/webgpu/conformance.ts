@@ -113,6 +113,8 @@ export const nnCases: OpCase[] = [
     name: 'scaledDotProductAttention bool mask with a dead row', fn: (q, k, v) => nb.scaledDotProductAttention(q, k, v, { attnMask: bool([0, 0, 0, 1, 1, 0, 1, 1, 1], [3, 3]) }),
     shapes: [[1, 3, 2], [1, 3, 2], [1, 3, 2]], twiceDifferentiable: true,
   },
+  { name: 'linear + gelu (fused bias + activation, pre-activation kept)', fn: (x, w, b) => nb.linear(x, w, b, { activation: 'gelu' }), shapes: [[5, 3], [4, 3], [4]], twiceDifferentiable: true },
+  { name: 'linear + silu, no bias', fn: (x, w) => nb.linear(x, w, null, { activation: 'silu' }), shapes: [[2, 3, 6], [5, 6]], twiceDifferentiable: true },
   { name: 'argmax then gather (index path)', fn: (x) => nb.gather(x, 1, nb.argmax(x, 1, true)), shapes: [[4, 6]], twiceDifferentiable: true },
   { name: 'sum over 200 (workgroup tree)', fn: (x) => nb.sum(x, 1), shapes: [[3, 200]], twiceDifferentiable: true },
   { name: 'max over 150 of a transpose', fn: (x) => nb.amax(x.T, 1), shapes: [[150, 2]], twiceDifferentiable: true },
