@@ -19,7 +19,15 @@ export function arrayFor(dtype: DType, size: number): TypedArray {
   }
 }
 
+const TORCH_NAMES: Record<string, DType> = { float: 'float32', double: 'float64', int: 'int32', long: 'int32', int64: 'int32' };
+
 export function assertDType(op: string, d: unknown): asserts d is DType {
+  if (typeof d === 'string' && /^(cpu|cuda|mps|gpu|meta|xla)(:\d+)?$/i.test(d)) {
+    throw new TypeError(`${op}: '${d}' is a device, not a dtype; nabla has no devices; backends are chosen with nb.setBackend('ts' | 'wasm')`);
+  }
+  if (typeof d === 'string' && d.replace(/^torch\./, '') in TORCH_NAMES) {
+    throw new TypeError(`${op}: unknown dtype '${d}'; nabla's dtypes are ${DTYPES.join(', ')} (did you mean '${TORCH_NAMES[d.replace(/^torch\./, '')]}'?)`);
+  }
   if (typeof d !== 'string' || !(DTYPES as readonly string[]).includes(d)) {
     throw new TypeError(`${op}: unknown dtype ${JSON.stringify(d)}; expected one of ${DTYPES.join(', ')}`);
   }

@@ -3,7 +3,7 @@
  * them types, so `x.add(y).relu().sum()` type-checks like the functional form.
  */
 import { Tensor } from './tensor.js';
-import type { DType } from './dtype.js';
+import { assertDType, type DType } from './dtype.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
@@ -92,12 +92,12 @@ declare module './tensor.js' {
     contiguous(): Tensor;
     clone(): Tensor;
     detach(): Tensor;
-    to(dtype: DType): Tensor;
+    to(dtype: DType | Tensor): Tensor;
     float(): Tensor;
     double(): Tensor;
     int(): Tensor;
     bool(): Tensor;
-    backward(gradient?: Tensor | null, opts?: BackwardOptions): void;
+    backward(gradient?: Tensor | null | BackwardOptions, opts?: BackwardOptions): void;
     add_(other: TensorLike, alpha?: number): Tensor;
     sub_(other: TensorLike, alpha?: number): Tensor;
     mul_(other: TensorLike): Tensor;
@@ -160,12 +160,17 @@ P.detach = function (this: Tensor) {
   t._base = this._base ?? this;
   return t;
 };
-P.to = function (this: Tensor, d: DType) { return E.cast(this, d); };
+P.to = function (this: Tensor, d: DType | Tensor) {
+  if (arguments.length !== 1) throw new TypeError(`to: expected one argument (a dtype such as 'float64', or a tensor whose dtype to take), got ${arguments.length}`);
+  const dtype = d instanceof Tensor ? d.dtype : d;
+  assertDType('to', dtype);
+  return E.cast(this, dtype);
+};
 P.float = function (this: Tensor) { return E.cast(this, 'float32'); };
 P.double = function (this: Tensor) { return E.cast(this, 'float64'); };
 P.int = function (this: Tensor) { return E.cast(this, 'int32'); };
 P.bool = function (this: Tensor) { return E.cast(this, 'bool'); };
-P.backward = function (this: Tensor, g?: Tensor | null, o?: BackwardOptions) { backward(this, g, o); };
+P.backward = function (this: Tensor, ...args: [Tensor | null | BackwardOptions | undefined, BackwardOptions | undefined]) { backward(this, ...args); };
 P.add_ = function (this: Tensor, o: TensorLike, a?: number) { return IP.add_(this, o, a); };
 P.sub_ = function (this: Tensor, o: TensorLike, a?: number) { return IP.sub_(this, o, a); };
 P.mul_ = function (this: Tensor, o: TensorLike) { return IP.mul_(this, o); };

@@ -46,7 +46,7 @@ test('reshape / view size mismatch', () => {
   assert.throws(() => x.view(5), /view: shape \[5\] is invalid for input of size 12/);
   assert.throws(() => x.T.view(12), /view: size \[12\] is not compatible with input tensor's size and stride.*Use \.reshape/);
   assert.throws(() => nb.tensor([1, 2, 3], { shape: [2, 2] }), /tensor: shape \[2,2\] needs 4 values, got 3/);
-  assert.throws(() => nb.zeros([2, -1]), /full: invalid shape \[2,-1\]: sizes must be non-negative integers/);
+  assert.throws(() => nb.zeros([2, -1]), /zeros: invalid shape \[2,-1\]: sizes must be non-negative integers/);
 });
 
 test('backward on a non-scalar without a gradient', () => {

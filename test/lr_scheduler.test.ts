@@ -10,7 +10,7 @@ function approx(a: number, b: number, msg = ''): void {
   assert.ok(Math.abs(a - b) <= 1e-12 * (1 + Math.abs(b)), `${msg}: ${a} vs ${b}`);
 }
 
-const mkOpt = (lr = 0.1, Cls: any = optim.SGD) => new Cls([{ params: [nb.zeros([2], { requiresGrad: true })] }, { params: [nb.zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr, momentum: 0.9 });
+const mkOpt = (lr = 0.1, Cls: any = optim.SGD) => new Cls([{ params: [nb.zeros([2], { requiresGrad: true })] }, { params: [nb.zeros([1], { requiresGrad: true })], lr: lr * 10 }], Cls === optim.SGD ? { lr, momentum: 0.9 } : { lr });
 
 /** lrs of group 0 for steps 0..n−1 (lr at construction is step 0) */
 function trace(sched: nb.optim.lrScheduler.LRScheduler, opt: { paramGroups: { lr: number }[] }, n: number, group = 0): number[] {

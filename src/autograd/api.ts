@@ -13,6 +13,7 @@ import { full, zerosLike, randn } from '../creation.js';
 import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { Generator } from '../random.js';
+import { checkArity, checkOptions, describeValue } from '../strict.js';
 
 export interface GradOptions {
   gradOutputs?: (Tensor | null)[] | Tensor | null;
@@ -83,6 +84,16 @@ export interface GradcheckOptions {
   name?: string;
 }
 
+/** gradcheck(fn, x) with one tensor or gradcheck(fn, [x, y]); options checked like every public function. */
+function checkInputs(op: string, fn: unknown, inputs: Tensor | readonly Tensor[], opts: unknown, args: ArrayLike<unknown>, extra: string[] = []): readonly Tensor[] {
+  checkArity(op, args, 3, '(fn, inputs, {eps, atol, rtol, raiseException, name})');
+  if (typeof fn !== 'function') throw new TypeError(`${op}: fn must be a function, got ${describeValue(fn)}`);
+  checkOptions(op, opts, ['eps', 'atol', 'rtol', 'raiseException', 'name', ...extra]);
+  const list = inputs instanceof Tensor ? [inputs] : inputs;
+  if (!Array.isArray(list) || !list.every((x) => x instanceof Tensor)) throw new TypeError(`${op}: inputs must be a tensor or an array of tensors, got ${describeValue(inputs)}`);
+  return list;
+}
+
 function flatOutputs(r: Tensor | Tensor[]): Tensor[] {
   return Array.isArray(r) ? r : [r];
 }
@@ -92,7 +103,8 @@ function flatOutputs(r: Tensor | Tensor[]): Tensor[] {
  * element by element: |analytical − numerical| ≤ atol + rtol·|numerical|. Defaults as PyTorch: eps 1e-6,
  * atol 1e-5, rtol 1e-3.
  */
-export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: readonly Tensor[], opts: GradcheckOptions = {}): boolean {
+export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputsArg: Tensor | readonly Tensor[], opts: GradcheckOptions = {}): boolean {
+  const inputs = checkInputs('gradcheck', fn, inputsArg, opts, arguments);
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
   let name = opts.name ?? (fn.name || 'function');
   inputs.forEach((x, i) => {
@@ -210,7 +222,8 @@ function countFailures(N: Float64Array, A: Float64Array, atol: number, rtol: num
  * createGraph (which several ops compute by a separate, differentiable branch) gives the same vᵀ·J as
  * the plain first-order backward, within atol + rtol·|first order|.
  */
-export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: readonly Tensor[], opts: GradcheckOptions & { seed?: number } = {}): boolean {
+export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputsArg: Tensor | readonly Tensor[], opts: GradcheckOptions & { seed?: number } = {}): boolean {
+  const inputs = checkInputs('gradgradcheck', fn, inputsArg, opts, arguments, ['seed']);
   let name = opts.name ?? (fn.name || 'function');
   const outs = noGrad(() => flatOutputs(fn(...inputs)));
   const gen = new Generator(opts.seed ?? 1234);

@@ -225,7 +225,26 @@ function accumulate(leaf: Tensor, g: Tensor | null, createGraph: boolean): void 
   leaf.grad.storage.kept = true;
 }
 
-export function backward(t: Tensor, gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+/** backward(t), backward(t, gradient), backward(t, gradient, {retainGraph, createGraph}), backward(t, {retainGraph, createGraph}) */
+export function backward(t: Tensor, gradient?: Tensor | null | BackwardOptions, opts: BackwardOptions = {}): void {
+  const isOptions = (v: unknown): v is BackwardOptions => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
+  if (isOptions(gradient)) {
+    if (arguments[2] !== undefined) throw new TypeError('backward: options given twice (call backward(gradient, {retainGraph, createGraph}) or backward({retainGraph, createGraph}))');
+    opts = gradient;
+    gradient = null;
+  }
+  if (arguments.length > 3) throw new TypeError(`backward: expected at most 2 arguments (gradient, {retainGraph, createGraph}), got ${arguments.length - 1}`);
+  if (!isOptions(opts)) throw new TypeError('backward: options must be an object {retainGraph, createGraph}');
+  for (const k of Object.keys(opts)) {
+    if (k !== 'retainGraph' && k !== 'createGraph' && k !== 'inputs') {
+      const hint = k === 'retain_graph' ? ' (did you mean retainGraph?)' : k === 'create_graph' ? ' (did you mean createGraph?)' : '';
+      throw new TypeError(`backward: unknown option '${k}'${hint}; expected one of: retainGraph, createGraph`);
+    }
+  }
+  if ('inputs' in opts) throw new TypeError('backward: the inputs option is not supported; use nb.autograd.grad(outputs, inputs) for gradients of chosen tensors');
+  if (gradient !== undefined && gradient !== null && !(typeof gradient === 'object' && 'shape' in gradient && 'dtype' in gradient)) {
+    throw new TypeError(`backward: gradient must be a tensor (or null), got ${typeof gradient === 'number' ? `the number ${gradient}` : typeof gradient}`);
+  }
   if (!t.requiresGrad) {
     throw new Error('backward: element 0 of tensors does not require grad and does not have a gradFn (did you forget requiresGrad: true, or run under noGrad?)');
   }

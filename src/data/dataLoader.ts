@@ -20,6 +20,7 @@ import { tensor } from '../creation.js';
 import { stack } from '../ops/movement.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { permutation, type Dataset } from './dataset.js';
+import { mergeArgs } from '../strict.js';
 
 /** The type default collation produces from an item type. */
 export type Collated<T> = T extends Tensor ? Tensor
@@ -68,7 +69,12 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
   readonly generator: Generator;
   private readonly collate: ((items: T[]) => B) | null;
 
-  constructor(dataset: Dataset<T>, opts: DataLoaderOptions<T, B> = {}) {
+  /** DataLoader(ds, {batchSize, shuffle, dropLast, generator, collate}) or torch's positional DataLoader(ds, batchSize, shuffle) */
+  constructor(dataset: Dataset<T>, ...rest: [opts?: DataLoaderOptions<T, B>] | [batchSize: number, shuffle?: boolean, opts?: DataLoaderOptions<T, B>]) {
+    const opts = mergeArgs('DataLoader', rest, ['batchSize', 'shuffle'], ['dropLast', 'generator', 'collate']) as DataLoaderOptions<T, B>;
+    if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw new TypeError(`DataLoader: shuffle must be true or false, got ${JSON.stringify(opts.shuffle)}`);
+    if (opts.dropLast !== undefined && typeof opts.dropLast !== 'boolean') throw new TypeError(`DataLoader: dropLast must be true or false, got ${JSON.stringify(opts.dropLast)}`);
+    if (opts.collate !== undefined && typeof opts.collate !== 'function') throw new TypeError('DataLoader: collate must be a function (items) => batch');
     if (!dataset || typeof dataset.length !== 'number' || typeof dataset.get !== 'function') {
       throw new TypeError('DataLoader: dataset must have a numeric length and a get(i) method');
     }

@@ -3,16 +3,33 @@ import type { Tensor } from '../tensor.js';
 import { gelu, leakyRelu, relu, sigmoid, silu, tanh, softplus, clamp } from '../ops/elementwise.js';
 import { softmax, logSoftmax } from '../ops/nn/index.js';
 import { Module, reprValue } from './module.js';
+import { checkArity, mergeArgs } from '../strict.js';
+
+/** `inplace` (PyTorch's memory saving flag) is accepted; nabla computes out of place, with the same result. */
+function checkInplace(op: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${op}: inplace must be true or false, got ${JSON.stringify(v)}`);
+}
 
 export class ReLU extends Module {
+  constructor(...args: [inplace?: boolean] | [opts: { inplace?: boolean }]) {
+    super();
+    checkInplace('ReLU', mergeArgs('ReLU', args, ['inplace']).inplace);
+  }
+
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  readonly negativeSlope: number;
+
+  constructor(...args: [negativeSlope?: number, inplace?: boolean] | [opts: { negativeSlope?: number; inplace?: boolean }]) {
     super();
+    const o = mergeArgs('LeakyReLU', args, ['negativeSlope', 'inplace']);
+    checkInplace('LeakyReLU', o.inplace);
+    this.negativeSlope = (o.negativeSlope ?? 0.01) as number;
+    if (typeof this.negativeSlope !== 'number') throw new TypeError(`LeakyReLU: negativeSlope must be a number, got ${JSON.stringify(this.negativeSlope)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -27,9 +44,12 @@ export class LeakyReLU extends Module {
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
 
-  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+  /** GELU(), GELU('tanh'), GELU({approximate: 'tanh'}) */
+  constructor(...args: [approximate?: 'none' | 'tanh'] | [opts: { approximate?: 'none' | 'tanh' }]) {
     super();
-    this.approximate = opts.approximate ?? 'none';
+    const o = mergeArgs('GELU', args, ['approximate']);
+    this.approximate = (o.approximate ?? 'none') as 'none' | 'tanh';
+    if (this.approximate !== 'none' && this.approximate !== 'tanh') throw new TypeError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(this.approximate)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -42,39 +62,66 @@ export class GELU extends Module {
 }
 
 export class SiLU extends Module {
+  constructor(...args: [inplace?: boolean] | [opts: { inplace?: boolean }]) {
+    super();
+    checkInplace('SiLU', mergeArgs('SiLU', args, ['inplace']).inplace);
+  }
+
   forward(x: Tensor): Tensor {
     return silu(x);
   }
 }
 
 export class Tanh extends Module {
+  constructor() {
+    super();
+    checkArity('Tanh', arguments, 0, '()');
+  }
+
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
 export class Sigmoid extends Module {
+  constructor() {
+    super();
+    checkArity('Sigmoid', arguments, 0, '()');
+  }
+
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
 export class Softplus extends Module {
-  constructor(readonly beta = 1) {
+  readonly beta: number;
+  readonly threshold: number;
+
+  constructor(...args: [beta?: number, threshold?: number] | [opts: { beta?: number; threshold?: number }]) {
     super();
+    const o = mergeArgs('Softplus', args, ['beta', 'threshold']);
+    this.beta = (o.beta ?? 1) as number;
+    this.threshold = (o.threshold ?? 20) as number;
+    if (typeof this.beta !== 'number' || typeof this.threshold !== 'number') throw new TypeError(`Softplus: beta and threshold must be numbers`);
   }
 
   forward(x: Tensor): Tensor {
-    return softplus(x, { beta: this.beta });
+    return softplus(x, { beta: this.beta, threshold: this.threshold } as { beta: number });
   }
 
   override extraRepr(): string {
-    return `beta=${this.beta}`;
+    return `beta=${this.beta}, threshold=${this.threshold}`;
   }
 }
 
 /** ReLU6 = min(max(0, x), 6) */
 export class ReLU6 extends Module {
+  constructor(...args: [inplace?: boolean] | [opts: { inplace?: boolean }]) {
+    super();
+    checkInplace('ReLU6', mergeArgs('ReLU6', args, ['inplace']).inplace);
+  }
+
   forward(x: Tensor): Tensor {
     return clamp(x, 0, 6);
   }
@@ -82,8 +129,12 @@ export class ReLU6 extends Module {
 
 /** Softmax over `dim` (default −1; PyTorch requires it, we default to the last dim). */
 export class Softmax extends Module {
-  constructor(readonly dim = -1) {
+  readonly dim: number;
+
+  constructor(...args: [dim?: number] | [opts: { dim?: number }]) {
     super();
+    this.dim = (mergeArgs('Softmax', args, ['dim']).dim ?? -1) as number;
+    if (!Number.isInteger(this.dim)) throw new TypeError(`Softmax: dim must be an integer, got ${JSON.stringify(this.dim)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -96,8 +147,12 @@ export class Softmax extends Module {
 }
 
 export class LogSoftmax extends Module {
-  constructor(readonly dim = -1) {
+  readonly dim: number;
+
+  constructor(...args: [dim?: number] | [opts: { dim?: number }]) {
     super();
+    this.dim = (mergeArgs('LogSoftmax', args, ['dim']).dim ?? -1) as number;
+    if (!Number.isInteger(this.dim)) throw new TypeError(`LogSoftmax: dim must be an integer, got ${JSON.stringify(this.dim)}`);
   }
 
   forward(x: Tensor): Tensor {

@@ -9,6 +9,7 @@
  * Masks follow nn.MultiheadAttention: a boolean attnMask / keyPaddingMask marks positions that may NOT be
  * attended (true = masked out); a float mask is added to the scores.
  */
+import { mergeArgs } from '../strict.js';
 import { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 import type { Generator } from '../random.js';
@@ -67,8 +68,15 @@ export class MultiheadAttention extends Module {
   in_proj_bias: Tensor | null;
   out_proj: Linear;
 
-  constructor(readonly embedDim: number, readonly numHeads: number, opts: MultiheadAttentionOptions = {}) {
+  readonly embedDim: number;
+  readonly numHeads: number;
+
+  /** MultiheadAttention(embedDim, numHeads), (embedDim, numHeads, dropout, bias), or with {dropout, bias, batchFirst, generator, dtype} */
+  constructor(embedDim: number, numHeads: number, ...rest: [opts?: MultiheadAttentionOptions] | [dropout: number, bias?: boolean, opts?: MultiheadAttentionOptions]) {
     super();
+    const opts = mergeArgs('MultiheadAttention', [embedDim, numHeads, ...rest], ['embedDim', 'numHeads', 'dropout', 'bias'], ['batchFirst', 'generator', 'dtype']) as MultiheadAttentionOptions;
+    this.embedDim = embedDim;
+    this.numHeads = numHeads;
     if (!Number.isInteger(embedDim) || embedDim <= 0 || !Number.isInteger(numHeads) || numHeads <= 0) {
       throw new Error(`MultiheadAttention: embedDim and numHeads must be positive integers, got ${embedDim}, ${numHeads}`);
     }

@@ -1,4 +1,5 @@
 /** Containers: Sequential, ModuleList, ModuleDict. Children are named '0', '1', ... (or the dict's keys). */
+import { checkArity, describeValue } from '../strict.js';
 import { Module } from './module.js';
 
 function normIndex(op: string, i: number, n: number, allowEnd = false): number {
@@ -36,7 +37,7 @@ abstract class IndexedContainer extends Module {
   }
 
   append(m: Module): this {
-    if (!(m instanceof Module)) throw new TypeError(`${this.constructor.name}.append: expected a Module`);
+    if (!(m instanceof Module)) throw new TypeError(`${this.constructor.name}.append: expected a Module, got ${describeValue(m)}`);
     this.registerModule(String(this.length), m);
     return this;
   }
@@ -78,7 +79,7 @@ export class Sequential extends IndexedContainer {
   constructor(...modules: Module[]) {
     super();
     modules.forEach((m, i) => {
-      if (!(m instanceof Module)) throw new TypeError(`Sequential: argument ${i} is not a Module`);
+      if (!(m instanceof Module)) throw new TypeError(`Sequential: argument ${i} is not a Module (got ${describeValue(m)})`);
       this.registerModule(String(i), m);
     });
   }
@@ -97,6 +98,8 @@ export class Sequential extends IndexedContainer {
 export class ModuleList extends IndexedContainer {
   constructor(modules: Iterable<Module> = []) {
     super();
+    checkArity('ModuleList', arguments, 1, '(modules: an array of Modules)');
+    if (modules === null || typeof (modules as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') throw new TypeError(`ModuleList: expected an array of Modules, got ${describeValue(modules)}`);
     this.extend(modules);
   }
 
@@ -113,6 +116,7 @@ export class ModuleList extends IndexedContainer {
 export class ModuleDict extends Module {
   constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
     super();
+    checkArity('ModuleDict', arguments, 1, '(modules: {name: Module} or [name, Module] pairs)');
     this.update(modules);
   }
 

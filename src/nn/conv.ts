@@ -6,6 +6,7 @@ import { conv1d, conv2d } from '../ops/nn/index.js';
 import { empty, pair } from './_util.js';
 import { Module, parameter, reprValue } from './module.js';
 import { defaultLayerInit_ } from './layerInit.js';
+import { mergeArgs } from '../strict.js';
 
 export interface ConvOptions {
   stride?: number | readonly number[];
@@ -16,7 +17,16 @@ export interface ConvOptions {
   bias?: boolean;
   generator?: Generator;
   dtype?: DType;
+  /** only 'zeros' (PyTorch's default) */
+  paddingMode?: 'zeros';
 }
+
+/** PyTorch's positional form after kernelSize: (stride, padding, dilation, groups, bias), then options. */
+export type ConvRest = [opts?: ConvOptions]
+  | [stride: number | readonly number[], padding?: ConvOptions['padding'], dilation?: number | readonly number[], groups?: number, bias?: boolean, opts?: ConvOptions];
+
+const CONV_NAMES = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias'];
+const CONV_EXTRA = ['generator', 'dtype', 'paddingMode'];
 
 abstract class ConvNd extends Module {
   readonly kernelSize: number[];
@@ -27,9 +37,23 @@ abstract class ConvNd extends Module {
   weight: Tensor;
   bias: Tensor | null;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], nd: number, opts: ConvOptions) {
+  readonly inChannels: number;
+  readonly outChannels: number;
+
+  constructor(nd: number, args: ArrayLike<unknown>) {
     super();
     const op = this.constructor.name;
+    const o = mergeArgs(op, args, CONV_NAMES, CONV_EXTRA);
+    const { inChannels, outChannels, kernelSize } = o as { inChannels: number; outChannels: number; kernelSize: number | readonly number[] };
+    const opts = o as ConvOptions;
+    for (const [n, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new TypeError(`${op}: ${n} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+    if (kernelSize === undefined) throw new TypeError(`${op}: kernelSize is required (${op}(inChannels, outChannels, kernelSize, ...))`);
+    if (opts.paddingMode !== undefined && opts.paddingMode !== 'zeros') throw new Error(`${op}: paddingMode '${String(opts.paddingMode)}' is not supported (only 'zeros')`);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
     this.groups = opts.groups ?? 1;
     if (!Number.isInteger(this.groups) || this.groups <= 0) throw new Error(`${op}: groups must be a positive integer`);
     if (inChannels % this.groups !== 0) throw new Error(`${op}: inChannels (${inChannels}) must be divisible by groups (${this.groups})`);
@@ -77,8 +101,8 @@ abstract class ConvNd extends Module {
 
 /** x [N, Cin, L] (or [Cin, L]) → [N, Cout, Lout]; weight [Cout, Cin/groups, k]. */
 export class Conv1d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
-    super(inChannels, outChannels, kernelSize, 1, opts);
+  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], ...rest: ConvRest) {
+    super(1, [inChannels, outChannels, kernelSize, ...rest]);
   }
 
   forward(x: Tensor): Tensor {
@@ -88,8 +112,8 @@ export class Conv1d extends ConvNd {
 
 /** x [N, Cin, H, W] (or [Cin, H, W]) → [N, Cout, Hout, Wout]; weight [Cout, Cin/groups, kh, kw]. */
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
-    super(inChannels, outChannels, kernelSize, 2, opts);
+  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], ...rest: ConvRest) {
+    super(2, [inChannels, outChannels, kernelSize, ...rest]);
   }
 
   forward(x: Tensor): Tensor {

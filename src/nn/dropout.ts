@@ -3,15 +3,23 @@ import type { Tensor } from '../tensor.js';
 import type { Generator } from '../random.js';
 import { dropout } from '../ops/nn/index.js';
 import { Module } from './module.js';
+import { mergeArgs } from '../strict.js';
 
 export class Dropout extends Module {
   /** generator for the masks (default: the global one); settable for reproducible runs */
   generator: Generator | undefined;
 
-  constructor(readonly p = 0.5, opts: { generator?: Generator } = {}) {
+  readonly p: number;
+
+  /** Dropout(), Dropout(p), Dropout(p, inplace), Dropout({p, generator}); `inplace` is accepted and computed out of place */
+  constructor(...args: [p?: number, inplace?: boolean, opts?: { generator?: Generator }] | [p: number, opts: { generator?: Generator }] | [opts: { p?: number; inplace?: boolean; generator?: Generator }]) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability has to be between 0 and 1, but got ${p}`);
-    this.generator = opts.generator;
+    const o = mergeArgs('Dropout', args, ['p', 'inplace'], ['generator']);
+    const p = (o.p ?? 0.5) as number;
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: probability has to be between 0 and 1, but got ${JSON.stringify(p)}`);
+    if (o.inplace !== undefined && typeof o.inplace !== 'boolean') throw new TypeError(`Dropout: inplace must be true or false, got ${JSON.stringify(o.inplace)}`);
+    this.p = p;
+    this.generator = o.generator as Generator | undefined;
   }
 
   forward(x: Tensor): Tensor {

@@ -9,6 +9,7 @@ import { embedding } from '../ops/nn/index.js';
 import { empty } from './_util.js';
 import { Module, parameter } from './module.js';
 import { normal_ } from './init.js';
+import { mergeArgs } from '../strict.js';
 
 export interface EmbeddingOptions {
   /** this row is initialised to zeros and gets no gradient (negative counts from the end) */
@@ -23,8 +24,18 @@ export class Embedding extends Module {
   weight: Tensor;
   readonly paddingIdx: number | null;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions = {}) {
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+
+  /** Embedding(num, dim), Embedding(num, dim, paddingIdx), Embedding(num, dim, {paddingIdx, weight, generator, dtype}) */
+  constructor(numEmbeddings: number, embeddingDim: number, ...rest: [opts?: EmbeddingOptions] | [paddingIdx: number | null, opts?: EmbeddingOptions]) {
     super();
+    const opts = mergeArgs('Embedding', [numEmbeddings, embeddingDim, ...rest], ['numEmbeddings', 'embeddingDim', 'paddingIdx'], ['weight', 'generator', 'dtype']) as EmbeddingOptions;
+    if (!Number.isInteger(numEmbeddings) || numEmbeddings <= 0 || !Number.isInteger(embeddingDim) || embeddingDim <= 0) {
+      throw new TypeError(`Embedding: numEmbeddings and embeddingDim must be positive integers, got ${JSON.stringify(numEmbeddings)}, ${JSON.stringify(embeddingDim)}`);
+    }
+    this.numEmbeddings = numEmbeddings;
+    this.embeddingDim = embeddingDim;
     let pad = opts.paddingIdx ?? null;
     if (pad !== null) {
       if (!Number.isInteger(pad) || pad >= numEmbeddings || pad < -numEmbeddings) {

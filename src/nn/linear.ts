@@ -7,6 +7,7 @@ import { linear, type LinearActivation } from '../ops/matmul.js';
 import { flatten, reshape } from '../ops/movement.js';
 import { Module, parameter, reprValue } from './module.js';
 import { defaultLayerInit_ } from './layerInit.js';
+import { checkArity, mergeArgs } from '../strict.js';
 
 export interface LinearOptions {
   /** add a learnable bias (default true) */
@@ -33,8 +34,16 @@ export class Linear extends Module {
   /** the fused activation (LinearOptions.activation) */
   readonly activation: LinearActivation;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  /** Linear(in, out), Linear(in, out, bias), Linear(in, out, {bias, generator, dtype, activation}) */
+  constructor(inFeatures: number, outFeatures: number, ...rest: [opts?: LinearOptions] | [bias: boolean, opts?: LinearOptions]) {
     super();
+    const opts = mergeArgs('Linear', [inFeatures, outFeatures, ...rest], ['inFeatures', 'outFeatures', 'bias'], ['generator', 'dtype', 'activation']) as LinearOptions;
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`Linear: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
     if (!(Number.isInteger(inFeatures) && inFeatures >= 0 && Number.isInteger(outFeatures) && outFeatures >= 0)) {
       throw new Error(`Linear: inFeatures and outFeatures must be non-negative integers, got ${inFeatures}, ${outFeatures}`);
     }
@@ -78,6 +87,8 @@ export class Identity extends Module {
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
+    checkArity('Flatten', arguments, 2, '(startDim, endDim)');
+    if (!Number.isInteger(startDim) || !Number.isInteger(endDim)) throw new TypeError(`Flatten: startDim and endDim must be integers, got ${JSON.stringify(startDim)}, ${JSON.stringify(endDim)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -93,6 +104,10 @@ export class Flatten extends Module {
 export class Unflatten extends Module {
   constructor(readonly dim: number, readonly unflattenedSize: readonly number[]) {
     super();
+    checkArity('Unflatten', arguments, 2, '(dim, unflattenedSize)');
+    if (!Number.isInteger(dim) || !Array.isArray(unflattenedSize) || !unflattenedSize.every((v) => Number.isInteger(v))) {
+      throw new TypeError(`Unflatten: expected (dim: integer, unflattenedSize: integer array), got (${JSON.stringify(dim)}, ${JSON.stringify(unflattenedSize)})`);
+    }
   }
 
   forward(x: Tensor): Tensor {

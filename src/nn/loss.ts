@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor.js';
 import { crossEntropy, nllLoss, mseLoss, l1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits } from '../ops/nn/index.js';
 import { Module, reprValue } from './module.js';
+import { mergeArgs } from '../strict.js';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 
@@ -11,6 +12,7 @@ abstract class Loss extends Module {
   constructor(opts: { reduction?: Reduction }) {
     super();
     this.reduction = opts.reduction ?? 'mean';
+    if (typeof this.reduction !== 'string') throw new TypeError(`${this.constructor.name}: reduction must be 'none', 'mean' or 'sum', got ${JSON.stringify(this.reduction)}`);
     if (!['none', 'mean', 'sum'].includes(this.reduction)) throw new Error(`${this.constructor.name}: reduction must be 'none', 'mean' or 'sum', got '${this.reduction}'`);
   }
 
@@ -37,7 +39,9 @@ export class CrossEntropyLoss extends Loss {
   readonly ignoreIndex: number;
   readonly labelSmoothing: number;
 
-  constructor(opts: CrossEntropyLossOptions = {}) {
+  /** CrossEntropyLoss(), CrossEntropyLoss(weight), CrossEntropyLoss({weight, ignoreIndex, reduction, labelSmoothing}) */
+  constructor(...args: [opts?: CrossEntropyLossOptions] | [weight: Tensor | null, opts?: CrossEntropyLossOptions]) {
+    const opts = mergeArgs('CrossEntropyLoss', args, ['weight'], ['ignoreIndex', 'reduction', 'labelSmoothing']) as CrossEntropyLossOptions;
     super(opts);
     this.registerBuffer('weight', opts.weight ?? null);
     this.ignoreIndex = opts.ignoreIndex ?? -100;
@@ -60,7 +64,8 @@ export class NLLLoss extends Loss {
   declare weight: Tensor | null;
   readonly ignoreIndex: number;
 
-  constructor(opts: NLLLossOptions = {}) {
+  constructor(...args: [opts?: NLLLossOptions] | [weight: Tensor | null, opts?: NLLLossOptions]) {
+    const opts = mergeArgs('NLLLoss', args, ['weight'], ['ignoreIndex', 'reduction']) as NLLLossOptions;
     super(opts);
     this.registerBuffer('weight', opts.weight ?? null);
     this.ignoreIndex = opts.ignoreIndex ?? -100;
@@ -73,7 +78,7 @@ export class NLLLoss extends Loss {
 
 export class MSELoss extends Loss {
   constructor(opts: { reduction?: Reduction } = {}) {
-    super(opts);
+    super(mergeArgs('MSELoss', arguments, [], ['reduction']));
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -83,7 +88,7 @@ export class MSELoss extends Loss {
 
 export class L1Loss extends Loss {
   constructor(opts: { reduction?: Reduction } = {}) {
-    super(opts);
+    super(mergeArgs('L1Loss', arguments, [], ['reduction']));
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -96,7 +101,7 @@ export class HuberLoss extends Loss {
   readonly delta: number;
 
   constructor(opts: { reduction?: Reduction; delta?: number } = {}) {
-    super(opts);
+    super(mergeArgs('HuberLoss', arguments, [], ['reduction', 'delta']));
     this.delta = opts.delta ?? 1;
   }
 
@@ -113,7 +118,8 @@ export class HuberLoss extends Loss {
 export class BCELoss extends Loss {
   declare weight: Tensor | null;
 
-  constructor(opts: { weight?: Tensor | null; reduction?: Reduction } = {}) {
+  constructor(...args: [opts?: { weight?: Tensor | null; reduction?: Reduction }] | [weight: Tensor | null, opts?: { reduction?: Reduction }]) {
+    const opts = mergeArgs('BCELoss', args, ['weight'], ['reduction']) as { weight?: Tensor | null; reduction?: Reduction };
     super(opts);
     this.registerBuffer('weight', opts.weight ?? null);
   }
@@ -128,7 +134,8 @@ export class BCEWithLogitsLoss extends Loss {
   declare weight: Tensor | null;
   declare pos_weight: Tensor | null;
 
-  constructor(opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}) {
+  constructor(...args: [opts?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }] | [weight: Tensor | null, opts?: { posWeight?: Tensor | null; reduction?: Reduction }]) {
+    const opts = mergeArgs('BCEWithLogitsLoss', args, ['weight'], ['posWeight', 'reduction']) as { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction };
     super(opts);
     this.registerBuffer('weight', opts.weight ?? null);
     this.registerBuffer('pos_weight', opts.posWeight ?? null);

@@ -19,6 +19,7 @@
  *
  * Note: subclasses must not use native `#private` fields (the Proxy is `this`); TypeScript `private` is fine.
  */
+import { checkArity, checkOptions, describeValue } from '../strict.js';
 import { Tensor } from '../tensor.js';
 import { keep } from '../memory.js';
 import { releaseGrad } from '../autograd/engine.js';
@@ -406,6 +407,12 @@ export abstract class Module {
    * (the default) missing or unexpected keys throw; otherwise they are returned.
    */
   loadStateDict(stateDict: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    checkArity('loadStateDict', arguments, 2, '(stateDict, {strict})');
+    checkOptions('loadStateDict', opts, ['strict']);
+    if (stateDict instanceof Promise) {
+      throw new TypeError('loadStateDict: got a Promise, not a state dict; nb.load is async: use `model.loadStateDict(await nb.load(path))` (or nb.loadSync(path))');
+    }
+    if (stateDict === null || typeof stateDict !== 'object') throw new TypeError(`loadStateDict: expected a state dict (an object of name → Tensor), got ${describeValue(stateDict)}`);
     const strict = opts.strict ?? true;
     const sd: Map<string, Tensor> = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
     const own = this.stateDict({ keepVars: true });

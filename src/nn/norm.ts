@@ -1,4 +1,5 @@
 /** Normalization layers: BatchNorm1d/2d (running statistics as buffers), LayerNorm, RMSNorm. */
+import { mergeArgs } from '../strict.js';
 import type { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 import { ones, zeros, tensor } from '../creation.js';
@@ -7,6 +8,11 @@ import { add_ } from '../ops/inplace.js';
 import { batchNorm, layerNorm, rmsNorm } from '../ops/nn/index.js';
 import { Module, parameter, reprValue } from './module.js';
 import { ones_, zeros_ } from './init.js';
+
+function checkNormalizedShape(op: string, s: unknown): void {
+  const list = typeof s === 'number' ? [s] : s;
+  if (!Array.isArray(list) || !list.every((v) => Number.isInteger(v) && v > 0)) throw new TypeError(`${op}: normalizedShape must be a positive integer or an array of them, got ${JSON.stringify(s)}`);
+}
 
 export interface BatchNormOptions {
   /** added to the variance (default 1e-5) */
@@ -36,8 +42,13 @@ export abstract class BatchNormBase extends Module {
   declare running_var: Tensor | null;
   declare num_batches_tracked: Tensor | null;
 
-  constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
+  readonly numFeatures: number;
+
+  /** (numFeatures), (numFeatures, eps, momentum, affine, trackRunningStats), or with {eps, momentum, affine, trackRunningStats, dtype} */
+  constructor(numFeatures: number, ...rest: [opts?: BatchNormOptions] | [eps: number, momentum?: number | null, affine?: boolean, trackRunningStats?: boolean, opts?: BatchNormOptions]) {
     super();
+    const opts = mergeArgs(this.constructor.name, [numFeatures, ...rest], ['numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'], ['dtype']) as BatchNormOptions;
+    this.numFeatures = numFeatures;
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${this.constructor.name}: numFeatures must be a positive integer, got ${numFeatures}`);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
@@ -133,8 +144,11 @@ export class LayerNorm extends Module {
   weight: Tensor | null;
   bias: Tensor | null;
 
-  constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+  /** (normalizedShape), (normalizedShape, eps, elementwiseAffine, bias), or with {eps, elementwiseAffine, bias, dtype} */
+  constructor(normalizedShape: number | readonly number[], ...rest: [opts?: LayerNormOptions] | [eps: number, elementwiseAffine?: boolean, bias?: boolean, opts?: LayerNormOptions]) {
     super();
+    const opts = mergeArgs('LayerNorm', [normalizedShape, ...rest], ['normalizedShape', 'eps', 'elementwiseAffine', 'bias'], ['dtype']) as LayerNormOptions;
+    checkNormalizedShape('LayerNorm', normalizedShape);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = opts.eps ?? 1e-5;
     this.elementwiseAffine = opts.elementwiseAffine ?? true;
@@ -169,8 +183,11 @@ export class RMSNorm extends Module {
   readonly elementwiseAffine: boolean;
   weight: Tensor | null;
 
-  constructor(normalizedShape: number | readonly number[], opts: RMSNormOptions = {}) {
+  /** (normalizedShape), (normalizedShape, eps, elementwiseAffine), or with {eps, elementwiseAffine, dtype} */
+  constructor(normalizedShape: number | readonly number[], ...rest: [opts?: RMSNormOptions] | [eps: number | null, elementwiseAffine?: boolean, opts?: RMSNormOptions]) {
     super();
+    const opts = mergeArgs('RMSNorm', [normalizedShape, ...rest], ['normalizedShape', 'eps', 'elementwiseAffine'], ['dtype']) as RMSNormOptions;
+    checkNormalizedShape('RMSNorm', normalizedShape);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = opts.eps ?? null;
     this.elementwiseAffine = opts.elementwiseAffine ?? true;

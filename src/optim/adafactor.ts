@@ -47,8 +47,9 @@ export interface AdafactorOptions {
 const rms = (x: Tensor): number => Math.sqrt(sum(mul(x, x)).item() / Math.max(1, x.size));
 
 export class Adafactor extends Optimizer<AdafactorOptions> {
-  constructor(params: ParamsArg<AdafactorOptions>, opts: Partial<AdafactorOptions> = {}) {
-    super(params, { lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, relativeStep: true, maximize: false, ...opts });
+  /** Adafactor(params, {lr, ...}) or Adafactor(params, lr, {...}) */
+  constructor(params: ParamsArg<AdafactorOptions>, ...rest: [opts?: Partial<AdafactorOptions>] | [lr: number, opts?: Partial<AdafactorOptions>]) {
+    super(params, Optimizer.options('Adafactor', rest, ['lr'], { lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, relativeStep: true, maximize: false } as AdafactorOptions));
   }
 
   protected override validateGroup(g: ParamGroup<AdafactorOptions>): void {

@@ -25,8 +25,9 @@ export interface AdagradOptions {
 }
 
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: ParamsArg<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
-    super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...opts });
+  /** Adagrad(params, {lr, ...}) or torch's positional order Adagrad(params, lr, lrDecay, weightDecay, initialAccumulatorValue, eps) */
+  constructor(params: ParamsArg<AdagradOptions>, ...rest: [opts?: Partial<AdagradOptions>] | [lr: number, lrDecay?: number, weightDecay?: number, initialAccumulatorValue?: number, eps?: number, opts?: Partial<AdagradOptions>]) {
+    super(params, Optimizer.options('Adagrad', rest, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps'], { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }));
   }
 
   protected override validateGroup(g: ParamGroup<AdagradOptions>): void {

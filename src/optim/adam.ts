@@ -26,6 +26,9 @@ import { add_, copy_, mul_ } from '../ops/inplace.js';
 import { keep } from '../memory.js';
 import { Optimizer, num, ten, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
+const ADAM_POSITIONAL = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'];
+type AdamRest = [opts?: Partial<AdamOptions>] | [lr: number, betas?: [number, number], eps?: number, weightDecay?: number, amsgrad?: boolean, opts?: Partial<AdamOptions>];
+
 export interface AdamOptions {
   lr: number;
   betas: [number, number];
@@ -101,14 +104,16 @@ class AdamBase extends Optimizer<AdamOptions> {
 
 /** Adam (Kingma & Ba) with L2 weight decay folded into the gradient. Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8. */
 export class Adam extends AdamBase {
-  constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, fused: true, ...opts }, false);
+  /** Adam(params, {lr, betas, ...}) or torch's positional order Adam(params, lr, betas, eps, weightDecay, amsgrad) */
+  constructor(params: ParamsArg<AdamOptions>, ...rest: AdamRest) {
+    super(params, Optimizer.options('Adam', rest, ADAM_POSITIONAL, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, fused: true } as AdamOptions), false);
   }
 }
 
 /** AdamW: Adam with decoupled weight decay θ ← θ(1 − γλ) before the Adam step. Default weightDecay 0.01. */
 export class AdamW extends AdamBase {
-  constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, fused: true, ...opts }, true);
+  /** AdamW(params, {lr, betas, ...}) or torch's positional order AdamW(params, lr, betas, eps, weightDecay, amsgrad) */
+  constructor(params: ParamsArg<AdamOptions>, ...rest: AdamRest) {
+    super(params, Optimizer.options('AdamW', rest, ADAM_POSITIONAL, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, fused: true } as AdamOptions), true);
   }
 }

@@ -35,8 +35,9 @@ export interface LAMBOptions {
 const norm2 = (x: Tensor): number => Math.sqrt(sum(mul(x, x)).item());
 
 export class LAMB extends Optimizer<LAMBOptions> {
-  constructor(params: ParamsArg<LAMBOptions>, opts: Partial<LAMBOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0, biasCorrection: true, maxTrustRatio: Infinity, maximize: false, ...opts });
+  /** LAMB(params, {lr, ...}) or LAMB(params, lr, betas, eps, weightDecay) */
+  constructor(params: ParamsArg<LAMBOptions>, ...rest: [opts?: Partial<LAMBOptions>] | [lr: number, betas?: [number, number], eps?: number, weightDecay?: number, opts?: Partial<LAMBOptions>]) {
+    super(params, Optimizer.options('LAMB', rest, ['lr', 'betas', 'eps', 'weightDecay'], { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0, biasCorrection: true, maxTrustRatio: Infinity, maximize: false } as LAMBOptions));
   }
 
   protected override validateGroup(g: ParamGroup<LAMBOptions>): void {

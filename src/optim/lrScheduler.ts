@@ -10,7 +10,25 @@
  *
  * The first scheduler built on an optimizer records each group's lr as `initialLr` (PyTorch's
  * `initial_lr`, set with setdefault semantics), and every scheduler's base lrs are those initial lrs.
+ *
+ * Chaining (as PyTorch): StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR and LinearLR are
+ * "chainable": each step multiplies the optimizer's *current* lr by the schedule's factor for that step
+ * (StepLR: γ at multiples of stepSize, else 1), so two schedulers stepped together on one optimizer
+ * compound — StepLR(2, 0.5) with ExponentialLR(0.9) gives [1, .9, .405, .3645, .164025]. Alone, each equals
+ * its closed form `lrAt(e)`. LambdaLR, OneCycleLR, SequentialLR and WarmupCosineLR set the closed form.
  */
+import { mergeArgs } from '../strict.js';
+
+/** A scheduler's arguments: positionally in torch's order after the optimizer, or as one options object. */
+function schedArgs(name: string, rest: readonly unknown[], names: readonly string[], extra: readonly string[] = []): Record<string, unknown> {
+  const o = mergeArgs(name, rest, names, [...extra, 'lastEpoch']);
+  for (const [k, v] of Object.entries(o)) {
+    if (k !== 'lrLambda' && k !== 'milestones' && k !== 'schedulers' && k !== 'annealStrategy' && !Array.isArray(v) && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new TypeError(`${name}: ${k} must be a number, got ${JSON.stringify(v)}`);
+    }
+  }
+  return o;
+}
 
 /** The part of an optimizer a scheduler touches. */
 export interface SchedulableOptimizer {
@@ -31,6 +49,9 @@ export abstract class LRScheduler {
 
   /** lastEpoch: the index of the last step taken (−1 for a fresh start; groups then get `initialLr`). */
   constructor(readonly optimizer: SchedulableOptimizer, lastEpoch = -1, initialStep = true) {
+    if (!optimizer || !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)) {
+      throw new TypeError(`${new.target.name}: the first argument must be an optimizer (something with paramGroups), got ${optimizer === null ? 'null' : typeof optimizer}`);
+    }
     if (lastEpoch === -1) {
       for (const g of optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
     } else {
@@ -46,10 +67,19 @@ export abstract class LRScheduler {
   /** The lr of each group at step `epoch` (closed form). */
   abstract lrAt(epoch: number): number[];
 
+  /**
+   * The lrs of step `e` computed from the optimizer's current lrs (PyTorch's chainable get_lr). The default
+   * is the closed form; chainable schedulers override it to multiply the current lr.
+   */
+  protected chainedLr(e: number, _current: number[]): number[] {
+    return this.lrAt(e);
+  }
+
   /** Advance one step and write the new lrs into the optimizer. */
   step(): void {
+    if (arguments.length > 0) throw new TypeError(`${this.constructor.name}.step: takes no arguments (the epoch argument of old PyTorch versions is deprecated there and not supported here)`);
     this.lastEpoch++;
-    this.apply(this.lrAt(this.lastEpoch));
+    this.apply(this.chainedLr(this.lastEpoch, this.optimizer.paramGroups.map((g) => g.lr)));
   }
 
   protected apply(lrs: number[]): void {
@@ -96,6 +126,8 @@ const perGroup = (opt: SchedulableOptimizer, v: number | number[], name: string)
 export class LambdaLR extends LRScheduler {
   private readonly lambdas: ((epoch: number) => number)[];
   constructor(optimizer: SchedulableOptimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], opts: { lastEpoch?: number } = {}) {
+    schedArgs('LambdaLR', [...arguments].slice(1), ['lrLambda']);
+    if (typeof lrLambda !== 'function' && !(Array.isArray(lrLambda) && lrLambda.every((f) => typeof f === 'function'))) throw new TypeError('LambdaLR: lrLambda must be a function of the epoch (or one per param group)');
     const n = optimizer.paramGroups.length;
     const lambdas = Array.isArray(lrLambda) ? lrLambda : new Array(n).fill(lrLambda);
     if (lambdas.length !== n) throw new Error(`LambdaLR: expected ${n} lrLambdas, got ${lambdas.length}`);
@@ -112,7 +144,9 @@ export class LambdaLR extends LRScheduler {
 export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
-  constructor(optimizer: SchedulableOptimizer, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
+  /** StepLR(opt, {stepSize, gamma}) or torch's positional StepLR(opt, stepSize, gamma) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts: { stepSize: number; gamma?: number; lastEpoch?: number }] | [stepSize: number, gamma?: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('StepLR', rest, ['stepSize', 'gamma']) as { stepSize: number; gamma?: number; lastEpoch?: number };
     super(optimizer, opts.lastEpoch ?? -1, false);
     if (!(opts.stepSize > 0)) throw new RangeError(`StepLR: stepSize must be positive, got ${opts.stepSize}`);
     this.stepSize = opts.stepSize;
@@ -122,13 +156,19 @@ export class StepLR extends LRScheduler {
   lrAt(e: number): number[] {
     return this.baseLrs.map((b) => b * this.gamma ** Math.floor(e / this.stepSize));
   }
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    return e === 0 || e % this.stepSize !== 0 ? cur : cur.map((lr) => lr * this.gamma);
+  }
 }
 
 /** lr = base · γ^(number of milestones ≤ epoch) */
 export class MultiStepLR extends LRScheduler {
   readonly milestones: number[];
   readonly gamma: number;
-  constructor(optimizer: SchedulableOptimizer, opts: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
+  /** MultiStepLR(opt, {milestones, gamma}) or torch's positional MultiStepLR(opt, milestones, gamma) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts: { milestones: number[]; gamma?: number; lastEpoch?: number }] | [milestones: number[], gamma?: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('MultiStepLR', rest, ['milestones', 'gamma']) as { milestones: number[]; gamma?: number; lastEpoch?: number };
+    if (!Array.isArray(opts.milestones)) throw new TypeError('MultiStepLR: milestones must be an array of step numbers');
     super(optimizer, opts.lastEpoch ?? -1, false);
     this.milestones = [...opts.milestones].sort((a, b) => a - b);
     this.gamma = opts.gamma ?? 0.1;
@@ -138,12 +178,19 @@ export class MultiStepLR extends LRScheduler {
     const k = this.milestones.filter((m) => m <= e).length;
     return this.baseLrs.map((b) => b * this.gamma ** k);
   }
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    const k = this.milestones.filter((m) => m === e).length;
+    return cur.map((lr) => lr * this.gamma ** k);
+  }
 }
 
 /** lr = base · γ^epoch */
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
-  constructor(optimizer: SchedulableOptimizer, opts: { gamma: number; lastEpoch?: number }) {
+  /** ExponentialLR(opt, {gamma}) or ExponentialLR(opt, gamma) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts: { gamma: number; lastEpoch?: number }] | [gamma: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('ExponentialLR', rest, ['gamma']) as { gamma: number; lastEpoch?: number };
+    if (typeof opts.gamma !== 'number') throw new TypeError('ExponentialLR: gamma is required');
     super(optimizer, opts.lastEpoch ?? -1, false);
     this.gamma = opts.gamma;
     this.step();
@@ -151,13 +198,18 @@ export class ExponentialLR extends LRScheduler {
   lrAt(e: number): number[] {
     return this.baseLrs.map((b) => b * this.gamma ** e);
   }
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    return e === 0 ? cur : cur.map((lr) => lr * this.gamma);
+  }
 }
 
 /** lr = ηmin + (base − ηmin)·(1 + cos(π·epoch/Tmax))/2  (PyTorch's closed form; periodic past Tmax, as there) */
 export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
-  constructor(optimizer: SchedulableOptimizer, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
+  /** CosineAnnealingLR(opt, {tMax, etaMin}) or torch's positional CosineAnnealingLR(opt, tMax, etaMin) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts: { tMax: number; etaMin?: number; lastEpoch?: number }] | [tMax: number, etaMin?: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('CosineAnnealingLR', rest, ['tMax', 'etaMin']) as { tMax: number; etaMin?: number; lastEpoch?: number };
     super(optimizer, opts.lastEpoch ?? -1, false);
     if (!(opts.tMax > 0)) throw new RangeError(`CosineAnnealingLR: tMax must be positive, got ${opts.tMax}`);
     this.tMax = opts.tMax;
@@ -167,6 +219,16 @@ export class CosineAnnealingLR extends LRScheduler {
   lrAt(e: number): number[] {
     return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * e) / this.tMax))) / 2);
   }
+  /**
+   * PyTorch's recursive form: lr_e − η = (lr_{e−1} − η)·(1 + cos(πe/T))/(1 + cos(π(e−1)/T)); where the
+   * denominator is 0 (e − 1 an odd multiple of T) it adds (base − η)(1 − cos(π/T))/2 instead.
+   */
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    const T = this.tMax, eta = this.etaMin;
+    if (e === 0) return cur;
+    if ((e - 1 - T) % (2 * T) === 0) return cur.map((lr, i) => lr + ((this.baseLrs[i]! - eta) * (1 - Math.cos(Math.PI / T))) / 2);
+    return cur.map((lr) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (lr - eta) + eta);
+  }
 }
 
 /** lr = base · (s + (f − s)·min(epoch, totalIters)/totalIters)   (startFactor s = 1/3, endFactor f = 1, totalIters 5) */
@@ -174,7 +236,9 @@ export class LinearLR extends LRScheduler {
   readonly startFactor: number;
   readonly endFactor: number;
   readonly totalIters: number;
-  constructor(optimizer: SchedulableOptimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+  /** LinearLR(opt, {startFactor, endFactor, totalIters}) or torch's positional LinearLR(opt, startFactor, endFactor, totalIters) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts?: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }] | [startFactor: number, endFactor?: number, totalIters?: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('LinearLR', rest, ['startFactor', 'endFactor', 'totalIters']) as { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number };
     super(optimizer, opts.lastEpoch ?? -1, false);
     this.startFactor = opts.startFactor ?? 1 / 3;
     this.endFactor = opts.endFactor ?? 1;
@@ -186,6 +250,13 @@ export class LinearLR extends LRScheduler {
   lrAt(e: number): number[] {
     const f = this.startFactor + ((this.endFactor - this.startFactor) * Math.min(e, this.totalIters)) / this.totalIters;
     return this.baseLrs.map((b) => b * f);
+  }
+  /** factor(e)/factor(e − 1) = 1 + (f − s)/(T·s + (e − 1)(f − s)) up to totalIters, then 1 (PyTorch's recursive form) */
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    const s = this.startFactor, f = this.endFactor, T = this.totalIters;
+    if (e === 0) return cur.map((lr) => lr * s);
+    if (e > T) return cur;
+    return cur.map((lr) => lr * (1 + (f - s) / (T * s + (e - 1) * (f - s))));
   }
 }
 
@@ -221,7 +292,8 @@ export class OneCycleLR extends LRScheduler {
   private readonly phases: { end: number; startLr: string; endLr: string; startM: string; endM: string }[];
   private readonly useBeta1: boolean;
 
-  constructor(optimizer: SchedulableOptimizer, opts: OneCycleOptions) {
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts: OneCycleOptions] | [maxLr: number | number[], totalSteps?: number, opts?: Omit<OneCycleOptions, 'maxLr' | 'totalSteps'>]) {
+    const opts = schedArgs('OneCycleLR', rest, ['maxLr', 'totalSteps'], ['epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase']) as unknown as OneCycleOptions;
     let total: number;
     if (opts.totalSteps !== undefined) total = opts.totalSteps;
     else if (opts.epochs !== undefined && opts.stepsPerEpoch !== undefined) total = opts.epochs * opts.stepsPerEpoch;
@@ -325,6 +397,9 @@ export class SequentialLR extends LRScheduler {
   readonly schedulers: LRScheduler[];
   readonly milestones: number[];
   constructor(optimizer: SchedulableOptimizer, schedulers: LRScheduler[], milestones: number[], opts: { lastEpoch?: number } = {}) {
+    schedArgs('SequentialLR', [...arguments].slice(1), ['schedulers', 'milestones']);
+    if (!Array.isArray(schedulers) || !schedulers.every((x) => x instanceof LRScheduler)) throw new TypeError('SequentialLR: schedulers must be an array of schedulers');
+    if (!Array.isArray(milestones)) throw new TypeError('SequentialLR: milestones must be an array of step numbers');
     if (schedulers.length < 1) throw new Error('SequentialLR: expects at least one scheduler');
     if (milestones.length !== schedulers.length - 1) throw new Error(`SequentialLR: expects ${schedulers.length - 1} milestones for ${schedulers.length} schedulers, got ${milestones.length}`);
     for (const s of schedulers) if (s.optimizer !== optimizer) throw new Error('SequentialLR: every scheduler must be built on the same optimizer');
@@ -370,6 +445,7 @@ export class WarmupCosineLR extends LRScheduler {
   readonly totalSteps: number;
   readonly minLr: number;
   constructor(optimizer: SchedulableOptimizer, opts: WarmupCosineOptions) {
+    schedArgs('WarmupCosineLR', [...arguments].slice(1), [], ['warmupSteps', 'totalSteps', 'minLr']);
     super(optimizer, opts.lastEpoch ?? -1, false);
     if (!(opts.warmupSteps >= 0 && opts.totalSteps > opts.warmupSteps)) throw new RangeError(`warmupCosine: need 0 <= warmupSteps < totalSteps, got ${opts.warmupSteps} and ${opts.totalSteps}`);
     this.warmupSteps = opts.warmupSteps;
@@ -389,5 +465,6 @@ export class WarmupCosineLR extends LRScheduler {
 
 /** Linear warmup then cosine decay to minLr (see WarmupCosineLR). */
 export function warmupCosine(optimizer: SchedulableOptimizer, opts: WarmupCosineOptions): WarmupCosineLR {
+  schedArgs('warmupCosine', [...arguments].slice(1), [], ['warmupSteps', 'totalSteps', 'minLr']);
   return new WarmupCosineLR(optimizer, opts);
 }

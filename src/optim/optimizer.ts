@@ -24,6 +24,7 @@ import { zero_ } from '../ops/inplace.js';
 import { releaseGrad } from '../autograd/engine.js';
 import { isFloat } from '../dtype.js';
 import { fmt, sameShape } from '../shape.js';
+import { describeValue, mergeArgs, unknownKeyMessage } from '../strict.js';
 
 /** A group of parameters sharing option values. Extra keys (e.g. `initialLr` set by schedulers) are allowed. */
 export type ParamGroup<O> = O & { params: Tensor[]; [extra: string]: unknown };
@@ -59,6 +60,14 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   constructor(params: ParamsArg<O>, defaults: O) {
     this.defaults = { ...defaults };
+    const name = this.constructor.name;
+    if (params !== null && typeof params === 'object' && typeof (params as { parameters?: unknown }).parameters === 'function') {
+      throw new TypeError(`${name}: got a Module; pass its parameters: new ${name}(model.parameters(), ...)`);
+    }
+    if (params instanceof Tensor) throw new TypeError(`${name}: params must be an iterable of tensors or param groups (e.g. [w, b] or model.parameters()), got a single tensor ${params.describe()}; wrap it in an array`);
+    if (params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
+      throw new TypeError(`${name}: params must be an iterable of tensors or param groups (e.g. model.parameters()), got ${describeValue(params)}`);
+    }
     const list = [...(params as Iterable<Tensor | ParamGroupInit<O>>)];
     if (list.length === 0) throw new Error(`${this.constructor.name}: optimizer got an empty parameter list`);
     const groups: ParamGroupInit<O>[] = list[0] instanceof Tensor ? [{ params: list as Tensor[] } as unknown as ParamGroupInit<O>] : (list as ParamGroupInit<O>[]);
@@ -80,6 +89,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       if (seen.has(p)) throw new Error(`${this.constructor.name}: some parameters appear in more than one parameter group (or twice in one)`);
       seen.add(p);
     }
+    const known = [...Object.keys(this.defaults), 'params', 'initialLr'];
+    for (const k of Object.keys(group)) if (!known.includes(k)) throw new TypeError(unknownKeyMessage(`${this.constructor.name} param group`, k, known, 'key'));
     const full = copyValue({ ...this.defaults, ...group, params: [] }) as ParamGroup<O>;
     for (const [k, v] of Object.entries(full)) {
       if (v === undefined) (full as Record<string, unknown>)[k] = copyValue((this.defaults as Record<string, unknown>)[k]);
@@ -166,6 +177,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
    * floating), so the dict can be reused.
    */
   loadStateDict(sd: OptimizerStateDict): void {
+    if ((sd as unknown) instanceof Promise) throw new TypeError(`${this.constructor.name}.loadStateDict: got a Promise; nb.load is async: use \`opt.loadStateDict((await nb.load(path)).optimizer)\` (or nb.loadSync)`);
     if (!sd || typeof sd !== 'object' || !sd.state || !Array.isArray(sd.param_groups)) {
       throw new TypeError(`${this.constructor.name}.loadStateDict: expected {state, param_groups}`);
     }
@@ -202,6 +214,22 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       const mine = this.paramGroups[gi]! as Record<string, unknown>;
       for (const [k, v] of Object.entries(sg)) if (k !== 'params') mine[k] = copyValue(v);
     });
+  }
+
+  /**
+   * The options of a constructor call in PyTorch's forms: `(params, {lr, ...})` or positionally
+   * `(params, lr, ...)` in torch.optim's order (`positional`), optionally ending in an options object.
+   * Every key must be one of the optimizer's options (a snake_case key gets "did you mean ...?").
+   */
+  protected static options<O extends object>(name: string, rest: readonly unknown[], positional: readonly string[], defaults: O): O {
+    const keys = Object.keys(defaults);
+    const given = mergeArgs(name, rest, positional, keys.filter((k) => !positional.includes(k)));
+    for (const [k, v] of Object.entries(given)) {
+      const d = (defaults as Record<string, unknown>)[k];
+      const ok = typeof d === 'number' ? typeof v === 'number' : typeof d === 'boolean' ? typeof v === 'boolean' : Array.isArray(d) ? Array.isArray(v) && v.length === d.length : true;
+      if (!ok) throw new TypeError(`${name}: ${k} must be ${Array.isArray(d) ? `an array of ${d.length}` : `a ${typeof d}`}, got ${describeValue(v)}`);
+    }
+    return { ...defaults, ...given } as O;
   }
 
   /** A new state tensor (zeros like `p`, or a copy of `init`), kept alive across scopes. */

@@ -27,8 +27,9 @@ export interface RMSpropOptions {
 }
 
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: ParamsArg<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...opts });
+  /** RMSprop(params, {lr, ...}) or torch's positional order RMSprop(params, lr, alpha, eps, weightDecay, momentum, centered) */
+  constructor(params: ParamsArg<RMSpropOptions>, ...rest: [opts?: Partial<RMSpropOptions>] | [lr: number, alpha?: number, eps?: number, weightDecay?: number, momentum?: number, centered?: boolean, opts?: Partial<RMSpropOptions>]) {
+    super(params, Optimizer.options('RMSprop', rest, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered'], { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }));
   }
 
   protected override validateGroup(g: ParamGroup<RMSpropOptions>): void {

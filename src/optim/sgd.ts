@@ -28,8 +28,9 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts });
+  /** SGD(params, {lr, momentum, ...}) or torch's positional order SGD(params, lr, momentum, dampening, weightDecay, nesterov) */
+  constructor(params: ParamsArg<SGDOptions>, ...rest: [opts?: Partial<SGDOptions>] | [lr: number, momentum?: number, dampening?: number, weightDecay?: number, nesterov?: boolean, opts?: Partial<SGDOptions>]) {
+    super(params, Optimizer.options('SGD', rest, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'], { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }));
   }
 
   protected override validateGroup(g: ParamGroup<SGDOptions>): void {
