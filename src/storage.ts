@@ -26,6 +26,8 @@ export class Storage {
   /** set by keep(): a scope closing around this storage leaves it alive */
   kept = false;
   private disposed = false;
+  /** why the block was released, when a loop scope released it (shown by the error on a later read) */
+  releasedBecause: string | null = null;
   private readonly token = {};
 
   constructor(readonly backend: Backend, public data: unknown, readonly dtype: DType, readonly size: number) {
@@ -38,9 +40,10 @@ export class Storage {
     return this.disposed;
   }
 
-  dispose(): void {
+  dispose(reason?: string): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (reason) this.releasedBecause = reason;
     finalizer.unregister(this.token);
     liveStorages--;
     this.backend.dispose(this.data);
@@ -63,4 +66,43 @@ export function closeScope(keep: ReadonlySet<Storage>): void {
     if (keep.has(s) || s.kept) parent?.push(s);
     else s.dispose();
   }
+}
+
+/**
+ * Iteration scopes (one per DataLoader batch): like a scope, but closed by handle from wherever it sits on
+ * the stack (two loaders iterated in turn interleave their scopes), and abandoned iterators are cleaned up
+ * when the garbage collector finds them (their scope then hands its storages to the enclosing scope).
+ */
+const abandoned = new FinalizationRegistry<Storage[]>((handle) => closeIterationScope(handle, null));
+
+export function openIterationScope(owner?: object): Storage[] {
+  const handle: Storage[] = [];
+  scopeStack.push(handle);
+  if (owner) abandoned.register(owner, handle, handle);
+  return handle;
+}
+
+/** Close an iteration scope: free what it created (except kept storages) with `reason`, or, with null, hand everything to the enclosing scope. */
+export function closeIterationScope(handle: Storage[], reason: string | null): void {
+  abandoned.unregister(handle);
+  const i = scopeStack.lastIndexOf(handle);
+  if (i < 0) return;
+  scopeStack.splice(i, 1);
+  const parent = scopeStack[i - 1];
+  for (const s of handle) {
+    if (reason === null || s.kept) parent?.push(s);
+    else s.dispose(reason);
+  }
+}
+
+/** Take an iteration scope off the stack without freeing anything; `releaseStorages` frees it later. */
+export function detachIterationScope(handle: Storage[]): void {
+  abandoned.unregister(handle);
+  const i = scopeStack.lastIndexOf(handle);
+  if (i >= 0) scopeStack.splice(i, 1);
+}
+
+/** Free the storages of a detached iteration scope (kept ones are left alone). */
+export function releaseStorages(list: readonly Storage[], reason: string): void {
+  for (const s of list) if (!s.kept) s.dispose(reason);
 }

@@ -115,7 +115,10 @@ export class Tensor {
 
   /** The backend view kernels consume. */
   backendView(): View {
-    if (this.storage.isDisposed) throw new Error(`tensor ${this.describe()} was disposed; its memory has been released`);
+    if (this.storage.isDisposed) {
+      const why = this.storage.releasedBecause;
+      throw new Error(why ? `tensor ${this.describe()} was released: ${why}` : `tensor ${this.describe()} was disposed; its memory has been released`);
+    }
     return { data: this.storage.data, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
   }
 

@@ -21,6 +21,7 @@ import { stack } from '../ops/movement.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { permutation, type Dataset } from './dataset.js';
 import { mergeArgs } from '../strict.js';
+import { closeIterationScope, detachIterationScope, openIterationScope, releaseStorages, type Storage } from '../storage.js';
 
 /** The type default collation produces from an item type. */
 export type Collated<T> = T extends Tensor ? Tensor
@@ -35,7 +36,17 @@ export interface DataLoaderOptions<T, B> {
   dropLast?: boolean;
   generator?: Generator;
   collate?: (items: T[]) => B;
+  /**
+   * Free each iteration's temporaries when the next batch is requested (default true): a plain
+   * `for (const [x, y] of loader) { loss…; backward; step }` then holds memory flat without nb.scope.
+   */
+  scopePerBatch?: boolean;
 }
+
+/** The error text for a tensor read after its DataLoader iteration freed it. */
+export const RELEASED_BY_LOADER = 'it was created inside a DataLoader iteration that has ended, and each iteration frees its temporaries. '
+  + 'To keep a tensor past its iteration call nb.keep(t) on it (or keep numbers: t.item(), t.toArray()); '
+  + 'to turn this off construct the DataLoader with {scopePerBatch: false}';
 
 /** Stack a list of items into a batch (see the module comment). */
 export function defaultCollate<T>(items: T[]): Collated<T> {
@@ -71,7 +82,8 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
 
   /** DataLoader(ds, {batchSize, shuffle, dropLast, generator, collate}) or torch's positional DataLoader(ds, batchSize, shuffle) */
   constructor(dataset: Dataset<T>, ...rest: [opts?: DataLoaderOptions<T, B>] | [batchSize: number, shuffle?: boolean, opts?: DataLoaderOptions<T, B>]) {
-    const opts = mergeArgs('DataLoader', rest, ['batchSize', 'shuffle'], ['dropLast', 'generator', 'collate']) as DataLoaderOptions<T, B>;
+    const opts = mergeArgs('DataLoader', rest, ['batchSize', 'shuffle'], ['dropLast', 'generator', 'collate', 'scopePerBatch']) as DataLoaderOptions<T, B>;
+    if (opts.scopePerBatch !== undefined && typeof opts.scopePerBatch !== 'boolean') throw new TypeError(`DataLoader: scopePerBatch must be true or false, got ${JSON.stringify(opts.scopePerBatch)}`);
     if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw new TypeError(`DataLoader: shuffle must be true or false, got ${JSON.stringify(opts.shuffle)}`);
     if (opts.dropLast !== undefined && typeof opts.dropLast !== 'boolean') throw new TypeError(`DataLoader: dropLast must be true or false, got ${JSON.stringify(opts.dropLast)}`);
     if (opts.collate !== undefined && typeof opts.collate !== 'function') throw new TypeError('DataLoader: collate must be a function (items) => batch');
@@ -86,7 +98,13 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator ?? defaultGenerator;
     this.collate = opts.collate ?? null;
+    this.scopePerBatch = opts.scopePerBatch ?? true;
   }
+
+  /** see DataLoaderOptions.scopePerBatch */
+  readonly scopePerBatch: boolean;
+  /** the last iteration scope of the previous epoch, freed when the next epoch starts */
+  private leftover: Storage[] | null = null;
 
   /** batches per epoch */
   get length(): number {
@@ -110,7 +128,57 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
     for (let b = 0; b < nb; b++) yield order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
   }
 
-  *[Symbol.iterator](): Generator_<B> {
+  /**
+   * One epoch of batches. With scopePerBatch (the default) each batch and everything computed from it until
+   * the next batch is requested lives in one iteration scope: asking for the next batch frees the previous
+   * iteration's tensors, except parameters, gradients, optimizer state, module buffers and tensors passed to
+   * nb.keep. When the loop ends (or breaks, or throws) the last iteration's tensors are left alive. An
+   * iteration that created nothing but its batch keeps the batch, so `[...loader]` collects usable batches.
+   */
+  [Symbol.iterator](): Generator_<B> {
+    const gen = this.batches();
+    if (!this.scopePerBatch) return gen;
+    let handle: Storage[] | null = null;
+    // the last iteration's tensors outlive the loop (a PyTorch habit: print(loss.item()) after it) and are
+    // freed when this loader starts its next epoch
+    const finish = () => { if (handle) { detachIterationScope(handle); this.leftover = handle; handle = null; } };
+    let first = true;
+    let batchStorages = 0;
+    const wrapper: Generator_<B> = {
+      next: () => {
+        // the next batch is built in a fresh scope; only then is the previous iteration's scope freed
+        // (at the end of the epoch it is left alive instead)
+        if (first && this.leftover) { releaseStorages(this.leftover, RELEASED_BY_LOADER); this.leftover = null; }
+        first = false;
+        const fresh = openIterationScope(wrapper);
+        let r: IteratorResult<B, void>;
+        try {
+          r = gen.next();
+        } catch (e) {
+          closeIterationScope(fresh, null);
+          finish();
+          throw e;
+        }
+        if (r.done) {
+          closeIterationScope(fresh, null);
+          finish();
+          return r;
+        }
+        // an iteration whose body created no tensor (`[...loader]`, Array.from: batches being collected) keeps
+        // its batch; one that computed (a training step) is freed
+        if (handle) closeIterationScope(handle, handle.length === batchStorages ? null : RELEASED_BY_LOADER);
+        handle = fresh;
+        batchStorages = fresh.length;
+        return r;
+      },
+      return: (v?: void) => { finish(); return gen.return(v); },
+      throw: (e?: unknown) => { finish(); return gen.throw(e); },
+      [Symbol.iterator]() { return this; },
+    } as Generator_<B>;
+    return wrapper;
+  }
+
+  private *batches(): Generator_<B> {
     for (const idx of this.batchIndices()) {
       if (!this.collate && typeof this.dataset.getBatch === 'function') {
         yield this.dataset.getBatch(idx) as B;
