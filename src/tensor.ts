@@ -8,6 +8,7 @@ import { isFloat, type DType, type TypedArray } from './dtype.js';
 import { contiguousStrides, fmt, numel, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Node, type GradHook } from './autograd/node.js';
+import { formatTensor } from './format.js';
 
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -221,33 +222,12 @@ export class Tensor {
     return `[${this.dtype} ${fmt(this.shape)}]${this.name ? ` "${this.name}"` : ''}`;
   }
 
+  /** PyTorch's layout: `tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]], requires_grad=True)` (see format.ts). */
   toString(): string {
-    const fmtNum = (v: number | boolean): string => {
-      if (typeof v === 'boolean') return String(v);
-      if (!isFloat(this.dtype)) return String(v);
-      if (Number.isInteger(v) && Math.abs(v) < 1e6) return `${v}.`;
-      return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(4);
-    };
-    const MAX = 1000;
-    let body: string;
-    if (this.size > MAX) {
-      body = `[... ${this.size} elements ...]`;
-    } else if (!capabilitiesOf(this.backend).syncRead) {
-      body = `[... ${this.size} elements on ${this.backend.name}; await t.toArrayAsync() to read ...]`;
-    } else {
-      const arr = this.toArray();
-      const render = (a: NestedArray, depth: number): string => {
-        if (!Array.isArray(a)) return fmtNum(a);
-        const sep = depth === this.shape.length - 1 ? ', ' : ',\n' + ' '.repeat(depth + 8);
-        return `[${a.map((x) => render(x, depth + 1)).join(sep)}]`;
-      };
-      body = render(arr, 0);
+    if (!capabilitiesOf(this.backend).syncRead) {
+      return `tensor([... ${this.size} elements on ${this.backend.name}; await t.toArrayAsync() to read ...])`;
     }
-    const extras: string[] = [];
-    if (this.dtype !== 'float32') extras.push(`dtype=${this.dtype}`);
-    if (this.gradFn) extras.push(`gradFn=<${this.gradFn.name}Backward>`);
-    else if (this.requiresGrad) extras.push('requiresGrad=true');
-    return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
+    return formatTensor(this);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
