@@ -21,6 +21,8 @@ export * from './ops/indexing.js';
 export * from './ops/matmul.js';
 export * from './ops/inplace.js';
 export * from './ops/nn/index.js';
+// PyTorch's positional call forms (conv2d(x, w, b, 1, 1), dropout(x, 0.1), gelu(x, 'tanh')) override the ops' own exports
+export { conv1d, conv2d, maxPool2d, avgPool2d, dropout, gelu, leakyRelu } from './nn/functional.js';
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly } from './autograd/gradMode.js';
 export { setBackend, getBackend, registerBackend, registerBackendFactory, initBackend, listBackends, backendCapabilities } from './backends/registry.js';
 export type { Backend, View, BackendCapabilities } from './backends/backend.js';

@@ -15,4 +15,4 @@ export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAtten
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, type Reduction, type CrossEntropyLossOptions, type NLLLossOptions } from './loss.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
-export * as functional from '../ops/nn/index.js';
+export * as functional from './functional.js';

@@ -1,0 +1,119 @@
+/**
+ * nb.nn.functional: torch.nn.functional with camelCase names and PyTorch's call forms. The options-object
+ * forms of the ops keep working; the positional forms PyTorch users write first are read the same way
+ * (`F.conv2d(x, w, b, 1, 1)` ≡ `F.conv2d(x, w, b, {stride: 1, padding: 1})`), and an argument that
+ * does not fit is an error, never ignored.
+ */
+import type { Tensor } from '../tensor.js';
+import * as ops from '../ops/nn/index.js';
+import * as E from '../ops/elementwise.js';
+import { linear as linearOp } from '../ops/matmul.js';
+import { sum } from '../ops/reduce.js';
+import { Tensor as TensorClass } from '../tensor.js';
+import type { Generator } from '../random.js';
+import { describeValue, mergeArgs } from '../strict.js';
+
+export * from '../ops/nn/index.js';
+export { relu, sigmoid, tanh, silu, softplus } from '../ops/elementwise.js';
+
+type IntOrPair = number | readonly number[];
+
+function tensorArg(op: string, name: string, v: unknown): asserts v is Tensor {
+  if (!(v instanceof TensorClass)) throw new TypeError(`${op}: ${name} must be a tensor, got ${describeValue(v)}`);
+}
+
+/** gelu(x), gelu(x, 'tanh'), gelu(x, {approximate: 'tanh'}) */
+export function gelu(x: Tensor, ...rest: [approximate?: 'none' | 'tanh'] | [opts: { approximate?: 'none' | 'tanh' }]): Tensor {
+  const o = mergeArgs('gelu', rest, ['approximate']);
+  if (o.approximate !== undefined && o.approximate !== 'none' && o.approximate !== 'tanh') throw new TypeError(`gelu: approximate must be 'none' or 'tanh', got ${describeValue(o.approximate)}`);
+  return E.gelu(x, o as { approximate?: 'none' | 'tanh' });
+}
+
+/** leakyRelu(x, negativeSlope = 0.01) */
+export function leakyRelu(x: Tensor, ...rest: [negativeSlope?: number, inplace?: boolean] | [opts: { negativeSlope?: number }]): Tensor {
+  const o = mergeArgs('leakyRelu', rest, ['negativeSlope', 'inplace']);
+  if (o.negativeSlope !== undefined && typeof o.negativeSlope !== 'number') throw new TypeError(`leakyRelu: negativeSlope must be a number, got ${describeValue(o.negativeSlope)}`);
+  return E.leakyRelu(x, o.negativeSlope as number | undefined);
+}
+
+/** relu6(x) = min(max(x, 0), 6) */
+export function relu6(x: Tensor): Tensor {
+  mergeArgs('relu6', [...arguments].slice(1), ['inplace']);
+  return E.clamp(x, 0, 6);
+}
+
+/** dropout(x, p = 0.5, training = true), or dropout(x, {p, training, generator}) */
+export function dropout(x: Tensor, ...rest: [p?: number, training?: boolean, inplace?: boolean] | [opts: { p?: number; training?: boolean; generator?: Generator }]): Tensor {
+  const o = mergeArgs('dropout', rest, ['p', 'training', 'inplace'], ['generator']);
+  if (o.p !== undefined && (typeof o.p !== 'number' || !(o.p >= 0 && o.p <= 1))) throw new RangeError(`dropout: p must be a probability in [0, 1], got ${describeValue(o.p)}`);
+  if (o.training !== undefined && typeof o.training !== 'boolean') throw new TypeError(`dropout: training must be true or false, got ${describeValue(o.training)}`);
+  delete o.inplace;
+  return ops.dropout(x, o as ops.DropoutOptions);
+}
+
+/** conv2d(x, weight, bias?, stride = 1, padding = 0, dilation = 1, groups = 1), or with {stride, padding, dilation, groups} */
+export function conv2d(x: Tensor, weight: Tensor, ...rest: [bias?: Tensor | null, opts?: ops.Conv2dOptions] | [bias: Tensor | null, stride?: IntOrPair, padding?: IntOrPair, dilation?: IntOrPair, groups?: number]): Tensor {
+  const o = mergeArgs('conv2d', rest, ['bias', 'stride', 'padding', 'dilation', 'groups']);
+  const { bias, ...opts } = o;
+  if (bias !== undefined && bias !== null) tensorArg('conv2d', 'bias', bias);
+  return ops.conv2d(x, weight, (bias ?? null) as Tensor | null, opts as ops.Conv2dOptions);
+}
+
+/** conv1d(x, weight, bias?, stride = 1, padding = 0, dilation = 1, groups = 1), or with options */
+export function conv1d(x: Tensor, weight: Tensor, ...rest: [bias?: Tensor | null, opts?: ops.Conv1dOptions] | [bias: Tensor | null, stride?: IntOrPair, padding?: IntOrPair, dilation?: IntOrPair, groups?: number]): Tensor {
+  const o = mergeArgs('conv1d', rest, ['bias', 'stride', 'padding', 'dilation', 'groups']);
+  const { bias, ...opts } = o;
+  if (bias !== undefined && bias !== null) tensorArg('conv1d', 'bias', bias);
+  return ops.conv1d(x, weight, (bias ?? null) as Tensor | null, opts as ops.Conv1dOptions);
+}
+
+/** maxPool2d(x, kernelSize, stride = kernelSize, padding = 0, dilation = 1), or maxPool2d(x, {kernelSize, ...}) */
+export function maxPool2d(x: Tensor, ...rest: [opts: ops.Pool2dOptions] | [kernelSize: IntOrPair, stride?: IntOrPair | null, padding?: IntOrPair, dilation?: IntOrPair, ceilMode?: false, returnIndices?: false]): Tensor {
+  const o = mergeArgs('maxPool2d', rest, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+  for (const k of ['ceilMode', 'returnIndices']) if (o[k] !== undefined && o[k] !== false) throw new Error(`maxPool2d: ${k}=${describeValue(o[k])} is not supported (only false)`);
+  delete o.ceilMode; delete o.returnIndices;
+  if (o.kernelSize === undefined) throw new TypeError('maxPool2d: kernelSize is required');
+  return ops.maxPool2d(x, o as unknown as ops.Pool2dOptions);
+}
+
+/** avgPool2d(x, kernelSize, stride = kernelSize, padding = 0, ceilMode = false, countIncludePad = true, divisorOverride?) */
+export function avgPool2d(x: Tensor, ...rest: [opts: ops.AvgPool2dOptions] | [kernelSize: IntOrPair, stride?: IntOrPair | null, padding?: IntOrPair, ceilMode?: false, countIncludePad?: boolean, divisorOverride?: number]): Tensor {
+  const o = mergeArgs('avgPool2d', rest, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  if (o.ceilMode !== undefined && o.ceilMode !== false) throw new Error(`avgPool2d: ceilMode=${describeValue(o.ceilMode)} is not supported (only false)`);
+  delete o.ceilMode;
+  if (o.kernelSize === undefined) throw new TypeError('avgPool2d: kernelSize is required');
+  return ops.avgPool2d(x, o as unknown as ops.AvgPool2dOptions);
+}
+
+/** linear(x, weight, bias?) = x·Wᵀ + b */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  mergeArgs('linear', [...arguments].slice(2), ['bias']);
+  return linearOp(x, weight, bias ?? null);
+}
+
+/**
+ * oneHot(indices, numClasses = −1): int32 [..., numClasses] with a 1 at each index (numClasses −1: max + 1).
+ * Not differentiable (integer output), as torch.nn.functional.one_hot.
+ */
+export function oneHot(indices: Tensor, numClasses = -1): Tensor {
+  mergeArgs('oneHot', [...arguments].slice(1), ['numClasses']);
+  tensorArg('oneHot', 'indices', indices);
+  if (indices.dtype !== 'int32') throw new TypeError(`oneHot: indices must be an int32 tensor, got ${indices.dtype}`);
+  if (!Number.isInteger(numClasses) || numClasses < -1) throw new TypeError(`oneHot: numClasses must be -1 or a non-negative integer, got ${describeValue(numClasses)}`);
+  const idx = indices.data();
+  let n = numClasses;
+  if (n === -1) n = idx.length ? Math.max(...idx) + 1 : 0;
+  const out = new Int32Array(idx.length * n);
+  idx.forEach((v, i) => {
+    if (v < 0 || v >= n) throw new RangeError(`oneHot: class values must be in [0, ${n}), got ${v}`);
+    out[i * n + v] = 1;
+  });
+  return TensorClass.fromValues(out, [...indices.shape, n], 'int32', indices.backend);
+}
+
+/** normalize(x, p = 2, dim = 1, eps = 1e-12) = x / max(‖x‖_p over dim, eps) */
+export function normalize(x: Tensor, ...rest: [p?: number, dim?: number, eps?: number] | [opts: { p?: number; dim?: number; eps?: number }]): Tensor {
+  const { p = 2, dim = 1, eps = 1e-12 } = mergeArgs('normalize', rest, ['p', 'dim', 'eps']) as { p?: number; dim?: number; eps?: number };
+  const norm = E.pow(sum(E.pow(E.abs(x), p), dim, true), 1 / p);
+  return E.div(x, E.clamp(norm, eps, null));
+}
