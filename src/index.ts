@@ -1,5 +1,6 @@
 /** nabla: define-by-run tensors with reverse-mode autodiff for TypeScript. `import * as nb from 'nabla'`. */
 import './methods.js';
+import './callForms.js';
 import { initDefaultBackend } from './backends/default.js';
 
 // The fast backend needs an async start (compiling its kernels, spawning its workers): ES modules let the
@@ -9,13 +10,15 @@ await initDefaultBackend();
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
-export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint, randperm, type CreateOptions, type RandomOptions, type Shape } from './creation.js';
+export { tensor, full, zeros, ones, empty, zerosLike, onesLike, emptyLike, fullLike, randLike, randnLike, arange, linspace, eye, rand, randn, randint, randperm, type CreateOptions, type RandomOptions, type Shape } from './creation.js';
 export {
   cast, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, erf, log1p, expm1, sin, cos, reciprocal, square, floor, ceil, round,
-  softplus, leakyRelu, gelu, silu, clamp, add, sub, rsub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
+  softplus, silu, rsub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
   logicalNot, isnan, where,
 } from './ops/elementwise.js';
-export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, type ValuesIndices } from './ops/reduce.js';
+export { type ValuesIndices } from './ops/reduce.js';
+// reductions, clamp and add/sub with PyTorch's call forms (dim, keepdim) / {dim, keepdim}, destructurable max/min
+export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, clamp, clip, add, sub, index, type ValuesIndicesPair } from './callForms.js';
 export * from './ops/movement.js';
 export * from './ops/indexing.js';
 export * from './ops/matmul.js';
