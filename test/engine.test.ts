@@ -373,7 +373,7 @@ describe('tensor autograd attributes', () => {
     assert.equal(d.storage, y.storage, 'detach shares storage');
     assert.throws(() => y.requiresGrad_(false), /leaf/);
     assert.throws(() => nb.tensor([1, 2], { dtype: 'int32' }).requiresGrad_(), /only floating point/);
-    assert.match(String(y), /gradFn=<expBackward>/);
+    assert.match(String(y), /grad_fn=<ExpBackward0>/);
   });
 });
 
