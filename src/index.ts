@@ -1,6 +1,7 @@
 /** nabla: define-by-run tensors with reverse-mode autodiff for TypeScript. `import * as nb from 'nabla'`. */
 import './methods.js';
 import './callForms.js';
+import './composites.js';
 import { initDefaultBackend } from './backends/default.js';
 
 // The fast backend needs an async start (compiling its kernels, spawning its workers): ES modules let the
@@ -26,6 +27,7 @@ export * from './ops/inplace.js';
 export * from './ops/nn/index.js';
 // PyTorch's positional call forms (conv2d(x, w, b, 1, 1), dropout(x, 0.1), gelu(x, 'tanh')) override the ops' own exports
 export { conv1d, conv2d, maxPool2d, avgPool2d, dropout, gelu, leakyRelu } from './nn/functional.js';
+export { tril, triu, maskedFill, dot, lerp, repeat, tile, flip, roll, cumsum, norm, diag, sort, argsort, topk, all, any, multinomial } from './composites.js';
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly } from './autograd/gradMode.js';
 export { setBackend, getBackend, registerBackend, registerBackendFactory, initBackend, listBackends, backendCapabilities } from './backends/registry.js';
 export type { Backend, View, BackendCapabilities } from './backends/backend.js';
