@@ -45,7 +45,6 @@ export function relu6(x: Tensor): Tensor {
 /** dropout(x, p = 0.5, training = true), or dropout(x, {p, training, generator}) */
 export function dropout(x: Tensor, ...rest: [p?: number, training?: boolean, inplace?: boolean] | [opts: { p?: number; training?: boolean; generator?: Generator }]): Tensor {
   const o = mergeArgs('dropout', rest, ['p', 'training', 'inplace'], ['generator']);
-  if (o.p !== undefined && (typeof o.p !== 'number' || !(o.p >= 0 && o.p <= 1))) throw new RangeError(`dropout: p must be a probability in [0, 1], got ${describeValue(o.p)}`);
   if (o.training !== undefined && typeof o.training !== 'boolean') throw new TypeError(`dropout: training must be true or false, got ${describeValue(o.training)}`);
   delete o.inplace;
   return ops.dropout(x, o as ops.DropoutOptions);
