@@ -53,7 +53,8 @@ class AdamBase extends Optimizer<AdamOptions> {
 
   protected override validateGroup(g: ParamGroup<AdamOptions>): void {
     super.validateGroup(g);
-    const name = this.decoupled ? 'AdamW' : 'Adam';
+    // validateGroup runs inside the base constructor, before `decoupled` is assigned: name by class
+    const name = this.constructor.name;
     if (!(g.eps >= 0)) throw new RangeError(`${name}: invalid epsilon value ${g.eps}`);
     if (!Array.isArray(g.betas) || g.betas.length !== 2) throw new TypeError(`${name}: betas must be a pair [β1, β2]`);
     if (!(g.betas[0] >= 0 && g.betas[0] < 1)) throw new RangeError(`${name}: invalid beta parameter at index 0: ${g.betas[0]}`);

@@ -17,4 +17,6 @@ if (!folder) {
 process.env.NABLA_BACKEND ??= 'ts';
 process.on('uncaughtException', () => process.exit(1));
 after(() => { if (process.exitCode) process.exit(process.exitCode); });
-for (const t of folder.tests) await import(pathToFileURL(path.resolve('dist/test', `${t}.test.js`)).href);
+// NABLA_MUTATE_TESTS=a,b narrows the files (a quick run over one source file)
+const tests = process.env.NABLA_MUTATE_TESTS ? process.env.NABLA_MUTATE_TESTS.split(',') : folder.tests;
+for (const t of tests) await import(pathToFileURL(path.resolve('dist/test', `${t}.test.js`)).href);

@@ -5,6 +5,7 @@
  * file, in order, until the folder's share of the time is spent; the score counts the files that finished.
  * Prints per folder: files done, mutants, killed (incl. timeouts), survived, score and minutes taken, and
  * every survivor (file:line, mutator, replacement) for review; writes reports/mutation/summary.json.
+ * NABLA_MUTATE_ONLY=file.js mutates one file of the folder; NABLA_MUTATE_TESTS=a,b narrows its test files.
  * Build first (npm run build); the mutants live in dist/src, so no mutant needs a TypeScript build.
  */
 import fs from 'node:fs';
@@ -23,7 +24,9 @@ const chosen = names.length ? names : Object.keys(folders);
 for (const n of chosen) if (!folders[n]) { console.error(`mutation: unknown folder '${n}' (one of ${Object.keys(folders).join(', ')})`); process.exit(2); }
 if (!fs.existsSync('dist/src')) { console.error('mutation: build first (npm run build)'); process.exit(2); }
 
+const only = process.env.NABLA_MUTATE_ONLY; // one file name, e.g. checkpoint.js
 const filesOf = (n) => {
+  if (only) return [path.join('dist/src', n, only)];
   const dir = path.join('dist/src', n);
   const skip = new Set(folders[n].skip ?? []);
   return fs.readdirSync(dir).filter((f) => f.endsWith('.js') && !skip.has(f)).map((f) => path.join(dir, f));
