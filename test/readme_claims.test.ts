@@ -17,7 +17,7 @@ test("README's first example prints what its comments say", () => {
     "const x = nb.tensor(-2, { requiresGrad: true });",
     "const f = x.add(y.mul(z));   // or nb.add(x, nb.mul(y, z))",
     "console.log(f.item(), x.grad!.item(), y.grad!.item(), z.grad!.item()); // -22 1 -4 5",
-    "console.log(String(f));      // tensor(-22., gradFn=<addBackward>)",
+    "console.log(String(f));      // tensor(-22., grad_fn=<AddBackward0>)",
   ];
   for (const line of shown) assert.ok(readme.includes(line), `README no longer shows: ${line}`);
   const x = nb.tensor(-2, { requiresGrad: true });
@@ -26,7 +26,7 @@ test("README's first example prints what its comments say", () => {
   const f = x.add(y.mul(z));
   f.backward();
   assert.deepEqual([f.item(), x.grad!.item(), y.grad!.item(), z.grad!.item()], [-22, 1, -4, 5]);
-  assert.equal(String(f), 'tensor(-22., gradFn=<addBackward>)');
+  assert.equal(String(f), 'tensor(-22., grad_fn=<AddBackward0>)');
   const g = nb.add(x, nb.mul(y, z));
   assert.equal(g.item(), -22);
 });
