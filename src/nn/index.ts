@@ -12,6 +12,9 @@ export { ReLU, LeakyReLU, GELU, SiLU, Tanh, Sigmoid, Softplus, ReLU6, Softmax, L
 export { Dropout } from './dropout.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions } from './attention.js';
+export { GPT, type GPTOutput, type GenerateOptions } from './gpt.js';
+export { CausalSelfAttention, MLP, Block, defaultGPTConfig, resolveGPTConfig, rotaryTables, applyRotary, type GPTConfig, type GPTLayerOptions, type KVCache } from './transformer.js';
+export { sampleToken, type SamplingOptions } from './sampling.js';
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, type Reduction, type CrossEntropyLossOptions, type NLLLossOptions } from './loss.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
