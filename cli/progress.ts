@@ -34,6 +34,7 @@ export interface ProgressStats {
   /** a fraction in [0, 1]; shown as a percentage */
   acc?: number;
   samplesPerSec?: number;
+  tokensPerSec?: number;
 }
 
 export class ProgressBar {
@@ -92,10 +93,11 @@ export class ProgressBar {
       filled >= this.width ? '='.repeat(this.width) : '='.repeat(filled) + '>' + ' '.repeat(this.width - filled - 1);
     const parts = [`[${bar}]`, `${this.done}/${this.total}`];
     if (this.label) parts.unshift(this.label);
-    const { loss, acc, samplesPerSec } = this.stats;
+    const { loss, acc, samplesPerSec, tokensPerSec } = this.stats;
     if (loss !== undefined) parts.push(`loss ${formatLoss(loss)}`);
     if (acc !== undefined) parts.push(`acc ${(acc * 100).toFixed(1)}%`);
     if (samplesPerSec !== undefined) parts.push(`${Math.round(samplesPerSec)} samples/s`);
+    if (tokensPerSec !== undefined) parts.push(`${Math.round(tokensPerSec)} tokens/s`);
     const elapsed = (this.now() - this.start) / 1000;
     if (final || this.done >= this.total) parts.push(`in ${formatDuration(elapsed)}`);
     else if (this.done > 0) parts.push(`eta ${formatDuration((elapsed / this.done) * (this.total - this.done))}`);

@@ -38,4 +38,5 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as datasets from './data/datasetsIndex.js';
 export * as viz from './viz/index.js';
+export * as text from './text/index.js';
 export { save, load, saveSync, loadSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './io/checkpoint.js';
