@@ -208,6 +208,19 @@ export interface Backend<D = unknown> {
    * rows. x contiguous [rows, cols]; max, logSum, target and g are [rows] views (any stride).
    */
   crossEntropyRowsGrad?(x: View<D>, max: View<D>, logSum: View<D>, target: View<D>, g: View<D>, ignoreIndex: number): D;
+  /**
+   * Fused scaled dot-product attention that never holds the L×S weights (flash-attention style: tiles of queries
+   * against tiles of keys with an online softmax; reference in ts/attention.ts): q [...batch, L, E], k [...batch,
+   * S, E], v [...batch, S, F] share one batch shape and one float dtype (any strides; S ≥ 1). Returns
+   * out = softmax(scale·q·kᵀ, causal: key j ≤ query i)·v, contiguous [...batch, L, F], and lse [...batch, L], each
+   * query's log-sum-exp of its scaled (masked) scores: what attentionGrad needs to recompute the weights.
+   */
+  attention?(q: View<D>, k: View<D>, v: View<D>, causal: boolean, scale: number): { out: D; lse: D };
+  /**
+   * Its gradients, recomputing the weights tile by tile from lse: out and lse as attention returned them
+   * (contiguous), dOut [...batch, L, F] any strides. dq, dk, dv are contiguous, shaped as q, k, v.
+   */
+  attentionGrad?(q: View<D>, k: View<D>, v: View<D>, out: View<D>, lse: View<D>, dOut: View<D>, causal: boolean, scale: number): { dq: D; dk: D; dv: D };
 }
 
 /** The kernels every backend must provide (optional fused kernels are not listed: ops compose them). */

@@ -2,6 +2,7 @@
 import { arrayFor, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import type { Backend, View } from '../backend.js';
 import * as K from './kernels.js';
+import { attentionBackward, attentionForward } from './attention.js';
 
 const av = (v: View<TypedArray>): K.ArrView => ({ arr: v.data, shape: v.shape, strides: v.strides, offset: v.offset });
 
@@ -116,6 +117,17 @@ export function createTsBackend(): Backend<TypedArray> {
       const n = K.numel(x.shape), rows = K.numel(target.shape), dx = out(x.dtype, n);
       K.crossEntropyRowsGrad(dx, av(x), av(max), av(logSum), av(target), av(g), rows ? n / rows : 0, ignoreIndex);
       return dx;
+    },
+    attention(q, k, v, causal, scale) {
+      const r = q.shape.length, L = q.shape[r - 2]!, F = v.shape[r - 1]!, rows = K.numel(q.shape.slice(0, -1));
+      const o = out(q.dtype, rows * F), lse = out(q.dtype, rows);
+      if (rows > 0 && L > 0) attentionForward(o, lse, av(q), av(k), av(v), causal, scale);
+      return { out: o, lse };
+    },
+    attentionGrad(q, k, v, o, lse, dOut, causal, scale) {
+      const dq = out(q.dtype, K.numel(q.shape)), dk = out(q.dtype, K.numel(k.shape)), dv = out(q.dtype, K.numel(v.shape));
+      if (dq.length > 0) attentionBackward(dq, dk, dv, av(q), av(k), av(v), o.data.subarray(o.offset), lse.data.subarray(lse.offset), av(dOut), causal, scale);
+      return { dq, dk, dv };
     },
     biasAct(x, bias, act, dt, keepPre) {
       const y = out(dt, K.numel(x.shape));

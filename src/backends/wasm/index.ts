@@ -21,6 +21,7 @@ import { simdCopy, simdFold, simdGather, simdScatterAdd, simdUnfold } from './ho
 import { crossEntropyRows, crossEntropyRowsGrad, normRows, softmax } from './host/rows.js';
 import { adamStep } from './host/optimizer.js';
 import { biasAct } from './host/biasAct.js';
+import { attention, attentionGrad } from './host/attention.js';
 
 export type { WasmBlock } from './allocator.js';
 
@@ -178,6 +179,8 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     crossEntropyRows: (x, target, ignoreIndex) => crossEntropyRows(rt, x, target, ignoreIndex),
     crossEntropyRowsGrad: (x, max, logSum, target, g, ignoreIndex) => crossEntropyRowsGrad(rt, x, max, logSum, target, g, ignoreIndex),
     biasAct: (x, bias, act, dt, keepPre) => biasAct(rt, backend, x, bias, act, dt, keepPre),
+    attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale),
+    attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale),
   };
   return backend;
 }

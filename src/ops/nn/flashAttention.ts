@@ -1,0 +1,58 @@
+/**
+ * The fused node of scaledDotProductAttention (no mask other than causal, no dropout): the backend's
+ * flash-attention kernel (Backend.attention) computes out = softmax(scale·q·kᵀ + causal)·v tile by tile and
+ * keeps only each query's log-sum-exp (lse), never the L×S weights; backward recomputes them from lse
+ * (Backend.attentionGrad). Returns null where the backend has no such kernel or the inputs do not fit it
+ * (broadcast batch dims, mixed or non-float dtypes, empty sizes): the caller composes matmul/softmax then.
+ *
+ * With createGraph the backward is the composed formula in ops, recomputed from q, k, v (so it differentiates
+ * again):  P = softmax(s·q·kᵀ + causal);  dv = Pᵀ·g;  dP = g·vᵀ;  dX = P ⊙ (dP − rowsum(P ⊙ dP));
+ *          dq = s·dX·k;  dk = s·dXᵀ·q.
+ */
+import { isGradEnabled } from '../../autograd/gradMode.js';
+import { record } from '../../autograd/record.js';
+import { sameShape } from '../../shape.js';
+import { Tensor } from '../../tensor.js';
+import { mul, sub, where } from '../elementwise.js';
+import { sum } from '../reduce.js';
+import { matmul } from '../matmul.js';
+import { transpose } from '../movement.js';
+import { softmax } from './activation.js';
+
+function causalKeep(L: number, S: number, like: Tensor): Tensor {
+  const m = new Uint8Array(L * S);
+  for (let i = 0; i < L; i++) m.fill(1, i * S, i * S + Math.min(i + 1, S));
+  return Tensor.fromValues(m, [L, S], 'bool', like.backend);
+}
+
+export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean, scale: number): Tensor | null {
+  const b = q.backend;
+  if (!b.attention || !b.attentionGrad) return null;
+  const dt = q.dtype;
+  if ((dt !== 'float32' && dt !== 'float64') || k.dtype !== dt || v.dtype !== dt || k.backend !== b || v.backend !== b) return null;
+  const r = q.ndim;
+  if (k.ndim !== r || v.ndim !== r) return null;
+  const batch = q.shape.slice(0, -2);
+  if (!sameShape(batch, k.shape.slice(0, -2)) || !sameShape(batch, v.shape.slice(0, -2))) return null;
+  const L = q.shape[r - 2]!, S = k.shape[r - 2]!, F = v.shape[r - 1]!;
+  if (L === 0 || S === 0 || F === 0 || q.shape[r - 1] === 0) return null;
+  const res = b.attention(q.backendView(), k.backendView(), v.backendView(), causal, scale);
+  const out = Tensor.fromData(b, res.out, [...batch, L, F], dt);
+  const lse = Tensor.fromData(b, res.lse, [...batch, L], dt);
+  record('scaledDotProductAttention', [q, k, v], [out], [q, k, v, out, lse], ([g], [qs, ks, vs, os, ls]) => {
+    if (!isGradEnabled()) {
+      const d = b.attentionGrad!(qs!.backendView(), ks!.backendView(), vs!.backendView(), os!.backendView(), ls!.backendView(), g!.backendView(), causal, scale);
+      return [Tensor.fromData(b, d.dq, qs!.shape, dt), Tensor.fromData(b, d.dk, ks!.shape, dt), Tensor.fromData(b, d.dv, vs!.shape, dt)];
+    }
+    let scores = mul(matmul(qs!, transpose(ks!, -2, -1)), scale);
+    if (causal) scores = where(causalKeep(L, S, qs!), scores, -Infinity);
+    const p = softmax(scores, -1);
+    const dv = matmul(transpose(p, -2, -1), g!);
+    const dp = matmul(g!, transpose(vs!, -2, -1));
+    const dx = mul(p, sub(dp, sum(mul(p, dp), -1, true)));
+    return [mul(matmul(dx, ks!), scale), mul(matmul(transpose(dx, -2, -1), qs!), scale), dv];
+  });
+  // lse is read only by the backward; without a graph nothing holds it
+  if (!out.requiresGrad) lse.dispose();
+  return out;
+}

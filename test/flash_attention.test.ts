@@ -1,0 +1,62 @@
+/**
+ * The fused (flash-attention) path of scaledDotProductAttention against the composed one (matmul, mask,
+ * softmax, matmul) forced by passing the equivalent boolean mask: forward and gradients, causal and not, float32
+ * and float64, strided inputs; second derivatives through the composed backward it uses under createGraph.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+import { close } from './assertClose.js';
+
+const g = new nb.Generator(21);
+const rand = (shape: number[], dtype: nb.DType) => nb.randn(shape, { dtype, generator: g });
+
+function keepMask(L: number, S: number, causal: boolean): nb.Tensor {
+  const m = new Uint8Array(L * S);
+  for (let i = 0; i < L; i++) for (let j = 0; j < S; j++) m[i * S + j] = !causal || j <= i ? 1 : 0;
+  return nb.tensor(m, { dtype: 'bool', shape: [L, S] });
+}
+
+test('the backend has the fused kernel', () => {
+  const b = nb.ones([1]).backend;
+  assert.equal(typeof b.attention, 'function');
+  assert.equal(typeof b.attentionGrad, 'function');
+});
+
+for (const dtype of ['float32', 'float64'] as const) {
+  for (const [L, S, E, F, causal] of [[37, 37, 8, 8, true], [5, 70, 6, 3, false], [70, 40, 4, 5, true], [33, 33, 16, 16, false]] as const) {
+    test(`fused = composed: ${dtype}, L ${L}, S ${S}, E ${E}, F ${F}, ${causal ? 'causal' : 'full'}`, () => {
+      // q as a permuted view (like the heads of a GPT), k and v contiguous
+      const q0 = rand([2, L, 3, E], dtype).requiresGrad_(true), k = rand([2, 3, S, E], dtype).requiresGrad_(true), v = rand([2, 3, S, F], dtype).requiresGrad_(true);
+      const q = q0.permute([0, 2, 1, 3]);
+      const dOut = rand([2, 3, L, F], dtype);
+      const fused = nb.scaledDotProductAttention(q, k, v, { isCausal: causal });
+      const [fq, fk, fv] = nb.autograd.grad(fused, [q0, k, v], { gradOutputs: dOut });
+      const composed = nb.scaledDotProductAttention(q, k, v, { attnMask: keepMask(L, S, causal) });
+      const [cq, ck, cv] = nb.autograd.grad(composed, [q0, k, v], { gradOutputs: dOut });
+      const [rtol, atol] = dtype === 'float64' ? [1e-10, 1e-12] : [2e-5, 2e-6];
+      assert.deepEqual(fused.shape, [2, 3, L, F]);
+      close(fused.data(), composed.data(), rtol, atol, 'out');
+      close(fq!.data(), cq!.data(), rtol, atol * 10, 'dq');
+      close(fk!.data(), ck!.data(), rtol, atol * 10, 'dk');
+      close(fv!.data(), cv!.data(), rtol, atol * 10, 'dv');
+    });
+  }
+}
+
+test('fused attention: second derivatives (createGraph takes the composed backward)', () => {
+  for (const causal of [true, false]) {
+    const q = rand([1, 2, 4, 3], 'float64').requiresGrad_(true), k = rand([1, 2, 5, 3], 'float64').requiresGrad_(true), v = rand([1, 2, 5, 2], 'float64').requiresGrad_(true);
+    const f = (a: nb.Tensor, b: nb.Tensor, c: nb.Tensor) => nb.scaledDotProductAttention(a, b, c, { isCausal: causal });
+    assert.ok(nb.autograd.gradcheck(f, [q, k, v]));
+    assert.ok(nb.autograd.gradgradcheck(f, [q, k, v]));
+  }
+});
+
+test('fused attention without a graph frees its statistics: no storage left behind', () => {
+  const q = rand([2, 2, 16, 8], 'float32'), k = rand([2, 2, 16, 8], 'float32'), v = rand([2, 2, 16, 8], 'float32');
+  const before = nb.memory().numStorages;
+  const out = nb.noGrad(() => nb.scaledDotProductAttention(q, k, v, { isCausal: true }));
+  assert.equal(nb.memory().numStorages, before + 1);
+  out.dispose();
+});
