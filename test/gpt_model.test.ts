@@ -185,3 +185,21 @@ test('200 steps of AdamW overfit a tiny text (loss < 0.1)', () => {
   // and the model now recites: greedy continuation of each first character is its line
   lines.forEach((l) => assert.equal(m.generate(ids([enc(l[0]!)]), T, { temperature: 0 }).dataArray().map((i) => vocab[i]).join(''), l));
 });
+
+test('the MLP\'s GELU: float32 gradient within float32 rounding of the exact float64 one, and double backward', async () => {
+  const { geluFast } = await import('../src/nn/geluFast.js');
+  const vals = Array.from({ length: 2001 }, (_, i) => -10 + i / 100);
+  const x32 = nb.tensor(vals, { dtype: 'float32' }).requiresGrad_(true);
+  const y = geluFast(x32);
+  assert.deepEqual(y.dataArray(), nb.gelu(nb.tensor(vals, { dtype: 'float32' })).dataArray(), 'forward = nb.gelu');
+  const [g32] = nb.autograd.grad(y.sum(), [x32]);
+  const x64 = nb.tensor(vals, { dtype: 'float64' }).requiresGrad_(true);
+  const [g64] = nb.autograd.grad(nb.gelu(x64).sum(), [x64]);
+  const a = g32!.dataArray(), e = g64!.dataArray();
+  e.forEach((v, i) => assert.ok(Math.abs(a[i]! - v) <= 3e-7 * Math.max(1, Math.abs(v)), `x = ${vals[i]}: ${a[i]} vs ${v}`));
+  const x = nb.tensor([-1.5, 0.2, 2], { dtype: 'float32' }).requiresGrad_(true);
+  const [gx] = nb.autograd.grad(geluFast(x).sum(), [x], { createGraph: true });
+  const [ggx] = nb.autograd.grad(gx!.sum(), [x]);
+  // gelu'' = φ(x)·(2 − x²)
+  ggx!.dataArray().forEach((v, i) => { const t = [-1.5, 0.2, 2][i]!; const ex = Math.exp(-t * t / 2) / Math.sqrt(2 * Math.PI) * (2 - t * t); assert.ok(Math.abs(v - ex) < 1e-5, `${v} vs ${ex}`); });
+});

@@ -23,6 +23,7 @@ import { dropout, scaledDotProductAttention, swiglu } from '../ops/nn/index.js';
 import { Module, reprValue } from './module.js';
 import { Linear } from './linear.js';
 import { LayerNorm, RMSNorm } from './norm.js';
+import { geluFast } from './geluFast.js';
 import { normal_, zeros_ } from './init.js';
 
 /** nanoGPT's GPTConfig in camelCase, plus the Llama-style switches. */
@@ -214,8 +215,7 @@ export class MLP extends Module {
     this.dropout = c.dropout;
     this.generator = opts.generator;
     const fcOut = c.mlp === 'gelu' ? this.hidden : 2 * this.hidden;
-    // the GELU is fused into the Linear (one pass after the GEMM); same parameters and keys as Linear + GELU
-    this.c_fc = new Linear(c.nEmbd, fcOut, { bias: c.bias, dtype: opts.dtype, generator: opts.generator, activation: c.mlp === 'gelu' ? 'gelu' : 'none' });
+    this.c_fc = new Linear(c.nEmbd, fcOut, { bias: c.bias, dtype: opts.dtype, generator: opts.generator });
     this.c_proj = new Linear(this.hidden, c.nEmbd, { bias: c.bias, dtype: opts.dtype, generator: opts.generator });
     initLinear(this.c_fc, 0.02, opts.generator);
     initLinear(this.c_proj, 0.02 / Math.sqrt(2 * c.nLayer), opts.generator);
@@ -223,7 +223,7 @@ export class MLP extends Module {
 
   forward(x: Tensor): Tensor {
     let h = this.c_fc.call(x);
-    if (this.kind === 'swiglu') h = swiglu(h, -1);
+    h = this.kind === 'swiglu' ? swiglu(h, -1) : geluFast(h);
     let y = this.c_proj.call(h);
     if (this.training && this.dropout > 0) y = dropout(y, { p: this.dropout, generator: this.generator });
     return y;

@@ -44,55 +44,63 @@ export function batchOffsets(v: AttnOperand): number[] {
 
 const TILE = 32;
 
+/** copy batch entry `base` of a strided [rows, cols] operand into a contiguous float64 buffer */
+function gather2d(dst: Float64Array, src: TypedArray, base: number, rows: number, cols: number, sr: number, sc: number): void {
+  for (let i = 0, o = 0; i < rows; i++) {
+    const row = base + i * sr;
+    for (let j = 0; j < cols; j++) dst[o++] = src[row + j * sc]!;
+  }
+}
+
 /**
  * out [...batch, L, F] (contiguous) and lse [...batch, L] (contiguous) from q [..., L, E], k [..., S, E],
- * v [..., S, F] (same batch shape, any strides).
+ * v [..., S, F] (same batch shape, any strides). Each batch entry's q, k, v are first copied to contiguous
+ * float64 buffers (O(L·E + S·(E + F)), small next to the O(L·S·(E + F)) work).
  */
 export function attentionForward(out: TypedArray, lse: TypedArray, q: AttnOperand, k: AttnOperand, v: AttnOperand, causal: boolean, scale: number, batchStart = 0, batchEnd = -1): void {
   const r = q.shape.length;
   const L = q.shape[r - 2]!, E = q.shape[r - 1]!, S = k.shape[r - 2]!, F = v.shape[r - 1]!;
   const qo = batchOffsets(q), ko = batchOffsets(k), vo = batchOffsets(v);
-  const [qsl, qse] = [q.strides[r - 2]!, q.strides[r - 1]!];
-  const [ksl, kse] = [k.strides[r - 2]!, k.strides[r - 1]!];
-  const [vsl, vsf] = [v.strides[r - 2]!, v.strides[r - 1]!];
-  const Q = q.arr, K = k.arr, V = v.arr;
   const end = batchEnd < 0 ? qo.length : batchEnd;
-  const x = new Float64Array(TILE * TILE);
+  const Q = new Float64Array(L * E), K = new Float64Array(S * E), V = new Float64Array(S * F);
+  const x = new Float64Array(TILE);
   const acc = new Float64Array(TILE * F);
   const m = new Float64Array(TILE), l = new Float64Array(TILE);
   for (let b = batchStart; b < end; b++) {
-    const qb = qo[b]!, kb = ko[b]!, vb = vo[b]!;
+    gather2d(Q, q.arr, qo[b]!, L, E, q.strides[r - 2]!, q.strides[r - 1]!);
+    gather2d(K, k.arr, ko[b]!, S, E, k.strides[r - 2]!, k.strides[r - 1]!);
+    gather2d(V, v.arr, vo[b]!, S, F, v.strides[r - 2]!, v.strides[r - 1]!);
     for (let i0 = 0; i0 < L; i0 += TILE) {
       const ni = Math.min(TILE, L - i0);
       m.fill(-Infinity); l.fill(0); acc.fill(0);
       const jEnd = causal ? Math.min(S, i0 + ni) : S;
+      // a tile of TILE keys (their rows of K and V stay in cache) against each query of the query tile
       for (let j0 = 0; j0 < jEnd; j0 += TILE) {
         const nj = Math.min(TILE, jEnd - j0);
-        // scores of the tile
         for (let ii = 0; ii < ni; ii++) {
-          const qi = qb + (i0 + ii) * qsl;
+          const qi = (i0 + ii) * E;
           const lim = causal ? Math.min(nj, i0 + ii - j0 + 1) : nj;
+          if (lim <= 0) continue;
           let rowMax = -Infinity;
           for (let jj = 0; jj < lim; jj++) {
-            const kj = kb + (j0 + jj) * ksl;
+            const kj = (j0 + jj) * E;
             let s = 0;
-            for (let e = 0; e < E; e++) s += Q[qi + e * qse]! * K[kj + e * kse]!;
+            for (let e = 0; e < E; e++) s += Q[qi + e]! * K[kj + e]!;
             s *= scale;
-            x[ii * TILE + jj] = s;
+            x[jj] = s;
             if (s > rowMax) rowMax = s;
           }
-          if (lim <= 0) continue;
-          // online softmax update of this row
-          const mNew = Math.max(m[ii]!, rowMax);
-          const corr = m[ii] === -Infinity ? 0 : Math.exp(m[ii]! - mNew);
-          let sum = 0;
+          // online softmax: rescale what the earlier tiles accumulated to the new running max
+          const mOld = m[ii]!, mNew = mOld > rowMax ? mOld : rowMax;
+          const corr = mOld === -Infinity ? 0 : Math.exp(mOld - mNew);
           const a = ii * F;
           if (corr !== 1) for (let f = 0; f < F; f++) acc[a + f]! *= corr;
+          let sum = 0;
           for (let jj = 0; jj < lim; jj++) {
-            const p = Math.exp(x[ii * TILE + jj]! - mNew);
+            const p = Math.exp(x[jj]! - mNew);
             sum += p;
-            const vj = vb + (j0 + jj) * vsl;
-            for (let f = 0; f < F; f++) acc[a + f]! += p * V[vj + f * vsf]!;
+            const vj = (j0 + jj) * F;
+            for (let f = 0; f < F; f++) acc[a + f]! += p * V[vj + f]!;
           }
           l[ii] = l[ii]! * corr + sum;
           m[ii] = mNew;
@@ -110,59 +118,55 @@ export function attentionForward(out: TypedArray, lse: TypedArray, q: AttnOperan
 
 /**
  * dq, dk, dv (contiguous, shaped like q, k, v) from the forward's operands, its out and lse (contiguous), and
- * dOut [..., L, F] (any strides). Recomputes each tile's probabilities from lse; nothing L×S is stored.
+ * dOut [..., L, F] (any strides). Recomputes each probability from lse; nothing L×S is stored.
  */
 export function attentionBackward(dq: TypedArray, dk: TypedArray, dv: TypedArray, q: AttnOperand, k: AttnOperand, v: AttnOperand, out: TypedArray, lse: TypedArray, dOut: AttnOperand, causal: boolean, scale: number, batchStart = 0, batchEnd = -1): void {
   const r = q.shape.length;
   const L = q.shape[r - 2]!, E = q.shape[r - 1]!, S = k.shape[r - 2]!, F = v.shape[r - 1]!;
   const qo = batchOffsets(q), ko = batchOffsets(k), vo = batchOffsets(v), go = batchOffsets(dOut);
-  const [qsl, qse] = [q.strides[r - 2]!, q.strides[r - 1]!];
-  const [ksl, kse] = [k.strides[r - 2]!, k.strides[r - 1]!];
-  const [vsl, vsf] = [v.strides[r - 2]!, v.strides[r - 1]!];
-  const [gsl, gsf] = [dOut.strides[r - 2]!, dOut.strides[r - 1]!];
-  const Q = q.arr, K = k.arr, V = v.arr, G = dOut.arr;
   const end = batchEnd < 0 ? qo.length : batchEnd;
+  const Q = new Float64Array(L * E), K = new Float64Array(S * E), V = new Float64Array(S * F), G = new Float64Array(L * F);
   const Dr = new Float64Array(L);
-  const dqAcc = new Float64Array(L * E), dkAcc = new Float64Array(TILE * E), dvAcc = new Float64Array(TILE * F);
+  const dQ = new Float64Array(L * E), dK = new Float64Array(S * E), dV = new Float64Array(S * F);
   for (let b = batchStart; b < end; b++) {
-    const qb = qo[b]!, kb = ko[b]!, vb = vo[b]!, gb = go[b]!;
+    gather2d(Q, q.arr, qo[b]!, L, E, q.strides[r - 2]!, q.strides[r - 1]!);
+    gather2d(K, k.arr, ko[b]!, S, E, k.strides[r - 2]!, k.strides[r - 1]!);
+    gather2d(V, v.arr, vo[b]!, S, F, v.strides[r - 2]!, v.strides[r - 1]!);
+    gather2d(G, dOut.arr, go[b]!, L, F, dOut.strides[r - 2]!, dOut.strides[r - 1]!);
     for (let i = 0; i < L; i++) {
       let d = 0;
-      for (let f = 0; f < F; f++) d += G[gb + i * gsl + f * gsf]! * out[(b * L + i) * F + f]!;
+      for (let f = 0; f < F; f++) d += G[i * F + f]! * out[(b * L + i) * F + f]!;
       Dr[i] = d;
     }
-    dqAcc.fill(0);
+    dQ.fill(0); dK.fill(0); dV.fill(0);
+    // key tiles outer (their dk, dv rows stay in cache), queries inner
     for (let j0 = 0; j0 < S; j0 += TILE) {
       const nj = Math.min(TILE, S - j0);
-      dkAcc.fill(0); dvAcc.fill(0);
       for (let i = causal ? j0 : 0; i < L; i++) {
-        const qi = qb + i * qsl, gi = gb + i * gsl;
-        const li = lse[b * L + i]!;
+        const qi = i * E, gi = i * F;
+        const li = lse[b * L + i]!, di = Dr[i]!;
         const lim = causal ? Math.min(nj, i - j0 + 1) : nj;
         for (let jj = 0; jj < lim; jj++) {
-          const kj = kb + (j0 + jj) * ksl, vj = vb + (j0 + jj) * vsl;
+          const kj = (j0 + jj) * E, vj = (j0 + jj) * F;
           let s = 0;
-          for (let e = 0; e < E; e++) s += Q[qi + e * qse]! * K[kj + e * kse]!;
+          for (let e = 0; e < E; e++) s += Q[qi + e]! * K[kj + e]!;
           const p = Math.exp(s * scale - li);
           let dp = 0;
           for (let f = 0; f < F; f++) {
-            const g = G[gi + f * gsf]!;
-            dp += g * V[vj + f * vsf]!;
-            dvAcc[jj * F + f]! += p * g;
+            const g = G[gi + f]!;
+            dp += g * V[vj + f]!;
+            dV[vj + f]! += p * g;
           }
-          const dx = p * (dp - Dr[i]!) * scale;
+          const dx = p * (dp - di) * scale;
           for (let e = 0; e < E; e++) {
-            dqAcc[i * E + e]! += dx * K[kj + e * kse]!;
-            dkAcc[jj * E + e]! += dx * Q[qi + e * qse]!;
+            dQ[qi + e]! += dx * K[kj + e]!;
+            dK[kj + e]! += dx * Q[qi + e]!;
           }
         }
       }
-      for (let jj = 0; jj < nj; jj++) {
-        const row = b * S + j0 + jj;
-        for (let e = 0; e < E; e++) dk[row * E + e] = dkAcc[jj * E + e]!;
-        for (let f = 0; f < F; f++) dv[row * F + f] = dvAcc[jj * F + f]!;
-      }
     }
-    for (let i = 0; i < L * E; i++) dq[b * L * E + i] = dqAcc[i]!;
+    dq.set(dQ, b * L * E);
+    dk.set(dK, b * S * E);
+    dv.set(dV, b * S * F);
   }
 }
