@@ -4,8 +4,10 @@
  */
 import type { Command } from './command.js';
 import { trainMnistCommand } from './commands/trainMnist.js';
+import { trainGptCommand } from './commands/trainGpt.js';
+import { sampleCommand } from './commands/sample.js';
 
-export const commands: readonly Command[] = [trainMnistCommand];
+export const commands: readonly Command[] = [trainMnistCommand, trainGptCommand, sampleCommand];
 
 /**
  * What the second word names under a first word that groups several commands, for the error on an unknown one

@@ -46,3 +46,39 @@ test('train gpt: stop at step 3 + --resume = an uninterrupted run, bitwise', asy
   await assert.rejects(trainGpt({ ...base, nEmbd: 8, out: path.join(root, 'b'), resume: true }), /checkpoint's model .* differs/);
   fs.rmSync(root, { recursive: true });
 });
+
+test('nabla train gpt: Ctrl-C writes a checkpoint and exits 130; --resume picks it up; bad options exit 2', async () => {
+  const { spawn, spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-gpt-cli-'));
+  const textFile = path.join(root, 'text.txt');
+  fs.writeFileSync(textFile, mobyDick().slice(0, 5000));
+  const out = path.join(root, 'run');
+  const args = ['train', 'gpt', '--text', textFile, '--n-layer', '1', '--n-head', '1', '--n-embd', '8', '--block-size', '8', '--batch-size', '2',
+    '--eval-every', '1', '--eval-batches', '1', '--sample-every', '0', '--out', out];
+  const child = spawn(process.execPath, [main, ...args, '--steps', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (/step 2:/.test(stdout) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  assert.equal(code, 130, stdout);
+  assert.match(stdout, /stopped at step \d+; checkpoint .*gpt\.safetensors; continue with --resume/);
+  const { metadata } = await import('../src/io/checkpoint.js').then((m) => m.loadWithMetadata(path.join(out, 'gpt.safetensors')));
+  assert.ok(Number(metadata.step) >= 2);
+  const resumed = spawnSync(process.execPath, [main, ...args, '--steps', String(Number(metadata.step) + 1), '--resume', '--quiet'], { encoding: 'utf8' });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stdout.trim().split('\n').pop()!, /^val loss: \d+\.\d{4}$/);
+  const run = (...a: string[]) => spawnSync(process.execPath, [main, ...a], { encoding: 'utf8' });
+  for (const [a, msg] of [[['train', 'gpt', '--tokenizer', 'bpe'], /--tokenizer/], [['train', 'gpt', '--n-embd', '30', '--n-head', '4'], /divisible by --n-head/], [['sample'], /missing required option --checkpoint/]] as const) {
+    const r = run(...a);
+    assert.equal(r.status, 2, `${a.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+  }
+  const sample = run('sample', '--checkpoint', path.join(out, 'gpt.safetensors'), '--prompt', 'Call', '--tokens', '5', '--top-k', '3');
+  assert.equal(sample.status, 0, sample.stderr);
+  assert.ok(sample.stdout.startsWith('Call'));
+  fs.rmSync(root, { recursive: true });
+});
