@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 import { close } from './assertClose.js';
+import { FUSED_MIN_SCORES, fusedAttention } from '../src/ops/nn/flashAttention.js';
 
 const g = new nb.Generator(21);
 const rand = (shape: number[], dtype: nb.DType) => nb.randn(shape, { dtype, generator: g });
@@ -30,7 +31,7 @@ for (const dtype of ['float32', 'float64'] as const) {
       const q0 = rand([2, L, 3, E], dtype).requiresGrad_(true), k = rand([2, 3, S, E], dtype).requiresGrad_(true), v = rand([2, 3, S, F], dtype).requiresGrad_(true);
       const q = q0.permute([0, 2, 1, 3]);
       const dOut = rand([2, 3, L, F], dtype);
-      const fused = nb.scaledDotProductAttention(q, k, v, { isCausal: causal });
+      const fused = fusedAttention(q, k, v, causal, 1 / Math.sqrt(E))!;
       const [fq, fk, fv] = nb.autograd.grad(fused, [q0, k, v], { gradOutputs: dOut });
       const composed = nb.scaledDotProductAttention(q, k, v, { attnMask: keepMask(L, S, causal) });
       const [cq, ck, cv] = nb.autograd.grad(composed, [q0, k, v], { gradOutputs: dOut });
@@ -47,7 +48,7 @@ for (const dtype of ['float32', 'float64'] as const) {
 test('fused attention: second derivatives (createGraph takes the composed backward)', () => {
   for (const causal of [true, false]) {
     const q = rand([1, 2, 4, 3], 'float64').requiresGrad_(true), k = rand([1, 2, 5, 3], 'float64').requiresGrad_(true), v = rand([1, 2, 5, 2], 'float64').requiresGrad_(true);
-    const f = (a: nb.Tensor, b: nb.Tensor, c: nb.Tensor) => nb.scaledDotProductAttention(a, b, c, { isCausal: causal });
+    const f = (a: nb.Tensor, b: nb.Tensor, c: nb.Tensor) => fusedAttention(a, b, c, causal, 0.7)!;
     assert.ok(nb.autograd.gradcheck(f, [q, k, v]));
     assert.ok(nb.autograd.gradgradcheck(f, [q, k, v]));
   }
@@ -56,7 +57,19 @@ test('fused attention: second derivatives (createGraph takes the composed backwa
 test('fused attention without a graph frees its statistics: no storage left behind', () => {
   const q = rand([2, 2, 16, 8], 'float32'), k = rand([2, 2, 16, 8], 'float32'), v = rand([2, 2, 16, 8], 'float32');
   const before = nb.memory().numStorages;
-  const out = nb.noGrad(() => nb.scaledDotProductAttention(q, k, v, { isCausal: true }));
+  const out = nb.noGrad(() => fusedAttention(q, k, v, true, 0.3)!);
   assert.equal(nb.memory().numStorages, before + 1);
   out.dispose();
+});
+
+test('scaledDotProductAttention fuses when the weights are large: no L×S block, same result', () => {
+  const L = 2048, E = 4;
+  assert.ok(L * L >= FUSED_MIN_SCORES);
+  const q = rand([1, L, E], 'float32'), k = rand([1, L, E], 'float32'), v = rand([1, L, E], 'float32');
+  const before = nb.memory().bytes;
+  const out = nb.noGrad(() => nb.scaledDotProductAttention(q, k, v, { isCausal: true }));
+  assert.ok(nb.memory().bytes - before < L * L, `grew by ${nb.memory().bytes - before} bytes`);
+  const rows = [0, 1, 777, L - 1];
+  const ref = nb.noGrad(() => nb.scaledDotProductAttention(q, k, v, { attnMask: keepMask(L, L, true) }));
+  for (const r of rows) close(out.narrow(1, r, 1).data(), ref.narrow(1, r, 1).data(), 2e-5, 2e-6, `row ${r}`);
 });

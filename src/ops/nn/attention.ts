@@ -13,7 +13,7 @@ import { transpose } from '../movement.js';
 import { softmax } from './activation.js';
 import { dropout } from './dropout.js';
 import { checkFloat, checkTensorArg } from './_util.js';
-import { fusedAttention } from './flashAttention.js';
+import { FUSED_MIN_SCORES, fusedAttention } from './flashAttention.js';
 
 export interface AttentionOptions {
   /** bool (true = take part, as PyTorch) or additive float mask, broadcastable to [..., L, S] */
@@ -47,8 +47,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const p = opts.dropoutP ?? 0;
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: dropoutP must be in [0, 1], got ${p}`);
 
-  // no mask but causal and no dropout: the backend's flash-attention kernel, where it has one
-  if (!mask && !(p > 0 && (opts.training ?? true))) {
+  // no mask but causal, no dropout, and large weights: the backend's flash-attention kernel, where it has one
+  if (!mask && !(p > 0 && (opts.training ?? true)) && (q.size / E) * S >= FUSED_MIN_SCORES) {
     const fused = fusedAttention(q, k, v, opts.isCausal === true, scale);
     if (fused) return fused;
   }
