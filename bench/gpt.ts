@@ -1,5 +1,5 @@
 /**
- * Benchmark of the GPT job (`node dist/bench/gpt.js [attention] [step] [jax] [gpt2]`, or `npm run bench gpt`):
+ * Benchmark of the GPT job (`node dist/bench/gpt.js [attention] [step] [jax] [gpt2]`; `npm run bench gpt` runs all):
  *   attention  fused (flash) vs composed causal attention, forward + backward, at T = 256 and 1024 (B = 1, H = 4,
  *              D = 32): median ms and the peak of the backend's bytesInUse (sampled after every kernel)
  *   step       one training step (forward, backward, clip, AdamW) of nanoGPT's CPU recipe shape (4 layers, 4 heads,
@@ -14,7 +14,7 @@ import * as nb from '../src/index.js';
 import type { Backend } from '../src/backends/backend.js';
 import type * as jax from '@jax-js/jax';
 
-const sections = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+let sections = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const want = (s: string) => sections.length === 0 || sections.includes(s);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -188,7 +188,9 @@ async function benchJax(): Promise<void> {
   console.log(`jax-js (jit, wasm) recipe step: B=${B} T=${T}: ${r.wall.toFixed(0)} ms/step wall (${Math.round((B * T) / r.wall * 1000)} tokens/s), ${r.cpu.toFixed(0)} ms CPU; loss ${last.toFixed(3)}`);
 }
 
-export async function benchGpt(): Promise<void> {
+/** Run the named parts (attention, step, jax, gpt2; none = all). */
+export async function benchGpt(parts: string[] = sections): Promise<void> {
+  sections = parts;
   console.log(`gpt bench on ${nb.getBackend()}; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (want('attention')) await benchAttention();
   if (want('step')) await benchStep(RECIPE, 12, 'nabla recipe step (4L 4H 128w, char)', 10);
@@ -198,4 +200,4 @@ export async function benchGpt(): Promise<void> {
   if (want('gpt2')) await benchStep({ nLayer: 12, nHead: 12, nEmbd: 768, blockSize: 64, vocabSize: 50257, dropout: 0 }, 4, 'nabla GPT-2-124M-shaped step', 3);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchGpt();
+if (import.meta.url === `file://${process.argv[1]}`) await benchGpt(sections);

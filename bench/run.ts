@@ -9,6 +9,7 @@
  *   conv         conv2d forward and forward+backward at the MNIST CNN's two layers (batch 64)
  *   train        one full training step (forward, backward, AdamW) of MLP 784-256-10 (batch 128),
  *                MLP 784-1024-1024-10 (batch 256) and the CNN (batch 64), ms/step
+ *   gpt          the GPT job (bench/gpt.ts): fused vs composed attention, the nanoGPT-recipe step in nabla and jax-js, GPT-2-124M step
  *
  * Phases: everything without V8's relaxed-SIMD flag first; then the flag is set (process-wide) and nabla's
  * matmuls and training steps are re-measured with f32x4.relaxed_madd (nabla's default where available),
@@ -51,7 +52,7 @@ const nb = await import('../src/index.js');
 type T = InstanceType<typeof nb.Tensor>;
 
 const QUICK = process.env.NABLA_BENCH_QUICK === '1';
-const SECTIONS = ['elementwise', 'matmul', 'conv', 'train'] as const;
+const SECTIONS = ['elementwise', 'matmul', 'conv', 'train', 'gpt'] as const;
 type Section = (typeof SECTIONS)[number];
 const wanted = [...process.argv.slice(2), ...(process.env.NABLA_BENCH_ONLY ?? '').split(',')].map((s) => s.trim()).filter(Boolean);
 for (const w of wanted) if (!SECTIONS.includes(w as Section)) throw new Error(`bench: unknown section "${w}"; sections: ${SECTIONS.join(', ')}`);
@@ -679,6 +680,7 @@ async function main(): Promise<void> {
   const ts = currentBackend();
   nb.setBackend('wasm');
   const nablaAll = `nabla-wasm-${wasmT.threads}t`;
+  if (run('gpt')) await (await import('./gpt.js')).benchGpt([]); // the GPT job's section (bench/gpt.ts)
 
   if (ewCases.length) {
     console.log('\nelement-wise');
