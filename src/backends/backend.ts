@@ -115,8 +115,8 @@ export interface BackendCapabilities {
   readonly device: string;
 }
 
-export type FusedKernel = 'adamStep' | 'normRows' | 'biasAct' | 'crossEntropyRows' | 'crossEntropyRowsGrad';
-export const FUSED_KERNELS: readonly FusedKernel[] = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad'];
+export type FusedKernel = 'adamStep' | 'normRows' | 'biasAct' | 'crossEntropyRows' | 'crossEntropyRowsGrad' | 'attention' | 'attentionGrad';
+export const FUSED_KERNELS: readonly FusedKernel[] = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad'];
 
 export interface Backend<D = unknown> {
   readonly name: string;
