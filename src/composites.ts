@@ -243,6 +243,7 @@ declare module './tensor.js' {
     all(dim?: number, keepdim?: boolean): Tensor;
     any(dim?: number, keepdim?: boolean): Tensor;
     multinomial(numSamples: number, replacement?: boolean, opts?: { generator?: Generator }): Tensor;
+    multinomial(numSamples: number, opts: { replacement?: boolean; generator?: Generator }): Tensor;
   }
 }
 const P = Tensor.prototype as unknown as Record<string, unknown>;

@@ -13,6 +13,10 @@ import { needsGraph } from '../autograd/record.js';
 import { noGrad } from '../autograd/gradMode.js';
 
 function checkWritable(op: string, self: Tensor, result?: Tensor): void {
+  // an expanded view (stride 0 over a dim longer than 1) has several elements sharing one memory location
+  if (self.shape.some((n, i) => n > 1 && self.strides[i] === 0)) {
+    throw new Error(`${op}: unsupported operation: more than one element of the written-to tensor ${self.describe()} refers to a single memory location (it is an expanded view); call .clone() before writing in place`);
+  }
   if (isGradEnabled() && self.requiresGrad && self.isLeaf) {
     throw new Error(`${op}: a leaf tensor that requires grad ${self.describe()} is being used in an in-place operation; wrap it in noGrad() (as optimizers do) or clone it first`);
   }
