@@ -77,7 +77,7 @@ export function maxPool2d(x: Tensor, ...rest: [opts: ops.Pool2dOptions] | [kerne
 
 /** avgPool2d(x, kernelSize, stride = kernelSize, padding = 0, ceilMode = false, countIncludePad = true, divisorOverride?) */
 export function avgPool2d(x: Tensor, ...rest: [opts: ops.AvgPool2dOptions] | [kernelSize: IntOrPair, stride?: IntOrPair | null, padding?: IntOrPair, ceilMode?: false, countIncludePad?: boolean, divisorOverride?: number]): Tensor {
-  const o = mergeArgs('avgPool2d', rest, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  const o = mergeArgs('avgPool2d', rest, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], ['dilation']);
   if (o.ceilMode !== undefined && o.ceilMode !== false) throw new Error(`avgPool2d: ceilMode=${describeValue(o.ceilMode)} is not supported (only false)`);
   delete o.ceilMode;
   if (o.kernelSize === undefined) throw new TypeError('avgPool2d: kernelSize is required');
