@@ -15,46 +15,8 @@ import type { TensorLike } from './ops/util.js';
 import type { IndexItem } from './ops/movement.js';
 
 declare module './tensor.js' {
+  // the element-wise methods come from their op records (src/ops/elementwise.ts)
   interface Tensor {
-    add(other: TensorLike): Tensor;
-    sub(other: TensorLike): Tensor;
-    mul(other: TensorLike): Tensor;
-    div(other: TensorLike): Tensor;
-    pow(exponent: TensorLike): Tensor;
-    neg(): Tensor;
-    exp(): Tensor;
-    log(): Tensor;
-    sqrt(): Tensor;
-    rsqrt(): Tensor;
-    abs(): Tensor;
-    sign(): Tensor;
-    square(): Tensor;
-    reciprocal(): Tensor;
-    log1p(): Tensor;
-    expm1(): Tensor;
-    sin(): Tensor;
-    cos(): Tensor;
-    erf(): Tensor;
-    floor(): Tensor;
-    ceil(): Tensor;
-    round(): Tensor;
-    clamp(min?: number | null, max?: number | null): Tensor;
-    maximum(other: TensorLike): Tensor;
-    minimum(other: TensorLike): Tensor;
-    eq(other: TensorLike): Tensor;
-    ne(other: TensorLike): Tensor;
-    lt(other: TensorLike): Tensor;
-    le(other: TensorLike): Tensor;
-    gt(other: TensorLike): Tensor;
-    ge(other: TensorLike): Tensor;
-    logicalNot(): Tensor;
-    relu(): Tensor;
-    leakyRelu(negativeSlope?: number): Tensor;
-    sigmoid(): Tensor;
-    tanh(): Tensor;
-    gelu(opts?: { approximate?: 'none' | 'tanh' }): Tensor;
-    silu(): Tensor;
-    softplus(opts?: { beta?: number }): Tensor;
     sum(dim?: number | number[], keepdim?: boolean): Tensor;
     mean(dim?: number | number[], keepdim?: boolean): Tensor;
     var(dim?: number | number[], opts?: { correction?: number; keepdim?: boolean }): Tensor;
@@ -110,15 +72,6 @@ declare module './tensor.js' {
 }
 
 const P = Tensor.prototype as any;
-const unaryMethods = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'sign', 'square', 'reciprocal', 'log1p', 'expm1', 'sin', 'cos', 'erf', 'floor', 'ceil', 'round', 'relu', 'sigmoid', 'tanh', 'silu', 'logicalNot'] as const;
-for (const m of unaryMethods) P[m] = function (this: Tensor) { return (E as any)[m](this); };
-const binaryMethods = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
-for (const m of binaryMethods) P[m] = function (this: Tensor, o: TensorLike) { return (E as any)[m](this, o); };
-
-P.clamp = function (this: Tensor, lo?: number | null, hi?: number | null) { return E.clamp(this, lo, hi); };
-P.leakyRelu = function (this: Tensor, s?: number) { return E.leakyRelu(this, s); };
-P.gelu = function (this: Tensor, o?: { approximate?: 'none' | 'tanh' }) { return E.gelu(this, o); };
-P.softplus = function (this: Tensor, o?: { beta?: number }) { return E.softplus(this, o); };
 
 P.sum = function (this: Tensor, d?: number | number[], k?: boolean) { return R.sum(this, d, k); };
 P.mean = function (this: Tensor, d?: number | number[], k?: boolean) { return R.mean(this, d, k); };

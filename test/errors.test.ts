@@ -86,12 +86,12 @@ test('ragged nested arrays and non-numbers', () => {
 
 test('dtype errors', () => {
   const x = nb.ones([2, 2]);
-  assert.throws(() => nb.where(x, x, x), { name: 'TypeError', message: /where: condition must be a bool tensor, got float32/ });
+  assert.throws(() => nb.where(x, x, x), { name: 'TypeError', message: /where: argument 'condition' must be a bool tensor, got float32/ });
   assert.throws(() => nb.tensor([1], { dtype: 'float16' as nb.DType }), { name: 'TypeError', message: /tensor: unknown dtype "float16"; expected one of float32, float64, int32, bool/ });
   assert.throws(() => x.gather(0, nb.zeros([2, 2])), { name: 'TypeError', message: /gather: index must be an int32 tensor, got float32/ });
   assert.throws(() => nb.matmul(nb.tensor([[true]]), nb.tensor([[true]])), /matmul: not implemented for bool tensors/);
-  assert.throws(() => nb.add('1' as unknown as nb.Tensor, x), { name: 'TypeError', message: /add: argument must be a Tensor or a number, got string/ });
-  assert.throws(() => nb.exp([1, 2] as unknown as nb.Tensor), { name: 'TypeError', message: /exp: argument input must be a Tensor, got object/ });
+  assert.throws(() => nb.add('1' as unknown as nb.Tensor, x), { name: 'TypeError', message: /add: argument 'input' must be a Tensor or a number, got the string/ });
+  assert.throws(() => nb.exp([1, 2] as unknown as nb.Tensor), { name: 'TypeError', message: /exp: argument 'input' must be a Tensor, got an array/ });
   assert.throws(() => nb.autograd.gradcheck((t) => t.exp(), [nb.ones([2], { requiresGrad: true })]), /gradcheck: input 0 of .* is float32; gradcheck needs float64 inputs/);
 });
 

@@ -1,12 +1,15 @@
 /**
  * How an op joins the graph. Every differentiable op computes its outputs with kernels and then calls
- * `record` with the backward written in nabla's own ops — so the backward is itself differentiable
- * (createGraph: true gives higher derivatives for free).
+ * `record` with the backward (its vector-Jacobian product) and its forward rule (its Jacobian-vector
+ * product), both written in nabla's own ops — so both differentiate again (createGraph: true gives
+ * higher derivatives; a backward run inside a dual level carries tangents).
+ * Ops declared with defineOp (src/ops/define.ts) call this for you.
  */
 import { isFloat } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { isAnomalyEnabled, isGradEnabled } from './gradMode.js';
 import { Node, SavedTensor, type BackwardFn, type Edge } from './node.js';
+import { isForwardActive, propagateTangents, type JvpFn } from './forward.js';
 
 /** Called with each node as it is recorded and the tensors it produced (inspection tools such as nb.viz). */
 export type RecordObserver = (node: Node, outputs: readonly Tensor[]) => void;
@@ -41,7 +44,10 @@ export function record(
   outputs: readonly Tensor[],
   save: readonly Tensor[],
   backward: BackwardFn,
+  /** the forward-mode rule; without one, using the op on a dual tensor raises */
+  jvp?: JvpFn | null,
 ): void {
+  if (isForwardActive()) propagateTangents(name, inputs, outputs, jvp);
   if (!needsGraph(inputs)) return;
   const node = new Node(
     name,
@@ -58,4 +64,11 @@ export function record(
     o._setRequiresGrad(true);
   });
   if (recordObservers.size) for (const obs of recordObservers) obs(node, outputs);
+}
+
+/** y = x as a new view sharing x's storage; the gradient and the tangent pass through unchanged. */
+export function alias(x: Tensor, name = 'alias'): Tensor {
+  const y = x._restride(x.shape, x.strides, x.offset);
+  record(name, [x], [y], [], ([g]) => [g], ([dx]) => [dx]);
+  return y;
 }

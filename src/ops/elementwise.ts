@@ -1,16 +1,18 @@
 /**
- * Element-wise ops. Each forward sits beside its backward, written in nabla ops so it differentiates again.
- * Gradient flow (seed 004): add distributes, mul swaps, max routes; broadcasting sums back (sumToShape).
+ * Element-wise ops, one record each (see define.ts): forward kernel, backward (vjp) and forward-mode rule
+ * (jvp) in nabla ops, saved tensors, Tensor method and test cases side by side.
+ * Gradient flow: add distributes the gradient unchanged, mul swaps the operands, max routes it to the
+ * larger input; an input that was broadcast gets its gradient summed back to its shape (broadcast: true).
  */
 import { capabilitiesOf, type BinaryOp, type UnaryOp } from '../backends/backend.js';
 import { floatOf, isFloat, type DType } from '../dtype.js';
-import { record, needsGraph } from '../autograd/record.js';
 import { noGrad } from '../autograd/gradMode.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { backendOf, broadcastView, checkTensor, lift, resultDType, type TensorLike } from './util.js';
-import { sumToShape } from './reduce.js';
-import { activationBackward } from './activationGrad.js';
+import { backendOf, broadcastView, lift, resultDType, type TensorLike } from './util.js';
+import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { dtypeArg, num, oneOf, optNum, options, tensor, tensorLike, type Named } from './args.js';
+import { provide } from './registry.js';
 
 // ---------------------------------------------------------------------------------------------
 // kernel wrappers (no autograd)
@@ -26,222 +28,525 @@ export function binaryRaw(name: string, op: BinaryOp, a: Tensor, b: Tensor, outD
   return Tensor.fromData(be, be.binary(op, broadcastView(a, shape), broadcastView(b, shape), outDtype), shape, outDtype);
 }
 
-/** Cast (differentiable between float dtypes). */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  if (x.dtype === dtype) return x;
-  const b = x.backend;
-  const y = Tensor.fromData(b, b.copy(x.backendView(), dtype), x.shape, dtype);
-  if (isFloat(dtype)) record('to', [x], [y], [], ([g]) => [cast(g!, x.dtype)]);
-  return y;
-}
+/** forward of a float unary op: integer and bool inputs compute in float32 */
+const unaryKernel = (op: UnaryOp, params?: readonly number[]) => ({ input }: { input: Tensor }) => unaryRaw(op, input, floatOf(input.dtype), params);
+
+const one = [tensor('input')] as const;
+const x34 = [{ shapes: [[3, 4]] }];
+
+/** Cast (differentiable between float dtypes): dx = cast(g, x.dtype); ẏ = cast(ẋ). */
+export const cast = defineOp({
+  name: 'to',
+  args: [tensor('input'), dtypeArg('dtype')],
+  forward: ({ input, dtype }): Tensor => {
+    if (input.dtype === dtype) return input;
+    const b = input.backend;
+    return Tensor.fromData(b, b.copy(input.backendView(), dtype), input.shape, dtype);
+  },
+  vjp: (g, c): { input: Tensor } => ({ input: cast(g, c.dtypes.input) }),
+  jvp: 'linear',
+  cases: [{ label: 'float64 → float32 → float64', shapes: [[3, 4]], call: (to, x) => to(to(x, 'float32'), 'float64'), ref: (x) => Math.fround(x), f32: { atol: 1e-5, rtol: 1e-5 }, gradcheck: false }],
+});
 
 // ---------------------------------------------------------------------------------------------
-// unary ops: y = f(x), dx = g · f'(x)
+// unary ops: y = f(x), dx = g · f'(x), ẏ = f'(x) · ẋ
+
+/** -x (bool → int32): dx = −g; ẏ = −ẋ */
+export const neg = defineOp({
+  name: 'neg', method: 'neg', args: one,
+  forward: ({ input }): Tensor => unaryRaw('neg', input, input.dtype === 'bool' ? 'int32' : input.dtype),
+  vjp: (g): { input: Tensor } => ({ input: neg(g) }),
+  jvp: 'linear',
+  cases: [{ shapes: [[2, 3]], ref: (x) => -x }],
+});
+
+/** y = eˣ: dy/dx = y */
+export const exp = defineOp({
+  name: 'exp', method: 'exp', args: one, forward: unaryKernel('exp'), saves: ['result'],
+  vjp: (g, { result }) => ({ input: mul(g, result) }),
+  jvp: ({ input }, { result }) => mul(input, result),
+  cases: [{ shapes: [[3, 4]], ref: Math.exp }],
+});
+
+/** y = ln x: dy/dx = 1/x */
+export const log = defineOp({
+  name: 'log', method: 'log', args: one, forward: unaryKernel('log'), saves: ['input'],
+  vjp: (g, { input }) => ({ input: div(g, input) }),
+  jvp: (t, { input }) => div(t.input, input),
+  cases: [{ shapes: [[3, 4]], domain: 'positive', ref: Math.log }],
+});
+
+/** y = √x: dy/dx = 1/(2y) */
+export const sqrt = defineOp({
+  name: 'sqrt', method: 'sqrt', args: one, forward: unaryKernel('sqrt'), saves: ['result'],
+  vjp: (g, { result }) => ({ input: div(g, mul(result, 2)) }),
+  jvp: ({ input }, { result }) => div(input, mul(result, 2)),
+  cases: [{ shapes: [[3, 4]], domain: 'positive', ref: Math.sqrt }],
+});
+
+/** y = x^(−1/2): dy/dx = −y³/2 */
+export const rsqrt = defineOp({
+  name: 'rsqrt', method: 'rsqrt', args: one, forward: unaryKernel('rsqrt'), saves: ['result'],
+  vjp: (g, { result }) => ({ input: mul(g, mul(pow(result, 3), -0.5)) }),
+  jvp: ({ input }, { result }) => mul(input, mul(pow(result, 3), -0.5)),
+  cases: [{ shapes: [[3, 4]], domain: 'positive', ref: (x) => 1 / Math.sqrt(x) }],
+});
+
+/** y = |x|: dy/dx = sign(x) (0 at 0, as PyTorch) */
+export const abs = defineOp({
+  name: 'abs', method: 'abs', args: one, forward: unaryKernel('abs'), saves: ['input'],
+  vjp: (g, { input }) => ({ input: mul(g, sign(input)) }),
+  jvp: (t, { input }) => mul(t.input, sign(input)),
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.abs }],
+});
+
+/** A piecewise-constant op: zero gradient and zero tangent everywhere. */
+const constantRules = {
+  vjp: (g: Tensor) => ({ input: mul(g, 0) }),
+  jvp: (t: { input: Tensor }) => mul(t.input, 0),
+};
+
+/** sign(x) ∈ {−1, 0, 1}: piecewise constant */
+export const sign = defineOp({ name: 'sign', method: 'sign', args: one, forward: unaryKernel('sign'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.sign }] });
+export const floor = defineOp({ name: 'floor', method: 'floor', args: one, forward: unaryKernel('floor'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.floor }] });
+export const ceil = defineOp({ name: 'ceil', method: 'ceil', args: one, forward: unaryKernel('ceil'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.ceil }] });
+/** round half to even, as PyTorch */
+export const round = defineOp({
+  name: 'round', method: 'round', args: one, forward: unaryKernel('round'), ...constantRules,
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; } }],
+});
+
+/** tanh: dy/dx = 1 − y² */
+export const tanh = defineOp({
+  name: 'tanh', method: 'tanh', args: one, forward: unaryKernel('tanh'), saves: ['result'],
+  vjp: (g, { result }) => ({ input: mul(g, sub(1, mul(result, result))) }),
+  jvp: ({ input }, { result }) => mul(input, sub(1, mul(result, result))),
+  cases: [{ shapes: [[3, 4]], ref: Math.tanh }],
+});
+
+/** σ(x) = 1/(1+e^−x), computed sign-split so σ(±1000) is exactly 1 or 0; dy/dx = y(1−y) */
+export const sigmoid = defineOp({
+  name: 'sigmoid', method: 'sigmoid', args: one, forward: unaryKernel('sigmoid'), saves: ['result'],
+  vjp: (g, { result }) => ({ input: mul(g, mul(result, sub(1, result))) }),
+  jvp: ({ input }, { result }) => mul(input, mul(result, sub(1, result))),
+  cases: [{ shapes: [[3, 4]], ref: (x) => 1 / (1 + Math.exp(-x)) }],
+});
 
 /**
- * `saves` names the one tensor the backward reads — the input x (default) or the output y — and it
- * reaches backward as `s`. Saving only that (as PyTorch) keeps an in-place op on the other one legal.
+ * relu = max(0, x); relu'(0) = 0 (the mask is x > 0). The mask is a constant of the graph (its
+ * derivative is 0 almost everywhere), so one raw 'step' pass builds it.
  */
-function unaryOp(name: string, op: UnaryOp, x: Tensor, backward: ((g: Tensor, s: Tensor) => Tensor) | null, params?: readonly number[], saves: 'x' | 'y' | 'none' = 'x'): Tensor {
-  checkTensor(name, 'input', x);
-  const dt = floatOf(x.dtype);
-  const y = unaryRaw(op, x, dt, params);
-  if (backward && needsGraph([x])) record(name, [x], [y], saves === 'x' ? [x] : saves === 'y' ? [y] : [], ([g], [s]) => [backward(g!, s!)]);
-  return y;
-}
+export const relu = defineOp({
+  name: 'relu', method: 'relu', args: one, forward: unaryKernel('relu'), saves: ['input'],
+  vjp: (g, { input }) => ({ input: mul(g, unaryRaw('step', input, g.dtype)) }),
+  jvp: (t, { input }) => mul(t.input, unaryRaw('step', input, t.input.dtype)),
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => Math.max(x, 0) }],
+});
 
-/** -x; d = -g */
-export function neg(x: Tensor): Tensor {
-  checkTensor('neg', 'input', x);
-  const y = unaryRaw('neg', x, x.dtype === 'bool' ? 'int32' : x.dtype);
-  record('neg', [x], [y], [], ([g]) => [neg(g!)]);
-  return y;
-}
-/** exp: dy/dx = y */
-export const exp = (x: Tensor) => unaryOp('exp', 'exp', x, (g, y) => mul(g, y), undefined, 'y');
-/** log: dy/dx = 1/x */
-export const log = (x: Tensor) => unaryOp('log', 'log', x, (g, x) => div(g, x));
-/** sqrt: dy/dx = 1/(2y) */
-export const sqrt = (x: Tensor) => unaryOp('sqrt', 'sqrt', x, (g, y) => div(g, mul(y, 2)), undefined, 'y');
-/** rsqrt: y = x^(-1/2), dy/dx = -y³/2 */
-export const rsqrt = (x: Tensor) => unaryOp('rsqrt', 'rsqrt', x, (g, y) => mul(g, mul(pow(y, 3), -0.5)), undefined, 'y');
-/** |x|: d = g·sign(x) (0 at 0, as PyTorch) */
-export const abs = (x: Tensor) => unaryOp('abs', 'abs', x, (g, x) => mul(g, sign(x)));
-/** sign: piecewise constant, zero gradient */
-export const sign = (x: Tensor) => unaryOp('sign', 'sign', x, (g) => mul(g, 0), undefined, 'none');
-/** tanh: dy/dx = 1 − y² */
-export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, (g, y) => activationBackward.tanh(g, y), undefined, 'y');
-/** sigmoid σ(x) = 1/(1+e^−x), computed sign-split so σ(±1000) is exactly 1/0; dy/dx = y(1−y) */
-export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, (g, y) => activationBackward.sigmoid(g, y), undefined, 'y');
-/** relu = max(0, x); relu'(0) = 0 (the mask is x > 0) */
-// the mask is a constant of the graph (its derivative is 0 almost everywhere), so one raw 'step' pass builds it
-export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, (g, x) => mul(g, unaryRaw('step', x, g.dtype)));
 /** erf: d/dx = 2/√π · e^(−x²) */
-export const erf = (x: Tensor) => unaryOp('erf', 'erf', x, (g, x) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
-/** log1p: d = 1/(1+x) */
-export const log1p = (x: Tensor) => unaryOp('log1p', 'log1p', x, (g, x) => div(g, add(x, 1)));
-/** expm1: d = y + 1 */
-export const expm1 = (x: Tensor) => unaryOp('expm1', 'expm1', x, (g, y) => mul(g, add(y, 1)), undefined, 'y');
-export const sin = (x: Tensor): Tensor => unaryOp('sin', 'sin', x, (g, x) => mul(g, cos(x)));
-export const cos = (x: Tensor): Tensor => unaryOp('cos', 'cos', x, (g, x) => neg(mul(g, sin(x))));
-/** 1/x: d = −y² */
-export const reciprocal = (x: Tensor) => unaryOp('reciprocal', 'reciprocal', x, (g, y) => neg(mul(g, mul(y, y))), undefined, 'y');
-/** x²: d = 2x */
-export const square = (x: Tensor) => unaryOp('square', 'square', x, (g, x) => mul(g, mul(x, 2)));
-export const floor = (x: Tensor) => unaryOp('floor', 'floor', x, (g) => mul(g, 0), undefined, 'none');
-export const ceil = (x: Tensor) => unaryOp('ceil', 'ceil', x, (g) => mul(g, 0), undefined, 'none');
-export const round = (x: Tensor) => unaryOp('round', 'round', x, (g) => mul(g, 0), undefined, 'none');
+const erfSlope = (x: Tensor) => mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI));
+export const erf = defineOp({
+  name: 'erf', method: 'erf', args: one, forward: unaryKernel('erf'), saves: ['input'],
+  vjp: (g, { input }) => ({ input: mul(g, erfSlope(input)) }),
+  jvp: (t, { input }) => mul(t.input, erfSlope(input)),
+  cases: [{ shapes: [[3, 4]], ref: erfRef }],
+});
 
-/** softplus(x) = log(1+e^x) = max(x,0) + log1p(e^−|x|) (stable); d = σ(x). With beta: softplus(βx)/β. */
-export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
-  const beta = opts.beta ?? 1;
-  if (beta !== 1) return div(softplus(mul(x, beta)), beta);
-  return unaryOp('softplus', 'softplus', x, (g, x) => mul(g, sigmoid(x)));
-}
+/** log1p: y = ln(1 + x), dy/dx = 1/(1+x) */
+export const log1p = defineOp({
+  name: 'log1p', method: 'log1p', args: one, forward: unaryKernel('log1p'), saves: ['input'],
+  vjp: (g, { input }) => ({ input: div(g, add(input, 1)) }),
+  jvp: (t, { input }) => div(t.input, add(input, 1)),
+  cases: [{ shapes: [[3, 4]], domain: 'unit', ref: Math.log1p }],
+});
 
-/** leaky relu: x if x > 0 else slope·x; d = 1 or slope */
-export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  return unaryOp('leakyRelu', 'leakyRelu', x, (g, x) => mul(g, where(gt(x, 0), 1, negativeSlope)), [negativeSlope]);
-}
+/** expm1: y = eˣ − 1, dy/dx = y + 1 */
+export const expm1 = defineOp({
+  name: 'expm1', method: 'expm1', args: one, forward: unaryKernel('expm1'), saves: ['result'],
+  vjp: (g, { result }) => ({ input: mul(g, add(result, 1)) }),
+  jvp: ({ input }, { result }) => mul(input, add(result, 1)),
+  cases: [{ shapes: [[3, 4]], ref: Math.expm1 }],
+});
 
-/** GELU. Exact: x·Φ(x), d = Φ(x) + x·φ(x). 'tanh': 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
-export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
-  if (opts.approximate === 'tanh') return unaryOp('geluTanh', 'geluTanh', x, activationBackward.geluTanh);
-  return unaryOp('gelu', 'gelu', x, activationBackward.gelu);
-}
+/** sin: d/dx = cos x */
+export const sin = defineOp({
+  name: 'sin', method: 'sin', args: one, forward: unaryKernel('sin'), saves: ['input'],
+  vjp: (g, { input }): { input: Tensor } => ({ input: mul(g, cos(input)) }),
+  jvp: (t, { input }): Tensor => mul(t.input, cos(input)),
+  cases: [{ shapes: [[3, 4]], ref: Math.sin }],
+});
 
-/** SiLU / swish: x·σ(x); d = σ(x)(1 + x(1 − σ(x))) */
-export function silu(x: Tensor): Tensor {
-  return unaryOp('silu', 'silu', x, activationBackward.silu);
-}
+/** cos: d/dx = −sin x */
+export const cos = defineOp({
+  name: 'cos', method: 'cos', args: one, forward: unaryKernel('cos'), saves: ['input'],
+  vjp: (g, { input }): { input: Tensor } => ({ input: neg(mul(g, sin(input))) }),
+  jvp: (t, { input }): Tensor => neg(mul(t.input, sin(input))),
+  cases: [{ shapes: [[3, 4]], ref: Math.cos }],
+});
 
+/** y = 1/x: dy/dx = −y² */
+export const reciprocal = defineOp({
+  name: 'reciprocal', method: 'reciprocal', args: one, forward: unaryKernel('reciprocal'), saves: ['result'],
+  vjp: (g, { result }) => ({ input: neg(mul(g, mul(result, result))) }),
+  jvp: ({ input }, { result }) => neg(mul(input, mul(result, result))),
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => 1 / x }],
+});
+
+/** y = x²: dy/dx = 2x */
+export const square = defineOp({
+  name: 'square', method: 'square', args: one, forward: unaryKernel('square'), saves: ['input'],
+  vjp: (g, { input }) => ({ input: mul(g, mul(input, 2)) }),
+  jvp: (t, { input }) => mul(t.input, mul(input, 2)),
+  cases: [{ shapes: [[3, 4]], ref: (x) => x * x }],
+});
+
+/**
+ * softplus(x) = log(1 + e^{βx}) / β, and x itself where βx > threshold (PyTorch's linear regime);
+ * log(1+eᶻ) = max(z,0) + log1p(e^−|z|) in the kernel (stable).
+ * dy/dx = σ(βx), 1 above the threshold; ẏ = the same factor · ẋ.
+ */
+const softplusSlope = (x: Tensor, beta: number, threshold: number) => {
+  const z = beta === 1 ? x : mul(x, beta);
+  return where(gt(z, threshold), 1, sigmoid(z));
+};
+export const softplus = defineOp({
+  name: 'softplus', method: 'softplus',
+  args: [tensor('input'), options('options', { beta: num('beta', 1), threshold: num('threshold', 20) })],
+  forward: ({ input, options: { beta, threshold } }) => {
+    const dt = floatOf(input.dtype);
+    const x = input.dtype === dt ? input : noGrad(() => cast(input, dt));
+    const z = beta === 1 ? x : binaryRaw('softplus', 'mul', x, lift(beta, dt, x), dt);
+    const s = unaryRaw('softplus', z, dt);
+    const y = beta === 1 ? s : binaryRaw('softplus', 'div', s, lift(beta, dt, x), dt);
+    const be = x.backend;
+    const above = binaryRaw('softplus', 'gt', z, lift(threshold, dt, x), 'bool');
+    return Tensor.fromData(be, be.where(above.backendView(), x.backendView(), y.backendView(), dt), x.shape, dt);
+  },
+  saves: ['input'],
+  vjp: (g, { input, options: o }) => ({ input: mul(g, softplusSlope(input, o.beta, o.threshold)) }),
+  jvp: (t, { input, options: o }) => mul(t.input, softplusSlope(input, o.beta, o.threshold)),
+  cases: [
+    { shapes: [[3, 4]], ref: (x) => Math.log1p(Math.exp(x)) },
+    { label: 'beta 2', shapes: [[3, 4]], call: (sp, x) => sp(x, { beta: 2 }), ref: (x) => Math.log1p(Math.exp(2 * x)) / 2 },
+    // 4x above 1 on part of the samples: the linear regime (y = x, slope 1) is exercised
+    { label: 'beta 4 threshold 1', shapes: [[3, 4]], domain: 'nonzero', call: (sp, x) => sp(x, { beta: 4, threshold: 1 }), ref: (x) => (4 * x > 1 ? x : Math.log1p(Math.exp(4 * x)) / 4) },
+  ],
+});
+
+/** leaky relu: x if x > 0 else slope·x; dx = g where x > 0, slope·g elsewhere (slope in g's dtype) */
+const leakyRule = (g: Tensor, x: Tensor, slope: number) => where(gt(x, 0), g, mul(g, slope));
+export const leakyRelu = defineOp({
+  name: 'leakyRelu', method: 'leakyRelu',
+  args: [tensor('input'), num('negativeSlope', 0.01)],
+  forward: ({ input, negativeSlope }) => unaryRaw('leakyRelu', input, floatOf(input.dtype), [negativeSlope]),
+  saves: ['input'],
+  vjp: (g, { input, negativeSlope }) => ({ input: leakyRule(g, input, negativeSlope) }),
+  jvp: (t, { input, negativeSlope }) => leakyRule(t.input, input, negativeSlope),
+  cases: [
+    { shapes: [[3, 4]], domain: 'nonzero', ref: (x) => (x > 0 ? x : 0.01 * x) },
+    { label: '0.2', shapes: [[3, 4]], domain: 'nonzero', call: (lr, x) => lr(x, 0.2), ref: (x) => (x > 0 ? x : 0.2 * x) },
+  ],
+});
+
+/**
+ * The derivatives of the smooth activations as functions (factor, s) ↦ factor · f'(x), where s is the
+ * tensor the rule reads (the output y for sigmoid and tanh, the input x for the others). Used both as
+ * vjp (factor = g) and as jvp (factor = ẋ), and by linear's fused bias + activation (matmul.ts).
+ */
+export const activationSlope = {
+  /** σ' = y(1 − y) */
+  sigmoid: (g: Tensor, y: Tensor): Tensor => mul(g, mul(y, sub(1, y))),
+  /** tanh' = 1 − y² */
+  tanh: (g: Tensor, y: Tensor): Tensor => mul(g, sub(1, mul(y, y))),
+  /** silu' = σ(x)(1 + x(1 − σ(x))) */
+  silu: (g: Tensor, x: Tensor): Tensor => {
+    const s = sigmoid(x);
+    return mul(g, mul(s, add(mul(x, sub(1, s)), 1)));
+  },
+  /** gelu' = Φ(x) + x·φ(x), Φ(x) = (1 + erf(x/√2))/2, φ(x) = e^(−x²/2)/√(2π) */
+  gelu: (g: Tensor, x: Tensor): Tensor => {
+    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return mul(g, add(cdf, mul(x, pdf)));
+  },
+  /** d/dx 0.5x(1 + t), t = tanh(k(x + 0.044715x³)), k = √(2/π): 0.5(1 + t) + 0.5x(1 − t²)·k(1 + 3·0.044715x²) */
+  geluTanh: (g: Tensor, x: Tensor): Tensor => {
+    const k = Math.sqrt(2 / Math.PI);
+    const x2 = mul(x, x);
+    const t = tanh(mul(add(x, mul(mul(x2, x), 0.044715)), k));
+    const left = mul(add(t, 1), 0.5);
+    const right = mul(mul(mul(x, sub(1, mul(t, t))), add(mul(x2, 3 * 0.044715), 1)), 0.5 * k);
+    return mul(g, add(left, right));
+  },
+};
+
+/** GELU. Exact: x·Φ(x). approximate 'tanh': 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). Slopes in activationSlope. */
+export const gelu = defineOp({
+  name: 'gelu', method: 'gelu',
+  args: [tensor('input'), options('options', { approximate: oneOf('approximate', ['none', 'tanh'], 'none') })],
+  forward: ({ input, options: o }) => unaryRaw(o.approximate === 'tanh' ? 'geluTanh' : 'gelu', input, floatOf(input.dtype)),
+  saves: ['input'],
+  vjp: (g, { input, options: o }) => ({ input: (o.approximate === 'tanh' ? activationSlope.geluTanh : activationSlope.gelu)(g, input) }),
+  jvp: (t, { input, options: o }) => (o.approximate === 'tanh' ? activationSlope.geluTanh : activationSlope.gelu)(t.input, input),
+  cases: [
+    { label: '(erf)', shapes: [[3, 4]], ref: (x) => 0.5 * x * (1 + erfRef(x / Math.SQRT2)) },
+    { label: '(tanh)', shapes: [[3, 4]], call: (f, x) => f(x, { approximate: 'tanh' }), ref: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))) },
+  ],
+});
+
+/** SiLU / swish: x·σ(x) */
+export const silu = defineOp({
+  name: 'silu', method: 'silu', args: one, forward: unaryKernel('silu'), saves: ['input'],
+  vjp: (g, { input }) => ({ input: activationSlope.silu(g, input) }),
+  jvp: (t, { input }) => activationSlope.silu(t.input, input),
+  cases: [{ shapes: [[3, 4]], ref: (x) => x / (1 + Math.exp(-x)) }],
+});
 
 /** clamp(x, min, max); the gradient passes where min ≤ x ≤ max (inclusive, as PyTorch). */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
-  checkTensor('clamp', 'input', x);
-  const lo = min ?? -Infinity, hi = max ?? Infinity;
-  if (min == null && max == null) throw new Error('clamp: at least one of min or max must be given');
-  const y = unaryRaw('clamp', x, x.dtype, [lo, hi]);
-  record('clamp', [x], [y], [x], ([g], [xs]) => [mul(g!, cast(logicalAnd(ge(xs!, lo), le(xs!, hi)), g!.dtype))]);
-  return y;
-}
+const clampMask = (x: Tensor, lo: number | null, hi: number | null, dt: DType) => cast(logicalAnd(ge(x, lo ?? -Infinity), le(x, hi ?? Infinity)), dt);
+export const clamp = defineOp({
+  name: 'clamp', method: 'clamp',
+  args: [tensor('input'), optNum('min'), optNum('max')],
+  forward: ({ input, min, max }) => {
+    if (min === null && max === null) throw new Error('clamp: at least one of min or max must be given');
+    return unaryRaw('clamp', input, input.dtype, [min ?? -Infinity, max ?? Infinity]);
+  },
+  saves: ['input'],
+  vjp: (g, { input, min, max }) => ({ input: mul(g, clampMask(input, min, max, g.dtype)) }),
+  jvp: (t, { input, min, max }) => mul(t.input, clampMask(input, min, max, t.input.dtype)),
+  cases: [
+    { label: '[-0.5, 0.5]', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, -0.5, 0.5), ref: (x) => Math.min(Math.max(x, -0.5), 0.5) },
+    { label: 'min only', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, -0.5), ref: (x) => Math.max(x, -0.5) },
+    { label: 'max only', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, null, 0.5), ref: (x) => Math.min(x, 0.5) },
+  ],
+});
 
 // ---------------------------------------------------------------------------------------------
 // binary ops with NumPy broadcasting; each input's gradient is summed back to its own shape
 
-function binaryOp(
-  name: string,
-  op: BinaryOp,
-  a: TensorLike,
-  b: TensorLike,
-  outDtype: (dt: DType) => DType,
-  backward: ((g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null]) | null,
-  /** what backward reads (the rest arrive undefined): saving less keeps in-place ops on them legal */
-  saves: 'none' | 'inputs' | 'all' = 'inputs',
-): Tensor {
+const two = [tensorLike('input'), tensorLike('other')] as const;
+
+/** Lift number operands to 0-d tensors of the common dtype (PyTorch's promotion: a scalar does not widen a tensor). */
+function liftPair(name: string, a: TensorLike, b: TensorLike, floatOnly = false): { input: Tensor; other: Tensor } {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`${name}: expected at least one Tensor argument, got ${typeof a} and ${typeof b}`);
-  if (!(a instanceof Tensor) && typeof a !== 'number') throw new TypeError(`${name}: argument must be a Tensor or a number, got ${typeof a}`);
-  if (!(b instanceof Tensor) && typeof b !== 'number') throw new TypeError(`${name}: argument must be a Tensor or a number, got ${typeof b}`);
   const like = (a instanceof Tensor ? a : b) as Tensor;
-  const dt = resultDType(a, b);
-  const ta = lift(a, dt, like), tb = lift(b, dt, like);
-  const y = binaryRaw(name, op, ta, tb, outDtype(dt));
-  if (backward && needsGraph([ta, tb])) {
-    const aShape = ta.shape, bShape = tb.shape;
-    const save = saves === 'none' ? [] : saves === 'inputs' ? [ta, tb] : [ta, tb, y];
-    record(name, [ta, tb], [y], save, ([g], [sa, sb, sy], needs) => {
-      const [ga, gb] = backward(g!, sa!, sb!, sy!);
-      return [needs[0] && ga ? sumToShape(ga, aShape) : null, needs[1] && gb ? sumToShape(gb, bShape) : null];
-    });
-  }
-  return y;
+  let dt = resultDType(a, b);
+  if (floatOnly && !isFloat(dt)) dt = 'float32';
+  return { input: lift(a, dt, like), other: lift(b, dt, like) };
 }
+const prepareBinary = (name: string, floatOnly = false) => (a: Named<typeof two>) => liftPair(name, a.input, a.other, floatOnly);
+const binaryKernel = (name: string, op: BinaryOp, out?: DType) => ({ input, other }: { input: Tensor; other: Tensor }) => binaryRaw(name, op, input, other, out ?? input.dtype);
 
-const same = (d: DType) => d;
-const toBool = () => 'bool' as DType;
+/** a + b: the gradient is distributed unchanged to both; ẏ = ȧ + ḃ */
+export const add = defineOp({
+  name: 'add', method: 'add', args: two, prepare: prepareBinary('add'), forward: binaryKernel('add', 'add'), broadcast: true,
+  vjp: (g) => ({ input: g, other: g }),
+  jvp: 'linear',
+  cases: [
+    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x + y },
+    { label: 'broadcast [3,1]+[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x + y },
+    { label: 'broadcast [2,3]+[3]', shapes: [[2, 3], [3]], ref: (x, y) => x + y },
+    { label: '0-d tensor', shapes: [[2, 3], []], ref: (x, y) => x + y },
+    { label: 'scalar', shapes: [[2, 3]], call: (f, x) => f(x, 2.5), ref: (x) => x + 2.5 },
+  ],
+});
 
-/** a + b: the gradient is distributed unchanged to both */
-export const add = (a: TensorLike, b: TensorLike) => binaryOp('add', 'add', a, b, same, (g) => [g, g], 'none');
-/** a − b */
-export const sub = (a: TensorLike, b: TensorLike) => binaryOp('sub', 'sub', a, b, same, (g) => [g, neg(g)], 'none');
+/** a − b: da = g, db = −g; ẏ = ȧ − ḃ */
+export const sub = defineOp({
+  name: 'sub', method: 'sub', args: two, prepare: prepareBinary('sub'), forward: binaryKernel('sub', 'sub'), broadcast: true,
+  vjp: (g) => ({ input: g, other: neg(g) }),
+  jvp: 'linear',
+  cases: [
+    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x - y },
+    { label: 'broadcast [3,1]-[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x - y },
+    { label: 'scalar - tensor', shapes: [[2, 3]], call: (f, x) => f(1.5, x), ref: (x) => 1.5 - x },
+  ],
+});
+
 /** b − a (scalar − tensor) */
-export const rsub = (a: TensorLike, b: TensorLike) => sub(b, a);
-/** a · b: each input's gradient is the upstream times the other ("mul swaps") */
-export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryOp('mul', 'mul', a, b, same, (g, a, b) => [mul(g, b), mul(g, a)]);
-/** a / b: da = g/b, db = −g·a/b² */
-export function div(a: TensorLike, b: TensorLike): Tensor {
-  if (!isFloat(resultDType(a, b))) {
-    // integer ÷ integer is true division, as in PyTorch
-    return div(a instanceof Tensor ? cast(a, 'float32') : a, b instanceof Tensor ? cast(b, 'float32') : b);
-  }
-  return binaryOp('div', 'div', a, b, same, (g, a, b) => [div(g, b), neg(div(mul(g, a), mul(b, b)))]);
-}
+export const rsub = defineOp({
+  name: 'rsub', args: two, composite: true, forward: ({ input, other }) => sub(other, input),
+  cases: [{ shapes: [[2, 3], [2, 3]], ref: (x, y) => y - x }],
+});
+
+/** a · b: each input's gradient is the upstream times the other ("mul swaps"); ẏ = ȧ·b + a·ḃ */
+export const mul = defineOp({
+  name: 'mul', method: 'mul', args: two, prepare: prepareBinary('mul'), forward: binaryKernel('mul', 'mul'), broadcast: true,
+  saves: ['input', 'other'],
+  vjp: (g, { input, other, needs }): { input: Tensor | null; other: Tensor | null } => ({ input: needs.input ? mul(g, other) : null, other: needs.other ? mul(g, input) : null }),
+  jvp: (t, { input, other }): Tensor => add(mul(t.input, other), mul(input, t.other)),
+  cases: [
+    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x * y },
+    { label: 'broadcast [2,3]*[3]', shapes: [[2, 3], [3]], ref: (x, y) => x * y },
+    { label: 'broadcast [3,1]*[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x * y },
+    { label: 'scalar', shapes: [[2, 3]], call: (f, x) => f(x, -3), ref: (x) => x * -3 },
+    { label: 'self (x·x)', shapes: [[2, 3]], call: (f, x) => f(x, x), ref: (x) => x * x },
+  ],
+});
+
+/** a / b (integer ÷ integer is true division, as in PyTorch): da = g/b, db = −g·a/b²; ẏ = ȧ/b − a·ḃ/b² */
+export const div = defineOp({
+  name: 'div', method: 'div', args: two, prepare: prepareBinary('div', true), forward: binaryKernel('div', 'div'), broadcast: true,
+  saves: ['input', 'other'],
+  vjp: (g, { input, other, needs }): { input: Tensor | null; other: Tensor | null } => ({
+    input: needs.input ? div(g, other) : null,
+    other: needs.other ? neg(div(mul(g, input), mul(other, other))) : null,
+  }),
+  jvp: (t, { input, other }): Tensor => sub(div(t.input, other), div(mul(input, t.other), mul(other, other))),
+  cases: [
+    { shapes: [[3, 4], [3, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y },
+    { label: 'broadcast [3,1]/[1,4]', shapes: [[3, 1], [1, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y },
+    { label: 'scalar / tensor', shapes: [[2, 3]], domain: 'nonzero', call: (f, x) => f(1.5, x), ref: (x) => 1.5 / x },
+    { label: 'tensor / scalar', shapes: [[2, 3]], call: (f, x) => f(x, 4), ref: (x) => x / 4 },
+  ],
+});
+
 /**
- * a ** b. Tensor exponent: da = g·b·a^(b−1), db = g·y·log(a) (0 where a = 0 and b ≥ 0, as PyTorch).
- * Number exponent: a single unary kernel, da = g·e·a^(e−1).
+ * a ** b.
+ * Number exponent e (a single unary kernel): da = g·e·a^(e−1) (0 for e = 0).
+ * Tensor exponent: da = g·b·a^(b−1), 0 where b = 0 (so 0⁰ has base gradient 0, not 0·∞ = NaN, as PyTorch);
+ * db = g·y·ln a, 0 where a = 0 and b ≥ 0 (the limit PyTorch uses). The tangent is the same two terms.
  */
-export function pow(a: TensorLike, b: TensorLike): Tensor {
-  if (a instanceof Tensor && typeof b === 'number') {
-    const e = b;
-    const x = isFloat(a.dtype) || Number.isInteger(e) ? a : cast(a, 'float32');
-    const y = unaryRaw('powScalar', x, x.dtype, [e]);
-    record('pow', [x], [y], [x], ([g], [xs]) => [e === 0 ? mul(g!, 0) : mul(g!, mul(pow(xs!, e - 1), e))]);
-    return y;
-  }
-  return binaryOp('pow', 'pow', a, b, same, (g, a, b, y) => {
-    const da = mul(g, mul(b, pow(a, sub(b, 1))));
-    const safeLog = where(logicalAnd(eq(a, 0), ge(b, 0)), 0, log(where(eq(a, 0), 1, a)));
-    return [da, mul(g, mul(y, safeLog))];
-  }, 'all');
-}
+const powBaseSlope = (a: Tensor, b: Tensor | number): Tensor => {
+  if (typeof b === 'number') return b === 0 ? mul(a, 0) : mul(pow(a, b - 1), b);
+  return where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1))));
+};
+const powExpSlope = (a: Tensor, b: Tensor, y: Tensor): Tensor => mul(y, where(logicalAnd(eq(a, 0), ge(b, 0)), 0, log(where(eq(a, 0), 1, a))));
+export const pow = defineOp({
+  name: 'pow', method: 'pow', args: [tensorLike('input'), tensorLike('exponent')],
+  prepare: ({ input, exponent }) => {
+    const e = exponent as TensorLike;
+    if (input instanceof Tensor && typeof e === 'number') {
+      const x = isFloat(input.dtype) || Number.isInteger(e) ? input : cast(input, 'float32');
+      return { input: x, exponent: e as unknown as Tensor };
+    }
+    const p = liftPair('pow', input, e);
+    return { input: p.input, exponent: p.other };
+  },
+  forward: ({ input, exponent }) => {
+    const e = exponent as TensorLike;
+    if (typeof e === 'number') return unaryRaw('powScalar', input, input.dtype, [e]);
+    return binaryRaw('pow', 'pow', input, e, input.dtype);
+  },
+  broadcast: true,
+  saves: ['input', 'exponent', 'result'],
+  vjp: (g, { input, exponent, result, needs }): { input: Tensor | null; exponent: Tensor | null } => {
+    const e = exponent as TensorLike;
+    return {
+      input: needs.input ? mul(g, powBaseSlope(input, e)) : null,
+      exponent: typeof e !== 'number' && needs.exponent ? mul(g, powExpSlope(input, e, result)) : null,
+    };
+  },
+  jvp: (t, { input, exponent, result }): Tensor => {
+    const e = exponent as TensorLike;
+    const da = mul(t.input, powBaseSlope(input, e));
+    return typeof e === 'number' ? da : add(da, mul(t.exponent, powExpSlope(input, e, result)));
+  },
+  cases: [
+    { label: 'tensor exponent', shapes: [[3, 4], [3, 4]], domain: ['positive', 'real'], ref: (x, y) => x ** y },
+    { label: 'broadcast [2,3]**[3]', shapes: [[2, 3], [3]], domain: ['positive', 'real'], ref: (x, y) => x ** y },
+    { label: 'scalar base', shapes: [[2, 3]], call: (f, x) => f(2, x), ref: (x) => 2 ** x },
+    { label: 'scalar exponent 3', shapes: [[2, 3]], call: (f, x) => f(x, 3), ref: (x) => x ** 3 },
+    { label: 'scalar exponent 2.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, 2.5), ref: (x) => x ** 2.5 },
+    { label: 'scalar exponent -1.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, -1.5), ref: (x) => x ** -1.5 },
+    { label: 'scalar exponent 0', shapes: [[2, 3]], call: (f, x) => f(x, 0), ref: () => 1 },
+  ],
+});
+
 /** max(a, b) element-wise: the gradient is routed to the larger input; ties split it in half (PyTorch). */
-export const maximum = (a: TensorLike, b: TensorLike) =>
-  binaryOp('maximum', 'maximum', a, b, same, (g, a, b) => {
-    const ma = add(cast(gt(a, b), g.dtype), mul(cast(eq(a, b), g.dtype), 0.5));
-    return [mul(g, ma), mul(g, sub(1, ma))];
-  });
-export const minimum = (a: TensorLike, b: TensorLike) =>
-  binaryOp('minimum', 'minimum', a, b, same, (g, a, b) => {
-    const ma = add(cast(lt(a, b), g.dtype), mul(cast(eq(a, b), g.dtype), 0.5));
-    return [mul(g, ma), mul(g, sub(1, ma))];
-  });
+const routeTo = (win: Tensor, tie: Tensor, dt: DType) => add(cast(win, dt), mul(cast(tie, dt), 0.5));
+export const maximum = defineOp({
+  name: 'maximum', method: 'maximum', args: two, prepare: prepareBinary('maximum'), forward: binaryKernel('maximum', 'maximum'), broadcast: true,
+  saves: ['input', 'other'],
+  vjp: (g, { input, other }) => {
+    const m = routeTo(gt(input, other), eq(input, other), g.dtype);
+    return { input: mul(g, m), other: mul(g, sub(1, m)) };
+  },
+  jvp: (t, { input, other }) => {
+    const m = routeTo(gt(input, other), eq(input, other), t.input.dtype);
+    return add(mul(t.input, m), mul(t.other, sub(1, m)));
+  },
+  cases: [
+    { shapes: [[3, 4], [3, 4]], ref: Math.max },
+    { label: 'broadcast [3,1],[1,4]', shapes: [[3, 1], [1, 4]], ref: Math.max },
+    { label: 'with scalar', shapes: [[3, 4]], domain: 'clampSafe', call: (f, x) => f(x, 0.2), ref: (x) => Math.max(x, 0.2) },
+  ],
+});
+export const minimum = defineOp({
+  name: 'minimum', method: 'minimum', args: two, prepare: prepareBinary('minimum'), forward: binaryKernel('minimum', 'minimum'), broadcast: true,
+  saves: ['input', 'other'],
+  vjp: (g, { input, other }) => {
+    const m = routeTo(lt(input, other), eq(input, other), g.dtype);
+    return { input: mul(g, m), other: mul(g, sub(1, m)) };
+  },
+  jvp: (t, { input, other }) => {
+    const m = routeTo(lt(input, other), eq(input, other), t.input.dtype);
+    return add(mul(t.input, m), mul(t.other, sub(1, m)));
+  },
+  cases: [
+    { shapes: [[3, 4], [3, 4]], ref: Math.min },
+    { label: 'broadcast [2,3],[3]', shapes: [[2, 3], [3]], ref: Math.min },
+  ],
+});
 
 // comparisons and logic: bool results, no gradient
-export const eq = (a: TensorLike, b: TensorLike) => binaryOp('eq', 'eq', a, b, toBool, null);
-export const ne = (a: TensorLike, b: TensorLike) => binaryOp('ne', 'ne', a, b, toBool, null);
-export const lt = (a: TensorLike, b: TensorLike) => binaryOp('lt', 'lt', a, b, toBool, null);
-export const le = (a: TensorLike, b: TensorLike) => binaryOp('le', 'le', a, b, toBool, null);
-export const gt = (a: TensorLike, b: TensorLike) => binaryOp('gt', 'gt', a, b, toBool, null);
-export const ge = (a: TensorLike, b: TensorLike) => binaryOp('ge', 'ge', a, b, toBool, null);
-export const logicalAnd = (a: TensorLike, b: TensorLike) => binaryOp('logicalAnd', 'logicalAnd', a, b, toBool, null);
-export const logicalOr = (a: TensorLike, b: TensorLike) => binaryOp('logicalOr', 'logicalOr', a, b, toBool, null);
-export function logicalNot(x: Tensor): Tensor {
-  return unaryRaw('logicalNot', x, 'bool');
-}
-export function isnan(x: Tensor): Tensor {
-  return unaryRaw('isnan', x, 'bool');
-}
+const compare = <const N extends string>(name: N, op: BinaryOp, ref: (x: number, y: number) => boolean) =>
+  defineOp({
+    name, method: name, args: two, prepare: prepareBinary(name), forward: binaryKernel(name, op, 'bool'),
+    cases: [{ shapes: [[3, 4], [3, 4]], ref: (x, y) => Number(ref(x, y)) }, { label: 'scalar', shapes: [[3, 4]], call: (f, x) => f(x, 0.25), ref: (x) => Number(ref(x, 0.25)) }],
+  });
+export const eq = compare('eq', 'eq', (x, y) => x === y);
+export const ne = compare('ne', 'ne', (x, y) => x !== y);
+export const lt = compare('lt', 'lt', (x, y) => x < y);
+export const le = compare('le', 'le', (x, y) => x <= y);
+export const gt = compare('gt', 'gt', (x, y) => x > y);
+export const ge = compare('ge', 'ge', (x, y) => x >= y);
+export const logicalAnd = defineOp({
+  name: 'logicalAnd', args: two, prepare: prepareBinary('logicalAnd'), forward: binaryKernel('logicalAnd', 'logicalAnd', 'bool'),
+  cases: [{ shapes: [[3, 4], [3, 4]], domain: 'nonzero', call: (f, x, y) => f(x.gt(0), y.gt(0)), ref: (x, y) => Number(x > 0 && y > 0) }],
+});
+export const logicalOr = defineOp({
+  name: 'logicalOr', args: two, prepare: prepareBinary('logicalOr'), forward: binaryKernel('logicalOr', 'logicalOr', 'bool'),
+  cases: [{ shapes: [[3, 4], [3, 4]], domain: 'nonzero', call: (f, x, y) => f(x.gt(0), y.gt(0)), ref: (x, y) => Number(x > 0 || y > 0) }],
+});
+export const logicalNot = defineOp({
+  name: 'logicalNot', method: 'logicalNot', args: one, forward: ({ input }) => unaryRaw('logicalNot', input, 'bool'),
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x.gt(0)), ref: (x) => Number(!(x > 0)) }],
+});
+export const isnan = defineOp({
+  name: 'isnan', args: one, forward: ({ input }) => unaryRaw('isnan', input, 'bool'),
+  cases: [{ shapes: [[3, 4]], call: (f, x) => f(x.log()), ref: (x) => Number(Number.isNaN(Math.log(x))) }],
+});
 
 /**
- * where(cond, a, b): the gradient goes to a where cond holds, to b elsewhere.
+ * where(cond, a, b): the gradient goes to a where cond holds, to b elsewhere; ẏ = where(cond, ȧ, ḃ).
  * Note the "double where" pattern: where(x > 0, log(x), 0) still differentiates log at x ≤ 0 and
  * produces NaN·0 = NaN; write where(x > 0, log(where(x > 0, x, 1)), 0) instead.
  */
-export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  checkTensor('where', 'condition', cond);
-  if (cond.dtype !== 'bool') throw new TypeError(`where: condition must be a bool tensor, got ${cond.dtype}`);
-  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
-  const dt = a instanceof Tensor || b instanceof Tensor ? resultDType(a, b) : 'float32';
-  const ta = lift(a, dt, like), tb = lift(b, dt, like);
-  const be = backendOf('where', cond, ta, tb);
-  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
-  const y = Tensor.fromData(be, be.where(broadcastView(cond, shape), broadcastView(ta, shape), broadcastView(tb, shape), dt), shape, dt);
-  record('where', [ta, tb], [y], [cond], ([g], [c], needs) => [
-    needs[0] ? sumToShape(where(c!, g!, 0), ta.shape) : null,
-    needs[1] ? sumToShape(where(c!, 0, g!), tb.shape) : null,
-  ]);
-  return y;
-}
+export const where = defineOp({
+  name: 'where', args: [tensor('condition'), tensorLike('input'), tensorLike('other')],
+  prepare: ({ condition, input, other }) => {
+    if (condition.dtype !== 'bool') throw new TypeError(`where: argument 'condition' must be a bool tensor, got ${condition.dtype}`);
+    const a = input as TensorLike, b = other as TensorLike;
+    const like = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
+    const dt = a instanceof Tensor || b instanceof Tensor ? resultDType(a, b) : 'float32';
+    return { condition, input: lift(a, dt, like), other: lift(b, dt, like) };
+  },
+  forward: ({ condition, input, other }): Tensor => {
+    const be = backendOf('where', condition, input, other);
+    const shape = broadcastShapes('where', broadcastShapes('where', condition.shape, input.shape), other.shape);
+    return Tensor.fromData(be, be.where(broadcastView(condition, shape), broadcastView(input, shape), broadcastView(other, shape), input.dtype), shape, input.dtype);
+  },
+  broadcast: true,
+  saves: ['condition'],
+  vjp: (g, { condition, needs }): { input: Tensor | null; other: Tensor | null } => ({ input: needs.input ? where(condition, g, 0) : null, other: needs.other ? where(condition, 0, g) : null }),
+  jvp: (t, { condition }): Tensor => where(condition, t.input, t.other),
+  cases: [
+    { shapes: [[3, 4], [3, 4]], call: (w, x, y) => w(x.gt(0.3), x, y), ref: (x, y) => (x > 0.3 ? x : y) },
+    { label: 'broadcast cond [3,1], a [1,4], b []', shapes: [[3, 1], [1, 4], []], call: (w, c, x, y) => w(c.gt(0), x, y), ref: (c, x, y) => (c > 0 ? x : y) },
+    { label: 'with scalar branch', shapes: [[3, 4]], call: (w, x) => w(x.gt(0.3), x, 0), ref: (x) => (x > 0.3 ? x : 0) },
+  ],
+});
 
 /** True when any element is NaN or ±Inf (for anomaly mode and tests): a host read, so it needs syncRead. */
 export function hasNonFinite(x: Tensor): boolean {
@@ -259,3 +564,48 @@ export function hasNonFinite(x: Tensor): boolean {
 export function sameShapeOrThrow(op: string, a: Tensor, b: Tensor): void {
   if (!sameShape(a.shape, b.shape)) throw new Error(`${op}: expected tensors of the same shape, got [${a.shape}] and [${b.shape}]`);
 }
+
+/** erf to float64 accuracy: Maclaurin series for |x| < 3, erfc's continued fraction beyond (the test reference) */
+function erfRef(x: number): number {
+  const ax = Math.abs(x);
+  let r: number;
+  if (ax < 3) {
+    let term = ax, s = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= (-ax * ax) / n;
+      s += term / (2 * n + 1);
+      if (Math.abs(term) < 1e-20) break;
+    }
+    r = (2 / Math.sqrt(Math.PI)) * s;
+  } else {
+    // erfc x = exp(-x²)/(x√π) · 1/(1 + 1/(2x²)/(1 + 2/(2x²)/(1 + ...))) evaluated bottom-up
+    let f = 0;
+    for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
+    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  }
+  return x < 0 ? -r : r;
+}
+
+type Methods = {
+  neg: Method<typeof neg>; exp: Method<typeof exp>; log: Method<typeof log>; sqrt: Method<typeof sqrt>; rsqrt: Method<typeof rsqrt>;
+  abs: Method<typeof abs>; sign: Method<typeof sign>; floor: Method<typeof floor>; ceil: Method<typeof ceil>; round: Method<typeof round>;
+  tanh: Method<typeof tanh>; sigmoid: Method<typeof sigmoid>; relu: Method<typeof relu>; erf: Method<typeof erf>; log1p: Method<typeof log1p>;
+  expm1: Method<typeof expm1>; sin: Method<typeof sin>; cos: Method<typeof cos>; reciprocal: Method<typeof reciprocal>; square: Method<typeof square>;
+  softplus: Method<typeof softplus>; leakyRelu: Method<typeof leakyRelu>; gelu: Method<typeof gelu>; silu: Method<typeof silu>; clamp: Method<typeof clamp>;
+  add: Method<typeof add>; sub: Method<typeof sub>; mul: Method<typeof mul>; div: Method<typeof div>; pow: Method<typeof pow>;
+  maximum: Method<typeof maximum>; minimum: Method<typeof minimum>; eq: Method<typeof eq>; ne: Method<typeof ne>; lt: Method<typeof lt>;
+  le: Method<typeof le>; gt: Method<typeof gt>; ge: Method<typeof ge>; logicalNot: Method<typeof logicalNot>;
+};
+declare module '../tensor.js' {
+  // the methods defineOp attaches above, typed from the records
+  interface Tensor extends Methods {}
+}
+// a record with a method name that is missing above fails to compile here
+const methodsDeclared: AssertDeclared<MethodNames<typeof import('./elementwise.js')>, Methods> = true;
+void methodsDeclared;
+
+provide({
+  unaryRaw, binaryRaw, cast, neg, exp, log, sqrt, rsqrt, abs, sign, floor, ceil, round, tanh, sigmoid, relu, erf, log1p, expm1, sin, cos,
+  reciprocal, square, softplus, leakyRelu, gelu, silu, clamp, add, sub, rsub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
+  logicalAnd, logicalOr, logicalNot, isnan, where, hasNonFinite,
+});

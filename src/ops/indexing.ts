@@ -6,6 +6,7 @@ import { record } from '../autograd/record.js';
 import { fmt, normDim, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
+import { provide } from './registry.js';
 
 function checkIndexTensor(op: string, index: Tensor): void {
   checkTensor(op, 'index', index);
@@ -23,7 +24,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   }
   const b = backendOf('gather', x, index);
   const y = Tensor.fromData(b, b.gather(x.backendView(), d, index.backendView()), index.shape, x.dtype);
-  record('gather', [x], [y], [index], ([g], [idx]) => [scatterAdd(x.shape, d, idx!, g!)]);
+  record('gather', [x], [y], [index], ([g], [idx]) => [scatterAdd(x.shape, d, idx!, g!)], ([dx]) => [gather(dx!, d, index)]);
   return y;
 }
 
@@ -43,7 +44,7 @@ export function scatterAdd(shape: Shape, dim: number, index: Tensor, src: Tensor
     // src may be larger than index: only the indexed part of src receives gradient
     if (numel(gs.shape) === numel(src.shape)) return [gs];
     return [scatterAddInto(src.shape, gs)];
-  });
+  }, ([ds]) => [scatterAdd(shape, d, index, ds!)]);
   return y;
 }
 
@@ -66,7 +67,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const shape = x.shape.slice();
   shape[d] = index.size;
   const y = Tensor.fromData(b, b.indexSelect(x.backendView(), d, index.backendView()), shape, x.dtype);
-  record('indexSelect', [x], [y], [index], ([g], [idx]) => [indexAdd(x.shape, d, idx!, g!)]);
+  record('indexSelect', [x], [y], [index], ([g], [idx]) => [indexAdd(x.shape, d, idx!, g!)], ([dx]) => [indexSelect(dx!, d, index)]);
   return y;
 }
 
@@ -81,6 +82,8 @@ export function indexAdd(shape: Shape, dim: number, index: Tensor, src: Tensor):
   }
   const b = backendOf('indexAdd', index, src);
   const y = Tensor.fromData(b, b.indexAdd(shape, src.dtype, d, index.backendView(), src.backendView()), shape, src.dtype);
-  record('indexAdd', [src], [y], [index], ([g], [idx]) => [indexSelect(g!, d, idx!)]);
+  record('indexAdd', [src], [y], [index], ([g], [idx]) => [indexSelect(g!, d, idx!)], ([ds]) => [indexAdd(shape, d, index, ds!)]);
   return y;
 }
+
+provide({ gather, scatterAdd, indexSelect, indexAdd });

@@ -9,10 +9,11 @@ import { broadcastShapes, fmt, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
 import { add, cast, gelu, mul, relu, sigmoid, silu, tanh, unaryRaw } from './elementwise.js';
-import { activationBackward } from './activationGrad.js';
+import { activationSlope } from './elementwise.js';
 import { sumToShape } from './reduce.js';
 import { expand, reshape, squeeze, transpose, unsqueeze, contiguous } from './movement.js';
 import type { BiasActivation, View } from '../backends/backend.js';
+import { provide } from './registry.js';
 
 /** Collapse batch dims of a (broadcast) view into one stride, if its layout allows it. */
 function collapseBatch(shape: readonly number[], strides: readonly number[]): number | null {
@@ -81,7 +82,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // dA = dY·Bᵀ, dB = Aᵀ·dY, each summed back over broadcast batch dims
     needs[0] ? sumToShape(matmul(g!, transpose(sb!, -1, -2)), sa!.shape) : null,
     needs[1] ? sumToShape(matmul(transpose(sa!, -1, -2), g!), sb!.shape) : null,
-  ]);
+  ], ([da, db]) => {
+    // Ẏ = Ȧ·B + A·Ḃ (bilinear)
+    const l = da ? matmul(da, Bt) : null, r = db ? matmul(A, db) : null;
+    return [l && r ? add(l, r) : l ?? r];
+  });
   return y;
 }
 
@@ -125,7 +130,7 @@ function applyAct(y: Tensor, act: LinearActivation): Tensor {
  */
 function actBackward(act: LinearActivation, g: Tensor, s: Tensor): Tensor {
   if (act === 'none' || act === 'relu') throw new Error(`linear: no separate activation backward for '${act}'`);
-  return activationBackward[act](g, s);
+  return activationSlope[act](g, s);
 }
 
 /**
@@ -174,6 +179,13 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Li
     return { y: act === 'none' ? z0 : unaryRaw(act, z0, dt), z: split ? z0 : null };
   });
   if (!graph) return y;
+  // ẏ = ẋ·Wᵀ + x·Ẇᵀ + ḃ (before the activation)
+  const linearJvp = ([dx, dw, db]: (Tensor | null)[]): Tensor => {
+    let t: Tensor | null = dx ? matmul(dx, transpose(weight, 0, 1)) : null;
+    if (dw) { const r = matmul(x, transpose(dw, 0, 1)); t = t ? add(t, r) : r; }
+    if (db) t = t ? add(t, db) : expand(db, y.shape);
+    return t!;
+  };
   const linearBackward = (g: Tensor, sx: Tensor, sw: Tensor, needs: readonly boolean[]): (Tensor | null)[] => {
     const g2 = g.ndim === 2 ? g : reshape(g, [-1, outF]);
     const x2 = sx.ndim === 2 ? sx : reshape(sx, [-1, inF!]);
@@ -184,16 +196,16 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Li
     ];
   };
   if (act === 'none') {
-    record('linear', [x, weight, bias], [y], [x, weight], ([g], [sx, sw], needs) => linearBackward(g!, sx!, sw!, needs));
+    record('linear', [x, weight, bias], [y], [x, weight], ([g], [sx, sw], needs) => linearBackward(g!, sx!, sw!, needs), (ts) => [linearJvp(ts)]);
   } else if (act === 'relu') {
     // the mask is a constant of the graph (relu'' = 0 almost everywhere): one raw 'step' pass over the output
     record('linearRelu', [x, weight, bias], [y], [x, weight, y], ([g], [sx, sw, sy], needs) =>
-      linearBackward(mul(g!, unaryRaw('step', sy!, g!.dtype)), sx!, sw!, needs));
+      linearBackward(mul(g!, unaryRaw('step', sy!, g!.dtype)), sx!, sw!, needs), (ts) => [mul(linearJvp(ts), unaryRaw('step', y, y.dtype))]);
   } else {
     const zt = z!;
-    record('linear', [x, weight, bias], [zt], [x, weight], ([g], [sx, sw], needs) => linearBackward(g!, sx!, sw!, needs));
+    record('linear', [x, weight, bias], [zt], [x, weight], ([g], [sx, sw], needs) => linearBackward(g!, sx!, sw!, needs), (ts) => [linearJvp(ts)]);
     const fromY = act === 'sigmoid' || act === 'tanh';
-    record(act, [zt], [y], [fromY ? y : zt], ([g], [s]) => [actBackward(act, g!, s!)]);
+    record(act, [zt], [y], [fromY ? y : zt], ([g], [s]) => [actBackward(act, g!, s!)], ([dz]) => [actBackward(act, dz!, fromY ? y : zt)]);
   }
   return y;
 }
@@ -203,3 +215,5 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`outer: expected 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   return matmul(unsqueeze(a, 1), unsqueeze(b, 0));
 }
+
+provide({ matmul, mm, bmm, linear, outer });

@@ -5,11 +5,12 @@
  */
 import { promote, type DType } from '../dtype.js';
 import { record } from '../autograd/record.js';
+import { zerosShaped } from '../autograd/forward.js';
 import { contiguousStrides, fmt, normDim, numel, sameShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
 import { cast } from './elementwise.js';
-import { sumToShape } from './reduce.js';
+import { ops, provide } from './registry.js';
 
 /** Resolve a single −1 in a target shape. */
 function inferShape(op: string, shape: readonly number[], n: number, from: Shape): number[] {
@@ -32,7 +33,7 @@ export function clone(x: Tensor): Tensor {
   checkTensor('clone', 'input', x);
   const b = x.backend;
   const y = Tensor.fromData(b, b.copy(x.backendView(), x.dtype), x.shape, x.dtype);
-  record('clone', [x], [y], [], ([g]) => [g]);
+  record('clone', [x], [y], [], ([g]) => [g], ([dx]) => [clone(dx!)]);
   return y;
 }
 
@@ -52,7 +53,7 @@ export function view(x: Tensor, ...shape: number[] | [readonly number[]]): Tenso
 
 function viewOf(x: Tensor, target: readonly number[]): Tensor {
   const y = x._restride(target, contiguousStrides(target), x.offset);
-  record('reshape', [x], [y], [], ([g]) => [reshape(g!, x.shape)]);
+  record('reshape', [x], [y], [], ([g]) => [reshape(g!, x.shape)], ([dx]) => [reshape(dx!, target)]);
   return y;
 }
 
@@ -81,7 +82,7 @@ export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
   const dims = dim === undefined ? x.shape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : (typeof dim === 'number' ? [dim] : dim).map((d) => normDim('squeeze', d, x.ndim));
   const keep = x.shape.map((_, i) => !(dims.includes(i) && x.shape[i] === 1));
   const y = x._restride(x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]), x.offset);
-  record('squeeze', [x], [y], [], ([g]) => [reshape(g!, x.shape)]);
+  record('squeeze', [x], [y], [], ([g]) => [reshape(g!, x.shape)], ([dx]) => [reshape(dx!, y.shape)]);
   return y;
 }
 
@@ -92,7 +93,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   shape.splice(d, 0, 1);
   strides.splice(d, 0, d < x.ndim ? x.strides[d]! * x.shape[d]! : 1);
   const y = x._restride(shape, strides, x.offset);
-  record('unsqueeze', [x], [y], [], ([g]) => [reshape(g!, x.shape)]);
+  record('unsqueeze', [x], [y], [], ([g]) => [reshape(g!, x.shape)], ([dx]) => [reshape(dx!, shape)]);
   return y;
 }
 
@@ -106,7 +107,7 @@ export function permute(x: Tensor, ...dims: number[] | [readonly number[]]): Ten
   const y = x._restride(p.map((d) => x.shape[d]!), p.map((d) => x.strides[d]!), x.offset);
   const inv = new Array<number>(p.length);
   p.forEach((d, i) => (inv[d] = i));
-  record('permute', [x], [y], [], ([g]) => [permute(g!, inv)]);
+  record('permute', [x], [y], [], ([g]) => [permute(g!, inv)], ([dx]) => [permute(dx!, p)]);
   return y;
 }
 
@@ -140,7 +141,7 @@ export function expand(x: Tensor, ...shape: number[] | [readonly number[]]): Ten
   }
   if (sameShape(out, x.shape)) return x;
   const y = x._restride(out, strides, x.offset);
-  record('expand', [x], [y], [], ([g]) => [sumToShape(g!, x.shape)]);
+  record('expand', [x], [y], [], ([g]) => [ops.sumToShape(g!, x.shape)], ([dx]) => [expand(dx!, out)]);
   return y;
 }
 
@@ -166,7 +167,7 @@ function sliceView(x: Tensor, d: number, s: number, len: number, st: number): Te
   shape[d] = len;
   strides[d] = x.strides[d]! * st;
   const y = x._restride(shape, strides, x.offset + s * x.strides[d]!);
-  record('slice', [x], [y], [], ([g]) => [sliceScatter(g!, x.shape, d, s, len, st)]);
+  record('slice', [x], [y], [], ([g]) => [sliceScatter(g!, x.shape, d, s, len, st)], ([dx]) => [sliceView(dx!, d, s, len, st)]);
   return y;
 }
 
@@ -180,7 +181,7 @@ function sliceScatter(g: Tensor, shape: Shape, d: number, s: number, len: number
   const dstStrides = strides.slice();
   dstStrides[d] = strides[d]! * st;
   b.assign({ data: out.storage.data, dtype: g.dtype, shape: dstShape, strides: dstStrides, offset: s * strides[d]! }, g.backendView());
-  record('sliceBackward', [g], [out], [], ([gg]) => [sliceView(gg!, d, s, len, st)]);
+  record('sliceBackward', [g], [out], [], ([gg]) => [sliceView(gg!, d, s, len, st)], ([dg]) => [sliceScatter(dg!, shape, d, s, len, st)]);
   return out;
 }
 
@@ -253,7 +254,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     b.assign({ data: out.storage.data, dtype, shape: t.shape, strides, offset: off * strides[d]! }, src.backendView());
     off += t.shape[d]!;
   }
-  record('cat', parts, [out], [], ([g]) => parts.map((t, i) => slice(g!, d, offsets[i]!, offsets[i]! + t.shape[d]!)));
+  record('cat', parts, [out], [], ([g]) => parts.map((t, i) => slice(g!, d, offsets[i]!, offsets[i]! + t.shape[d]!)), (ts) => [cat(parts.map((t, i) => ts[i] ?? zerosShaped(t)), d)]);
   return out;
 }
 
@@ -288,3 +289,5 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const d = normDim('chunk', dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
 }
+
+provide({ clone, contiguous, view, reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, select, index, cat, stack, split, chunk });

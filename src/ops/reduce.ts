@@ -10,7 +10,8 @@ import { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
 import { add, cast, div, eq, exp, log, logicalAnd, mul, sqrt, sub, where } from './elementwise.js';
 import { expand, reshape, squeeze, unsqueeze } from './movement.js';
-import { scatterAdd } from './indexing.js';
+import { gather, scatterAdd } from './indexing.js';
+import { provide } from './registry.js';
 
 export interface ReduceOptions {
   dim?: number | number[];
@@ -41,7 +42,7 @@ export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor
   const dims = normDims('sum', dim, x.ndim);
   const dt = x.dtype === 'bool' ? 'int32' : x.dtype;
   const y = reduceRaw('sum', x, dims, keepdim, dt);
-  record('sum', [x], [y], [], ([g]) => [expandBack(g!, x.shape, dims, keepdim)]);
+  record('sum', [x], [y], [], ([g]) => [expandBack(g!, x.shape, dims, keepdim)], ([dx]) => [sum(dx!, dims, keepdim)]);
   return y;
 }
 
@@ -79,6 +80,10 @@ function extremeAll(name: 'amax' | 'amin', op: 'max' | 'min', x: Tensor, dim: nu
     const mask = cast(eq(xs!, yk), g!.dtype);
     const count = expand(sum(mask, dims, true), x.shape);
     return [div(mul(expandBack(g!, x.shape, dims, keepdim), mask), count)];
+  }, ([dx]) => {
+    // ẏ = the mean of ẋ over the elements that attain the extreme (the same tie rule as the gradient)
+    const mask = cast(eq(x, expandBack(y, x.shape, dims, keepdim)), dx!.dtype);
+    return [div(sum(mul(dx!, mask), dims, keepdim), sum(mask, dims, keepdim))];
   });
   return y;
 }
@@ -101,7 +106,7 @@ function extremeDim(name: 'max' | 'min', x: Tensor, dim: number, keepdim: boolea
   const values = gatherNoGrad(x, d, idxKeep);
   // d = g scattered to the arg-max along dim ("max routes")
   const valuesK = values;
-  record(name, [x], [valuesK], [idxKeep], ([g], [idx]) => [scatterAdd(x.shape, d, idx!, g!)]);
+  record(name, [x], [valuesK], [idxKeep], ([g], [idx]) => [scatterAdd(x.shape, d, idx!, g!)], ([dx]) => [gather(dx!, d, idxKeep)]);
   if (keepdim || x.ndim === 0) return { values: valuesK, indices: idxKeep };
   return { values: squeeze(valuesK, d), indices: squeeze(idxKeep, d) };
 }
@@ -142,24 +147,27 @@ export const argmax = (x: Tensor, dim?: number, keepdim = false) => argExtreme('
 export const argmin = (x: Tensor, dim?: number, keepdim = false) => argExtreme('argmin', x, dim, keepdim);
 
 /**
- * prod over dims. d/dx_i = Π_{j≠i} x_j. With z zeros in x_i's group and p = Π of its non-zero elements:
- * z = 0 → p / x_i;  z = 1 → p at the zero and 0 elsewhere;  z ≥ 2 → 0. Written in tensor ops (no host read
- * of the values), with the zeros replaced by 1 before dividing so no branch produces NaN.
+ * prod over dims. d/dx_i = Π_{j≠i} x_j, computed without dividing by a zero (and without reading values on
+ * the host), in nabla ops so it differentiates again: with p = Π of the group's non-zero factors and z the
+ * group's number of zeros, Π_{j≠i} x_j = p/x_i where x_i ≠ 0 and z = 0; p where x_i = 0 and z = 1; else 0.
+ * ẏ = Σ_i ẋ_i · Π_{j≠i} x_j.
  */
 export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   checkTensor('prod', 'input', x);
   const dims = normDims('prod', dim, x.ndim);
   const y = reduceRaw('prod', x, dims, keepdim, x.dtype === 'bool' ? 'int32' : x.dtype);
-  record('prod', [x], [y], [x], ([g], [xs]) => {
-    const gk = expandBack(g!, x.shape, dims, keepdim);
-    const isZero = eq(xs!, 0);
-    const safe = where(isZero, 1, xs!);
-    const p = prod(safe, dims, true);
-    const zeros = sum(isZero, dims, true);
-    const others = where(eq(zeros, 0), div(p, safe), where(logicalAnd(isZero, eq(zeros, 1)), p, 0));
-    return [mul(gk, others)];
-  });
+  record('prod', [x], [y], [x], ([g], [xs]) => [mul(expandBack(g!, x.shape, dims, keepdim), prodOthers(xs!, dims))],
+    ([dx]) => [sum(mul(dx!, prodOthers(x, dims)), dims, keepdim)]);
   return y;
+}
+
+/** Π of all other elements of each reduction group, shaped like x (see prod). */
+function prodOthers(x: Tensor, dims: number[]): Tensor {
+  const zero = eq(x, 0);
+  const zeros = expand(sum(cast(zero, x.dtype), dims, true), x.shape);
+  const nonZero = where(zero, 1, x);
+  const p = expand(prod(nonZero, dims, true), x.shape);
+  return where(zero, where(eq(zeros, 1), p, 0), where(eq(zeros, 0), div(p, nonZero), 0));
 }
 
 /** var with Bessel-style `correction` (1 = unbiased, PyTorch's default): Σ(x−μ)² / (N − correction). */
@@ -192,3 +200,5 @@ export function logsumexp(x: Tensor, dim?: number | number[], keepdim = false): 
   const s = add(log(sum(exp(sub(xf, m)), dims, true)), m);
   return keepdim ? s : reshape(s, x.shape.filter((_, i) => !dims.includes(i)));
 }
+
+provide({ sum, mean, sumToShape, amax, amin, max, min, argmax, argmin, prod, variance, std, logsumexp });
