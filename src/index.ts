@@ -33,6 +33,7 @@ export { setBackend, getBackend, registerBackend, registerBackendFactory, initBa
 export type { Backend, View, BackendCapabilities } from './backends/backend.js';
 export { scope, keep, memory } from './memory.js';
 export * as autograd from './autograd/index.js';
+export * as func from './autograd/func.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

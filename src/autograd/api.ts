@@ -1,8 +1,8 @@
 /**
- * autograd.grad, forward-mode products and gradcheck/gradgradcheck.
- * Forward mode is built from reverse mode by the double-vjp trick: u ↦ Jᵀu is linear in u, so
- * differentiating it w.r.t. u along a tangent t gives J·t. That works for every op whose backward is
- * written in nabla ops — all of them.
+ * autograd.grad, Jacobian-vector and Hessian-vector products, gradcheck/gradgradcheck.
+ * jvp is true forward mode (forwardAD.ts: one forward pass carrying tangents). The reverse-over-reverse
+ * form (the double-vjp trick: u ↦ Jᵀu is linear in u, so its derivative along t is J·t) stays as
+ * jvpReverseOverReverse, for comparison.
  */
 import { isFloat } from '../dtype.js';
 import { fmt, sameShape } from '../shape.js';
@@ -14,6 +14,7 @@ import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { Generator } from '../random.js';
 import { checkArity, checkOptions, describeValue } from '../strict.js';
+import { forwardJvp } from './jvp.js';
 
 export interface GradOptions {
   gradOutputs?: (Tensor | null)[] | Tensor | null;
@@ -41,8 +42,13 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
   return runBackward(outs, seeds, { retainGraph: opts.retainGraph, createGraph: opts.createGraph, capture: ins, allowUnused: opts.allowUnused }, 'autograd.grad');
 }
 
-/** Forward-mode Jacobian-vector product: returns [f(primals), J·tangents]. */
+/** Jacobian-vector product by forward mode (one pass carrying tangents): returns [f(primals), J·tangents]. */
 export function jvp(fn: (...xs: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[]): [Tensor, Tensor] {
+  return forwardJvp(fn, primals, tangents, 'autograd.jvp');
+}
+
+/** The same product by reverse-over-reverse (two backward passes and a graph of the backward): [f(primals), J·tangents]. */
+export function jvpReverseOverReverse(fn: (...xs: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[]): [Tensor, Tensor] {
   return enableGrad(() => {
     const xs = primals.map((p) => noGrad(() => p.detach()).requiresGrad_(true));
     const y = fn(...xs);
@@ -66,9 +72,12 @@ export function hvp(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], 
   return enableGrad(() => {
     const xs = inputs.map((p) => p.detach().requiresGrad_(true));
     const y = fn(...xs);
-    const g = grad(y, xs, { createGraph: true });
+    if (!y.requiresGrad) return [y.detach(), xs.map((x) => zerosLike(x))];
+    const g = grad(y, xs, { createGraph: true, allowUnused: true }).map((gi, i) => gi ?? zerosLike(xs[i]!));
     let dot: Tensor | null = null;
     g.forEach((gi, i) => { const t = sum(mul(gi!, v[i]!)); dot = dot ? dot.add(t) : t; });
+    // a gradient that does not depend on x (f linear in x) has no graph: H = 0
+    if (!(dot as Tensor | null)?.requiresGrad) return [y.detach(), xs.map((x) => zerosLike(x))];
     const hv = grad(dot!, xs, { allowUnused: true });
     return [y.detach(), hv.map((h, i) => h ?? zerosLike(xs[i]!))];
   });

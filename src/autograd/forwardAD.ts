@@ -41,3 +41,4 @@ export function unpackDual(t: Tensor): { primal: Tensor; tangent: Tensor | null 
   return { primal: withoutTangents(() => aliasOf(t, 'unpackDual')), tangent: d };
 }
 
+

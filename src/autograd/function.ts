@@ -1,10 +1,13 @@
 /**
- * Custom autograd Functions (seed 002, torch.autograd.Function): subclass with static forward(ctx, ...)
- * and backward(ctx, ...gradOutputs), apply with `.apply(...)`. forward runs without recording;
+ * Custom autograd Functions (torch.autograd.Function): subclass with static forward(ctx, ...) and
+ * backward(ctx, ...gradOutputs), apply with `.apply(...)`. forward runs without recording;
  * backward may be written in nabla ops, so it differentiates again when createGraph is set.
+ * Forward mode (inside forwardAD.dualLevel) calls the static jvp(ctx, ...tangents): one tangent per
+ * forward argument (zeros for a tensor without one, null for a non-tensor), returning the output tangents.
  */
 import { noGrad } from './gradMode.js';
 import { record } from './record.js';
+import { withoutTangents, zerosShaped } from './forward.js';
 import { Tensor } from '../tensor.js';
 import { full } from '../creation.js';
 
@@ -36,13 +39,16 @@ export class Function {
   static backward(_ctx: FunctionCtx, ..._grads: Tensor[]): (Tensor | null) | (Tensor | null)[] {
     throw new Error(`${this.name}.backward is not implemented: this custom Function cannot be differentiated`);
   }
+  static jvp(_ctx: FunctionCtx, ..._tangents: (Tensor | null)[]): (Tensor | null) | (Tensor | null)[] {
+    throw new Error(`${this.name}.jvp is not implemented: forward-mode AD (forwardAD.dualLevel, func.jvp, jacfwd, hessian) through this custom Function needs a static jvp(ctx, ...tangents) returning the output tangents`);
+  }
 
   /** Run forward and, when an input requires grad, record a node whose backward calls `backward`. */
   static apply<T extends typeof Function>(this: T, ...args: unknown[]): any {
     const ctx = new FunctionCtx();
     const tensorArgs = args.filter((a): a is Tensor => a instanceof Tensor);
     ctx.needsInputGrad = args.map((a) => a instanceof Tensor && a.requiresGrad);
-    const out = noGrad(() => this.forward(ctx, ...args));
+    const out = noGrad(() => withoutTangents(() => this.forward(ctx, ...args)));
     const outs = Array.isArray(out) ? out : [out];
     outs.forEach((o, i) => {
       if (!(o instanceof Tensor)) throw new TypeError(`${this.name}.forward must return a Tensor or an array of Tensors; output ${i} is ${typeof o}`);
@@ -63,6 +69,15 @@ export class Function {
       }
       // accept one gradient per forward argument (PyTorch) or one per tensor argument
       return list.length === args.length ? argIndexOfTensor.map((i) => list[i] ?? null) : list.map((g) => g ?? null);
+    }, (tin) => {
+      const tangents = args.map((a, i) => {
+        const k = argIndexOfTensor.indexOf(i);
+        return k < 0 ? null : tin[k] ?? zerosShaped(a as Tensor);
+      });
+      const res = this.jvp(ctx, ...tangents);
+      const list = Array.isArray(res) ? res : [res];
+      if (list.length !== diffOutputs.length) throw new Error(`${name}.jvp returned ${list.length} tangents, expected ${diffOutputs.length} (one per differentiable output)`);
+      return list;
     });
     return Array.isArray(out) ? outputs : outputs[0];
   }

@@ -11,6 +11,7 @@ import { broadcastView, type TensorLike } from './util.js';
 import { clone } from './movement.js';
 import { needsGraph } from '../autograd/record.js';
 import { noGrad } from '../autograd/gradMode.js';
+import { isLevelActive, setTangent, tangentOf } from '../autograd/forward.js';
 
 function checkWritable(op: string, self: Tensor, result?: Tensor): void {
   // an expanded view (stride 0 over a dim longer than 1) has several elements sharing one memory location
@@ -34,6 +35,11 @@ function commit(op: string, self: Tensor, result: Tensor): Tensor {
   const src = result.dtype === self.dtype ? result : noGrad(() => cast(result, self.dtype));
   self.backend.assign(self.backendView(), broadcastView(src, self.shape));
   self.storage.version++;
+  // forward mode: self now holds result, so it carries result's tangent (cast to self's dtype)
+  if (isLevelActive()) {
+    const t = tangentOf(result);
+    setTangent(self, t && t.dtype !== self.dtype ? cast(t, self.dtype) : t);
+  }
   if (tracked) {
     self.gradFn = result.gradFn;
     self.outputIndex = result.outputIndex;
@@ -71,6 +77,7 @@ export function fill_(self: Tensor, value: number): Tensor {
   checkWritable('fill_', self);
   self.backend.fill(self.backendView(), value);
   self.storage.version++;
+  setTangent(self, null);
   if (!self.isLeaf) { self.gradFn = null; self._setRequiresGrad(false); }
   return self;
 }

@@ -5,6 +5,7 @@
 import { isFloat, promote } from '../dtype.js';
 import { noGrad } from '../autograd/gradMode.js';
 import { needsGraph, record } from '../autograd/record.js';
+import { isForwardActive } from '../autograd/forward.js';
 import { broadcastShapes, fmt, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
@@ -163,7 +164,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Li
   // produce (xᵀ·∇y)ᵀ, a transposed view the engine then copies into .grad element by element)
   const outF = weight.shape[0]!;
   const be = backendOf('linear', x, weight);
-  const graph = needsGraph([x, weight, bias]);
+  const graph = needsGraph([x, weight, bias]) || isForwardActive();
   const split = act !== 'none' && act !== 'relu'; // a second node for the activation
   const { y, z } = noGrad(() => {
     const y0 = matmulKernel(x, transpose(weight, 0, 1), x.shape.slice(0, -2));

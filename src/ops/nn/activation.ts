@@ -1,6 +1,6 @@
 /**
  * softmax / logSoftmax (max-shifted backend kernel) and SwiGLU.
- * Backward in ops, reading the saved output y so it differentiates again (seed 000 §5.1, seed 002 §1.4):
+ * Backward in ops, reading the saved output y so it differentiates again:
  *   softmax:    dx = y ⊙ (g − Σ g⊙y)
  *   logSoftmax: dx = g − exp(y) ⊙ Σ g
  */
@@ -27,7 +27,8 @@ export function softmax(x: Tensor, dim: number): Tensor {
   if (dim === undefined || dim === null) throw new Error(`softmax: dim must be given (input ${fmt(xf.shape)})`);
   const d = normDim('softmax', dim, xf.ndim);
   const y = softmaxRaw(xf, d, false);
-  record('softmax', [xf], [y], [y], ([g], [ys]) => [softmaxBackward(g!, ys!, d)]);
+  // the Jacobian diag(y) − y·yᵀ is symmetric: the tangent has the gradient's formula, ẏ = y ⊙ (ẋ − Σ ẋ⊙y)
+  record('softmax', [xf], [y], [y], ([g], [ys]) => [softmaxBackward(g!, ys!, d)], ([dx]) => [softmaxBackward(dx!, y, d)]);
   return y;
 }
 
@@ -43,7 +44,8 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   if (dim === undefined || dim === null) throw new Error(`logSoftmax: dim must be given (input ${fmt(xf.shape)})`);
   const d = normDim('logSoftmax', dim, xf.ndim);
   const y = softmaxRaw(xf, d, true);
-  record('logSoftmax', [xf], [y], [y], ([g], [ys]) => [logSoftmaxBackward(g!, ys!, d)]);
+  // ẏ = ẋ − Σ softmax(x)⊙ẋ (softmax(x) = exp(y))
+  record('logSoftmax', [xf], [y], [y], ([g], [ys]) => [logSoftmaxBackward(g!, ys!, d)], ([dx]) => [y.ndim === 0 ? mul(dx!, 0) : sub(dx!, sum(mul(exp(y), dx!), d, true))]);
   return y;
 }
 

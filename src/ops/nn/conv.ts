@@ -63,7 +63,7 @@ function unfoldOp(x: Tensor, p: UnfoldParams): Tensor {
   const b = x.backend;
   const y = Tensor.fromData(b, b.unfold(x.backendView(), p), [N, C * p.kernel[0] * p.kernel[1], oh * ow], x.dtype);
   const back: UnfoldParams = { ...p, padValue: 0 };
-  record('unfold', [x], [y], [], ([g]) => [foldOp(g!, [N, C, H, W], back)]);
+  record('unfold', [x], [y], [], ([g]) => [foldOp(g!, [N, C, H, W], back)], ([dx]) => [unfoldOp(dx!, back)]);
   return y;
 }
 
@@ -71,7 +71,7 @@ function unfoldOp(x: Tensor, p: UnfoldParams): Tensor {
 function foldOp(cols: Tensor, outShape: readonly [number, number, number, number], p: UnfoldParams): Tensor {
   const b = cols.backend;
   const y = Tensor.fromData(b, b.fold(cols.backendView(), outShape, p), outShape, cols.dtype);
-  record('fold', [cols], [y], [], ([g]) => [unfoldOp(g!, { ...p, padValue: 0 })]);
+  record('fold', [cols], [y], [], ([g]) => [unfoldOp(g!, { ...p, padValue: 0 })], ([dc]) => [foldOp(dc!, outShape, p)]);
   return y;
 }
 

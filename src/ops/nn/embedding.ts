@@ -6,7 +6,7 @@ import { record } from '../../autograd/record.js';
 import { fmt } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { cast, mul, ne } from '../elementwise.js';
-import { indexAdd } from '../indexing.js';
+import { indexAdd, indexSelect } from '../indexing.js';
 import { reshape, unsqueeze } from '../movement.js';
 import { backendOf } from '../util.js';
 import { checkFloat, checkIndexRange, checkInt, checkTensorArg } from './_util.js';
@@ -32,6 +32,6 @@ export function embedding(indices: Tensor, weight: Tensor, opts: { paddingIdx?: 
   record(op, [weight], [rows], [flat], ([g], [idx]) => {
     const gg = padIdx === null ? g! : mul(g!, unsqueeze(cast(ne(idx!, padIdx), g!.dtype), 1));
     return [indexAdd(weight.shape, 0, idx!, gg)];
-  });
+  }, ([dw]) => [indexSelect(dw!, 0, flat)]);
   return reshape(rows, [...indices.shape, D]);
 }

@@ -10,7 +10,7 @@ import { record } from '../../autograd/record.js';
 import { isFloat } from '../../dtype.js';
 import { fmt } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import { abs, add, cast, clamp, div, eq, gt, log, lt, mul, ne, neg, softplus, square, sub, where } from '../elementwise.js';
+import { abs, add, cast, clamp, div, eq, gt, log, log1p, lt, mul, ne, neg, softplus, square, sub, where } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { gather, indexSelect } from '../indexing.js';
 import { reshape, squeeze, unsqueeze } from '../movement.js';
@@ -78,7 +78,7 @@ function targetWeights(t: Tensor, weight: Tensor | null, ignoreIndex: number, dt
 /**
  * The fused node: per-row loss[r] = logsumexp(x[r]) − x[r, t_r] (0 where t_r = ignoreIndex) of 2-D logits x
  * [N, C], from the backend's crossEntropyRows kernel; null where the backend has none (the caller composes).
- * Backward (seed 000 §5.3): dx = (softmax(x) − onehot(t))·g per row. Without createGraph it is the backend's
+ * Backward: dx = (softmax(x) − onehot(t))·g per row (the derivative of logsumexp(x) − x_t). Without createGraph it is the backend's
  * one-pass crossEntropyRowsGrad; with it, the same formula in ops, so it differentiates again.
  */
 function crossEntropyRowsFused(x: Tensor, t: Tensor, ignoreIndex: number): Tensor | null {
@@ -100,6 +100,12 @@ function crossEntropyRowsFused(x: Tensor, t: Tensor, ignoreIndex: number): Tenso
     const onehot = cast(eq(unsqueeze(ts!, 1), classes), xs!.dtype);
     const gv = mul(g!, cast(ne(ts!, ignoreIndex), xs!.dtype));
     return [mul(sub(softmax(xs!, 1), onehot), unsqueeze(gv, 1))];
+  }, ([dx]) => {
+    // ẏ[r] = Σ_c (softmax(x) − onehot(t))[r, c]·ẋ[r, c], 0 for ignored rows
+    const C = xc.shape[1]!;
+    const classes = Tensor.fromValues(Int32Array.from({ length: C }, (_, i) => i), [C], 'int32', b);
+    const onehot = cast(eq(unsqueeze(t, 1), classes), xc.dtype);
+    return [mul(sum(mul(sub(softmax(xc, 1), onehot), dx!), 1), cast(ne(t, ignoreIndex), xc.dtype))];
   });
   // saved for backward when the node was recorded; otherwise nothing reads it
   if (!rowLoss.requiresGrad) { max.dispose(); logSum.dispose(); }
@@ -253,10 +259,16 @@ export function binaryCrossEntropy(p: Tensor, y: Tensor, opts: { weight?: Tensor
 /** −(y·log p + (1 − y)·log(1 − p)) with its PyTorch backward, recorded as one node. */
 function bceElementwise(p: Tensor, y: Tensor): Tensor {
   const out = noGrad(() => neg(add(mul(y, clampedLog(p)), mul(sub(1, y), clampedLog(sub(1, p))))));
+  // ∂/∂p = (p − y) / max(p(1 − p), 1e-12); ∂/∂y = log(1 − p) − log p, unclamped: ±Inf at p = 0 or 1 (PyTorch)
+  const dP = (ps: Tensor, ys: Tensor) => div(sub(ps, ys), clamp(mul(ps, sub(1, ps)), 1e-12));
+  const dY = (ps: Tensor) => sub(log1p(neg(ps)), log(ps));
   record('binaryCrossEntropy', [p, y], [out], [p, y], ([g], [ps, ys], needs) => [
-    needs[0] ? div(mul(g!, sub(ps!, ys!)), clamp(mul(ps!, sub(1, ps!)), 1e-12)) : null,
-    needs[1] ? mul(g!, sub(clampedLog(sub(1, ps!)), clampedLog(ps!))) : null,
-  ]);
+    needs[0] ? mul(g!, dP(ps!, ys!)) : null,
+    needs[1] ? mul(g!, dY(ps!)) : null,
+  ], ([dp, dy]) => {
+    const a = dp ? mul(dp, dP(p, y)) : null, c = dy ? mul(dy, dY(p)) : null;
+    return [a && c ? add(a, c) : a ?? c];
+  });
   return out;
 }
 

@@ -36,13 +36,16 @@ function stats(x: Tensor, dims: readonly number[], eps: number): { mu: Tensor; v
 
 /** Record x ↦ x̂ (saved x̂ and rstd) with the closed-form backward of layer norm (centred) or RMS norm. */
 function recordNorm(op: string, x: Tensor, xhat: Tensor, rstd: Tensor, dims: readonly number[], eps: number, centred: boolean): void {
-  record(op, [x], [xhat], [x, xhat, rstd], ([g], [xs, xh, rs]) => {
-    // first order: the saved x̂ and rstd; createGraph: rebuild them from x so the result differentiates again
-    const r = isGradEnabled() ? (centred ? stats(xs!, dims, eps) : rmsStats(xs!, dims, eps)) : { xhat: xh!, rstd: rs! };
+  // dx = rstd·(gc − x̂·mean(x̂⊙g)), gc = g − mean(g) (layer norm) or g (RMS norm). The Jacobian
+  // rstd·(I − 1/n − x̂x̂ᵀ/n) (RMS: without 1/n) is symmetric, so the tangent is the same formula of ẋ.
+  const rule = (g: Tensor, xs: Tensor, xh: Tensor, rs: Tensor): Tensor => {
+    // first order: the saved x̂ and rstd; with a graph: rebuild them from x so the result differentiates again
+    const r = isGradEnabled() ? (centred ? stats(xs, dims, eps) : rmsStats(xs, dims, eps)) : { xhat: xh, rstd: rs };
     const d = dims as number[];
-    const gc = centred ? sub(g!, mean(g!, d, true)) : g!;
-    return [mul(r.rstd, sub(gc, mul(r.xhat, mean(mul(r.xhat, g!), d, true))))];
-  });
+    const gc = centred ? sub(g, mean(g, d, true)) : g;
+    return mul(r.rstd, sub(gc, mul(r.xhat, mean(mul(r.xhat, g), d, true))));
+  };
+  record(op, [x], [xhat], [x, xhat, rstd], ([g], [xs, xh, rs]) => [rule(g!, xs!, xh!, rs!)], ([dx]) => [rule(dx!, x, xhat, rstd)]);
 }
 
 /** The fused node: x̂ over `dims` with the closed-form backward. */
