@@ -52,7 +52,7 @@ const nb = await import('../src/index.js');
 type T = InstanceType<typeof nb.Tensor>;
 
 const QUICK = process.env.NABLA_BENCH_QUICK === '1';
-const SECTIONS = ['elementwise', 'matmul', 'conv', 'train', 'gpt'] as const;
+const SECTIONS = ['elementwise', 'matmul', 'conv', 'train', 'gpt', 'jvp'] as const;
 type Section = (typeof SECTIONS)[number];
 const wanted = [...process.argv.slice(2), ...(process.env.NABLA_BENCH_ONLY ?? '').split(',')].map((s) => s.trim()).filter(Boolean);
 for (const w of wanted) if (!SECTIONS.includes(w as Section)) throw new Error(`bench: unknown section "${w}"; sections: ${SECTIONS.join(', ')}`);
@@ -806,6 +806,7 @@ async function main(): Promise<void> {
     ],
     rows,
   };
+  if (run('jvp')) await (await import('./jvp.js')).benchJvp();
   // with a section filter, keep the other sections' rows of the previous results
   let prev: { rows?: Row[] } = {};
   const file = new URL('../../bench/results.json', import.meta.url);

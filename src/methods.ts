@@ -17,6 +17,10 @@ import type { IndexItem } from './ops/movement.js';
 declare module './tensor.js' {
   // the element-wise methods come from their op records (src/ops/elementwise.ts)
   interface Tensor {
+    // callForms.ts adds overloads of these three, which hide the inherited record methods: restate the basic form
+    add(other: TensorLike): Tensor;
+    sub(other: TensorLike): Tensor;
+    clamp(min?: number | null, max?: number | null): Tensor;
     sum(dim?: number | number[], keepdim?: boolean): Tensor;
     mean(dim?: number | number[], keepdim?: boolean): Tensor;
     var(dim?: number | number[], opts?: { correction?: number; keepdim?: boolean }): Tensor;

@@ -1,6 +1,6 @@
 /**
  * The autograd engine's promises: accumulation, graph freeing, deep graphs, version counters, hooks,
- * grad modes, autograd.grad, custom Functions (seed 002), anomaly mode, determinism, in-place ops,
+ * grad modes, autograd.grad, custom Functions, anomaly mode, determinism, in-place ops,
  * views and memory.
  */
 import { describe, test } from 'node:test';
@@ -240,7 +240,7 @@ describe('autograd.grad', () => {
   });
 });
 
-describe('custom autograd.Function (seed 002)', () => {
+describe('custom autograd.Function', () => {
   class MaxWithIndices extends nb.autograd.Function {
     static override forward(ctx: nb.autograd.FunctionCtx, x: Tensor): Tensor[] {
       const { values, indices } = x.max(1);

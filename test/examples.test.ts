@@ -19,7 +19,7 @@ import * as racer from '../examples/optimizerRace.js';
 const near = (actual: number, expected: number, tol: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected} (tol ${tol})`);
 
-describe('examples/logisticRegression (seed 001)', () => {
+describe('examples/logisticRegression', () => {
   const cases = [
     {},
     { x: 1.5, y: 0 },
@@ -90,7 +90,7 @@ describe('examples/twoLayerNet (seeds 003/004)', () => {
   });
 });
 
-describe('examples/optimizerRace (seed 001 optimizer notes)', () => {
+describe('examples/optimizerRace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nabla-race-'));
   const r = racer.run({ quiet: true, steps: 100, out: dir });
   const surface = (name: string) => r.surfaces.find((s) => s.surface === name)!;

@@ -1,7 +1,7 @@
 /**
  * Functional nn ops (src/ops/nn): gradcheck + gradgradcheck for every op (float64, small random shapes,
  * contiguous and transposed inputs), the notes' worked examples with their numbers, closed-form
- * LayerNorm/BatchNorm backward (seed 002), numerical stability, and argument errors.
+ * LayerNorm/BatchNorm backward, numerical stability, and argument errors.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,7 +110,7 @@ describe('losses', () => {
     near(vals(logits.grad), [-0.3, 0.2, 0.1], 1e-12, 'grad');
   });
 
-  test('crossEntropy mean gradient is (softmax − onehot)/N (seed 000 verification)', () => {
+  test('crossEntropy mean gradient is (softmax − onehot)/N', () => {
     const x = rnd([3, 5], 12);
     const t = int([1, 3, 2]);
     nb.crossEntropy(x, t).backward();
@@ -246,7 +246,7 @@ describe('losses', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('normalisation', () => {
-  /** seed 002: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(x̂⊙dx̂)), dx̂ = dy⊙w, dw = Σ dy⊙x̂, db = Σ dy, with dy = y (loss ½Σy²) */
+  /** closed form: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(x̂⊙dx̂)), dx̂ = dy⊙w, dw = Σ dy⊙x̂, db = Σ dy, with dy = y (loss ½Σy²) */
   function closedForm(x: number[], groups: number[][], w: (i: number) => number, b: (i: number) => number, eps: number) {
     const xhat = new Array<number>(x.length), rstd = new Array<number>(x.length);
     for (const g of groups) {
@@ -265,7 +265,7 @@ describe('normalisation', () => {
     return { y, dx, xhat, dy: y };
   }
 
-  test('layerNorm forward and backward match the seed 002 closed form (x [2,3,4], normalizedShape [3,4])', () => {
+  test('layerNorm forward and backward match the closed form (x [2,3,4], normalizedShape [3,4])', () => {
     const x = rnd([2, 3, 4], 40), w = rnd([3, 4], 41), b = rnd([3, 4], 42);
     const y = nb.layerNorm(x, [3, 4], w, b, 1e-5);
     nb.mul(y, y).sum().mul(0.5).backward();
@@ -311,7 +311,7 @@ describe('normalisation', () => {
     check2('rmsNorm', (x) => nb.rmsNorm(x, [2, 3]), [rndT([2, 2, 3], 53)]);
   });
 
-  test('batchNorm (training, [B,C,N]) forward and backward match the seed 002 closed form; running stats use the unbiased variance', () => {
+  test('batchNorm (training, [B,C,N]) forward and backward match the closed form; running stats use the unbiased variance', () => {
     const [B, C, N] = [2, 4, 3];
     const x = rnd([B, C, N], 54), w = rnd([C], 55), b = rnd([C], 56);
     const rm = nb.zeros([C], { dtype: f64 }), rv = nb.ones([C], { dtype: f64 });
@@ -431,7 +431,7 @@ describe('dropout, embedding, attention', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('unfold / fold / conv / pooling', () => {
-  test("im2col example (seed 001): X = 1..16, 3×3 kernel with columns 1, 0, −1 → every output −6; its backward", () => {
+  test("im2col example: X = 1..16, 3×3 kernel with columns 1, 0, −1 → every output −6; its backward", () => {
     const X = nb.arange(1, 17).to('float64').reshape([1, 1, 4, 4]).requiresGrad_(true);
     const W = nb.tensor([[[[1, 0, -1], [1, 0, -1], [1, 0, -1]]]], { dtype: f64, requiresGrad: true });
     const cols = nb.unfold(X, { kernelSize: 3 });

@@ -14,7 +14,7 @@ const nearAll = (actual: ArrayLike<number>, expected: readonly number[], tol: nu
   for (let i = 0; i < expected.length; i++) near(actual[i]!, expected[i]!, tol, `${what}[${i}]`);
 };
 
-describe('seed 004: backpropagation on computational graphs', () => {
+describe('backpropagation on computational graphs (f = (x + y)·z and friends)', () => {
   test('f = x + y·z at (−2, 5, −4): f = −22, ∂f/∂x = 1, ∂f/∂y = z = −4, ∂f/∂z = y = 5', () => {
     const x = f64(-2, true), y = f64(5, true), z = f64(-4, true);
     const q = y.mul(z);
@@ -104,7 +104,7 @@ describe('seed 004: backpropagation on computational graphs', () => {
   });
 });
 
-describe('seed 001: the logistic-regression backprop demo', () => {
+describe('the logistic-regression backprop demo', () => {
   // z = w·x + b, a = σ(z), loss = −[y·log a + (1 − y)·log(1 − a)]
   const cases = [
     { x: 1.5, w: -0.8, b: 0.3, y: 1 },
@@ -140,7 +140,7 @@ describe('seed 001: the logistic-regression backprop demo', () => {
   }
 });
 
-describe('seed 003: the two-layer network Y = XW + b', () => {
+describe('the two-layer network Y = XW + b', () => {
   test('∇W = Xᵀ·∇Y, ∇b = column sums of ∇Y, ∇X = ∇Y·Wᵀ for the MLP of the notes (float64, hand formulas)', () => {
     const g = new nb.Generator(3);
     const x = nb.randn([5, 3], { dtype: 'float64', generator: g });
@@ -215,7 +215,7 @@ describe('seed 003: the two-layer network Y = XW + b', () => {
   });
 });
 
-describe('seed 002: softmax and log-softmax backward formulas', () => {
+describe('softmax and log-softmax backward formulas', () => {
   // the notes' hand-written backward: log-softmax dx = dy − Σdy·exp(y); softmax dx = y·(dy − Σ(dy·y))
   const softmax = (x: Tensor, log: boolean) => {
     const shift = x.sub(x.max(-1, true).values.detach());

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 
-test('f = x + y·z at (−2, 5, −4) (seed 004)', () => {
+test('f = x + y·z at (−2, 5, −4)', () => {
   const x = nb.tensor(-2, { requiresGrad: true });
   const y = nb.tensor(5, { requiresGrad: true });
   const z = nb.tensor(-4, { requiresGrad: true });

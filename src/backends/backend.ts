@@ -48,18 +48,11 @@ export interface View<D = unknown> {
   readonly offset: number;
 }
 
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid' | 'relu'
-  | 'erf' | 'log1p' | 'expm1' | 'sin' | 'cos' | 'reciprocal' | 'square' | 'softplus' | 'floor'
-  | 'ceil' | 'round' | 'logicalNot' | 'isnan' | 'gelu' | 'geluTanh' | 'silu'
-  /** params: [slope] */
-  | 'leakyRelu'
-  /** params: [min, max] (±Infinity when absent) */
-  | 'clamp'
-  /** params: [exponent] */
-  | 'powScalar'
-  /** derivative helpers used by fused backward kernels; params documented where used */
-  | 'step';
+/**
+ * The unary element-wise ops: the keys of the reference kernel table (ts/kernels.ts, which documents each
+ * op's params), so adding a reference kernel adds the op. A type-only import: no runtime dependency.
+ */
+export type UnaryOp = keyof typeof import('./ts/kernels.js').unaryTable;
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'

@@ -1,5 +1,5 @@
 /**
- * matmul and linear. Forward Y = A·B; backward dA = dY·Bᵀ, dB = Aᵀ·dY (seed 003) — two more matmuls,
+ * matmul and linear. Forward Y = A·B; backward dA = dY·Bᵀ, dB = Aᵀ·dY — two more matmuls,
  * each summed back over broadcast batch dims. Transposes are stride views: kernels read them in place.
  */
 import { isFloat, promote } from '../dtype.js';
@@ -135,7 +135,7 @@ function actBackward(act: LinearActivation, g: Tensor, s: Tensor): Tensor {
 }
 
 /**
- * linear: y = act(x·Wᵀ + b) with W of shape [out, in] (seed 002: ∇W = ∇yᵀ·x, ∇b = Σ∇y, ∇x = ∇y·W), act 'none'
+ * linear: y = act(x·Wᵀ + b) with W of shape [out, in] (∇W = ∇yᵀ·x, ∇b = Σ∇y, ∇x = ∇y·W), act 'none'
  * unless opts.activation names one (see LinearOpts).
  *
  * Forward: one GEMM, then one backend biasAct pass for the bias add and the activation (bias-free 'none' skips

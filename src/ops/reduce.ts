@@ -8,8 +8,8 @@ import { record } from '../autograd/record.js';
 import { fmt, normDim, normDims, numel, sameShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
-import { add, cast, div, eq, exp, log, logicalAnd, mul, sqrt, sub, where } from './elementwise.js';
-import { expand, reshape, squeeze, unsqueeze } from './movement.js';
+import { add, cast, div, eq, exp, log, mul, sqrt, sub, where } from './elementwise.js';
+import { cat, expand, permute, reshape, slice, squeeze, unsqueeze } from './movement.js';
 import { gather, scatterAdd } from './indexing.js';
 import { provide } from './registry.js';
 
@@ -147,10 +147,10 @@ export const argmax = (x: Tensor, dim?: number, keepdim = false) => argExtreme('
 export const argmin = (x: Tensor, dim?: number, keepdim = false) => argExtreme('argmin', x, dim, keepdim);
 
 /**
- * prod over dims. d/dx_i = Π_{j≠i} x_j, computed without dividing by a zero (and without reading values on
- * the host), in nabla ops so it differentiates again: with p = Π of the group's non-zero factors and z the
- * group's number of zeros, Π_{j≠i} x_j = p/x_i where x_i ≠ 0 and z = 0; p where x_i = 0 and z = 1; else 0.
- * ẏ = Σ_i ẋ_i · Π_{j≠i} x_j.
+ * prod over dims. d/dx_i = Π_{j≠i} x_j: the product of the factors before i times the product of those after
+ * it, both computed by a doubling scan in nabla ops (log₂ n rounds of shifted products). No division, so zeros
+ * are exact; no host reads; and the rule is a polynomial in x, so it differentiates again (as PyTorch's
+ * cumprod-based rule). ẏ = Σ_i ẋ_i · Π_{j≠i} x_j.
  */
 export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   checkTensor('prod', 'input', x);
@@ -163,11 +163,24 @@ export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tenso
 
 /** Π of all other elements of each reduction group, shaped like x (see prod). */
 function prodOthers(x: Tensor, dims: number[]): Tensor {
-  const zero = eq(x, 0);
-  const zeros = expand(sum(cast(zero, x.dtype), dims, true), x.shape);
-  const nonZero = where(zero, 1, x);
-  const p = expand(prod(nonZero, dims, true), x.shape);
-  return where(zero, where(eq(zeros, 1), p, 0), where(eq(zeros, 0), div(p, nonZero), 0));
+  const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const order = [...kept, ...dims];
+  const n = numel(dims.map((d) => x.shape[d]!));
+  const m = numel(kept.map((d) => x.shape[d]!));
+  if (n <= 1) return add(mul(x, 0), n === 0 ? 0 : 1); // a group of one: the empty product 1
+  const rows = reshape(permute(x, order), [m, n]); // one reduction group per row
+  const ones = (k: number) => expand(Tensor.fromValues([1], [1, 1], x.dtype, x.backend), [m, k]);
+  // exclusive prefix products: before[i] = Π_{j<i} x_j; exclusive suffix products: after[i] = Π_{j>i} x_j
+  let before = cat([ones(1), slice(rows, 1, 0, n - 1)], 1);
+  let after = cat([slice(rows, 1, 1, n), ones(1)], 1);
+  for (let k = 1; k < n; k *= 2) {
+    before = mul(before, cat([ones(k), slice(before, 1, 0, n - k)], 1));
+    after = mul(after, cat([slice(after, 1, k, n), ones(k)], 1));
+  }
+  const others = reshape(mul(before, after), order.map((d) => x.shape[d]!));
+  const inverse = new Array<number>(order.length);
+  order.forEach((d, i) => (inverse[d] = i));
+  return permute(others, inverse);
 }
 
 /** var with Bessel-style `correction` (1 = unbiased, PyTorch's default): Σ(x−μ)² / (N − correction). */

@@ -123,8 +123,13 @@ function sigmoid(x: number): number {
 }
 
 type Fn1 = (x: number) => number;
-/** Exhaustive table: the compiler reports a UnaryOp without a reference implementation. */
-const unaryTable: { [K in UnaryOp]: (p: readonly number[]) => Fn1 } = {
+/**
+ * The reference element-wise kernels, one entry per unary op: this table DEFINES the set of unary ops
+ * (backend.ts derives `UnaryOp` from its keys), so a new op's reference kernel is one entry here.
+ * Params: leakyRelu [slope]; clamp [min, max] (±Infinity when absent); powScalar [exponent];
+ * step [threshold] (the derivative mask of relu-like ops).
+ */
+export const unaryTable = {
   neg: () => (x) => -x,
   exp: () => Math.exp,
   log: () => Math.log,
@@ -175,7 +180,7 @@ const unaryTable: { [K in UnaryOp]: (p: readonly number[]) => Fn1 } = {
     const t = p[0] ?? 0;
     return (x) => (x > t ? 1 : 0);
   },
-};
+} satisfies Record<string, (p: readonly number[]) => Fn1>;
 
 export function unaryFn(op: UnaryOp, params: readonly number[] = []): Fn1 {
   return unaryTable[op](params);

@@ -1,5 +1,5 @@
 /**
- * Scaled dot-product attention (seed 000 §6.1): softmax(q·kᵀ·scale + mask)·v, q [..., L, E],
+ * Scaled dot-product attention: softmax(q·kᵀ·scale + mask)·v, q [..., L, E],
  * k [..., S, E], v [..., S, Ev] (batch dims broadcast). The gradient follows from matmul and softmax.
  */
 import { noGrad } from '../../autograd/gradMode.js';

@@ -1,5 +1,5 @@
 /**
- * Windowed ops built on im2col (seed 001 "实际的卷积"): unfold/fold are each other's adjoint (unfold's
+ * Windowed ops built on im2col: unfold/fold are each other's adjoint (unfold's
  * backward is fold and vice versa, so both differentiate any number of times); conv2d is
  * W_row·X_col as a matmul; conv1d is conv2d with H = 1; pooling reduces over the unfolded windows.
  */

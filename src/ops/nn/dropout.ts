@@ -1,4 +1,4 @@
-/** Dropout (seed 000 §7.1): y = x ⊙ m / (1 − p), m ~ Bernoulli(1 − p); the same mask scales the gradient. */
+/** Dropout: y = x ⊙ m / (1 − p), m ~ Bernoulli(1 − p); the same mask scales the gradient. */
 import { arrayFor } from '../../dtype.js';
 import { Tensor } from '../../tensor.js';
 import { defaultGenerator, type Generator } from '../../random.js';

@@ -1,5 +1,5 @@
 /**
- * Embedding lookup (seed 000 §7.2): rows of weight selected by int32 indices of any shape. Backward
+ * Embedding lookup: rows of weight selected by int32 indices of any shape. Backward
  * scatter-adds (indexAdd) the gradient rows into weight's shape; the paddingIdx row receives none.
  */
 import { record } from '../../autograd/record.js';

@@ -1,6 +1,6 @@
 /**
  * Losses (PyTorch semantics). crossEntropy = logSoftmax + NLL, so its gradient w.r.t. the logits is
- * (softmax − onehot)/N for mean reduction (seed 000 §5.2–5.3) and it stays finite at logits ±1e4.
+ * (softmax − onehot)/N for mean reduction and it stays finite at logits ±1e4.
  * With class-index targets on [N, C] logits (the classifier and language-model case) it is one fused node:
  * the backend's crossEntropyRows kernel computes logsumexp and the loss in one pass, without writing the
  * log-probabilities, and backward is one pass of (softmax − onehot)·g.

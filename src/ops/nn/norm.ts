@@ -1,7 +1,7 @@
 /**
  * Normalisation: layerNorm, rmsNorm, batchNorm.
  * layerNorm and batchNorm share one fused node `normalize` (x ↦ x̂ = (x − μ)/√(σ² + ε), biased σ²)
- * whose backward is seed 002's closed form, written in ops:
+ * whose backward is the closed form below, written in ops:
  *   dx = rstd ⊙ (g − mean(g) − x̂ ⊙ mean(x̂ ⊙ g)),   rstd = 1/√(σ² + ε)
  * The affine part (x̂·w + b) is ordinary ops, so dw = Σ g⊙x̂ and db = Σ g come from broadcasting.
  * For higher derivatives (createGraph) the backward recomputes x̂ and rstd from x with ops.
