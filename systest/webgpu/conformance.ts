@@ -35,6 +35,7 @@ function draw(domain: Domain, g: nb.Generator): number {
     case 'positive': return 0.5 + 1.5 * g.random();
     case 'nonzero': return (g.random() < 0.5 ? -1 : 1) * (0.3 + 1.2 * g.random());
     case 'unit': return -0.9 + 1.8 * g.random();
+    case 'prob': return 0.05 + 0.9 * g.random();
     case 'clampSafe': {
       for (;;) {
         const v = g.normal();
