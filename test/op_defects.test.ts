@@ -62,9 +62,9 @@ test('prod with zero factors: exact gradient, twice differentiable (gradgradchec
 
 test('argument errors name the op, the argument and what was expected; snake_case options get a suggestion', () => {
   const x = nb.tensor([1, 2]);
-  assert.throws(() => nb.softplus(x, { beta_: 2 } as never), /softplus: unknown option 'beta_' in argument 'options'; did you mean beta\?/);
-  assert.throws(() => nb.gelu(x, { approximate: 'fast' } as never), /gelu: argument 'approximate' must be one of 'none', 'tanh', got the string 'fast'/);
-  assert.throws(() => nb.leakyRelu(x, '0.1' as never), /leakyRelu: argument 'negativeSlope' must be a number, got the string '0.1'/);
-  assert.throws(() => (nb.exp as (...a: unknown[]) => unknown)(x, 1), /exp: expected 1 argument exp\(input\), got 2/);
+  assert.throws(() => nb.softplus(x, { beta_: 2 } as never), /softplus: unknown option 'beta_'.*did you mean beta\?/);
+  assert.throws(() => nb.gelu(x, { approximate: 'fast' } as never), /gelu: .*approximate.*'tanh'.*got the string 'fast'/);
+  assert.throws(() => nb.leakyRelu(x, '0.1' as never), /leakyRelu: .*negativeSlope.* must be a number, got the string '0.1'/);
+  assert.throws(() => (nb.exp as (...a: unknown[]) => unknown)(x, 1), /exp: .*1 argument.*got 2/);
   assert.throws(() => nb.softplus(x, { beta: 2, threshold_value: 3 } as never), /unknown option 'threshold_value'/);
 });
