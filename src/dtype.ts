@@ -1,13 +1,16 @@
-/** The dtypes nabla supports. float64 exists everywhere because gradcheck runs in it. */
-export type DType = 'float32' | 'float64' | 'int32' | 'bool';
-export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+/**
+ * The dtypes nabla supports. float64 exists everywhere because gradcheck runs in it. bfloat16 and float16 are
+ * stored as 16-bit patterns (a Uint16Array inside the backend; see half.ts) and computed in float32.
+ */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool' | 'bfloat16' | 'float16';
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array;
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool', 'bfloat16', 'float16'];
 
-export const itemSize: { [D in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1 };
+export const itemSize: { [D in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1, bfloat16: 2, float16: 2 };
 
 export function isFloat(d: DType): boolean {
-  return d === 'float32' || d === 'float64';
+  return d === 'float32' || d === 'float64' || d === 'bfloat16' || d === 'float16';
 }
 
 export function arrayFor(dtype: DType, size: number): TypedArray {
@@ -16,6 +19,7 @@ export function arrayFor(dtype: DType, size: number): TypedArray {
     case 'float64': return new Float64Array(size);
     case 'int32': return new Int32Array(size);
     case 'bool': return new Uint8Array(size);
+    case 'bfloat16': case 'float16': return new Uint16Array(size);
   }
 }
 
@@ -33,10 +37,11 @@ export function assertDType(op: string, d: unknown): asserts d is DType {
   }
 }
 
-const rank: { [D in DType]: number } = { bool: 0, int32: 1, float32: 2, float64: 3 };
+const rank: { [D in DType]: number } = { bool: 0, int32: 1, bfloat16: 2, float16: 2, float32: 3, float64: 4 };
 
-/** Type promotion for binary ops between two tensors: bool < int32 < float32 < float64. */
+/** Type promotion for binary ops between two tensors: bool < int32 < {bfloat16, float16} < float32 < float64; bfloat16 with float16 gives float32 (PyTorch). */
 export function promote(a: DType, b: DType): DType {
+  if (rank[a] === rank[b] && a !== b) return 'float32';
   return rank[a] >= rank[b] ? a : b;
 }
 

@@ -31,7 +31,8 @@ export { tril, triu, maskedFill, dot, lerp, repeat, tile, flip, roll, cumsum, no
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly } from './autograd/gradMode.js';
 export { setBackend, getBackend, registerBackend, registerBackendFactory, initBackend, listBackends, backendCapabilities } from './backends/registry.js';
 export type { Backend, View, BackendCapabilities } from './backends/backend.js';
-export { scope, keep, memory } from './memory.js';
+export { scope, keep } from './memory.js';
+export { memory, type MemoryStats, type MemoryEvent, type MemoryTimeline, type RecordOptions } from './memory/api.js';
 export * as autograd from './autograd/index.js';
 export * as func from './autograd/func.js';
 export * as nn from './nn/index.js';
@@ -41,3 +42,5 @@ export * as datasets from './data/datasetsIndex.js';
 export * as viz from './viz/index.js';
 export * as text from './text/index.js';
 export { save, load, saveSync, loadSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './io/checkpoint.js';
+export * as utils from './utils/index.js';
+export * as amp from './amp/index.js';

@@ -7,14 +7,33 @@
  * an in-place write through any view changes what every view sees.
  */
 import type { Backend } from './backends/backend.js';
-import type { DType } from './dtype.js';
+import { itemSize, type DType } from './dtype.js';
+import { allocEpoch, countersFor, newStorageId, noteAlloc, noteFree } from './memory/accounting.js';
 
-interface Held { backend: Backend; data: unknown; }
+/** How many Tensor objects view a storage; `dead` once the storage is freed (its views no longer count). */
+interface ViewCount { n: number; dead: boolean; backend: string }
+
+interface Held { backend: Backend; data: unknown; id: number; dtype: DType; size: number; views: ViewCount }
 
 let liveStorages = 0;
 const finalizer = new FinalizationRegistry<Held>((h) => {
   liveStorages--;
+  releaseViews(h.views);
+  noteFree(h.id, h.backend.name, h.dtype, h.size, h.size * itemSize[h.dtype]);
   h.backend.dispose(h.data);
+});
+
+function releaseViews(v: ViewCount): void {
+  if (v.dead) return;
+  countersFor(v.backend).liveTensors -= v.n;
+  v.n = 0;
+  v.dead = true;
+}
+
+const tensorFinalizer = new FinalizationRegistry<ViewCount>((v) => {
+  if (v.dead) return;
+  v.n--;
+  countersFor(v.backend).liveTensors--;
 });
 
 /** Scopes collect storages created while they are open so that `scope()` can free them deterministically. */
@@ -25,15 +44,37 @@ export class Storage {
   version = 0;
   /** set by keep(): a scope closing around this storage leaves it alive */
   kept = false;
+  /** unique id (memory timelines name storages by it) */
+  readonly id = newStorageId();
+  /** the memory-accounting epoch this storage was allocated in (see memory/accounting.ts) */
+  readonly epoch = allocEpoch();
+  /** how many live graph nodes saved a tensor viewing this storage */
+  savedRefs = 0;
   private disposed = false;
   /** why the block was released, when a loop scope released it (shown by the error on a later read) */
   releasedBecause: string | null = null;
   private readonly token = {};
+  private readonly views: ViewCount;
 
   constructor(readonly backend: Backend, public data: unknown, readonly dtype: DType, readonly size: number) {
     liveStorages++;
-    finalizer.register(this, { backend, data }, this.token);
+    this.views = { n: 0, dead: false, backend: backend.name };
+    finalizer.register(this, { backend, data, id: this.id, dtype, size, views: this.views }, this.token);
     scopeStack[scopeStack.length - 1]?.push(this);
+    noteAlloc(this.id, backend.name, dtype, size, this.bytes);
+  }
+
+  /** bytes the storage holds: numel × itemSize */
+  get bytes(): number {
+    return this.size * itemSize[this.dtype];
+  }
+
+  /** Internal: a Tensor object now views this storage (counted until it is garbage collected or the storage is freed). */
+  _addView(t: object): void {
+    const v = this.views;
+    v.n++;
+    countersFor(v.backend).liveTensors++;
+    tensorFinalizer.register(t, v);
   }
 
   get isDisposed(): boolean {
@@ -46,6 +87,8 @@ export class Storage {
     if (reason) this.releasedBecause = reason;
     finalizer.unregister(this.token);
     liveStorages--;
+    releaseViews(this.views);
+    noteFree(this.id, this.backend.name, this.dtype, this.size, this.bytes);
     this.backend.dispose(this.data);
   }
 }

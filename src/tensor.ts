@@ -5,6 +5,7 @@
 import { capabilitiesOf, readBlockAsync, type Backend, type View } from './backends/backend.js';
 import { currentBackend } from './backends/registry.js';
 import { isFloat, type DType, type TypedArray } from './dtype.js';
+import { decodeHalf, isHalf } from './half.js';
 import { contiguousStrides, fmt, numel, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Node, type GradHook } from './autograd/node.js';
@@ -31,7 +32,9 @@ export class Tensor {
     readonly strides: readonly number[],
     readonly offset: number,
     readonly dtype: DType,
-  ) {}
+  ) {
+    storage._addView(this);
+  }
 
   /** A fresh tensor owning a new contiguous block produced by a kernel. */
   static fromData(backend: Backend, data: unknown, shape: Shape, dtype: DType): Tensor {
@@ -141,10 +144,17 @@ export class Tensor {
   }
 
   /**
-   * Flat row-major copy of the elements as a typed array of the tensor's dtype. Synchronous: on a backend that
-   * cannot read synchronously (webgpu) it throws; use `await t.dataAsync()` there.
+   * Flat row-major copy of the elements as a typed array of the tensor's dtype (bfloat16/float16: a Float32Array
+   * of their exact values). Synchronous: on a backend that cannot read synchronously (webgpu) it throws; use
+   * `await t.dataAsync()` there.
    */
   data(): TypedArray {
+    const raw = this.rawData();
+    return isHalf(this.dtype) ? decodeHalf(this.dtype, raw) : raw;
+  }
+
+  /** Flat row-major copy of the elements as stored: for bfloat16/float16, a Uint16Array of their bit patterns. */
+  rawData(): TypedArray {
     const b = this.backend;
     if (!capabilitiesOf(b).syncRead) {
       throw new Error(`data: the ${b.name} backend cannot read ${this.describe()} synchronously; use await t.dataAsync() (or itemAsync(), toArrayAsync())`);

@@ -411,7 +411,7 @@ type PythonView = { tensors: Record<string, { dtype: string; shape: number[]; he
 
 function assertPythonSawOurs(seen: PythonView): void {
   assert.deepEqual(seen.metadata, { who: 'nabla' });
-  const npName: Record<DType, string> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
+  const npName: Record<DType, string> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool', bfloat16: 'bfloat16', float16: 'float16' };
   for (const [k, t] of Object.entries(CROSS_TENSORS)) {
     const s = seen.tensors[k]!;
     assert.equal(s.dtype, npName[t.dtype], k);

@@ -11,6 +11,10 @@ import { isAnomalyEnabled, setGradEnabled, noGrad } from './gradMode.js';
 import { Node } from './node.js';
 import { add, addInPlace, zeros, clone, hasNonFinite } from './engineOps.js';
 import { edgeOf } from './record.js';
+import { GradBufferRelease } from './eagerRelease.js';
+import { eagerReleaseEpoch } from '../memory/accounting.js';
+import { withMemoryContext } from '../memory/context.js';
+import { scope } from '../memory.js';
 
 export interface BackwardOptions {
   retainGraph?: boolean;
@@ -44,6 +48,10 @@ function rootEdge(t: Tensor, op: string) {
 }
 
 export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: RunOptions, op: string): (Tensor | null)[] {
+  return withMemoryContext(op, 'backward', () => runBackwardIn(roots, rootGrads, opts, op));
+}
+
+function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: RunOptions, op: string): (Tensor | null)[] {
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
   const rootEdges = roots.map((r) => rootEdge(r, op));
@@ -100,14 +108,27 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
 
   // ---- 3. seed the root gradients and process nodes in topological order (Kahn)
   const buffers = new Map<Node, (Tensor | null)[]>();
-  const addTo = (node: Node, index: number, g: Tensor) => {
+  let addTo = (node: Node, index: number, g: Tensor) => {
     let buf = buffers.get(node);
     if (!buf) buffers.set(node, (buf = new Array(node.outputs.length).fill(null)));
     const prev = buf[index];
     buf[index] = prev ? add(prev, g) : g;
   };
   const captured: (Tensor | null)[] = opts.capture ? opts.capture.map(() => null) : [];
+  // memory.record's eager mode: free spent gradient buffers and backward temporaries as soon as they are done
+  const eager = !createGraph && eagerReleaseEpoch() !== null ? new GradBufferRelease() : null;
+  if (eager) {
+    rootGrads.forEach((g) => eager.escape(g));
+    const inner = addTo;
+    addTo = (node, index, g) => {
+      const prev = buffers.get(node)?.[index] ?? null;
+      inner(node, index, g);
+      eager.hold(buffers.get(node)![index]!);
+      if (prev) { eager.drop(prev); eager.consider(g); }
+    };
+  }
 
+  try {
   return setGradEnabled(createGraph, () => {
     rootEdges.forEach((e, i) => addTo(e.node, e.index, rootGrads[i]!));
     const ready: Node[] = [];
@@ -119,11 +140,14 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
       const run = needed === null || needed.has(node);
 
       // hooks and retained grads see the summed incoming gradient
+      const incoming = eager ? grads.slice() : null;
       for (let i = 0; i < grads.length; i++) {
         let g = grads[i];
         if (!g) continue;
         for (const h of node.hooks[i]!) {
+          eager?.escape(g);
           const r = h(g);
+          if (r) eager?.escape(r);
           if (r) {
             if (!sameShape(r.shape, g.shape)) throw new Error(`hook: returned a gradient of shape ${fmt(r.shape)}, expected ${fmt(g.shape)}`);
             g = r;
@@ -133,11 +157,11 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
         const kept = node.retained[i];
         if (kept && !opts.capture) kept.grad = kept.grad ? noGrad(() => add(kept.grad!, g!)) : createGraph ? g : noGrad(() => clone(g!));
         const slots = captureAt.get(node)?.get(i);
-        if (slots) for (const s of slots) captured[s] = g;
+        if (slots) for (const s of slots) { captured[s] = g; eager?.escape(g); }
       }
 
       if (node.isAccumulate) {
-        if (!opts.capture) accumulate(node.variable!, grads[0] ?? null, createGraph);
+        if (!opts.capture) withMemoryContext('AccumulateGrad', 'backward', () => accumulate(node.variable!, grads[0] ?? null, createGraph));
       } else if (run && grads.some((g) => g !== null)) {
         // a node that saved nothing can run again (as in PyTorch); one that did has lost its saved tensors
         if (node.released && node.saved.length > 0) {
@@ -150,13 +174,15 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
         const needs = node.next.map((e) => e !== null && (needed === null || needed.has(e.node)));
         let inGrads: (Tensor | null | undefined)[];
         try {
-          inGrads = node.backwardFn!(grads, saved, needs);
+          const call = () => node.backwardFn!(grads, saved, needs);
+          inGrads = withMemoryContext(`${node.name}Backward`, 'backward', eager ? () => scope(call) : call);
         } catch (err) {
           if (err instanceof Error && !err.message.includes('Backward')) err.message = `in ${node.name}Backward: ${err.message}`;
           throw err;
         }
         node.next.forEach((e, i) => {
           const g = inGrads[i];
+          if (g && eager) eager.consider(g);
           if (!e || !needs[i] || !g) return;
           const meta = e.node.outputs[e.index]!;
           if (!sameShape(g.shape, meta.shape)) {
@@ -173,7 +199,12 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
         if (backwardObservers.size) for (const obs of backwardObservers) obs(node, grads, inGrads);
       }
       if (node.isAccumulate && backwardObservers.size) for (const obs of backwardObservers) obs(node, grads, []);
-      if (!retainGraph && !node.isAccumulate) node.release();
+      if (!retainGraph && !node.isAccumulate) withMemoryContext(`${node.name}Backward`, 'backward', () => node.release());
+      if (eager && incoming) {
+        for (const g of incoming) if (g) eager.drop(g);
+        for (const g of grads) if (g) eager.consider(g);
+        withMemoryContext(node.isAccumulate ? 'AccumulateGrad' : `${node.name}Backward`, 'backward', () => eager.flush());
+      }
 
       for (const e of node.next) {
         if (!e) continue;
@@ -192,6 +223,9 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
     }
     return captured;
   });
+  } finally {
+    eager?.end();
+  }
 }
 
 /** Gradient buffers the engine allocated for leaves (no one else holds them unless the user took p.grad). */
@@ -251,7 +285,8 @@ export function backward(t: Tensor, gradient?: Tensor | null | BackwardOptions, 
   let g = gradient ?? null;
   if (g === null) {
     if (t.size !== 1) throw new Error(`backward: grad can be implicitly created only for scalar outputs; got shape ${fmt(t.shape)}. Pass a gradient of that shape.`);
-    g = noGrad(() => zeros(t.shape, t.dtype, t).add(1));
+    // the implicit seed ones(t.shape) is charged to backward in memory timelines
+    g = withMemoryContext('backward', 'backward', () => noGrad(() => zeros(t.shape, t.dtype, t).add(1)));
   } else if (!sameShape(g.shape, t.shape)) {
     throw new Error(`backward: gradient has shape ${fmt(g.shape)}, but the tensor has shape ${fmt(t.shape)}`);
   }

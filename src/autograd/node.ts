@@ -5,6 +5,8 @@
  */
 import type { Tensor } from '../tensor.js';
 import { fmt } from '../shape.js';
+import { releaseSaved, retainSaved } from '../memory/savedRefs.js';
+import { currentSavedTensorHooks, type SavedTensorHooks } from './savedHooks.js';
 
 /** Gradients w.r.t. each output (null where no gradient flowed) → gradients w.r.t. each input. */
 export type BackwardFn = (dOut: (Tensor | null)[], saved: Tensor[], needsInputGrad: boolean[]) => (Tensor | null | undefined)[];
@@ -16,32 +18,45 @@ export interface Edge {
 
 export type GradHook = (grad: Tensor) => Tensor | void;
 
+/**
+ * A tensor a node saved for its backward, with the version it had then (an in-place change since makes
+ * unpack throw). Under saved-tensor hooks (checkpointing) the node keeps only what the hook packed.
+ */
 export class SavedTensor {
-  private tensor: Tensor | null;
-  private readonly version: number;
+  private tensor: Tensor | null = null;
+  private packed: { hooks: SavedTensorHooks; value: unknown } | null = null;
+  private released = false;
+  private readonly version: number = -1;
   /** shape and dtype of the saved tensor (kept after it is freed, for inspection) */
   readonly shape: readonly number[];
   readonly dtype: Tensor['dtype'];
   constructor(t: Tensor, private readonly opName: string) {
-    this.tensor = t;
-    this.version = t.storage.version;
     this.shape = t.shape;
     this.dtype = t.dtype;
+    const hooks = currentSavedTensorHooks();
+    if (hooks) {
+      this.packed = { hooks, value: hooks.pack(t) };
+    } else {
+      this.tensor = t;
+      this.version = t.storage.version;
+      retainSaved(t);
+    }
   }
 
   /** True once backward has freed it. */
   get isReleased(): boolean {
-    return this.tensor === null;
+    return this.released;
   }
   unpack(): Tensor {
-    const t = this.tensor;
-    if (t === null) {
+    if (this.released) {
       throw new Error(
         `${this.opName}: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). ` +
           'Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). ' +
           'Specify retainGraph: true if you need to backward through the graph a second time.',
       );
     }
+    if (this.packed) return this.packed.hooks.unpack(this.packed.value);
+    const t = this.tensor!;
     if (t.storage.version !== this.version) {
       throw new Error(
         `one of the variables needed for gradient computation has been modified by an inplace operation: ` +
@@ -51,7 +66,16 @@ export class SavedTensor {
     return t;
   }
   release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.packed) {
+      this.packed.hooks.release?.(this.packed.value);
+      this.packed = null;
+      return;
+    }
+    const t = this.tensor!;
     this.tensor = null;
+    releaseSaved(t);
   }
 }
 

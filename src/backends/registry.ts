@@ -5,6 +5,7 @@
  * they were made on.
  */
 import { REQUIRED_KERNELS, capabilitiesOf, type Backend, type BackendCapabilities } from './backend.js';
+import { withHalfPrecision } from './halfPrecision.js';
 
 type Factory = () => Promise<Backend>;
 
@@ -19,10 +20,12 @@ export function checkBackend(b: Backend): void {
   if (missing.length) throw new Error(`registerBackend: backend "${b.name}" lacks the required kernels ${missing.join(', ')}`);
 }
 
+/** Register a ready backend (wrapped so that bfloat16/float16 tensors work on it: see halfPrecision.ts). */
 export function registerBackend(b: Backend): void {
   checkBackend(b);
-  backends.set(b.name, b);
-  if (current === null) current = b;
+  const wrapped = withHalfPrecision(b);
+  backends.set(b.name, wrapped);
+  if (current === null) current = wrapped;
 }
 
 /** Register a backend that starts asynchronously; `initBackend(name)` or `await setBackend(name)` starts it. */
@@ -41,7 +44,7 @@ export async function initBackend(name: string): Promise<Backend> {
     p = factory().then((b) => {
       if (b.name !== name) throw new Error(`initBackend: the factory for "${name}" made a backend named "${b.name}"`);
       registerBackend(b);
-      return b;
+      return backends.get(name)!;
     });
     starting.set(name, p);
     p.catch(() => starting.delete(name)); // a failed start may be retried

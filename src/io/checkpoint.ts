@@ -52,7 +52,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function entryOf(t: Tensor): SafetensorsEntry {
-  return { dtype: t.dtype, shape: t.shape.slice(), data: t.data() };
+  // bfloat16/float16 are written as their bit patterns (BF16/F16 entries, readable by PyTorch)
+  return { dtype: t.dtype, shape: t.shape.slice(), data: t.rawData() };
 }
 
 /** Split `state` into safetensors entries and a JSON skeleton (null when `state` is a flat tensor dict). */

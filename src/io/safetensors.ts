@@ -43,8 +43,9 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
 
-const toFileDType: { [D in DType]: string } = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
-const itemBytes: { [D in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1 };
+/** bfloat16/float16 entries carry their 16-bit patterns (a Uint16Array) and are written as BF16/F16. */
+const toFileDType: { [D in DType]: string } = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL', bfloat16: 'BF16', float16: 'F16' };
+const itemBytes: { [D in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1, bfloat16: 2, float16: 2 };
 
 /** How each readable file dtype is stored in the file and what nabla dtype it decodes to. */
 const fromFileDType: Record<string, { dtype: DType; bytes: number }> = {
@@ -118,7 +119,7 @@ function checkEncodable(name: string, e: { dtype: DType; shape: number[]; data: 
     }
     numel *= BigInt(d);
   }
-  const expected = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array }[e.dtype];
+  const expected = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array, bfloat16: Uint16Array, float16: Uint16Array }[e.dtype];
   if (!(e.data instanceof expected)) {
     throw new SafetensorsError(`dtype ${e.dtype} needs a ${expected.name}, got ${describe(e.data)}`, name);
   }
@@ -142,6 +143,7 @@ function writeData(out: Uint8Array, at: number, e: SafetensorsEntry): void {
   for (let i = 0; i < data.length; i++) {
     if (dtype === 'float32') view.setFloat32(i * 4, data[i]!, true);
     else if (dtype === 'float64') view.setFloat64(i * 8, data[i]!, true);
+    else if (dtype === 'bfloat16' || dtype === 'float16') view.setUint16(i * 2, data[i]!, true);
     else view.setInt32(i * 4, data[i]!, true);
   }
 }

@@ -17,6 +17,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { keep, scope } from '../memory.js';
+import { withMemoryContext } from '../memory/context.js';
 import { enableGrad, noGrad } from '../autograd/gradMode.js';
 import { clone } from '../ops/movement.js';
 import { cast } from '../ops/elementwise.js';
@@ -112,9 +113,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   step(closure?: () => number | Tensor): number | Tensor | undefined {
     let loss: number | Tensor | undefined;
     if (closure) loss = enableGrad(closure);
-    noGrad(() => scope(() => {
+    withMemoryContext('optimizer.step', 'optimizer', () => noGrad(() => scope(() => {
       for (const group of this.paramGroups) this.stepGroup(group);
-    }));
+    })));
     return loss;
   }
 

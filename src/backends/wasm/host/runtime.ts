@@ -23,7 +23,7 @@ export interface WasmRuntime {
   runChunks<F extends string>(job: JobSpec<F>, p: Params<F>, chunks: number): void;
 }
 
-const ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } as const;
+const ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array, bfloat16: Uint16Array, float16: Uint16Array } as const;
 
 /** a typed array over the whole block, of its dtype */
 export const arrOf = (rt: WasmRuntime, b: WasmBlock, dtype: DType): TypedArray =>

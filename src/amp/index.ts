@@ -1,0 +1,2 @@
+/** nb.amp: mixed-precision training helpers (torch.amp). */
+export { GradScaler, type GradScalerOptions, type GradScalerState } from './gradScaler.js';

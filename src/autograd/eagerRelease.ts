@@ -1,0 +1,58 @@
+/**
+ * Eager release of gradient buffers during one backward pass (only while memory.record's eager mode is on and
+ * no graph of the backward is being built). The engine tells this tracker which buffer slots hold which
+ * gradient; a gradient allocated during this pass is freed once no slot holds it any more, unless it left the
+ * engine's hands (handed to a hook, returned by autograd.grad) or a graph node saved it. Freeing by storage
+ * covers views: a backward that returns a reshaped view of its incoming gradient keeps the block alive.
+ */
+import { addListener } from '../memory/accounting.js';
+import type { Storage } from '../storage.js';
+import type { Tensor } from '../tensor.js';
+
+export class GradBufferRelease {
+  private readonly born = new Set<number>();
+  private readonly refs = new Map<Storage, number>();
+  private readonly escaped = new Set<Storage>();
+  private candidates: Storage[] = [];
+  private readonly stopListening: () => void;
+
+  constructor() {
+    this.stopListening = addListener((e) => { if (e.kind === 'alloc') this.born.add(e.storageId); });
+  }
+
+  /** a buffer slot now holds t */
+  hold(t: Tensor): void {
+    this.refs.set(t.storage, (this.refs.get(t.storage) ?? 0) + 1);
+  }
+
+  /** a buffer slot no longer holds t */
+  drop(t: Tensor): void {
+    const n = (this.refs.get(t.storage) ?? 0) - 1;
+    if (n <= 0) this.refs.delete(t.storage);
+    else this.refs.set(t.storage, n);
+    this.candidates.push(t.storage);
+  }
+
+  /** t was produced and may now be unused (summed into another buffer, converted, or not routed anywhere) */
+  consider(t: Tensor): void {
+    this.candidates.push(t.storage);
+  }
+
+  /** t left the engine (a hook saw it, autograd.grad returns it): never free it */
+  escape(t: Tensor): void {
+    this.escaped.add(t.storage);
+  }
+
+  /** Free every candidate no slot holds. Call after a node's gradients have all been routed. */
+  flush(): void {
+    for (const s of this.candidates) {
+      if (s.isDisposed || this.refs.has(s) || this.escaped.has(s) || s.kept || s.savedRefs > 0 || !this.born.has(s.id)) continue;
+      s.dispose();
+    }
+    this.candidates = [];
+  }
+
+  end(): void {
+    this.stopListening();
+  }
+}

@@ -1,0 +1,2 @@
+/** nb.utils: activation checkpointing (torch.utils.checkpoint). */
+export { checkpoint, checkpointSequential, type CheckpointOptions } from './checkpoint.js';
