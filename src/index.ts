@@ -44,3 +44,4 @@ export * as text from './text/index.js';
 export { save, load, saveSync, loadSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './io/checkpoint.js';
 export * as utils from './utils/index.js';
 export * as amp from './amp/index.js';
+export { autocast } from './amp/autocast.js';

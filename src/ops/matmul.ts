@@ -2,6 +2,7 @@
  * matmul and linear. Forward Y = A·B; backward dA = dY·Bᵀ, dB = Aᵀ·dY — two more matmuls,
  * each summed back over broadcast batch dims. Transposes are stride views: kernels read them in place.
  */
+import { autocastLow } from '../amp/autocast.js';
 import { isFloat, promote } from '../dtype.js';
 import { noGrad } from '../autograd/gradMode.js';
 import { needsGraph, record } from '../autograd/record.js';
@@ -61,6 +62,7 @@ function matmulKernel(a: Tensor, b: Tensor, batch: readonly number[]): Tensor {
  * right operand a column vector (the added dim is removed again), batch dims broadcast.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  [a, b] = autocastLow(a, b); // autocast dispatch (src/amp/autocast.ts)
   checkTensor('matmul', 'input', a);
   checkTensor('matmul', 'other', b);
   if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: both arguments need at least 1 dimension, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
@@ -95,6 +97,7 @@ export const mm = matmul;
 
 /** Batched matmul of two 3-D tensors (no broadcasting, as torch.bmm). */
 export function bmm(a: Tensor, b: Tensor): Tensor {
+  [a, b] = autocastLow(a, b); // autocast dispatch (src/amp/autocast.ts)
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new Error(`bmm: expected 3-D tensors with equal batch, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
   return matmul(a, b);
 }
@@ -145,6 +148,7 @@ function actBackward(act: LinearActivation, g: Tensor, s: Tensor): Tensor {
  * dependence on x, W and b.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: LinearOpts = {}): Tensor {
+  [x, weight, bias] = autocastLow(x, weight, bias); // autocast dispatch (src/amp/autocast.ts)
   checkTensor('linear', 'input', x);
   checkTensor('linear', 'weight', weight);
   const act = opts.activation ?? 'none';

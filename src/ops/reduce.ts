@@ -2,6 +2,7 @@
  * Reductions. sum's backward broadcasts the gradient back ("copy sums" in reverse); max routes it to
  * the arg-max; full-tensor max/amax split it evenly among ties (PyTorch's documented subgradient).
  */
+import { autocastF32 } from '../amp/autocast.js';
 import type { ReduceOp } from '../backends/backend.js';
 import { floatOf, isFloat, type DType } from '../dtype.js';
 import { record } from '../autograd/record.js';
@@ -204,6 +205,7 @@ export function std(x: Tensor, dim?: number | number[], opts: { correction?: num
  * −Inf gives −Inf rather than NaN. Its gradient is softmax(x).
  */
 export function logsumexp(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  [x] = autocastF32(x); // autocast dispatch (src/amp/autocast.ts)
   checkTensor('logsumexp', 'input', x);
   const dims = normDims('logsumexp', dim, x.ndim);
   const xf = isFloat(x.dtype) ? x : cast(x, 'float32');

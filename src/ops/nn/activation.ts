@@ -4,6 +4,7 @@
  *   softmax:    dx = y ⊙ (g − Σ g⊙y)
  *   logSoftmax: dx = g − exp(y) ⊙ Σ g
  */
+import { autocastF32 } from '../../amp/autocast.js';
 import { record } from '../../autograd/record.js';
 import { fmt, normDim } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
@@ -23,6 +24,7 @@ function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
 
 /** softmax along dim: exp(x − max) / Σ exp(x − max). Integer inputs compute in float32. */
 export function softmax(x: Tensor, dim: number): Tensor {
+  [x] = autocastF32(x); // autocast dispatch (src/amp/autocast.ts)
   const xf = floatInput('softmax', 'input', x);
   if (dim === undefined || dim === null) throw new Error(`softmax: dim must be given (input ${fmt(xf.shape)})`);
   const d = normDim('softmax', dim, xf.ndim);
@@ -40,6 +42,7 @@ export function softmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
 
 /** logSoftmax along dim: x − max − log Σ exp(x − max); a row of all −Inf gives −Inf, not NaN. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
+  [x] = autocastF32(x); // autocast dispatch (src/amp/autocast.ts)
   const xf = floatInput('logSoftmax', 'input', x);
   if (dim === undefined || dim === null) throw new Error(`logSoftmax: dim must be given (input ${fmt(xf.shape)})`);
   const d = normDim('logSoftmax', dim, xf.ndim);

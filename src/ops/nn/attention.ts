@@ -2,6 +2,7 @@
  * Scaled dot-product attention: softmax(q·kᵀ·scale + mask)·v, q [..., L, E],
  * k [..., S, E], v [..., S, Ev] (batch dims broadcast). The gradient follows from matmul and softmax.
  */
+import { autocastLow } from '../../amp/autocast.js';
 import { noGrad } from '../../autograd/gradMode.js';
 import { fmt } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
@@ -29,6 +30,7 @@ export interface AttentionOptions {
 }
 
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  [q, k, v] = autocastLow(q, k, v); // autocast dispatch (src/amp/autocast.ts)
   const op = 'scaledDotProductAttention';
   checkTensorArg(op, 'query', q);
   checkTensorArg(op, 'key', k);

@@ -3,6 +3,7 @@
  * backward is fold and vice versa, so both differentiate any number of times); conv2d is
  * W_row·X_col as a matmul; conv1d is conv2d with H = 1; pooling reduces over the unfolded windows.
  */
+import { autocastLow } from '../../amp/autocast.js';
 import type { UnfoldParams } from '../../backends/backend.js';
 import { noGrad } from '../../autograd/gradMode.js';
 import { record } from '../../autograd/record.js';
@@ -121,6 +122,7 @@ export interface Conv2dOptions {
  * bias [Cout]. Computed as im2col + matmul: Y_col = W_row · X_col per group.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  [x, weight, bias] = autocastLow(x, weight, bias); // autocast dispatch (src/amp/autocast.ts)
   return convNd('conv2d', x, weight, bias, opts);
 }
 
@@ -177,6 +179,7 @@ function one(op: string, name: string, v: number | readonly number[] | undefined
 
 /** 1-D convolution: x [N, Cin, L] (or [Cin, L]), weight [Cout, Cin/groups, k]: conv2d with H = 1. */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv1dOptions = {}): Tensor {
+  [x, weight, bias] = autocastLow(x, weight, bias); // autocast dispatch (src/amp/autocast.ts)
   const op = 'conv1d';
   checkTensorArg(op, 'input', x);
   checkTensorArg(op, 'weight', weight);

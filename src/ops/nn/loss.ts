@@ -5,6 +5,7 @@
  * the backend's crossEntropyRows kernel computes logsumexp and the loss in one pass, without writing the
  * log-probabilities, and backward is one pass of (softmax − onehot)·g.
  */
+import { autocastF32 } from '../../amp/autocast.js';
 import { isGradEnabled, noGrad } from '../../autograd/gradMode.js';
 import { record } from '../../autograd/record.js';
 import { isFloat } from '../../dtype.js';
@@ -120,6 +121,7 @@ function reduceWeighted(loss: Tensor, w: Tensor, reduction: Reduction, unbatched
 
 /** Negative log-likelihood of int32 class targets under log-probabilities [N, C, d1...] (or [C]). */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  [input] = autocastF32(input); // autocast dispatch (src/amp/autocast.ts)
   const op = 'nllLoss';
   checkTensorArg(op, 'input', input);
   checkTensorArg(op, 'target', target);
@@ -139,6 +141,7 @@ export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}
  * reduction the gradient w.r.t. the logits is (softmax − onehot)/N.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  [logits, target] = autocastF32(logits, target); // autocast dispatch (src/amp/autocast.ts)
   const op = 'crossEntropy';
   checkTensorArg(op, 'logits', logits);
   checkTensorArg(op, 'target', target);
@@ -205,18 +208,21 @@ function elementwiseLossInputs(op: string, input: Tensor, target: Tensor): [Tens
 
 /** mean/sum of (input − target)² */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  [input, target] = autocastF32(input, target); // autocast dispatch (src/amp/autocast.ts)
   const [x, y] = elementwiseLossInputs('mseLoss', input, target);
   return reduceLoss(square(sub(x, y)), checkReduction('mseLoss', opts.reduction));
 }
 
 /** mean/sum of |input − target| (gradient sign(x − y), 0 at equality) */
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  [input, target] = autocastF32(input, target); // autocast dispatch (src/amp/autocast.ts)
   const [x, y] = elementwiseLossInputs('l1Loss', input, target);
   return reduceLoss(abs(sub(x, y)), checkReduction('l1Loss', opts.reduction));
 }
 
 /** Huber: ½d² where |d| < δ, else δ(|d| − ½δ) (default δ = 1) */
 export function huberLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  [input, target] = autocastF32(input, target); // autocast dispatch (src/amp/autocast.ts)
   const [x, y] = elementwiseLossInputs('huberLoss', input, target);
   const delta = opts.delta ?? 1;
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
@@ -237,6 +243,7 @@ function clampedLog(p: Tensor): Tensor {
  * at −100. Backward (PyTorch's): dp = g·w·(p − y) / max(p(1 − p), 1e-12), dy = g·w·(log(1−p) − log p).
  */
 export function binaryCrossEntropy(p: Tensor, y: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  [p, y] = autocastF32(p, y); // autocast dispatch (src/amp/autocast.ts)
   const op = 'binaryCrossEntropy';
   const [pp, yy] = elementwiseLossInputs(op, p, y);
   const reduction = checkReduction(op, opts.reduction);
@@ -281,6 +288,7 @@ export function binaryCrossEntropyWithLogits(
   y: Tensor,
   opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
+  [x, y] = autocastF32(x, y); // autocast dispatch (src/amp/autocast.ts)
   const op = 'binaryCrossEntropyWithLogits';
   const [xx, yy] = elementwiseLossInputs(op, x, y);
   const reduction = checkReduction(op, opts.reduction);

@@ -9,6 +9,7 @@
  * The forward of layerNorm and rmsNorm runs the backend's fused normRows kernel (one pass per row for the
  * statistics, one for the output) when it has one; the backward stays in ops either way.
  */
+import { autocastF32 } from '../../amp/autocast.js';
 import { isGradEnabled, noGrad } from '../../autograd/gradMode.js';
 import { record } from '../../autograd/record.js';
 import { fmt, numel } from '../../shape.js';
@@ -97,6 +98,7 @@ function trailingDims(op: string, x: Tensor, normalizedShape: number | readonly 
  * variance and ε inside the square root; a constant row gives exactly b and finite gradients.
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  [x, weight, bias] = autocastF32(x, weight, bias); // autocast dispatch (src/amp/autocast.ts)
   const op = 'layerNorm';
   checkTensorArg(op, 'input', x);
   checkFloat(op, 'input', x);
@@ -117,6 +119,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
  * (PyTorch's default when eps is None).
  */
 export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, eps?: number | null): Tensor {
+  [x, weight] = autocastF32(x, weight); // autocast dispatch (src/amp/autocast.ts)
   const op = 'rmsNorm';
   checkTensorArg(op, 'input', x);
   checkFloat(op, 'input', x);
