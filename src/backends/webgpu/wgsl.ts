@@ -15,6 +15,9 @@ export function gpuDType(kernel: string, d: DType): GpuDType {
   if (d === 'float64') {
     throw new TypeError(`webgpu ${kernel}: float64 is not supported on the GPU (WGSL has no f64); cast to float32 or use the wasm/ts backend (see backendCapabilities().dtypes)`);
   }
+  if (d === 'bfloat16' || d === 'float16') {
+    throw new TypeError(`webgpu ${kernel}: ${d} is not supported on the GPU backend yet; cast to float32 or use the wasm/ts backend`);
+  }
   return d;
 }
 
