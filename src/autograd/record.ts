@@ -48,11 +48,8 @@ export function record(
   /** the forward-mode rule; without one, using the op on a dual tensor raises */
   jvp?: JvpFn | null,
 ): void {
-<<<<<<< HEAD
-  if (isForwardActive()) propagateTangents(name, inputs, outputs, jvp);
-=======
   noteOp(name);
->>>>>>> 679f9b3 (large-model kit, part 1: nb.memory.stats/resetPeak/record (per-backend accounting, alloc/free timeline tagged with op and phase, eager release while recording); nb.utils.checkpoint/checkpointSequential (non-reentrant, saved-tensor hooks, RNG replay, determinism check, nested, double backward); nb.amp.GradScaler; bfloat16/float16 dtypes (16-bit storage, float32 compute wrapper, RNE conversions tested on all 65,536 patterns, BF16/F16 safetensors); gradient-accumulation test)
+  if (isForwardActive()) propagateTangents(name, inputs, outputs, jvp);
   if (!needsGraph(inputs)) return;
   const node = new Node(
     name,
