@@ -130,6 +130,18 @@ describe('backprop explorer in Chromium', () => {
     assert.match((await page.locator('#error').textContent()) ?? '', /line 2, column \d+: unexpected '\*'/);
   });
 
+  test('memory page: checkpointing lowers the activation peak', async () => {
+    await page.goto(`${base}#memory`);
+    await page.locator('#memory-results[data-ready="true"]').waitFor({ timeout: 60_000 });
+    for (const model of ['mlp', 'transformer']) {
+      const card = page.locator(`.mem-model[data-model="${model}"]`);
+      const off = Number(await card.getAttribute('data-peak-off')), on = Number(await card.getAttribute('data-peak-on'));
+      assert.ok(off > 0 && on > 0, `${model}: peaks recorded (${off}, ${on})`);
+      assert.ok(on < off, `${model}: peak with checkpointing ${on} B should be below ${off} B`);
+    }
+    await page.screenshot({ path: path.join(shots, 'explorer-memory.png'), fullPage: true });
+  });
+
   test('training page: MNIST in a worker, the loss falls within 30 s', async () => {
     await page.goto(`${base}#train`);
     await page.locator('#steps').fill('300');

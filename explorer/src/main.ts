@@ -1,9 +1,10 @@
 /** The explorer's shell: three pages behind hash routes (#playground, #memory, #train). */
 import * as nb from 'nabla';
 import { mountPlayground } from './playground.js';
+import { mountMemory } from './memoryPage.js';
 import { mountTrain } from './trainPage.js';
 
-const pages: Record<string, (root: HTMLElement) => void> = { playground: mountPlayground, train: mountTrain };
+const pages: Record<string, (root: HTMLElement) => void> = { playground: mountPlayground, memory: mountMemory, train: mountTrain };
 const root = document.getElementById('page')!;
 let unmount: (() => void) | void;
 
