@@ -8,6 +8,7 @@
 import * as nb from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { opCases, numelOf, type Arr, type Domain, type OpCase } from '../../test/ops_table.js';
+import { draw, seedOf } from '../../test/op_inputs.js';
 import { backendNamed } from '../../src/backends/registry.js';
 import type { WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
@@ -22,28 +23,6 @@ const TOL: Record<string, { rtol: number; atol: number }> = {
   std: { rtol: 1e-4, atol: 1e-5 },
 };
 const tolOf = (name: string) => TOL[name.split(/[ (]/)[0]!] ?? DEFAULT_TOL;
-
-function seedOf(name: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
-  return h;
-}
-
-function draw(domain: Domain, g: nb.Generator): number {
-  switch (domain) {
-    case 'real': return g.normal();
-    case 'positive': return 0.5 + 1.5 * g.random();
-    case 'nonzero': return (g.random() < 0.5 ? -1 : 1) * (0.3 + 1.2 * g.random());
-    case 'unit': return -0.9 + 1.8 * g.random();
-    case 'prob': return 0.05 + 0.9 * g.random();
-    case 'clampSafe': {
-      for (;;) {
-        const v = g.normal();
-        if ([-0.5, 0.5, 0.2].every((p) => Math.abs(v - p) > 0.05)) return v;
-      }
-    }
-  }
-}
 
 const flat = (y: Tensor | Tensor[]): Tensor[] => (Array.isArray(y) ? y : [y]);
 
