@@ -16,6 +16,7 @@ export interface WasmBlock {
 
 const PAGE = 65536;
 const ALIGN = 64;
+const ADDRESS_SPACE = 2 ** 32;
 
 export function sizeClass(bytes: number): number {
   if (bytes <= 1024) return Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
@@ -83,8 +84,12 @@ export class Allocator {
     return { reserved: this.reserved, heapTop: this.top, memoryBytes: this.memory.buffer.byteLength };
   }
 
+  /**
+   * The heap ends 64 bytes short of 2^32 at most: kernels loop while an address is below a block's end address,
+   * and the end of a block that reached the top of a 4 GiB memory would wrap to 0 in 32 bits.
+   */
   private fits(cls: number): boolean {
-    return this.top + cls <= this.maxPages * PAGE;
+    return this.top + cls <= Math.min(this.maxPages * PAGE, ADDRESS_SPACE - ALIGN);
   }
 
   private bump(cls: number): number {

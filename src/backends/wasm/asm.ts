@@ -18,14 +18,27 @@ export const vf = (v: number): Instr => ['v128.const', v, v, v, v];
 export const inc = (n: string, delta: number | string): Code =>
   [get(n), typeof delta === 'number' ? i32(delta) : get(delta), ['i32.add'], set(n)];
 
-/** for (i = start; i < end; i += step) body — `end` is evaluated every iteration */
+/**
+ * for (i = start; i < end; i += step) body — `end` is evaluated every iteration. The compare is unsigned: loop
+ * variables are often byte addresses, and the heap reaches 4 GiB (addresses ≥ 2^31 are negative as signed i32).
+ * An index loop whose `end` may be negative (a count minus a constant) must use forRangeSigned.
+ */
 export function forRange(i: string, start: Code, end: Code, step: number | string, body: Code): Code {
+  return loopWhileBelow(i, start, end, step, body, 'i32.ge_u');
+}
+
+/** forRange with a signed compare, for index loops whose `end` may be negative (then the body never runs) */
+export function forRangeSigned(i: string, start: Code, end: Code, step: number | string, body: Code): Code {
+  return loopWhileBelow(i, start, end, step, body, 'i32.ge_s');
+}
+
+function loopWhileBelow(i: string, start: Code, end: Code, step: number | string, body: Code, geOp: 'i32.ge_u' | 'i32.ge_s'): Code {
   const brk = fresh('brk'), cont = fresh('cont');
   return [
     ...start, set(i),
     ['block', brk],
     ['loop', cont],
-    get(i), ...end, ['i32.ge_s'], ['br_if', brk],
+    get(i), ...end, [geOp], ['br_if', brk],
     ...body,
     ...inc(i, step),
     ['br', cont],

@@ -35,7 +35,7 @@ export interface WasmBackendOptions {
    * Default: relaxed SIMD where the runtime already validates it.
    */
   relaxedSimd?: boolean;
-  /** upper bound of the wasm heap in MiB (default 2048) */
+  /** upper bound of the wasm heap in MiB (default and most: 4096, the 32-bit address space) */
   maxMemoryMB?: number;
   /**
    * false forces an unshared memory (and so one thread), the configuration of a browser page that is not

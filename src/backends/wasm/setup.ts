@@ -32,6 +32,7 @@ export interface WasmSetup {
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 const PAGE = 65536;
+const MAX_PAGES = 65536;
 
 async function defaultThreads(): Promise<number> {
   if (isNode) {
@@ -81,7 +82,9 @@ export async function setupWasm(opts: SetupOptions): Promise<WasmSetup> {
   };
   let threads = Math.max(1, Math.floor(opts.threads ?? (await defaultThreads())));
   if (!features.shared) threads = 1;
-  const maximumPages = Math.min(32768, Math.ceil(((opts.maxMemoryMB ?? 2048) * 1024 * 1024) / PAGE));
+  // 65,536 pages = 4 GiB, all a 32-bit WebAssembly memory can address: kernels compare addresses unsigned
+  // (asm.ts forRange) and the host keeps them as non-negative numbers, so blocks above 2 GiB work like any other
+  const maximumPages = Math.min(MAX_PAGES, Math.ceil(((opts.maxMemoryMB ?? 4096) * 1024 * 1024) / PAGE));
   const initialPages = Math.min(maximumPages, 64);
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: features.shared } as WebAssembly.MemoryDescriptor);
   const { module, constants } = topTier(() => buildModule({ relaxed: features.relaxed, shared: features.shared, initialPages, maximumPages }));

@@ -7,7 +7,7 @@
  * All pointers are byte addresses; strides are in elements.
  */
 import type { FuncDef } from '../emitter.js';
-import { type Code, forRange, get, i32, ifElse, inc, minI32, set } from '../asm.js';
+import { type Code, forRange, forRangeSigned, get, i32, ifElse, inc, minI32, set } from '../asm.js';
 
 /**
  * Cache blocking and micro-tile of one kernel variant. The micro-tile is MR rows × NR = 4·NV columns of C,
@@ -246,7 +246,7 @@ function slotsFromRows(n: number): Code {
   for (let r = 0; r < n; r++) single.push(get('dst'), get(`rp${r}`), ['f32.load', 0], ['f32.store', 4 * r], ...inc(`rp${r}`, 4));
   single.push(...inc('dst', slot));
   return [
-    ...forRange('k', [i32(0)], [get('kc'), i32(3), ['i32.sub']], 4, quad),
+    ...forRangeSigned('k', [i32(0)], [get('kc'), i32(3), ['i32.sub']], 4, quad),
     ...forRange('k', [get('k')], [get('kc')], 1, single),
   ];
 }
