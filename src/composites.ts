@@ -95,7 +95,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
 /** roll(x, shifts, dims): y[(i + shift) mod n] = x[i] along each dim (no dims: over the flattened tensor) */
 export function roll(x: Tensor, shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
   tensorIn('roll', x);
-  if (dims === undefined) return M.reshape(roll(M.reshape(x, [x.size]), shifts, 0), x.shape);
+  if (dims === undefined) return M.reshape(roll(M.reshape(x, [x.numel()]), shifts, 0), x.shape);
   const s = typeof shifts === 'number' ? [shifts] : shifts, ds = typeof dims === 'number' ? [dims] : dims;
   if (s.length !== ds.length) throw new Error(`roll: shifts and dims must have the same length, got ${s.length} and ${ds.length}`);
   let y = x;

@@ -52,11 +52,11 @@ export function formatTensor(t: Tensor): string {
   const dtype = t.dtype;
   const suffixes: string[] = [];
   let body: string;
-  if (t.size === 0) {
+  if (t.numel() === 0) {
     body = '[]';
     if (t.ndim !== 1) suffixes.push(`size=(${t.shape.join(', ')}${t.ndim === 1 ? ',' : ''})`);
   } else {
-    const sum = t.size > THRESHOLD;
+    const sum = t.numel() > THRESHOLD;
     const raw = t.toArray();
     const toNum = (x: unknown): Nested => (Array.isArray(x) ? x.map(toNum) : typeof x === 'boolean' ? (x ? 1 : 0) : (x as number));
     const data = summarise(toNum(raw), 0, t.shape, sum);

@@ -54,8 +54,20 @@ export class Tensor {
     return this.shape.length;
   }
 
-  get size(): number {
-    return numel(this.shape);
+  /**
+   * PyTorch's size(): the shape as a new array; size(dim): the length of that dim (a negative dim counts from
+   * the end). The element count is numel().
+   */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (arguments.length > 1) throw new TypeError(`size: expected at most one argument (a dim), got ${arguments.length}`);
+    if (dim === undefined) return this.shape.slice();
+    const r = this.shape.length;
+    if (typeof dim !== 'number' || !Number.isInteger(dim)) throw new TypeError(`size: dim must be an integer, got ${typeof dim === 'string' ? `'${dim}'` : String(dim)}`);
+    if (r === 0) throw new RangeError(`size: dimension specified as ${dim} but the tensor has no dimensions (0-d); size() gives its shape []`);
+    if (dim < -r || dim >= r) throw new RangeError(`size: dimension ${dim} is out of range for a tensor of rank ${r} (expected ${-r}..${r - 1})`);
+    return this.shape[dim < 0 ? dim + r : dim]!;
   }
 
   numel(): number {
@@ -159,12 +171,12 @@ export class Tensor {
     if (!capabilitiesOf(b).syncRead) {
       throw new Error(`data: the ${b.name} backend cannot read ${this.describe()} synchronously; use await t.dataAsync() (or itemAsync(), toArrayAsync())`);
     }
-    if (this.isContiguous() && this.offset === 0 && this.size === this.storage.size) {
-      return b.read(this.backendView().data, this.dtype, this.size).slice();
+    if (this.isContiguous() && this.offset === 0 && this.numel() === this.storage.size) {
+      return b.read(this.backendView().data, this.dtype, this.numel()).slice();
     }
     const d = b.copy(this.backendView(), this.dtype);
     try {
-      return b.read(d, this.dtype, this.size).slice();
+      return b.read(d, this.dtype, this.numel()).slice();
     } finally {
       b.dispose(d);
     }
@@ -173,12 +185,12 @@ export class Tensor {
   /** Flat row-major copy of the elements, once the work that produces them is done. Works on every backend. */
   async dataAsync(): Promise<TypedArray> {
     const b = this.backend;
-    if (this.isContiguous() && this.offset === 0 && this.size === this.storage.size) {
-      return readBlockAsync(b, this.backendView().data, this.dtype, this.size);
+    if (this.isContiguous() && this.offset === 0 && this.numel() === this.storage.size) {
+      return readBlockAsync(b, this.backendView().data, this.dtype, this.numel());
     }
     const d = b.copy(this.backendView(), this.dtype);
     try {
-      return await readBlockAsync(b, d, this.dtype, this.size);
+      return await readBlockAsync(b, d, this.dtype, this.numel());
     } finally {
       b.dispose(d);
     }
@@ -190,13 +202,13 @@ export class Tensor {
   }
 
   item(): number {
-    if (this.size !== 1) throw new Error(`item: only a tensor with one element can be converted to a number, got shape ${fmt(this.shape)}`);
+    if (this.numel() !== 1) throw new Error(`item: only a tensor with one element can be converted to a number, got shape ${fmt(this.shape)}`);
     return this.data()[0]!;
   }
 
   /** The one element as a number, read asynchronously (every backend). */
   async itemAsync(): Promise<number> {
-    if (this.size !== 1) throw new Error(`itemAsync: only a tensor with one element can be converted to a number, got shape ${fmt(this.shape)}`);
+    if (this.numel() !== 1) throw new Error(`itemAsync: only a tensor with one element can be converted to a number, got shape ${fmt(this.shape)}`);
     return (await this.dataAsync())[0]!;
   }
 
@@ -235,7 +247,7 @@ export class Tensor {
   /** PyTorch's layout: `tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]], requires_grad=True)` (see format.ts). */
   toString(): string {
     if (!capabilitiesOf(this.backend).syncRead) {
-      return `tensor([... ${this.size} elements on ${this.backend.name}; await t.toArrayAsync() to read ...])`;
+      return `tensor([... ${this.numel()} elements on ${this.backend.name}; await t.toArrayAsync() to read ...])`;
     }
     return formatTensor(this);
   }

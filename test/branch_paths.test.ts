@@ -25,10 +25,10 @@ function bothPaths(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): { plain: 
   const run = (createGraph: boolean) => {
     const xs = inputs.map(leafOf);
     const y = fn(...xs);
-    const seed = y.size === 1 ? null : f64([...y.shape], 99);
+    const seed = y.numel() === 1 ? null : f64([...y.shape], 99);
     const gs = nb.autograd.grad(y, xs, { gradOutputs: seed, createGraph, allowUnused: true });
     if (createGraph) assert.ok(gs.some((g) => g?.requiresGrad), 'createGraph gradients carry a graph');
-    return gs.map((g, i) => (g ? Array.from(g.data(), Number) : new Array<number>(inputs[i]!.size).fill(0)));
+    return gs.map((g, i) => (g ? Array.from(g.data(), Number) : new Array<number>(inputs[i]!.numel()).fill(0)));
   };
   return { plain: run(false), graphed: run(true) };
 }

@@ -35,7 +35,7 @@ test('DataLoader: batch counts, order, dropLast', () => {
   assert.deepEqual(batches[0]![0]!.shape, [4, 2]);
   const dl = new data.DataLoader(d, { batchSize: 4, dropLast: true });
   assert.equal(dl.length, 2);
-  assert.deepEqual([...dl].map(([, y]) => y!.size), [4, 4]);
+  assert.deepEqual([...dl].map(([, y]) => y!.numel()), [4, 4]);
   assert.equal(new data.DataLoader(d).length, 10);
   assert.equal(new data.DataLoader(ds(8), { batchSize: 4, dropLast: true }).length, 2);
   assert.throws(() => new data.DataLoader(d, { batchSize: 0 }), RangeError);
@@ -101,13 +101,13 @@ test('randomSplit: sizes, disjointness, fractions, determinism', () => {
 
 test('nb.datasets.mnist(): 10,000 digits, stratified split, shapes and dtypes', () => {
   const { train, test: testSet } = nb.datasets.mnist();
-  const n = train.labels.size + testSet.labels.size;
+  const n = train.labels.numel() + testSet.labels.numel();
   assert.equal(n, 10000);
-  assert.deepEqual(train.images.shape, [train.labels.size, 1, 28, 28]);
-  assert.deepEqual(testSet.images.shape, [testSet.labels.size, 1, 28, 28]);
+  assert.deepEqual(train.images.shape, [train.labels.numel(), 1, 28, 28]);
+  assert.deepEqual(testSet.images.shape, [testSet.labels.numel(), 1, 28, 28]);
   assert.equal(train.images.dtype, 'float32');
   assert.equal(train.labels.dtype, 'int32');
-  assert.ok(Math.abs(testSet.labels.size - 10000 / 6) <= 10);
+  assert.ok(Math.abs(testSet.labels.numel() - 10000 / 6) <= 10);
   // stratified: each class's test share is ≈ 1/6
   const count = (t: Tensor) => { const c = new Array(10).fill(0); for (const y of t.dataArray()) c[y]++; return c; };
   const ctr = count(train.labels), cte = count(testSet.labels);
@@ -120,6 +120,6 @@ test('nb.datasets.mnist(): 10,000 digits, stratified split, shapes and dtypes', 
   assert.ok(px.some((v) => v > 0.5));
   // reproducible, and flatten gives [n, 784]
   const again = nb.datasets.mnist({ flatten: true });
-  assert.deepEqual(again.test.images.shape, [testSet.labels.size, 784]);
+  assert.deepEqual(again.test.images.shape, [testSet.labels.numel(), 784]);
   assert.deepEqual(again.test.labels.dataArray(), testSet.labels.dataArray());
 });

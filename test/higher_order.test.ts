@@ -122,7 +122,7 @@ describe('gradient penalty', () => {
     penalty(...ps).backward();
     const eps = 1e-6;
     ps.forEach((p, i) => {
-      const n = p.size;
+      const n = p.numel();
       const fdv: number[] = [];
       for (let k = 0; k < n; k++) {
         const dir = ps.map((q, j) => {

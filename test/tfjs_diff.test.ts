@@ -177,7 +177,7 @@ describe('nabla vs TensorFlow.js (cpu), float32', () => {
       const xs = values.map((v, i) => nb.tensor(v, { shape: c.shapes[i]! }).requiresGrad_());
       const y = c.nb(...xs);
       assert.equal(y.dtype, 'float32');
-      const dyVals = Float32Array.from({ length: y.size }, () => g.normal());
+      const dyVals = Float32Array.from({ length: y.numel() }, () => g.normal());
       const grads = nb.autograd.grad(y, xs, { gradOutputs: nb.tensor(dyVals, { shape: y.shape }) });
 
       tf.tidy(() => {

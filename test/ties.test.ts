@@ -16,7 +16,7 @@ const PRIMES = [2, 3, 5, 7, 11, 13];
 /** Σ_k p_k · y_k with distinct weights p_k, then the gradients of the inputs */
 function grads(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): number[][] {
   const y = fn(...inputs);
-  const w = nb.tensor(PRIMES.slice(0, y.size), { dtype: 'float64' }).reshape([...y.shape]);
+  const w = nb.tensor(PRIMES.slice(0, y.numel()), { dtype: 'float64' }).reshape([...y.shape]);
   y.mul(w).sum().backward();
   return inputs.map((x) => Array.from(x.grad!.data(), (v) => v + 0));
 }

@@ -22,7 +22,7 @@ const need = (fn: string, args: Value[], n: number) => {
   if (args.length !== n) throw new Error(`${fn}: expected ${n} argument${n > 1 ? 's' : ''}, got ${args.length}`);
 };
 const int = (fn: string, v: Value | undefined): number => {
-  const n = typeof v === 'number' ? v : v && v.size === 1 ? v.item() : NaN;
+  const n = typeof v === 'number' ? v : v && v.numel() === 1 ? v.item() : NaN;
   if (!Number.isInteger(n)) throw new Error(`${fn}: expected an integer class index, got ${v === undefined ? 'nothing' : typeof v === 'number' ? v : `a tensor of shape [${v.shape.join(', ')}]`}`);
   return n;
 };

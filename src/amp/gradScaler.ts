@@ -158,7 +158,7 @@ export class GradScaler {
     if (newScale !== undefined) {
       let v: number;
       if (newScale instanceof Tensor) {
-        if (newScale.size !== 1 || newScale.requiresGrad) throw new Error('GradScaler.update: newScale should be a number or a 1-element tensor with requiresGrad false');
+        if (newScale.numel() !== 1 || newScale.requiresGrad) throw new Error('GradScaler.update: newScale should be a number or a 1-element tensor with requiresGrad false');
         v = newScale.item();
       } else v = newScale;
       this.scaleValue = f32(v);

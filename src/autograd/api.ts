@@ -36,7 +36,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
       if (!sameShape(g.shape, o.shape)) throw new Error(`autograd.grad: gradOutputs[${i}] has shape ${fmt(g.shape)}, but output ${i} has shape ${fmt(o.shape)}`);
       return g;
     }
-    if (o.size !== 1) throw new Error(`autograd.grad: grad can be implicitly created only for scalar outputs; output ${i} has shape ${fmt(o.shape)}`);
+    if (o.numel() !== 1) throw new Error(`autograd.grad: grad can be implicitly created only for scalar outputs; output ${i} has shape ${fmt(o.shape)}`);
     return full(o.shape, 1, { dtype: o.dtype });
   });
   return runBackward(outs, seeds, { retainGraph: opts.retainGraph, createGraph: opts.createGraph, capture: ins, allowUnused: opts.allowUnused }, 'autograd.grad');
@@ -156,12 +156,12 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputsArg:
   const outs = enableGrad(() => flatOutputs(fn(...xs)));
   // an anonymous wrapper is named by the op(s) that produced its outputs
   if (opts.name === undefined && !fn.name) name = producerNames(outs) ?? name;
-  const anaJ = new Map<number, Float64Array>(diffIdx.map((i) => [i, new Float64Array(inputs[i]!.size * totalOut)]));
+  const anaJ = new Map<number, Float64Array>(diffIdx.map((i) => [i, new Float64Array(inputs[i]!.numel() * totalOut)]));
   let r = 0;
   outs.forEach((o, oi) => {
     for (let e = 0; e < outSizes[oi]!; e++, r++) {
       if (!o.requiresGrad) continue;
-      const seedVals = new Float64Array(o.size);
+      const seedVals = new Float64Array(o.numel());
       seedVals[e] = 1;
       const gos = outs.map((oo, j) => (j === oi ? Tensor.fromValues(seedVals, o.shape, o.dtype, o.backend) : zerosLike(oo)));
       const diffOuts = outs.filter((oo) => oo.requiresGrad);
@@ -186,7 +186,7 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputsArg:
       if (!(err <= 0) && (worst < 0 || err > worstErr || Number.isNaN(err))) { worst = k; worstErr = err; }
     }
     if (worst >= 0) {
-      const n = inputs[i]!.size;
+      const n = inputs[i]!.numel();
       const [oi, oe] = outputElement(Math.floor(worst / n), outSizes);
       const outName = outSizes.length > 1 ? `output ${oi} ${outs[oi]!.describe()}` : `output ${outs[oi]!.describe()}`;
       const msg =

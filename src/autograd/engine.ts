@@ -284,7 +284,7 @@ export function backward(t: Tensor, gradient?: Tensor | null | BackwardOptions, 
   }
   let g = gradient ?? null;
   if (g === null) {
-    if (t.size !== 1) throw new Error(`backward: grad can be implicitly created only for scalar outputs; got shape ${fmt(t.shape)}. Pass a gradient of that shape.`);
+    if (t.numel() !== 1) throw new Error(`backward: grad can be implicitly created only for scalar outputs; got shape ${fmt(t.shape)}. Pass a gradient of that shape.`);
     // the implicit seed ones(t.shape) is charged to backward in memory timelines
     g = withMemoryContext('backward', 'backward', () => noGrad(() => zeros(t.shape, t.dtype, t).add(1)));
   } else if (!sameShape(g.shape, t.shape)) {

@@ -56,7 +56,7 @@ function pullback(op: string, ys: Tensor[], seeds: Tensor[], xs: Tensor[], creat
 }
 
 function zerosOf(t: Tensor): Tensor {
-  return Tensor.fromValues(new Float64Array(t.size), t.shape, t.dtype, t.backend);
+  return Tensor.fromValues(new Float64Array(t.numel()), t.shape, t.dtype, t.backend);
 }
 
 /** createGraph when an outer reverse transform will differentiate the result */
@@ -71,7 +71,7 @@ export function grad(f: Fn, opts: ArgnumsOptions = {}): (...xs: Tensor[]) => Ten
       const args = xs.slice();
       const hs = list.map((i) => (args[i] = differentiable(xs[i]!)));
       const y = f(...args);
-      if (!(y instanceof Tensor) || y.size !== 1) throw new Error(`func.grad: the function must return a one-element Tensor, got ${y instanceof Tensor ? `shape ${fmt(y.shape)}` : typeof y}`);
+      if (!(y instanceof Tensor) || y.numel() !== 1) throw new Error(`func.grad: the function must return a one-element Tensor, got ${y instanceof Tensor ? `shape ${fmt(y.shape)}` : typeof y}`);
       const gs = pullback('func.grad', [y], [Tensor.fromValues([1], y.shape, y.dtype, y.backend)], hs, outerReverse(xs));
       return single ? gs[0]! : gs;
     });
@@ -113,13 +113,13 @@ export function jacrev(f: Fn, opts: ArgnumsOptions = {}): (...xs: Tensor[]) => T
       if (!(y instanceof Tensor)) throw new TypeError('func.jacrev: the function must return a Tensor');
       const create = outerReverse(xs);
       const rows: Tensor[][] = hs.map(() => []);
-      for (let e = 0; e < y.size; e++) {
-        const seed = new Float64Array(y.size);
+      for (let e = 0; e < y.numel(); e++) {
+        const seed = new Float64Array(y.numel());
         seed[e] = 1;
         const gs = pullback('func.jacrev', [y], [Tensor.fromValues(seed, y.shape, y.dtype, y.backend)], hs, create);
         gs.forEach((g, k) => rows[k]!.push(g));
       }
-      const js = hs.map((h, k) => (y.size === 0 ? zerosOf(Tensor.fromValues([], [...y.shape, ...h.shape], h.dtype, h.backend)) : reshape(stack(rows[k]!), [...y.shape, ...h.shape])));
+      const js = hs.map((h, k) => (y.numel() === 0 ? zerosOf(Tensor.fromValues([], [...y.shape, ...h.shape], h.dtype, h.backend)) : reshape(stack(rows[k]!), [...y.shape, ...h.shape])));
       return single ? js[0]! : js;
     });
   };
@@ -135,8 +135,8 @@ export function jacfwd(f: Fn, opts: ArgnumsOptions = {}): (...xs: Tensor[]) => T
       const x = xs[i]!;
       const cols: Tensor[] = [];
       let yShape: readonly number[] = [];
-      for (let k = 0; k < x.size; k++) {
-        const t = new Float64Array(x.size);
+      for (let k = 0; k < x.numel(); k++) {
+        const t = new Float64Array(x.numel());
         t[k] = 1;
         const col = dualLevel(() => {
           const args = xs.slice();
@@ -148,7 +148,7 @@ export function jacfwd(f: Fn, opts: ArgnumsOptions = {}): (...xs: Tensor[]) => T
         });
         cols.push(col);
       }
-      if (x.size === 0) return Tensor.fromValues([], [...f(...xs).shape, ...x.shape], x.dtype, x.backend);
+      if (x.numel() === 0) return Tensor.fromValues([], [...f(...xs).shape, ...x.shape], x.dtype, x.backend);
       return reshape(stack(cols, -1), [...yShape, ...x.shape]);
     });
     return single ? js[0]! : js;

@@ -26,5 +26,5 @@ export function forwardJvp(fn: (...xs: Tensor[]) => Tensor, primals: readonly Te
 }
 
 function zerosOf(t: Tensor): Tensor {
-  return Tensor.fromValues(new Float64Array(t.size), t.shape, t.dtype, t.backend);
+  return Tensor.fromValues(new Float64Array(t.numel()), t.shape, t.dtype, t.backend);
 }

@@ -78,7 +78,7 @@ export class GPT extends Module {
   /** Parameters, counting the tied embedding once and (as nanoGPT's get_num_params) without wpe unless asked. */
   numParams(nonEmbedding = true): number {
     let n = this.numParameters();
-    if (nonEmbedding && this.wpe) n -= this.wpe.weight.size;
+    if (nonEmbedding && this.wpe) n -= this.wpe.weight.numel();
     return n;
   }
 

@@ -33,7 +33,7 @@ export interface InitOptions {
 function fillWith(op: string, t: Tensor, draw: (g: Generator) => number, opts: InitOptions): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`nn.init.${op}: expected a Tensor`);
   const g = opts.generator ?? defaultGenerator;
-  const n = t.size;
+  const n = t.numel();
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = draw(g);
   const src = Tensor.fromValues(v, t.shape, t.dtype, t.backend);

@@ -308,7 +308,7 @@ export abstract class Module {
   /** Total number of elements over parameters (only trainable ones with onlyTrainable). */
   numParameters(onlyTrainable = false): number {
     let n = 0;
-    for (const p of this.parameters()) if (!onlyTrainable || p.requiresGrad) n += p.size;
+    for (const p of this.parameters()) if (!onlyTrainable || p.requiresGrad) n += p.numel();
     return n;
   }
 

@@ -65,7 +65,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim('indexSelect', dim, x.ndim);
   const b = backendOf('indexSelect', x, index);
   const shape = x.shape.slice();
-  shape[d] = index.size;
+  shape[d] = index.numel();
   const y = Tensor.fromData(b, b.indexSelect(x.backendView(), d, index.backendView()), shape, x.dtype);
   record('indexSelect', [x], [y], [index], ([g], [idx]) => [indexAdd(x.shape, d, idx!, g!)], ([dx]) => [indexSelect(dx!, d, index)]);
   return y;
@@ -76,7 +76,7 @@ export function indexAdd(shape: Shape, dim: number, index: Tensor, src: Tensor):
   checkIndexTensor('indexAdd', index);
   const d = normDim('indexAdd', dim, shape.length);
   const expected = shape.slice();
-  expected[d] = index.size;
+  expected[d] = index.numel();
   if (src.ndim !== shape.length || src.shape.some((s, i) => s !== expected[i])) {
     throw new Error(`indexAdd: src must have shape ${fmt(expected)}, got ${fmt(src.shape)}`);
   }

@@ -44,7 +44,7 @@ export function contiguous(x: Tensor): Tensor {
 /** view: same storage, new shape; requires contiguous data (PyTorch's rule), otherwise use reshape. */
 export function view(x: Tensor, ...shape: number[] | [readonly number[]]): Tensor {
   checkTensor('view', 'input', x);
-  const target = inferShape('view', flatArgs(shape), x.size, x.shape);
+  const target = inferShape('view', flatArgs(shape), x.numel(), x.shape);
   if (!x.isContiguous()) {
     throw new Error(`view: size ${fmt(target)} is not compatible with input tensor's size and stride ${fmt(x.shape)}/${fmt(x.strides)} (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.`);
   }
@@ -64,7 +64,7 @@ function flatArgs(shape: number[] | [readonly number[]]): number[] {
 /** reshape: a view when the data is contiguous, a copy otherwise. */
 export function reshape(x: Tensor, ...shape: number[] | [readonly number[]]): Tensor {
   checkTensor('reshape', 'input', x);
-  const target = inferShape('reshape', flatArgs(shape), x.size, x.shape);
+  const target = inferShape('reshape', flatArgs(shape), x.numel(), x.shape);
   if (sameShape(target, x.shape)) return x;
   return viewOf(contiguous(x), target);
 }
@@ -232,9 +232,9 @@ export function index(x: Tensor, spec: readonly IndexItem[]): Tensor {
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
   tensors.forEach((t, i) => checkTensor('cat', `tensors[${i}]`, t));
-  const ref = tensors.find((t) => !(t.ndim === 1 && t.size === 0)) ?? tensors[0]!;
+  const ref = tensors.find((t) => !(t.ndim === 1 && t.numel() === 0)) ?? tensors[0]!;
   const d = normDim('cat', dim, ref.ndim);
-  const parts = tensors.filter((t) => !(t.ndim === 1 && t.size === 0 && ref.ndim !== 1));
+  const parts = tensors.filter((t) => !(t.ndim === 1 && t.numel() === 0 && ref.ndim !== 1));
   for (const t of parts) {
     if (t.ndim !== ref.ndim || t.shape.some((s: number, i: number) => i !== d && s !== ref.shape[i])) {
       throw new Error(`cat: sizes of tensors must match except in dimension ${d}; got ${parts.map((p) => fmt(p.shape)).join(', ')}`);

@@ -134,7 +134,7 @@ export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIn
 function argExtreme(name: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   checkTensor(name, 'input', x);
   if (dim === undefined) {
-    const flat = reshape(x, [x.size]);
+    const flat = reshape(x, [x.numel()]);
     const r = argExtreme(name, flat, 0, false);
     return keepdim ? reshape(r, x.shape.map(() => 1)) : r;
   }

@@ -44,7 +44,7 @@ export interface AdafactorOptions {
   maximize: boolean;
 }
 
-const rms = (x: Tensor): number => Math.sqrt(sum(mul(x, x)).item() / Math.max(1, x.size));
+const rms = (x: Tensor): number => Math.sqrt(sum(mul(x, x)).item() / Math.max(1, x.numel()));
 
 export class Adafactor extends Optimizer<AdafactorOptions> {
   /** Adafactor(params, {lr, ...}) or Adafactor(params, lr, {...}) */

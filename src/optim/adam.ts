@@ -43,7 +43,7 @@ export interface AdamOptions {
 /** whether one fused adamStep kernel can update p from grad with these state tensors */
 function fusable(p: Tensor, ts: (Tensor | null)[]): boolean {
   if (!p.backend.adamStep || (p.dtype !== 'float32' && p.dtype !== 'float64') || !p.isContiguous()) return false;
-  return ts.every((t) => t === null || (t.backend === p.backend && t.dtype === p.dtype && t.size === p.size && t.isContiguous()));
+  return ts.every((t) => t === null || (t.backend === p.backend && t.dtype === p.dtype && t.numel() === p.numel() && t.isContiguous()));
 }
 
 class AdamBase extends Optimizer<AdamOptions> {

@@ -34,7 +34,7 @@ async function evaluate(c: OpCase, inputs: number[][]): Promise<{ out: number[][
   let loss: Tensor | null = null;
   for (const o of outs) {
     if (!nb.isTensor(o) || o.dtype !== 'float32') continue;
-    const w = nb.tensor(Array.from({ length: o.size }, () => g.normal()), { shape: o.shape, dtype: 'float32' });
+    const w = nb.tensor(Array.from({ length: o.numel() }, () => g.normal()), { shape: o.shape, dtype: 'float32' });
     const term = nb.sum(nb.mul(o, w));
     loss = loss ? nb.add(loss, term) : term;
   }

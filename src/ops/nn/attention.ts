@@ -50,7 +50,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: dropoutP must be in [0, 1], got ${p}`);
 
   // no mask but causal, no dropout, and large weights: the backend's flash-attention kernel, where it has one
-  if (!mask && !(p > 0 && (opts.training ?? true)) && (q.size / E) * S >= FUSED_MIN_SCORES) {
+  if (!mask && !(p > 0 && (opts.training ?? true)) && (q.numel() / E) * S >= FUSED_MIN_SCORES) {
     const fused = fusedAttention(q, k, v, opts.isCausal === true, scale);
     if (fused) return fused;
   }

@@ -17,7 +17,7 @@ export interface DropoutOptions {
 /** The scaled keep-mask m/(1 − p) with x's shape, dtype and backend. */
 export function dropoutMask(x: Tensor, p: number, generator?: Generator): Tensor {
   const g = generator ?? defaultGenerator;
-  const n = x.size;
+  const n = x.numel();
   const v = arrayFor(x.dtype, n);
   const scale = 1 / (1 - p);
   for (let i = 0; i < n; i++) v[i] = g.random() >= p ? scale : 0;

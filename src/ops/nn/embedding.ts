@@ -25,9 +25,9 @@ export function embedding(indices: Tensor, weight: Tensor, opts: { paddingIdx?: 
     if (pad < 0) pad += V;
   }
   checkIndexRange(op, 'index', indices, V);
-  const flat = reshape(indices, [indices.size]);
+  const flat = reshape(indices, [indices.numel()]);
   const b = backendOf(op, weight, flat);
-  const rows = Tensor.fromData(b, b.indexSelect(weight.backendView(), 0, flat.backendView()), [flat.size, D], weight.dtype);
+  const rows = Tensor.fromData(b, b.indexSelect(weight.backendView(), 0, flat.backendView()), [flat.numel(), D], weight.dtype);
   const padIdx = pad;
   record(op, [weight], [rows], [flat], ([g], [idx]) => {
     const gg = padIdx === null ? g! : mul(g!, unsqueeze(cast(ne(idx!, padIdx), g!.dtype), 1));

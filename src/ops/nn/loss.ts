@@ -72,7 +72,7 @@ function targetWeights(t: Tensor, weight: Tensor | null, ignoreIndex: number, dt
   const valid = ne(t, ignoreIndex);
   const safeT = where(valid, t, 0);
   let w: Tensor = cast(valid, dtype);
-  if (weight) w = mul(w, reshape(indexSelect(weight, 0, reshape(safeT, [safeT.size])), safeT.shape));
+  if (weight) w = mul(w, reshape(indexSelect(weight, 0, reshape(safeT, [safeT.numel()])), safeT.shape));
   return { w, safeT };
 }
 
@@ -84,7 +84,7 @@ function targetWeights(t: Tensor, weight: Tensor | null, ignoreIndex: number, dt
  */
 function crossEntropyRowsFused(x: Tensor, t: Tensor, ignoreIndex: number): Tensor | null {
   const b = x.backend;
-  if (!b.crossEntropyRows || !b.crossEntropyRowsGrad || x.ndim !== 2 || x.size === 0) return null;
+  if (!b.crossEntropyRows || !b.crossEntropyRowsGrad || x.ndim !== 2 || x.numel() === 0) return null;
   const xc = x.isContiguous() ? x : x.contiguous();
   const k = b.crossEntropyRows(xc.backendView(), t.backendView(), ignoreIndex);
   const rows = [x.shape[0]!];
@@ -169,7 +169,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
     const perElem = neg(sum(term, classDim));
     if (reduction === 'none') return perElem;
     if (reduction === 'sum') return sum(perElem);
-    return div(sum(perElem), logits.size / C);
+    return div(sum(perElem), logits.numel() / C);
   }
 
   if (target.dtype !== 'int32') throw new TypeError(`${op}: target ${target.describe()} must be int32 class indices or float probabilities, got ${target.dtype}`);

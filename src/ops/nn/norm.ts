@@ -67,9 +67,9 @@ function rmsStats(x: Tensor, dims: readonly number[], eps: number): { rstd: Tens
  */
 function fusedRows(x: Tensor, dims: readonly number[], eps: number, rms: boolean): { xhat: Tensor; rstd: Tensor } | null {
   const b = x.backend;
-  if (!b.normRows || !x.isContiguous() || x.size === 0) return null;
+  if (!b.normRows || !x.isContiguous() || x.numel() === 0) return null;
   const cols = dims.reduce((n, d) => n * x.shape[d]!, 1);
-  const { y, rstd } = b.normRows(x.backendView(), x.size / cols, cols, eps, rms);
+  const { y, rstd } = b.normRows(x.backendView(), x.numel() / cols, cols, eps, rms);
   const keptShape = x.shape.map((s, d) => (dims.includes(d) ? 1 : s));
   return { xhat: Tensor.fromData(b, y, x.shape, x.dtype), rstd: Tensor.fromData(b, rstd, keptShape, x.dtype) };
 }
