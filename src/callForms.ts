@@ -250,61 +250,18 @@ P.clamp_ = function (this: Tensor, ...args: unknown[]) {
   return IP.clamp_(this, b.min as number | null | undefined, b.max as number | null | undefined);
 };
 
-// ---- indexing: open slice ends, the string form, and clear errors for what is not supported --------------
+// ---- indexing: src/ops/advancedIndex.ts (basic, advanced and mask indexing, index writes)
 
-type Item = number | null | readonly (number | null | undefined)[] | '...' | 'newaxis';
-
-/** Parse NumPy's text form: ':, 1:', '..., ::2', '0, None, -1' (None = a new axis). */
-function parseIndex(text: string): Item[] {
-  return text.split(',').map((raw) => {
-    const s = raw.trim();
-    if (s === '...' || s === 'Ellipsis') return '...';
-    if (s === 'None' || s === 'newaxis') return 'newaxis';
-    if (/^-?\d+$/.test(s)) return Number(s);
-    const parts = s.split(':');
-    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => /^\s*(-?\d+)?\s*$/.test(p))) {
-      throw new TypeError(`index: cannot read '${s}' in '${text}' (expected an integer, start:end:step with optional parts, '...' or None)`);
-    }
-    const num = (p: string | undefined) => (p === undefined || p.trim() === '' ? undefined : Number(p));
-    if (parts[2] !== undefined && num(parts[2]) === 0) throw new RangeError(`index: slice step cannot be zero in '${s}'`);
-    return [num(parts[0]), num(parts[1]), num(parts[2])];
-  });
-}
-
-/**
- * x.index(spec): spec is a string (`':, 1:'`) or an array of items — an integer, null (a whole dim, `:`),
- * [start, end, step] with null/undefined for an open end, '...' or 'newaxis'.
- */
-export function index(x: Tensor, spec: string | readonly Item[]): Tensor {
-  tensorIn('index', x);
-  if (arguments.length > 2) throw new TypeError(`index: expected one spec (an array of items or a string such as ':, 1:'), got ${arguments.length - 1} arguments`);
-  const items = typeof spec === 'string' ? parseIndex(spec) : spec;
-  if (!Array.isArray(items)) throw new TypeError(`index: spec must be an array of items or a string such as ':, 1:', got ${describeValue(spec)}`);
-  const norm = items.map((s, k) => {
-    if (s instanceof Tensor) throw new TypeError(`index: item ${k} is a tensor; tensor (advanced or mask) indexing is not supported by index(): use x.indexSelect(dim, idx), x.gather(dim, idx) or nb.where(mask, ...)`);
-    if (Array.isArray(s)) {
-      if (s.length > 3 || !s.every((v) => v === null || v === undefined || Number.isInteger(v))) {
-        throw new TypeError(`index: item ${k} must be a slice [start, end, step] of integers or null (integer-array indexing is not supported: use x.indexSelect(dim, nb.tensor([...], {dtype: 'int32'}))), got ${describeValue(s)}`);
-      }
-      if (s[2] === 0) throw new RangeError(`index: slice step cannot be zero (item ${k})`);
-      return [s[0] ?? undefined, s[1] ?? undefined, s[2] ?? undefined] as [number?, number?, number?];
-    }
-    if (s !== null && s !== '...' && s !== 'newaxis' && !Number.isInteger(s)) throw new TypeError(`index: item ${k} must be an integer, null, a slice, '...' or 'newaxis', got ${describeValue(s)}`);
-    return s;
-  });
-  return M.index(x, norm as M.IndexItem[]);
-}
+export { index } from './ops/advancedIndex.js';
 
 declare module './tensor.js' {
   interface Tensor {
-    index(spec: string | readonly Item[]): Tensor;
     /** the transpose of a ≤ 2-D tensor (torch's t()) */
     t(): Tensor;
     /** nested arrays (torch's tolist()) */
     tolist(): NestedArray;
   }
 }
-P.index = asMethod(index as (x: Tensor, ...a: any[]) => unknown);
 P.t = function (this: Tensor) {
   if (arguments.length) throw new TypeError('t: takes no arguments (use transpose(dim0, dim1))');
   if (this.ndim > 2) throw new Error(`t: expects a tensor with <= 2 dimensions, but it has ${this.ndim}; use transpose(dim0, dim1) or permute`);

@@ -25,6 +25,7 @@ export * from './ops/indexing.js';
 export * from './ops/matmul.js';
 export { einsum } from './ops/einsum.js';
 export { cumprod } from './ops/scan.js';
+export { indexPut, indexPut_ } from './ops/advancedIndex.js';
 export * from './ops/inplace.js';
 export * from './ops/nn/index.js';
 // PyTorch's positional call forms (conv2d(x, w, b, 1, 1), dropout(x, 0.1), gelu(x, 'tanh')) override the ops' own exports

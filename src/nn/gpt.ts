@@ -28,6 +28,7 @@ import { Linear } from './linear.js';
 import { normal_ } from './init.js';
 import { Block, makeNorm, resolveGPTConfig, type GPTConfig, type GPTLayerOptions, type KVCache } from './transformer.js';
 import { checkSamplingOptions, sampleToken, type SamplingOptions } from './sampling.js';
+import { checkGPTArgs } from './gptArgs.js';
 
 export interface GPTOutput {
   /** [B, T, V] */
@@ -52,6 +53,7 @@ export class GPT extends Module {
 
   constructor(config: Partial<GPTConfig>, opts: GPTLayerOptions = {}) {
     super();
+    checkGPTArgs('GPT', arguments);
     const c = resolveGPTConfig(config);
     this.config = c;
     const g = opts.generator, dtype = opts.dtype ?? 'float32';

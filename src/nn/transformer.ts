@@ -25,6 +25,7 @@ import { Linear } from './linear.js';
 import { LayerNorm, RMSNorm } from './norm.js';
 import { geluFast } from './geluFast.js';
 import { normal_, zeros_ } from './init.js';
+import { checkGPTArgs } from './gptArgs.js';
 
 /** nanoGPT's GPTConfig in camelCase, plus the Llama-style switches. */
 export interface GPTConfig {
@@ -139,6 +140,7 @@ export class CausalSelfAttention extends Module {
 
   constructor(config: Partial<GPTConfig>, opts: GPTLayerOptions = {}) {
     super();
+    checkGPTArgs('CausalSelfAttention', arguments);
     const c = resolveGPTConfig(config);
     this.nHead = c.nHead;
     this.nEmbd = c.nEmbd;
@@ -209,6 +211,7 @@ export class MLP extends Module {
 
   constructor(config: Partial<GPTConfig>, opts: GPTLayerOptions = {}) {
     super();
+    checkGPTArgs('MLP', arguments);
     const c = resolveGPTConfig(config);
     this.kind = c.mlp;
     this.hidden = c.mlpHidden ?? (c.mlp === 'gelu' ? 4 * c.nEmbd : 8 * Math.ceil((8 * c.nEmbd) / 3 / 8));
@@ -243,6 +246,7 @@ export class Block extends Module {
 
   constructor(config: Partial<GPTConfig>, opts: GPTLayerOptions = {}) {
     super();
+    checkGPTArgs('Block', arguments);
     const c = resolveGPTConfig(config);
     this.ln_1 = makeNorm(c, opts.dtype);
     this.attn = new CausalSelfAttention(c, opts);
