@@ -13,9 +13,9 @@
  *      k·(1 + n + … + n^{r−1}), the diagonal;
  *   2. a label that no other operand and not the output names is summed at once;
  *   3. operands are contracted left to right: with labels split into batch (in both, needed later),
- *      contracted (in both, not needed later), left-only and right-only, the pair is permuted and reshaped to
- *      [B, M, K]·[B, K, N] and multiplied with one (batched) matmul; with nothing to contract the product is a
- *      broadcast multiplication;
+ *      contracted (in both, not needed later), left-only and right-only, the pair is permuted to
+ *      [batch..., M, K]·[batch..., K, N] (a group of several labels flattened into one dim) and multiplied with
+ *      one batched matmul; with nothing to contract the product is a broadcast multiplication;
  *   4. the result is permuted into the output's order.
  */
 import { Tensor } from '../tensor.js';
@@ -23,7 +23,7 @@ import { defineOp } from './define.js';
 import { argError, type ArgSpec } from './args.js';
 import { mul } from './elementwise.js';
 import { sum } from './reduce.js';
-import { expand, permute, reshape } from './movement.js';
+import { expand, permute, reshape, unsqueeze } from './movement.js';
 import { indexSelect } from './indexing.js';
 import { matmul } from './matmul.js';
 
@@ -89,6 +89,13 @@ function sumOut(op: Operand, keep: Set<number>): Operand {
   return { t: sum(op.t, dims, false), labels: op.labels.filter((l) => keep.has(l)) };
 }
 
+/** Make the `count` dims of t from `start` one dim: unsqueeze for none, as is for one, flatten for several. */
+function group(t: Tensor, start: number, count: number): Tensor {
+  if (count === 1) return t;
+  if (count === 0) return unsqueeze(t, start);
+  return reshape(t, [...t.shape.slice(0, start), t.shape.slice(start, start + count).reduce((p, q) => p * q, 1), ...t.shape.slice(start + count)]);
+}
+
 /** Contract two operands over their shared labels not in `later` (step 3). */
 function contract(a: Operand, b: Operand, later: Set<number>): Operand {
   const inB = new Set(b.labels), inA = new Set(a.labels);
@@ -102,11 +109,11 @@ function contract(a: Operand, b: Operand, later: Set<number>): Operand {
   const shared = [...batch, ...summed];
   const size = new Map<number, number>(shared.map((l) => [l, Math.max(sizeA(l), sizeB(l))]));
   const fit = (o: Operand, order: number[], sz: (l: number) => number) => {
-    const p = permute(o.t, order.map((l) => o.labels.indexOf(l)));
+    const perm = order.map((l) => o.labels.indexOf(l));
+    const p = perm.every((v, i) => v === i) ? o.t : permute(o.t, perm);
     const target = order.map((l) => (size.has(l) ? size.get(l)! : sz(l)));
     return target.some((n, i) => n !== p.shape[i]) ? expand(p, target) : p;
   };
-  const prod = (ls: number[], sz: (l: number) => number) => ls.reduce((acc, l) => acc * (size.get(l) ?? sz(l)), 1);
   const batchSizes = batch.map((l) => size.get(l)!);
   const aSizes = aOnly.map(sizeA), bSizes = bOnly.map(sizeB);
   let t: Tensor;
@@ -116,9 +123,11 @@ function contract(a: Operand, b: Operand, later: Set<number>): Operand {
     const y = reshape(fit(b, [...batch, ...bOnly], sizeB), [...batchSizes, ...aOnly.map(() => 1), ...bSizes]);
     t = mul(x, y);
   } else {
-    const B = prod(batch, sizeA), M = prod(aOnly, sizeA), K = prod(summed, sizeA), N = prod(bOnly, sizeB);
-    const x = reshape(fit(a, [...batch, ...aOnly, ...summed], sizeA), batch.length ? [B, M, K] : [M, K]);
-    const y = reshape(fit(b, [...batch, ...summed, ...bOnly], sizeB), batch.length ? [B, K, N] : [K, N]);
+    // [batch..., M, K]·[batch..., K, N]: a group of one label stays a (possibly strided) view that matmul reads in
+    // place, an empty group becomes a dim of size 1, only a group of several labels is flattened
+    const nb = batch.length;
+    const x = group(group(fit(a, [...batch, ...aOnly, ...summed], sizeA), nb, aOnly.length), nb + 1, summed.length);
+    const y = group(group(fit(b, [...batch, ...summed, ...bOnly], sizeB), nb, summed.length), nb + 1, bOnly.length);
     t = reshape(matmul(x, y), [...batchSizes, ...aSizes, ...bSizes]);
   }
   return { t, labels: [...batch, ...aOnly, ...bOnly] };
