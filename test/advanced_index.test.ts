@@ -39,6 +39,11 @@ test('index lists and int32 tensors gather (values by hand on arange)', () => {
   assert.deepEqual(x.index([0, ':', '1:3']).toArray(), [[1, 2], [5, 6], [9, 10]]);
   assert.deepEqual(x.index([0, 1, [1, null]]).toArray(), [5, 6, 7]);
   assert.deepEqual(x.index([0, 1, [1, 3]]).toArray(), [5, 7]);
+  // the string form takes bracketed lists too
+  assert.deepEqual(x.index(':, [2, 0], -1').toArray(), x.index([':', [2, 0], -1]).toArray());
+  assert.deepEqual(x.index('[[0], [1]], [0, 2]').shape, [2, 2, 4]);
+  assert.deepEqual(x.index('0, [True, False, True]').toArray(), [[0, 1, 2, 3], [8, 9, 10, 11]]);
+  assert.throws(() => x.index(':, [0, 2'), /index: cannot read the list '\[0, 2' \(item 1\)/);
   // a 0-d int32 tensor is an index of shape []
   assert.deepEqual(x.index([i32(1 as unknown as number[])]).shape, [3, 4]);
 });

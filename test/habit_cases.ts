@@ -208,6 +208,7 @@ export const HABIT_CASES: HabitCase[] = [
   // advanced indexing and index writes
   { torch: 'x[:, [0, 2]]', nabla: 'x.index([null, [0, 2]])' },
   { torch: 'x[:, [0, 2]]', nabla: "x.index([':', [0, 2]])" },
+  { torch: 'x[:, [0, 2]]', nabla: "x.index(':, [0, 2]')" },
   { torch: 'x[[1, 0]]', nabla: 'x.index([[1, 0]])' },
   { torch: 'x[[0, 1], [2, 0]]', nabla: 'x.index([[0, 1], [2, 0]])' },
   { torch: 'x[[0, 1], [-1]]', nabla: 'x.index([[0, 1], [-1]])' },

@@ -2,7 +2,7 @@
  * Indexing as NumPy and PyTorch do it: x.index(spec), x.indexPut_(indices, values, accumulate),
  * x.indexPut(...) and the setter x.indexSet_(spec, value) (Python's x[spec] = value).
  *
- * A spec is a string (`':, 1:'`, `'..., ::2'`, `'0, None'`) or an array of items:
+ * A spec is a string (`':, 1:'`, `'..., ::2'`, `'0, None'`, `':, [0, 2]'`) or an array of items:
  *   an integer (select the index, the dim goes away; negative counts from the end), null or ':' (the whole
  *   dim), a slice as a string ('1:3', '::2') or as an array holding an open end ([1, null], [null, 3, 2]),
  *   '...' (as many whole dims as needed), 'newaxis' or 'None' (a new dim of size 1),
@@ -121,8 +121,31 @@ function toItem(op: string, s: unknown, k: number): Item {
   throw new TypeError(`${op}: item ${k} must be an integer, null, a slice, '...', 'newaxis', an index array or a mask, got ${describeValue(s)}`);
 }
 
+/** Split the string form at the commas outside brackets: ':, [0, 2]' → [':', '[0, 2]']. */
+function splitTop(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '[') depth++;
+    else if (c === ']') depth--;
+    else if (c === ',' && depth === 0) { out.push(text.slice(start, i)); start = i + 1; }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/** A bracketed list in the string form: integers ('[0, -1]', nested) or booleans ('[True, False]'). */
+function parseList(op: string, piece: string, k: number): Item {
+  const t = piece.trim();
+  let v: unknown;
+  try { v = JSON.parse(t.replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false')); } catch { v = undefined; }
+  if (!Array.isArray(v)) throw new TypeError(`${op}: cannot read the list '${t}' (item ${k}); expected integers or booleans in brackets, such as [0, 2]`);
+  return toItem(op, v, k);
+}
+
 function parseSpec(op: string, spec: unknown): Item[] {
-  if (typeof spec === 'string') return spec.split(',').map((p) => parsePiece(op, p, `'${spec}'`));
+  if (typeof spec === 'string') return splitTop(spec).map((p, k) => (p.trim().startsWith('[') ? parseList(op, p, k) : parsePiece(op, p, `'${spec}'`)));
   if (spec instanceof Tensor) return [toItem(op, spec, 0)];
   if (!Array.isArray(spec)) throw new TypeError(`${op}: spec must be an array of items or a string such as ':, 1:', got ${describeValue(spec)}`);
   return spec.map((s, k) => toItem(op, s, k));
