@@ -14,7 +14,8 @@ import * as I from './ops/indexing.js';
 import * as MM from './ops/matmul.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { describeValue, mergeArgs } from './strict.js';
-import { valuesIndices, type ValuesIndicesPair } from './callForms.js';
+import { valuesIndices } from './callForms.js';
+import type { ValuesIndicesPair } from './ops/reduce.js';
 
 function tensorIn(op: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a tensor, got ${describeValue(x)}`);

@@ -17,9 +17,10 @@ export {
   softplus, silu, rsub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
   logicalNot, isnan, where,
 } from './ops/elementwise.js';
-export { type ValuesIndices } from './ops/reduce.js';
-// reductions, clamp and add/sub with PyTorch's call forms (dim, keepdim) / {dim, keepdim}, destructurable max/min
-export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, clamp, clip, add, sub, index, type ValuesIndicesPair } from './callForms.js';
+// reductions with PyTorch's call forms (dim, keepdim) / {dim, keepdim}, destructurable max/min (their records' schemas)
+export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, type ValuesIndices, type ValuesIndicesPair } from './ops/reduce.js';
+// clamp and add/sub with PyTorch's call forms
+export { clamp, clip, add, sub, index } from './callForms.js';
 export * from './ops/movement.js';
 export * from './ops/indexing.js';
 export * from './ops/matmul.js';

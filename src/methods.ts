@@ -5,7 +5,6 @@
 import { Tensor } from './tensor.js';
 import { assertDType, type DType } from './dtype.js';
 import * as E from './ops/elementwise.js';
-import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
 import * as I from './ops/indexing.js';
 import * as MM from './ops/matmul.js';
@@ -21,20 +20,6 @@ declare module './tensor.js' {
     add(other: TensorLike): Tensor;
     sub(other: TensorLike): Tensor;
     clamp(min?: number | null, max?: number | null): Tensor;
-    sum(dim?: number | number[], keepdim?: boolean): Tensor;
-    mean(dim?: number | number[], keepdim?: boolean): Tensor;
-    var(dim?: number | number[], opts?: { correction?: number; keepdim?: boolean }): Tensor;
-    std(dim?: number | number[], opts?: { correction?: number; keepdim?: boolean }): Tensor;
-    prod(dim?: number | number[], keepdim?: boolean): Tensor;
-    max(): Tensor;
-    max(dim: number, keepdim?: boolean): R.ValuesIndices;
-    min(): Tensor;
-    min(dim: number, keepdim?: boolean): R.ValuesIndices;
-    amax(dim?: number | number[], keepdim?: boolean): Tensor;
-    amin(dim?: number | number[], keepdim?: boolean): Tensor;
-    argmax(dim?: number, keepdim?: boolean): Tensor;
-    argmin(dim?: number, keepdim?: boolean): Tensor;
-    logsumexp(dim?: number | number[], keepdim?: boolean): Tensor;
     reshape(...shape: number[] | [readonly number[]]): Tensor;
     view(...shape: number[] | [readonly number[]]): Tensor;
     flatten(startDim?: number, endDim?: number): Tensor;
@@ -77,18 +62,6 @@ declare module './tensor.js' {
 
 const P = Tensor.prototype as any;
 
-P.sum = function (this: Tensor, d?: number | number[], k?: boolean) { return R.sum(this, d, k); };
-P.mean = function (this: Tensor, d?: number | number[], k?: boolean) { return R.mean(this, d, k); };
-P.var = function (this: Tensor, d?: number | number[], o?: { correction?: number; keepdim?: boolean }) { return R.variance(this, d, o); };
-P.std = function (this: Tensor, d?: number | number[], o?: { correction?: number; keepdim?: boolean }) { return R.std(this, d, o); };
-P.prod = function (this: Tensor, d?: number | number[], k?: boolean) { return R.prod(this, d, k); };
-P.max = function (this: Tensor, d?: number, k?: boolean) { return d === undefined ? R.max(this) : R.max(this, d, k); };
-P.min = function (this: Tensor, d?: number, k?: boolean) { return d === undefined ? R.min(this) : R.min(this, d, k); };
-P.amax = function (this: Tensor, d?: number | number[], k?: boolean) { return R.amax(this, d, k); };
-P.amin = function (this: Tensor, d?: number | number[], k?: boolean) { return R.amin(this, d, k); };
-P.argmax = function (this: Tensor, d?: number, k?: boolean) { return R.argmax(this, d, k); };
-P.argmin = function (this: Tensor, d?: number, k?: boolean) { return R.argmin(this, d, k); };
-P.logsumexp = function (this: Tensor, d?: number | number[], k?: boolean) { return R.logsumexp(this, d, k); };
 
 P.reshape = function (this: Tensor, ...s: any[]) { return M.reshape(this, ...s); };
 P.view = function (this: Tensor, ...s: any[]) { return M.view(this, ...s); };

@@ -7,7 +7,7 @@
 import '../src/index.js';
 import { opRecords, type OpRecord } from '../src/ops/define.js';
 import type { Tensor } from '../src/index.js';
-import type { Arr, OpCase } from './ops_table.js';
+import { R, type Arr, type OpCase } from './ops_table.js';
 
 /** f applied element-wise to inputs broadcast against each other (float64, row-major) */
 function nary(f: (...v: number[]) => number) {
@@ -41,11 +41,11 @@ export function casesOf(rec: OpRecord): OpCase[] {
       shapes: c.shapes,
       twiceDifferentiable: c.twice !== false,
       domain: c.domain,
-      ref: c.ref ? nary(c.ref) : undefined,
+      ref: c.ref ? nary(c.ref) : c.expect ? (...xs: Arr[]) => c.expect!(R, ...xs) : undefined,
     };
     if (c.contiguousOnly) row.contiguousOnly = true;
     if (c.noExpanded) row.noExpanded = true;
-    if (!rec.differentiable) row.differentiable = false;
+    if (!rec.differentiable && !c.differentiable) row.differentiable = false;
     if (c.gradcheck === false) row.gradcheck = false;
     if (c.f32) row.f32 = c.f32;
     return row;

@@ -101,6 +101,30 @@ export function int<const N extends string>(name: N, dflt?: number): AnySpec {
   };
 }
 
+/** One dim (an integer) or undefined/null (absent: all dims, flattened). */
+export function optDim<const N extends string>(name: N): ArgSpec<number | null | undefined, number | undefined, N, true> {
+  return {
+    name, optional: true, expected: 'one integer or undefined',
+    check(op, v) {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw argError(op, name, 'one integer or undefined', v);
+      return v;
+    },
+  };
+}
+
+/** A boolean or undefined (absent: the op decides, e.g. var's unbiased against its correction). */
+export function optBool<const N extends string>(name: N): ArgSpec<boolean | undefined, boolean | undefined, N, true> {
+  return {
+    name, optional: true, expected: 'a boolean',
+    check(op, v) {
+      if (v === undefined) return undefined;
+      if (typeof v !== 'boolean') throw argError(op, name, 'a boolean', v);
+      return v;
+    },
+  };
+}
+
 /** A number, null or undefined (clamp's bounds): normalised to null when absent. */
 export function optNum<const N extends string>(name: N): ArgSpec<number | null | undefined, number | null, N, true> {
   return {
@@ -148,12 +172,12 @@ export function dtypeArg<const N extends string>(name: N): ArgSpec<DType, DType,
   };
 }
 
-/** A dim, a list of dims, or undefined (all dims). Normalisation against the rank happens in forward. */
-export function dims<const N extends string>(name: N): ArgSpec<number | number[] | undefined, number | number[] | undefined, N, true> {
+/** A dim, a list of dims, or undefined/null (all dims). Normalisation against the rank happens in forward. */
+export function dims<const N extends string>(name: N): ArgSpec<number | readonly number[] | null | undefined, number | number[] | undefined, N, true> {
   return {
     name, optional: true, expected: 'an integer, an array of integers or undefined',
     check(op, v) {
-      if (v === undefined) return undefined;
+      if (v === undefined || v === null) return undefined;
       if (typeof v === 'number' && Number.isInteger(v)) return v;
       if (Array.isArray(v) && v.every((d) => typeof d === 'number' && Number.isInteger(d))) return v;
       throw argError(op, name, 'an integer, an array of integers or undefined', v);

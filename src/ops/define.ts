@@ -21,6 +21,7 @@ import { needsGraph, record } from '../autograd/record.js';
 import { isForwardActive, zerosShaped } from '../autograd/forward.js';
 import type { AnySpec, Named, Params, TensorNames } from './args.js';
 import { ops } from './registry.js';
+import { isPlainObject, unknownKeyMessage } from '../strict.js';
 
 /** How the op-table tests sample an input. */
 export type Domain =
@@ -37,6 +38,49 @@ export type Domain =
   /** normal, but never within 0.05 of ±0.5 or 0.2 (the clamp/maximum bounds the cases use) */
   | 'clampSafe';
 
+/** A float64 array of the op-table references: row-major data of `shape`. */
+export interface Arr {
+  shape: number[];
+  data: number[];
+}
+type ArrFn = (...xs: Arr[]) => Arr;
+/**
+ * The float64 reference helpers the op-table harness hands to a case's `expect` (plain-JS implementations in
+ * test/ops_table.ts, independent of nabla's kernels). Declared here as a type only: the library never runs them.
+ */
+export interface RefLib {
+  /** element-wise f */
+  un(f: (x: number) => number): ArrFn;
+  /** element-wise f of two arrays, broadcast */
+  bin(f: (x: number, y: number) => number): ArrFn;
+  /** element-wise f of three arrays, broadcast */
+  tern(f: (c: number, x: number, y: number) => number): ArrFn;
+  /** any number of arrays, broadcast against each other */
+  nary(f: (...v: number[]) => number): ArrFn;
+  /** f of each group's values over dims (all when undefined) */
+  reduce(f: (vals: number[]) => number, dims?: number[], keepdim?: boolean): ArrFn;
+  permute(p: number[]): ArrFn;
+  reshape(shape: number[]): ArrFn;
+  expand(shape: number[]): ArrFn;
+  /** len elements from start with step along dim */
+  slice(dim: number, start: number, len: number, step?: number): ArrFn;
+  cat(dim: number): ArrFn;
+  gather(dim: number, index: Arr): ArrFn;
+  indexSelect(dim: number, index: number[]): ArrFn;
+  scatterAdd(shape: number[], dim: number, index: Arr): ArrFn;
+  indexAdd(shape: number[], dim: number, index: number[]): ArrFn;
+  /** matmul with PyTorch's 1-D promotion and batch broadcasting */
+  matmul(a: Arr, b: Arr): Arr;
+  sum(v: number[]): number;
+  mean(v: number[]): number;
+  prod(v: number[]): number;
+  max(v: number[]): number;
+  min(v: number[]): number;
+  var(correction: number): (v: number[]) => number;
+  /** log Σ exp */
+  lse(v: number[]): number;
+}
+
 /** One row of the op test table. Inputs are float64 tensors of `shapes`, sampled from `domain`. */
 export interface CaseSpec<F> {
   /** appended to the op name to name the row ("add broadcast [3,1]+[1,4]") */
@@ -48,6 +92,10 @@ export interface CaseSpec<F> {
   domain?: Domain | Domain[];
   /** element-wise float64 reference of the output from the input elements (broadcast like the op) */
   ref?: (...v: number[]) => number;
+  /** float64 reference of the whole output (several outputs: an array), built with the harness's helpers */
+  expect?: (R: RefLib, ...xs: Arr[]) => Arr | Arr[];
+  /** the row is differentiable although the record is not (call composes it with a differentiable op) */
+  differentiable?: true;
   /** gradgradcheck runs unless false */
   twice?: false;
   /** gradcheck runs unless false (a forward that rounds to float32 cannot be checked by float64 differences) */
@@ -81,8 +129,24 @@ export interface OpDef<A extends readonly AnySpec[], M extends string, O extends
   forward: (a: Named<A>) => O;
   /** forward is built from differentiable ops: its gradient and tangent come from theirs */
   composite?: true;
-  /** tensors the backward reads (version-checked against in-place changes) */
-  saves?: readonly (TensorNames<A> | 'result')[];
+  /** tensors the backward reads (version-checked against in-place changes); 'result' is the (first) output, an
+   * output name (see `outputs`) that output */
+  saves?: readonly (TensorNames<A> | 'result' | (string & {}))[];
+  /**
+   * PyTorch keyword arguments: a trailing plain object may give any argument after the first by name
+   * (x.sum(1, {keepdim: true}) ≡ x.sum({dim: 1, keepdim: true}) ≡ x.sum(1, true)); an unknown key raises with
+   * "did you mean", a name given both positionally and as a key raises.
+   */
+  kwargs?: true;
+  /** how many arguments may be given by position (the rest are keyword-only); default all */
+  positional?: number;
+  /** rewrite a call before it is matched against `args` (a PyTorch form the positional schema cannot express) */
+  callForm?: (args: unknown[]) => unknown[];
+  /**
+   * names of the outputs of a multi-output op (forward returns them as an array): the op returns an object
+   * {values, indices} that also destructures as [values, indices] (PyTorch's named tuple)
+   */
+  outputs?: readonly string[];
   vjp?: (g: O extends Tensor[] ? (Tensor | null)[] : Tensor, c: RuleCtx<A> & { needs: { [K in TensorNames<A>]: boolean } }) => Grads<A>;
   jvp?: 'linear' | ((t: { [K in TensorNames<A>]: Tensor }, c: RuleCtx<A>) => O extends Tensor[] ? (Tensor | null)[] : Tensor);
   /** inputs broadcast against each other: each gradient is summed back to its input's shape */
@@ -97,7 +161,24 @@ export interface OpRecord {
   readonly differentiable: boolean;
   readonly composite: boolean;
   readonly cases: readonly CaseSpec<any>[];
-  readonly fn: (...args: any[]) => Outputs;
+  readonly fn: (...args: any[]) => any;
+}
+
+/** An op's outputs by name that also destructure and index as an array (PyTorch's named tuple). */
+export function namedOutputs<T extends Record<string, Tensor>>(names: readonly string[], outs: readonly Tensor[]): T & Iterable<Tensor> & { [i: number]: Tensor } {
+  const r: Record<string, unknown> = {};
+  names.forEach((n, i) => (r[n] = outs[i]));
+  Object.defineProperty(r, Symbol.iterator, { value: function* () { yield* outs; }, enumerable: false });
+  outs.forEach((o, i) => Object.defineProperty(r, i, { get: () => o, enumerable: false }));
+  return r as T & Iterable<Tensor> & { [i: number]: Tensor };
+}
+
+/** Attach x.name(...rest) ≡ fn(x, ...rest) to Tensor (for call-form dispatchers that are not records themselves). */
+export function attachMethod(name: string, fn: (x: Tensor, ...rest: any[]) => unknown): void {
+  Object.defineProperty(Tensor.prototype, name, {
+    value: function (this: Tensor, ...rest: unknown[]) { return fn(this, ...rest); },
+    writable: true, configurable: true, enumerable: false,
+  });
 }
 
 /** Every op declared so far, in declaration order (the test table iterates it). */
@@ -121,9 +202,39 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
   const signature = `${name}(${specs.map((s) => (s.optional ? `${s.name}?` : s.name)).join(', ')})`;
   const saves = (def.saves ?? []) as readonly string[];
   const saveResult = saves.includes('result');
-  const savedInputs = saves.filter((s) => s !== 'result');
+  const outNames = def.outputs ?? [];
+  const savedOutputs = saves.filter((s) => outNames.includes(s));
+  const savedInputs = saves.filter((s) => s !== 'result' && !outNames.includes(s));
+  const { kwargs, callForm } = def;
+  const maxPositional = def.positional ?? n;
+  const kwNames = specs.slice(1).map((s) => s.name);
 
-  const fn = function (...args: unknown[]): Outputs {
+  /** (a, b, {c: 1}) → (a, b, 1): keyword arguments to positions */
+  const placeKeywords = (args: unknown[]): unknown[] => {
+    let k = args.length;
+    while (k > 0 && args[k - 1] === undefined) k--;
+    const last = args[k - 1];
+    if (k < 2 || !isPlainObject(last)) {
+      if (k > maxPositional && k <= n) throw new TypeError(`${name}: expected at most ${maxPositional} positional arguments (${specs.slice(0, maxPositional).map((s) => s.name).join(', ')}), got ${k}; give ${specs.slice(maxPositional).map((s) => s.name).join(', ')} by name ({${specs[maxPositional]!.name}: ...})`);
+      return args;
+    }
+    const list = args.slice(0, k - 1);
+    if (list.length > maxPositional) throw new TypeError(`${name}: expected at most ${maxPositional} positional arguments (${specs.slice(0, maxPositional).map((s) => s.name).join(', ')}) and an options object, got ${list.length}`);
+    for (const key of Object.keys(last)) {
+      const i = kwNames.indexOf(key) + 1;
+      if (i === 0) throw new TypeError(unknownKeyMessage(name, key, kwNames));
+      const v = last[key];
+      if (v === undefined) continue;
+      if (list[i] !== undefined) throw new TypeError(`${name}: ${key} given twice (as an argument and as an option)`);
+      while (list.length <= i) list.push(undefined);
+      list[i] = v;
+    }
+    return list;
+  };
+
+  const call = function (...args: unknown[]): Outputs {
+    if (callForm) args = callForm(args);
+    if (kwargs) args = placeKeywords(args);
     if (args.length > n || args.length < required) {
       throw new TypeError(`${name}: expected ${required === n ? n : `${required} to ${n}`} argument${n === 1 ? '' : 's'} ${signature}, got ${args.length}`);
     }
@@ -155,6 +266,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
     const savedNames = savedInputs.filter((k) => a[k] instanceof Tensor);
     const save: Tensor[] = savedNames.map((k) => a[k] as Tensor);
     if (saveResult) save.push(outs[0]!);
+    for (const k of savedOutputs) save.push(outs[outNames.indexOf(k)]!);
 
     record(
       name, inputs, outs, save,
@@ -162,6 +274,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
         const c: Record<string, unknown> = { ...base };
         savedNames.forEach((k, i) => (c[k] = saved[i]));
         if (saveResult) c.result = saved[savedNames.length];
+        savedOutputs.forEach((k, i) => (c[k] = saved[savedNames.length + (saveResult ? 1 : 0) + i]));
         const nd: Record<string, boolean> = {};
         inputNames.forEach((k, i) => (nd[k] = needs[i]!));
         c.needs = nd;
@@ -181,7 +294,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
             const t = tin[inputNames.indexOf(s.name)];
             return t ?? zerosShaped(v);
           });
-          const r = (fn as (...x: unknown[]) => Outputs)(...pos);
+          const r = call(...pos);
           return Array.isArray(r) ? r : [r];
         }
         const t: Record<string, Tensor> = {};
@@ -193,16 +306,13 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
     );
     return out;
   };
+  const fn = def.outputs ? (...args: unknown[]) => namedOutputs(outNames, call(...args) as Tensor[]) : call;
   Object.defineProperty(fn, 'name', { value: name });
   const rec: OpRecord = { name, method: def.method, args: specs, differentiable: !!vjp || !!def.composite, composite: !!def.composite, cases: def.cases, fn };
   (fn as unknown as { record: OpRecord }).record = rec;
   opRecords.push(rec);
   if (def.method) {
-    const m = def.method as string;
-    Object.defineProperty(Tensor.prototype, m, {
-      value: function (this: Tensor, ...rest: unknown[]) { return fn(this, ...rest); },
-      writable: true, configurable: true, enumerable: false,
-    });
+    attachMethod(def.method as string, fn as (x: Tensor, ...rest: unknown[]) => unknown);
   }
   return fn as unknown as Op<A, M, O>;
 }

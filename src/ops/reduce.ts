@@ -1,17 +1,24 @@
 /**
- * Reductions. sum's backward broadcasts the gradient back ("copy sums" in reverse); max routes it to
- * the arg-max; full-tensor max/amax split it evenly among ties (PyTorch's documented subgradient).
+ * Reductions, one record each (see define.ts). sum's backward broadcasts the gradient back ("copy sums" in
+ * reverse); max over a dim routes it to the arg-max; full-tensor max/amax split it evenly among ties
+ * (PyTorch's documented subgradient).
+ *
+ * PyTorch's call forms come from the records' schemas (`kwargs`): x.sum(1, true) ≡ x.sum(1, {keepdim: true})
+ * ≡ x.sum({dim: 1, keepdim: true}); x.std(1, false) (unbiased = false) ≡ x.std(1, {correction: 0}); x.max(1)
+ * → {values, indices}, also destructurable as [values, indices]; x.max(y) = maximum(x, y).
  */
 import { autocastF32 } from '../amp/autocast.js';
 import type { ReduceOp } from '../backends/backend.js';
 import { floatOf, isFloat, type DType } from '../dtype.js';
-import { record } from '../autograd/record.js';
 import { fmt, normDim, normDims, numel, sameShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
-import { add, cast, div, eq, exp, log, mul, sqrt, sub, where } from './elementwise.js';
+import { add, cast, div, eq, exp, log, maximum, minimum, mul, sqrt, sub, where } from './elementwise.js';
 import { cat, expand, permute, reshape, slice, squeeze, unsqueeze } from './movement.js';
 import { gather, scatterAdd } from './indexing.js';
+import { attachMethod, defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { bool, dims, int, optBool, optDim, optNum, tensor } from './args.js';
+import { describeValue } from '../strict.js';
 import { provide } from './registry.js';
 
 export interface ReduceOptions {
@@ -37,115 +44,210 @@ function expandBack(g: Tensor, inShape: Shape, dims: readonly number[], keepdim:
   return expand(k, inShape);
 }
 
-/** Σ over dims; d = g broadcast back. Integer and bool inputs sum in int32. */
-export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  checkTensor('sum', 'input', x);
-  const dims = normDims('sum', dim, x.ndim);
-  const dt = x.dtype === 'bool' ? 'int32' : x.dtype;
-  const y = reduceRaw('sum', x, dims, keepdim, dt);
-  record('sum', [x], [y], [], ([g]) => [expandBack(g!, x.shape, dims, keepdim)], ([dx]) => [sum(dx!, dims, keepdim)]);
-  return y;
-}
+type Dims = number | readonly number[] | null | undefined;
+/** PyTorch's keyword forms of a reduction, added to its positional type: f(x, {dim, keepdim}), f(x, dim, {keepdim}) */
+type WithKw<F, K> = F & ((input: Tensor, opts: K) => Tensor) & ((input: Tensor, dim: Dims, opts: K) => Tensor);
 
-/** mean = sum / n */
-export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  checkTensor('mean', 'input', x);
-  const dims = normDims('mean', dim, x.ndim);
-  const n = numel(dims.map((d) => x.shape[d]!));
-  const xf = isFloat(x.dtype) ? x : cast(x, 'float32');
-  return div(sum(xf, dims, keepdim), n);
-}
+/** (input, dim?, keepdim = false), also by name */
+const reduceArgs = [tensor('input'), dims('dim'), bool('keepdim', false)] as const;
+const rank = (s: Shape) => s.length;
+/** a case calling an op in a keyword form its positional type does not list */
+const kw = (f: unknown) => f as (...a: unknown[]) => Tensor;
+
+/** Σ over dims; dx = g broadcast back; ẏ = Σ ẋ. Integer and bool inputs sum in int32. */
+const sumOp = defineOp({
+  name: 'sum', method: 'sum', args: reduceArgs, kwargs: true,
+  forward: ({ input, dim, keepdim }) => reduceRaw('sum', input, normDims('sum', dim, input.ndim), keepdim, input.dtype === 'bool' ? 'int32' : input.dtype),
+  vjp: (g, { dim, keepdim, shapes }) => ({ input: expandBack(g, shapes.input, normDims('sum', dim, rank(shapes.input)), keepdim) }),
+  jvp: 'linear',
+  cases: [
+    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.sum)(x) },
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.sum, [1])(x) },
+    { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.sum, [0, 2], true)(x) },
+    { label: 'dim -1 keepdim (by name)', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, { dim: -1, keepdim: true }), expect: (R, x) => R.reduce(R.sum, [-1], true)(x) },
+  ],
+});
+export const sum: WithKw<typeof sumOp, ReduceKw> = sumOp as never;
+
+/** mean = sum / n (integer inputs average in float32) */
+const meanOp = defineOp({
+  name: 'mean', method: 'mean', args: reduceArgs, kwargs: true, composite: true,
+  forward: ({ input, dim, keepdim }) => {
+    const dl = normDims('mean', dim, input.ndim);
+    const n = numel(dl.map((d) => input.shape[d]!));
+    const xf = isFloat(input.dtype) ? input : cast(input, 'float32');
+    return div(sum(xf, dl, keepdim), n);
+  },
+  cases: [
+    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.mean)(x) },
+    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.mean, [0])(x) },
+    { label: 'dims [1,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, { dim: [1, 2], keepdim: true }), expect: (R, x) => R.reduce(R.mean, [1, 2], true)(x) },
+  ],
+});
+export const mean: WithKw<typeof meanOp, ReduceKw> = meanOp as never;
 
 /** Sum g down to `shape` (the inverse of broadcasting): the bias gradient is the batch sum. */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
   if (lead < 0) throw new Error(`sumToShape: cannot reduce ${fmt(g.shape)} to the larger shape ${fmt(shape)}`);
-  const dims: number[] = [];
+  const dl: number[] = [];
   for (let i = 0; i < g.ndim; i++) {
-    if (i < lead) dims.push(i);
-    else if (shape[i - lead] === 1 && g.shape[i] !== 1) dims.push(i);
+    if (i < lead) dl.push(i);
+    else if (shape[i - lead] === 1 && g.shape[i] !== 1) dl.push(i);
   }
-  const s = dims.length ? sum(g, dims, true) : g;
+  const s = dl.length ? sum(g, dl, true) : g;
   return reshape(s, shape);
 }
 
-/** amax/amin over dims: the gradient is shared evenly among the elements equal to the extreme. */
-function extremeAll(name: 'amax' | 'amin', op: 'max' | 'min', x: Tensor, dim: number | number[] | undefined, keepdim: boolean): Tensor {
-  checkTensor(name, 'input', x);
-  const dims = normDims(name, dim, x.ndim);
-  if (dims.some((d) => x.shape[d] === 0)) throw new Error(`${name}: cannot reduce over a zero-size dimension of shape ${fmt(x.shape)}`);
-  const y = reduceRaw(op, x, dims, keepdim, x.dtype);
-  record(name, [x], [y], [x, y], ([g], [xs, ys]) => {
-    const yk = expandBack(ys!, x.shape, dims, keepdim);
-    const mask = cast(eq(xs!, yk), g!.dtype);
-    const count = expand(sum(mask, dims, true), x.shape);
-    return [div(mul(expandBack(g!, x.shape, dims, keepdim), mask), count)];
-  }, ([dx]) => {
-    // ẏ = the mean of ẋ over the elements that attain the extreme (the same tie rule as the gradient)
-    const mask = cast(eq(x, expandBack(y, x.shape, dims, keepdim)), dx!.dtype);
-    return [div(sum(mul(dx!, mask), dims, keepdim), sum(mask, dims, keepdim))];
-  });
-  return y;
-}
-
-export const amax = (x: Tensor, dim?: number | number[], keepdim = false) => extremeAll('amax', 'max', x, dim, keepdim);
-export const amin = (x: Tensor, dim?: number | number[], keepdim = false) => extremeAll('amin', 'min', x, dim, keepdim);
+/**
+ * amax/amin over dims: the gradient is shared evenly among the elements equal to the extreme,
+ * dx = g · [x = y] / #{x = y}; ẏ = the mean of ẋ over those elements (the same tie rule).
+ */
+const extremeAll = <const N extends 'amax' | 'amin'>(name: N, op: 'max' | 'min') => defineOp({
+  name, method: name, args: reduceArgs, kwargs: true,
+  forward: ({ input, dim, keepdim }) => {
+    const dl = normDims(name, dim, input.ndim);
+    if (dl.some((d) => input.shape[d] === 0)) throw new Error(`${name}: cannot reduce over a zero-size dimension of shape ${fmt(input.shape)}`);
+    return reduceRaw(op, input, dl, keepdim, input.dtype);
+  },
+  saves: ['input', 'result'],
+  vjp: (g, { input, result, dim, keepdim }) => {
+    const dl = normDims(name, dim, input.ndim);
+    const mask = cast(eq(input, expandBack(result, input.shape, dl, keepdim)), g.dtype);
+    const count = expand(sum(mask, dl, true), input.shape);
+    return { input: div(mul(expandBack(g, input.shape, dl, keepdim), mask), count) };
+  },
+  jvp: (t, { input, result, dim, keepdim }) => {
+    const dl = normDims(name, dim, input.ndim);
+    const mask = cast(eq(input, expandBack(result, input.shape, dl, keepdim)), t.input.dtype);
+    return div(sum(mul(t.input, mask), dl, keepdim), sum(mask, dl, keepdim));
+  },
+  cases: op === 'max'
+    ? [
+      { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.max, [1])(x) },
+      { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.max, [0, 2], true)(x) },
+      { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.max)(x) },
+    ]
+    : [
+      { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.min)(x) },
+      { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.min, [0])(x) },
+    ],
+});
+export const amax = extremeAll('amax', 'max');
+export const amin = extremeAll('amin', 'min');
 
 export interface ValuesIndices {
   values: Tensor;
   indices: Tensor;
 }
-
-function extremeDim(name: 'max' | 'min', x: Tensor, dim: number, keepdim: boolean): ValuesIndices {
-  const d = normDim(name, dim, x.ndim);
-  if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over dimension ${dim} of size 0 (shape ${fmt(x.shape)})`);
-  const b = x.backend;
-  const idxData = b.argReduce(name === 'max' ? 'argmax' : 'argmin', x.backendView(), d);
-  const kept = x.ndim === 0 ? [] : keptShape(x.shape, [d]);
-  const idxKeep = Tensor.fromData(b, idxData, kept, 'int32');
-  const values = gatherNoGrad(x, d, idxKeep);
-  // d = g scattered to the arg-max along dim ("max routes")
-  const valuesK = values;
-  record(name, [x], [valuesK], [idxKeep], ([g], [idx]) => [scatterAdd(x.shape, d, idx!, g!)], ([dx]) => [gather(dx!, d, idxKeep)]);
-  if (keepdim || x.ndim === 0) return { values: valuesK, indices: idxKeep };
-  return { values: squeeze(valuesK, d), indices: squeeze(idxKeep, d) };
-}
+/** {values, indices} that also destructures as [values, indices] (PyTorch's namedtuple). */
+export type ValuesIndicesPair = ValuesIndices & Iterable<Tensor> & { 0: Tensor; 1: Tensor };
 
 function gatherNoGrad(x: Tensor, dim: number, index: Tensor): Tensor {
   const b = x.backend;
   return Tensor.fromData(b, b.gather(x.backendView(), dim, index.backendView()), index.shape, x.dtype);
 }
 
-/** max(x): the largest element (ties share the gradient); max(x, dim): {values, indices} along dim. */
-export function max(x: Tensor): Tensor;
-export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
-export function max(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
-  checkTensor('max', 'input', x);
-  return dim === undefined ? amax(x) : extremeDim('max', x, dim, keepdim);
-}
-export function min(x: Tensor): Tensor;
-export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
-export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
-  checkTensor('min', 'input', x);
-  return dim === undefined ? amin(x) : extremeDim('min', x, dim, keepdim);
-}
+/**
+ * max/min over one dim → {values, indices} (the first index of a tie). dx = g scattered to the arg-max along
+ * dim ("max routes"); ẏ = ẋ gathered at the arg-max.
+ */
+const extremeDim = <const N extends 'max' | 'min'>(name: N) => defineOp({
+  name, args: [tensor('input'), int('dim'), bool('keepdim', false)], kwargs: true, outputs: ['values', 'indices'],
+  forward: ({ input: x, dim, keepdim }): Tensor[] => {
+    const d = normDim(name, dim, x.ndim);
+    if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over dimension ${dim} of size 0 (shape ${fmt(x.shape)})`);
+    const b = x.backend;
+    const kept = x.ndim === 0 ? [] : keptShape(x.shape, [d]);
+    const idx = Tensor.fromData(b, b.argReduce(name === 'max' ? 'argmax' : 'argmin', x.backendView(), d), kept, 'int32');
+    const values = gatherNoGrad(x, d, idx);
+    if (keepdim || x.ndim === 0) return [values, idx];
+    return [values._restride(values.shape.filter((_, i) => i !== d), values.strides.filter((_, i) => i !== d), values.offset), idx._restride(idx.shape.filter((_, i) => i !== d), idx.strides.filter((_, i) => i !== d), idx.offset)];
+  },
+  saves: ['indices'],
+  vjp: ([g], c) => {
+    const { dim, keepdim, shapes } = c;
+    const indices = (c as unknown as { indices: Tensor }).indices;
+    const n = rank(shapes.input);
+    const d = normDim(name, dim, n);
+    const k = (t: Tensor) => (keepdim || n === 0 ? t : unsqueeze(t, d));
+    return { input: g ? scatterAdd(shapes.input, d, k(indices), k(g)) : null };
+  },
+  jvp: (t, { input, results, dim, keepdim }) => {
+    const d = normDim(name, dim, input.ndim);
+    const idx = keepdim || input.ndim === 0 ? results[1]! : unsqueeze(results[1]!, d);
+    const r = gather(t.input, d, idx);
+    return [keepdim || input.ndim === 0 ? r : squeeze(r, d), null];
+  },
+  cases: [
+    { label: 'dim 1 values', shapes: [[3, 4]], call: (f, x) => f(x, 1)[0]!, expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [1])(x) },
+    {
+      label: 'dim 0 keepdim values', shapes: [[2, 3, 4]], call: (f, x) => (f as unknown as (...a: unknown[]) => ValuesIndices)(x, { dim: 0, keepdim: true }).values,
+      expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [0], true)(x),
+    },
+  ],
+});
+const maxDim = extremeDim('max');
+const minDim = extremeDim('min');
 
-function argExtreme(name: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
-  checkTensor(name, 'input', x);
-  if (dim === undefined) {
-    const flat = reshape(x, [x.numel()]);
-    const r = argExtreme(name, flat, 0, false);
-    return keepdim ? reshape(r, x.shape.map(() => 1)) : r;
-  }
-  const d = normDim(name, dim, x.ndim);
-  if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over dimension ${dim} of size 0`);
-  const b = x.backend;
-  const y = Tensor.fromData(b, b.argReduce(name, x.backendView(), d), x.shape.filter((_, i) => i !== d), 'int32');
-  return keepdim && x.ndim > 0 ? unsqueeze(y, d) : y;
-}
-export const argmax = (x: Tensor, dim?: number, keepdim = false) => argExtreme('argmax', x, dim, keepdim);
-export const argmin = (x: Tensor, dim?: number, keepdim = false) => argExtreme('argmin', x, dim, keepdim);
+type ExtremeFn = {
+  (x: Tensor): Tensor;
+  (x: Tensor, other: Tensor): Tensor;
+  (x: Tensor, dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndicesPair;
+  (x: Tensor, opts: { dim: number; keepdim?: boolean }): ValuesIndicesPair;
+};
+/**
+ * The three forms of max/min: max(x) the largest element (amax over all dims: ties share the gradient),
+ * max(x, other) = maximum(x, other), max(x, dim, keepdim?) → {values, indices} (the max-over-dim record).
+ */
+const extreme = (name: 'max' | 'min', whole: (x: Tensor) => Tensor, pair: (x: Tensor, y: Tensor) => Tensor, byDim: unknown): ExtremeFn => {
+  const f = (x: Tensor, ...args: unknown[]): unknown => {
+    checkTensor(name, 'input', x);
+    if (args[0] instanceof Tensor) {
+      if (args.length > 1) throw new TypeError(`${name}: ${name}(x, other) takes no further arguments`);
+      return pair(x, args[0]);
+    }
+    if (args.every((a) => a === undefined)) return whole(x);
+    if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0]) && (args[0] as { dim?: unknown }).dim === undefined) {
+      if ((args[0] as { keepdim?: unknown }).keepdim !== undefined) throw new TypeError(`${name}: keepdim needs a dim`);
+    }
+    if (Array.isArray(args[0])) throw new TypeError(`${name}: dim must be one integer (use amax/amin for several dims), got ${describeValue(args[0])}`);
+    return (byDim as (...a: unknown[]) => unknown)(x, ...args);
+  };
+  Object.defineProperty(f, 'name', { value: name });
+  return f as ExtremeFn;
+};
+export const max = extreme('max', amax, maximum, maxDim);
+export const min = extreme('min', amin, minimum, minDim);
+attachMethod('max', max);
+attachMethod('min', min);
+
+/** argmax/argmin along dim, or of the flattened tensor without one (int32, no gradient) */
+const argExtreme = <const N extends 'argmax' | 'argmin'>(name: N) => {
+  const op = defineOp({
+    name, method: name, args: [tensor('input'), optDim('dim'), bool('keepdim', false)], kwargs: true,
+    forward: ({ input: x, dim, keepdim }): Tensor => {
+      if (dim === undefined) {
+        const r = op(reshape(x, [x.size]), 0, false);
+        return keepdim ? reshape(r, x.shape.map(() => 1)) : r;
+      }
+      const d = normDim(name, dim, x.ndim);
+      if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over dimension ${dim} of size 0`);
+      const b = x.backend;
+      const y = Tensor.fromData(b, b.argReduce(name, x.backendView(), d), x.shape.filter((_, i) => i !== d), 'int32');
+      return keepdim && x.ndim > 0 ? unsqueeze(y, d) : y;
+    },
+    cases: [
+      // the index picks the extreme: checked through the value it selects
+      { label: 'dim 1 (selects the extreme)', shapes: [[3, 4]], differentiable: true, call: (f, x) => gather(x, 1, f(x, 1, true)), expect: (R, x) => R.reduce(name === 'argmax' ? R.max : R.min, [1], true)(x) },
+      { label: 'flattened keepdim (selects the extreme)', shapes: [[3, 4]], differentiable: true, call: (f, x) => gather(reshape(x, [12]), 0, reshape(f(x, undefined, true), [1])), expect: (R, x) => R.reshape([1])(R.reduce(name === 'argmax' ? R.max : R.min)(x)) },
+    ],
+  });
+  return op;
+};
+export const argmax = argExtreme('argmax');
+export const argmin = argExtreme('argmin');
 
 /**
  * prod over dims. d/dx_i = Π_{j≠i} x_j: the product of the factors before i times the product of those after
@@ -153,20 +255,31 @@ export const argmin = (x: Tensor, dim?: number, keepdim = false) => argExtreme('
  * are exact; no host reads; and the rule is a polynomial in x, so it differentiates again (as PyTorch's
  * cumprod-based rule). ẏ = Σ_i ẋ_i · Π_{j≠i} x_j.
  */
-export function prod(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  checkTensor('prod', 'input', x);
-  const dims = normDims('prod', dim, x.ndim);
-  const y = reduceRaw('prod', x, dims, keepdim, x.dtype === 'bool' ? 'int32' : x.dtype);
-  record('prod', [x], [y], [x], ([g], [xs]) => [mul(expandBack(g!, x.shape, dims, keepdim), prodOthers(xs!, dims))],
-    ([dx]) => [sum(mul(dx!, prodOthers(x, dims)), dims, keepdim)]);
-  return y;
-}
+const prodOp = defineOp({
+  name: 'prod', method: 'prod', args: reduceArgs, kwargs: true,
+  forward: ({ input, dim, keepdim }) => reduceRaw('prod', input, normDims('prod', dim, input.ndim), keepdim, input.dtype === 'bool' ? 'int32' : input.dtype),
+  saves: ['input'],
+  vjp: (g, { input, dim, keepdim }) => {
+    const dl = normDims('prod', dim, input.ndim);
+    return { input: mul(expandBack(g, input.shape, dl, keepdim), prodOthers(input, dl)) };
+  },
+  jvp: (t, { input, dim, keepdim }) => {
+    const dl = normDims('prod', dim, input.ndim);
+    return sum(mul(t.input, prodOthers(input, dl)), dl, keepdim);
+  },
+  cases: [
+    { shapes: [[2, 3]], domain: 'nonzero', expect: (R, x) => R.reduce(R.prod)(x) },
+    { label: 'dim 1', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.prod, [1])(x) },
+    { label: 'dim 0 keepdim', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 0, true), expect: (R, x) => R.reduce(R.prod, [0], true)(x) },
+  ],
+});
+export const prod: WithKw<typeof prodOp, ReduceKw> = prodOp as never;
 
 /** Π of all other elements of each reduction group, shaped like x (see prod). */
-function prodOthers(x: Tensor, dims: number[]): Tensor {
-  const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
-  const order = [...kept, ...dims];
-  const n = numel(dims.map((d) => x.shape[d]!));
+function prodOthers(x: Tensor, dl: number[]): Tensor {
+  const kept = x.shape.map((_, i) => i).filter((i) => !dl.includes(i));
+  const order = [...kept, ...dl];
+  const n = numel(dl.map((d) => x.shape[d]!));
   const m = numel(kept.map((d) => x.shape[d]!));
   if (n <= 1) return add(mul(x, 0), n === 0 ? 0 : 1); // a group of one: the empty product 1
   const rows = reshape(permute(x, order), [m, n]); // one reduction group per row
@@ -184,36 +297,124 @@ function prodOthers(x: Tensor, dims: number[]): Tensor {
   return permute(others, inverse);
 }
 
-/** var with Bessel-style `correction` (1 = unbiased, PyTorch's default): Σ(x−μ)² / (N − correction). */
-export function variance(x: Tensor, dim?: number | number[], opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-  checkTensor('var', 'input', x);
-  const dims = normDims('var', dim, x.ndim);
-  const n = numel(dims.map((d) => x.shape[d]!));
-  const correction = opts.correction ?? 1;
-  const xf = isFloat(x.dtype) ? x : cast(x, 'float32');
-  const mu = mean(xf, dims, true);
-  const dev = sub(xf, mu);
-  return div(sum(mul(dev, dev), dims, opts.keepdim ?? false), Math.max(0, n - correction));
+/**
+ * var/std arguments: (dim?, unbiased?, keepdim?) by position, `correction` by name only; var(x, unbiased) as
+ * torch.var(x, False). correction = N − (the divisor): 1 (Bessel, the default) or 0 (unbiased = false).
+ */
+const spreadArgs = [tensor('input'), dims('dim'), optBool('unbiased'), bool('keepdim', false), optNum('correction')] as const;
+const spreadForm = (args: unknown[]) => (typeof args[1] === 'boolean' ? [args[0], undefined, ...args.slice(1)] : args);
+function correctionOf(op: string, unbiased: boolean | undefined, correction: number | null): number {
+  if (unbiased !== undefined && correction !== null) throw new TypeError(`${op}: give either unbiased or correction, not both`);
+  return correction !== null ? correction : unbiased === false ? 0 : 1;
 }
 
-export function std(x: Tensor, dim?: number | number[], opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-  return sqrt(variance(x, dim, opts));
-}
+/** var = Σ(x − μ)² / (N − correction) over dims */
+const varianceOp = defineOp({
+  name: 'var', method: 'var', args: spreadArgs, kwargs: true, positional: 4, callForm: spreadForm, composite: true,
+  forward: ({ input, dim, unbiased, keepdim, correction }) => {
+    const c = correctionOf('var', unbiased, correction);
+    const dl = normDims('var', dim, input.ndim);
+    const n = numel(dl.map((d) => input.shape[d]!));
+    const xf = isFloat(input.dtype) ? input : cast(input, 'float32');
+    const dev = sub(xf, mean(xf, dl, true));
+    return div(sum(mul(dev, dev), dl, keepdim), Math.max(0, n - c));
+  },
+  cases: [
+    { label: '(correction 1)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.var(1))(x) },
+    { label: 'dim 1 correction 0', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 1, { correction: 0 }), expect: (R, x) => R.reduce(R.var(0), [1])(x) },
+    { label: 'dim 0 keepdim', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 0, { keepdim: true }), expect: (R, x) => R.reduce(R.var(1), [0], true)(x) },
+    { label: 'dim 1 unbiased false', shapes: [[3, 4]], call: (f, x) => f(x, 1, false), expect: (R, x) => R.reduce(R.var(0), [1])(x) },
+  ],
+});
+export const variance: WithKw<typeof varianceOp, SpreadKw> & ((input: Tensor, unbiased: boolean) => Tensor) = varianceOp as never;
+
+/** std = √var */
+const stdOp = defineOp({
+  name: 'std', method: 'std', args: spreadArgs, kwargs: true, positional: 4, callForm: spreadForm, composite: true,
+  forward: ({ input, dim, unbiased, keepdim, correction }) => sqrt(kw(variance)(input, dim, { unbiased, keepdim, correction: correction ?? undefined })),
+  cases: [
+    { label: '(correction 1)', shapes: [[3, 4]], expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(1)(v)))(x) },
+    { label: 'dim 1 correction 0', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 1, { correction: 0 }), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(0)(v)), [1])(x) },
+    { label: 'dim -1 keepdim', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, -1, { keepdim: true }), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(1)(v)), [-1], true)(x) },
+    { label: 'unbiased false (the torch.std(x, False) form)', shapes: [[3, 4]], call: (f, x) => kw(f)(x, false), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(0)(v)))(x) },
+  ],
+});
+export const std: WithKw<typeof stdOp, SpreadKw> & ((input: Tensor, unbiased: boolean) => Tensor) = stdOp as never;
 
 /**
  * logsumexp = m + log Σ exp(x − m) with m the (detached) max: no overflow at ±1e4, and a row of all
  * −Inf gives −Inf rather than NaN. Its gradient is softmax(x).
  */
-export function logsumexp(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
-  [x] = autocastF32(x); // autocast dispatch (src/amp/autocast.ts)
-  checkTensor('logsumexp', 'input', x);
-  const dims = normDims('logsumexp', dim, x.ndim);
-  const xf = isFloat(x.dtype) ? x : cast(x, 'float32');
-  const mRaw = reduceRaw('max', xf, dims, true, floatOf(xf.dtype));
-  // an all −Inf (or +Inf) group must not shift by ∓Inf: that would give NaN
-  const m = where(eq(mRaw, Infinity), 0, where(eq(mRaw, -Infinity), 0, mRaw));
-  const s = add(log(sum(exp(sub(xf, m)), dims, true)), m);
-  return keepdim ? s : reshape(s, x.shape.filter((_, i) => !dims.includes(i)));
+const logsumexpOp = defineOp({
+  name: 'logsumexp', method: 'logsumexp', args: reduceArgs, kwargs: true, composite: true,
+  forward: ({ input, dim, keepdim }) => {
+    const [x] = autocastF32(input); // autocast dispatch (src/amp/autocast.ts)
+    const dl = normDims('logsumexp', dim, x.ndim);
+    const xf = isFloat(x.dtype) ? x : cast(x, 'float32');
+    const mRaw = reduceRaw('max', xf, dl, true, floatOf(xf.dtype));
+    // an all −Inf (or +Inf) group must not shift by ∓Inf: that would give NaN
+    const m = where(eq(mRaw, Infinity), 0, where(eq(mRaw, -Infinity), 0, mRaw));
+    const s = add(log(sum(exp(sub(xf, m)), dl, true)), m);
+    return keepdim ? s : reshape(s, x.shape.filter((_, i) => !dl.includes(i)));
+  },
+  cases: [
+    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.lse)(x) },
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.lse, [1])(x) },
+    { label: 'dims [0,1] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 1], true), expect: (R, x) => R.reduce(R.lse, [0, 1], true)(x) },
+  ],
+});
+export const logsumexp: WithKw<typeof logsumexpOp, ReduceKw> = logsumexpOp as never;
+
+type KwOpts<T> = { [K in keyof T]?: T[K] };
+type ReduceKw = KwOpts<{ dim: number | readonly number[] | null; keepdim: boolean }>;
+type SpreadKw = KwOpts<{ dim: number | readonly number[] | null; unbiased: boolean; keepdim: boolean; correction: number }>;
+type Methods = {
+  sum: Method<typeof sumOp>; mean: Method<typeof meanOp>; prod: Method<typeof prodOp>; amax: Method<typeof amax>; amin: Method<typeof amin>;
+  logsumexp: Method<typeof logsumexpOp>; argmax: Method<typeof argmax>; argmin: Method<typeof argmin>; var: Method<typeof varianceOp>; std: Method<typeof stdOp>;
+};
+declare module '../tensor.js' {
+  // the methods defineOp attaches above, typed from the records, plus PyTorch's keyword forms
+  interface Tensor extends Methods {
+    // the positional forms are restated: a declaration here hides the inherited one of the same name
+    sum(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+    mean(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+    prod(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+    amax(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+    amin(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+    logsumexp(dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+    argmax(dim?: number | null, keepdim?: boolean): Tensor;
+    argmin(dim?: number | null, keepdim?: boolean): Tensor;
+    var(dim?: number | readonly number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
+    std(dim?: number | readonly number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
+    sum(opts: ReduceKw): Tensor;
+    sum(dim: number | readonly number[] | null, opts: { keepdim?: boolean }): Tensor;
+    mean(opts: ReduceKw): Tensor;
+    mean(dim: number | readonly number[] | null, opts: { keepdim?: boolean }): Tensor;
+    prod(opts: ReduceKw): Tensor;
+    prod(dim: number | readonly number[] | null, opts: { keepdim?: boolean }): Tensor;
+    amax(opts: ReduceKw): Tensor;
+    amin(opts: ReduceKw): Tensor;
+    logsumexp(opts: ReduceKw): Tensor;
+    argmax(opts: { dim?: number; keepdim?: boolean }): Tensor;
+    argmin(opts: { dim?: number; keepdim?: boolean }): Tensor;
+    var(opts: SpreadKw): Tensor;
+    var(dim: number | readonly number[] | null | undefined, opts: SpreadKw): Tensor;
+    var(unbiased: boolean): Tensor;
+    std(opts: SpreadKw): Tensor;
+    std(dim: number | readonly number[] | null | undefined, opts: SpreadKw): Tensor;
+    std(unbiased: boolean): Tensor;
+    max(): Tensor;
+    max(other: Tensor): Tensor;
+    max(dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndicesPair;
+    max(opts: { dim: number; keepdim?: boolean }): ValuesIndicesPair;
+    min(): Tensor;
+    min(other: Tensor): Tensor;
+    min(dim: number, keepdim?: boolean | { keepdim?: boolean }): ValuesIndicesPair;
+    min(opts: { dim: number; keepdim?: boolean }): ValuesIndicesPair;
+  }
 }
+// a record with a method name that is missing above fails to compile here
+const methodsDeclared: AssertDeclared<MethodNames<typeof import('./reduce.js')>, Methods> = true;
+void methodsDeclared;
 
 provide({ sum, mean, sumToShape, amax, amin, max, min, argmax, argmin, prod, variance, std, logsumexp });
