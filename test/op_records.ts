@@ -7,7 +7,9 @@
 import '../src/index.js';
 import { opRecords, type OpRecord } from '../src/ops/define.js';
 import type { Tensor } from '../src/index.js';
-import { R, type Arr, type OpCase } from './ops_table.js';
+import { R } from './op_refs.js';
+import type { Arr } from '../src/ops/define.js';
+import type { OpCase } from './ops_table.js';
 
 /** f applied element-wise to inputs broadcast against each other (float64, row-major) */
 function nary(f: (...v: number[]) => number) {

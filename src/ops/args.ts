@@ -16,6 +16,8 @@ export interface ArgSpec<In = unknown, Out = In, N extends string = string, Opt 
   /** what the argument must be, for error messages ("a Tensor", "a number") */
   readonly expected: string;
   check(op: string, v: unknown): Out;
+  /** the rest of the call's arguments, gathered into one array (a shape given as numbers or as one array) */
+  readonly rest?: true;
   /** phantom: the caller-side type */
   readonly __in?: In;
 }
@@ -185,6 +187,34 @@ export function dims<const N extends string>(name: N): ArgSpec<number | readonly
   };
 }
 
+/**
+ * A shape as the rest of the arguments: reshape(x, 2, 3) ≡ reshape(x, [2, 3]). Integers (−1 where the op
+ * infers a size) or one array of them.
+ */
+export function shapeRest<const N extends string>(name: N): ArgSpec<number | readonly number[], number[], N, true> & { readonly rest: true } {
+  return {
+    name, optional: true, rest: true, expected: 'integers or one array of integers',
+    check(op, v) {
+      const list = v as unknown[];
+      const flat = list.length === 1 && Array.isArray(list[0]) ? (list[0] as unknown[]) : list;
+      if (!flat.every((d) => typeof d === 'number' && Number.isInteger(d))) throw argError(op, name, 'integers or one array of integers', list.length === 1 ? list[0] : list);
+      return flat.slice() as number[];
+    },
+  };
+}
+
+/** An array of Tensors (cat's inputs); each one is a differentiable input of the op. */
+export function tensorList<const N extends string>(name: N): ArgSpec<readonly Tensor[], Tensor[], N, false> {
+  return {
+    name, optional: false, expected: 'a non-empty array of Tensors',
+    check(op, v) {
+      if (!Array.isArray(v) || v.length === 0) throw new Error(`${op}: expected a non-empty array of tensors`);
+      v.forEach((t, i) => { if (!(t instanceof Tensor)) throw new TypeError(`${op}: argument ${name}[${i}] must be a Tensor, got ${describeValue(t)}`); });
+      return v as Tensor[];
+    },
+  };
+}
+
 // ---- option objects
 
 type FieldIn<S> = S extends ArgSpec<infer I, any, any, any> ? I : never;
@@ -224,7 +254,8 @@ type OutOf<S> = S extends ArgSpec<any, infer O, any, any> ? O : never;
 
 /** The parameter list of the op function: optional specs become optional parameters. */
 export type Params<A extends readonly AnySpec[]> = A extends readonly [infer H, ...infer R extends readonly AnySpec[]]
-  ? H extends ArgSpec<any, any, any, true>
+  ? H extends { readonly rest: true } ? number[] | [readonly number[]]
+  : H extends ArgSpec<any, any, any, true>
     ? [arg?: InOf<H>, ...rest: Params<R>]
     : [arg: InOf<H>, ...rest: Params<R>]
   : [];
@@ -232,4 +263,4 @@ export type Params<A extends readonly AnySpec[]> = A extends readonly [infer H, 
 /** The named, normalised arguments forward and the rules receive. */
 export type Named<A extends readonly AnySpec[]> = { [S in A[number] as S['name']]: OutOf<S> };
 /** Names of the arguments that reach forward as Tensors (the op's differentiable inputs). */
-export type TensorNames<A extends readonly AnySpec[]> = { [S in A[number] as OutOf<S> extends Tensor ? S['name'] : OutOf<S> extends Tensor | null ? S['name'] : never]: true } extends infer T ? keyof T & string : never;
+export type TensorNames<A extends readonly AnySpec[]> = { [S in A[number] as OutOf<S> extends Tensor ? S['name'] : OutOf<S> extends Tensor | null ? S['name'] : OutOf<S> extends Tensor[] ? S['name'] : never]: true } extends infer T ? keyof T & string : never;

@@ -208,6 +208,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
   const { kwargs, callForm } = def;
   const maxPositional = def.positional ?? n;
   const kwNames = specs.slice(1).map((s) => s.name);
+  const restLast = n > 0 && !!specs[n - 1]!.rest;
 
   /** (a, b, {c: 1}) → (a, b, 1): keyword arguments to positions */
   const placeKeywords = (args: unknown[]): unknown[] => {
@@ -235,6 +236,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
   const call = function (...args: unknown[]): Outputs {
     if (callForm) args = callForm(args);
     if (kwargs) args = placeKeywords(args);
+    if (restLast) args = [...args.slice(0, n - 1), args.slice(n - 1)];
     if (args.length > n || args.length < required) {
       throw new TypeError(`${name}: expected ${required === n ? n : `${required} to ${n}`} argument${n === 1 ? '' : 's'} ${signature}, got ${args.length}`);
     }
@@ -246,9 +248,14 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
     const outs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
     const inputs: (Tensor | null)[] = [];
     const inputNames: string[] = [];
+    let lists: Record<string, number> | null = null; // a tensor-list argument: its name → its first input
     for (let i = 0; i < n; i++) {
       const v = a[specs[i]!.name];
       if (v instanceof Tensor) { inputs.push(v); inputNames.push(specs[i]!.name); }
+      else if (Array.isArray(v) && v[0] instanceof Tensor) {
+        (lists ??= {})[specs[i]!.name] = inputs.length;
+        for (const t of v as Tensor[]) { inputs.push(t); inputNames.push(specs[i]!.name); }
+      }
     }
     // an op that hands back an input unchanged (reshape to the same shape) adds no node
     for (const o of outs) if (inputs.includes(o)) return out;
@@ -261,6 +268,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
     const dtypes: Record<string, DType> = {};
     for (const k in a) if (!(a[k] instanceof Tensor)) base[k] = a[k];
     for (let i = 0; i < inputs.length; i++) { shapes[inputNames[i]!] = inputs[i]!.shape; dtypes[inputNames[i]!] = inputs[i]!.dtype; }
+    if (lists) for (const k in lists) { const l = a[k] as Tensor[]; shapes[k] = l.map((t) => t.shape) as never; dtypes[k] = l.map((t) => t.dtype) as never; }
     base.shapes = shapes;
     base.dtypes = dtypes;
     const savedNames = savedInputs.filter((k) => a[k] instanceof Tensor);
@@ -276,12 +284,13 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
         if (saveResult) c.result = saved[savedNames.length];
         savedOutputs.forEach((k, i) => (c[k] = saved[savedNames.length + (saveResult ? 1 : 0) + i]));
         const nd: Record<string, boolean> = {};
-        inputNames.forEach((k, i) => (nd[k] = needs[i]!));
+        inputNames.forEach((k, i) => (nd[k] = nd[k] || needs[i]!));
         c.needs = nd;
         const g = Array.isArray(out) ? gs : gs[0]!;
-        const r = vjp(g as never, c as never) as Record<string, Tensor | null | undefined>;
+        const r = vjp(g as never, c as never) as Record<string, Tensor | (Tensor | null)[] | null | undefined>;
         return inputNames.map((k, i) => {
-          const gi = needs[i] ? r[k] : null;
+          const ri = r[k];
+          const gi = !needs[i] ? null : Array.isArray(ri) ? ri[i - lists![k]!] : ri;
           if (!gi) return null;
           return broadcast ? ops.sumToShape(gi, shapes[k]!) : gi;
         });
@@ -290,15 +299,21 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
         if (jvp === 'linear') {
           const pos = specs.map((s) => {
             const v = a[s.name];
+            if (lists && s.name in lists) return (v as Tensor[]).map((x, j) => tin[lists![s.name]! + j] ?? zerosShaped(x));
             if (!(v instanceof Tensor)) return v;
             const t = tin[inputNames.indexOf(s.name)];
             return t ?? zerosShaped(v);
           });
+          if (restLast) pos.push(...(pos.pop() as unknown[]));
           const r = call(...pos);
           return Array.isArray(r) ? r : [r];
         }
-        const t: Record<string, Tensor> = {};
-        inputNames.forEach((k, i) => (t[k] = tin[i] ?? zerosShaped(inputs[i]!)));
+        const t: Record<string, Tensor | Tensor[]> = {};
+        inputNames.forEach((k, i) => {
+          const ti = tin[i] ?? zerosShaped(inputs[i]!);
+          if (lists && k in lists) ((t[k] ??= []) as Tensor[]).push(ti);
+          else t[k] = ti;
+        });
         const c = { ...a, result: outs[0], results: outs, shapes, dtypes };
         const r = (jvp as (t: unknown, c: unknown) => Outputs)(t, c);
         return Array.isArray(r) ? r : [r];

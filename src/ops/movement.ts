@@ -1,16 +1,17 @@
 /**
- * Shape and movement ops. Views (reshape of contiguous data, permute, transpose, expand, slice, select,
+ * Shape and movement ops, one record each (see define.ts). Views (reshape of contiguous data, permute, transpose, expand, slice, select,
  * squeeze, unsqueeze) share storage and only change strides; their backward is the inverse movement,
  * and the backward of a linear movement is again a linear movement (JAX's habit), so it differentiates again.
  */
 import { promote, type DType } from '../dtype.js';
 import { record } from '../autograd/record.js';
-import { zerosShaped } from '../autograd/forward.js';
 import { contiguousStrides, fmt, normDim, numel, sameShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
 import { cast } from './elementwise.js';
 import { ops, provide } from './registry.js';
+import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { dims, int, shapeRest, tensor, tensorList } from './args.js';
 
 /** Resolve a single −1 in a target shape. */
 function inferShape(op: string, shape: readonly number[], n: number, from: Shape): number[] {
@@ -28,122 +29,187 @@ function inferShape(op: string, shape: readonly number[], n: number, from: Shape
   return out;
 }
 
-/** A fresh contiguous copy; gradient passes through unchanged. */
-export function clone(x: Tensor): Tensor {
-  checkTensor('clone', 'input', x);
-  const b = x.backend;
-  const y = Tensor.fromData(b, b.copy(x.backendView(), x.dtype), x.shape, x.dtype);
-  record('clone', [x], [y], [], ([g]) => [g], ([dx]) => [clone(dx!)]);
-  return y;
-}
+/** A fresh contiguous copy: dx = g; ẏ = ẋ. */
+export const clone = defineOp({
+  name: 'clone', method: 'clone', args: [tensor('input')],
+  forward: ({ input: x }) => {
+    const b = x.backend;
+    return Tensor.fromData(b, b.copy(x.backendView(), x.dtype), x.shape, x.dtype);
+  },
+  vjp: (g) => ({ input: g }),
+  jvp: 'linear',
+  cases: [{ shapes: [[3, 4]], ref: (x) => x }],
+});
 
-export function contiguous(x: Tensor): Tensor {
-  return x.isContiguous() ? x : clone(x);
-}
-
-/** view: same storage, new shape; requires contiguous data (PyTorch's rule), otherwise use reshape. */
-export function view(x: Tensor, ...shape: number[] | [readonly number[]]): Tensor {
-  checkTensor('view', 'input', x);
-  const target = inferShape('view', flatArgs(shape), x.numel(), x.shape);
-  if (!x.isContiguous()) {
-    throw new Error(`view: size ${fmt(target)} is not compatible with input tensor's size and stride ${fmt(x.shape)}/${fmt(x.strides)} (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.`);
-  }
-  return viewOf(x, target);
-}
-
-function viewOf(x: Tensor, target: readonly number[]): Tensor {
-  const y = x._restride(target, contiguousStrides(target), x.offset);
-  record('reshape', [x], [y], [], ([g]) => [reshape(g!, x.shape)], ([dx]) => [reshape(dx!, target)]);
-  return y;
-}
+/** x itself when its data is contiguous, else a contiguous copy (clone) */
+export const contiguous = defineOp({
+  name: 'contiguous', method: 'contiguous', args: [tensor('input')], composite: true,
+  forward: ({ input: x }) => (x.isContiguous() ? x : clone(x)),
+  cases: [
+    { shapes: [[3, 4]], ref: (x) => x },
+    { label: 'of a transpose', shapes: [[3, 4]], call: (f, x) => f(x.T), expect: (R, x) => R.permute([1, 0])(x) },
+  ],
+});
 
 function flatArgs(shape: number[] | [readonly number[]]): number[] {
   return (Array.isArray(shape[0]) ? (shape[0] as number[]) : (shape as number[])).slice();
 }
 
-/** reshape: a view when the data is contiguous, a copy otherwise. */
-export function reshape(x: Tensor, ...shape: number[] | [readonly number[]]): Tensor {
-  checkTensor('reshape', 'input', x);
-  const target = inferShape('reshape', flatArgs(shape), x.numel(), x.shape);
-  if (sameShape(target, x.shape)) return x;
-  return viewOf(contiguous(x), target);
-}
-
-export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  if (x.ndim === 0) return reshape(x, [1]);
-  const s = normDim('flatten', startDim, x.ndim), e = normDim('flatten', endDim, x.ndim);
-  if (s > e) throw new Error(`flatten: startDim ${startDim} must not come after endDim ${endDim}`);
-  const shape = [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
-  return reshape(x, shape);
-}
-
-export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
-  checkTensor('squeeze', 'input', x);
-  const dims = dim === undefined ? x.shape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : (typeof dim === 'number' ? [dim] : dim).map((d) => normDim('squeeze', d, x.ndim));
-  const keep = x.shape.map((_, i) => !(dims.includes(i) && x.shape[i] === 1));
-  const y = x._restride(x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]), x.offset);
-  record('squeeze', [x], [y], [], ([g]) => [reshape(g!, x.shape)], ([dx]) => [reshape(dx!, y.shape)]);
-  return y;
-}
-
-export function unsqueeze(x: Tensor, dim: number): Tensor {
-  checkTensor('unsqueeze', 'input', x);
-  const d = normDim('unsqueeze', dim, x.ndim + 1);
-  const shape = x.shape.slice(), strides = x.strides.slice();
-  shape.splice(d, 0, 1);
-  strides.splice(d, 0, d < x.ndim ? x.strides[d]! * x.shape[d]! : 1);
-  const y = x._restride(shape, strides, x.offset);
-  record('unsqueeze', [x], [y], [], ([g]) => [reshape(g!, x.shape)], ([dx]) => [reshape(dx!, shape)]);
-  return y;
-}
-
-/** permute(dims): a strided view; backward applies the inverse permutation. */
-export function permute(x: Tensor, ...dims: number[] | [readonly number[]]): Tensor {
-  checkTensor('permute', 'input', x);
-  const p = flatArgs(dims).map((d) => normDim('permute', d, x.ndim));
-  if (p.length !== x.ndim || new Set(p).size !== p.length) {
-    throw new Error(`permute: dims ${fmt(flatArgs(dims))} is not a permutation of the ${x.ndim} dimensions of a tensor of shape ${fmt(x.shape)}`);
-  }
-  const y = x._restride(p.map((d) => x.shape[d]!), p.map((d) => x.strides[d]!), x.offset);
-  const inv = new Array<number>(p.length);
-  p.forEach((d, i) => (inv[d] = i));
-  record('permute', [x], [y], [], ([g]) => [permute(g!, inv)], ([dx]) => [permute(dx!, p)]);
-  return y;
-}
-
-export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
-  checkTensor('transpose', 'input', x);
-  if (x.ndim < 2 && dim0 === -2 && dim1 === -1) return x;
-  const a = normDim('transpose', dim0, x.ndim), b = normDim('transpose', dim1, x.ndim);
-  const p = [...Array(x.ndim).keys()];
-  p[a] = b;
-  p[b] = a;
-  return permute(x, p);
-}
-
-/** expand: broadcast size-1 dims (and new leading dims) with stride 0; backward sums back. */
-export function expand(x: Tensor, ...shape: number[] | [readonly number[]]): Tensor {
-  checkTensor('expand', 'input', x);
-  const target = flatArgs(shape);
-  if (target.length < x.ndim) throw new Error(`expand: the target shape ${fmt(target)} has fewer dimensions than the tensor's ${fmt(x.shape)}`);
-  const lead = target.length - x.ndim;
-  const strides: number[] = [];
-  const out: number[] = [];
-  for (let i = 0; i < target.length; i++) {
-    const j = i - lead;
-    const src = j >= 0 ? x.shape[j]! : 1;
-    const t = target[i] === -1 ? src : target[i]!;
-    if (j >= 0 && src !== t && src !== 1) {
-      throw new Error(`expand: the expanded size ${t} must match the existing size ${src} at dimension ${i} (tensor ${fmt(x.shape)} to ${fmt(target)})`);
+/** view: same storage, new shape; requires contiguous data (PyTorch's rule), otherwise use reshape. dx = reshape(g); ẏ = view(ẋ). */
+export const view = defineOp({
+  name: 'view', method: 'view', args: [tensor('input'), shapeRest('shape')],
+  forward: ({ input: x, shape }) => {
+    const target = inferShape('view', shape, x.size, x.shape);
+    if (!x.isContiguous()) {
+      throw new Error(`view: size ${fmt(target)} is not compatible with input tensor's size and stride ${fmt(x.shape)}/${fmt(x.strides)} (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.`);
     }
-    out.push(t);
-    strides.push(j < 0 || (src === 1 && t !== 1) ? 0 : x.strides[j]!);
-  }
-  if (sameShape(out, x.shape)) return x;
-  const y = x._restride(out, strides, x.offset);
-  record('expand', [x], [y], [], ([g]) => [ops.sumToShape(g!, x.shape)], ([dx]) => [expand(dx!, out)]);
-  return y;
-}
+    return x._restride(target, contiguousStrides(target), x.offset);
+  },
+  vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
+  jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
+  cases: [{ shapes: [[3, 4]], call: (f, x) => f(x, 2, 6), expect: (R, x) => R.reshape([2, 6])(x), contiguousOnly: true }],
+});
+
+/** reshape: a view when the data is contiguous, a copy otherwise. dx = reshape(g, x.shape); ẏ = reshape(ẋ). */
+export const reshape = defineOp({
+  name: 'reshape', method: 'reshape', args: [tensor('input'), shapeRest('shape')],
+  forward: ({ input: x, shape }) => {
+    const target = inferShape('reshape', shape, x.size, x.shape);
+    if (sameShape(target, x.shape)) return x;
+    const c = x.isContiguous() ? x : Tensor.fromData(x.backend, x.backend.copy(x.backendView(), x.dtype), x.shape, x.dtype);
+    return c._restride(target, contiguousStrides(target), c.offset);
+  },
+  vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
+  jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
+  cases: [
+    { shapes: [[2, 3, 4]], call: (f, x) => f(x, 6, 4), expect: (R, x) => R.reshape([6, 4])(x) },
+    { label: 'with -1', shapes: [[2, 3, 2]], call: (f, x) => f(x, [-1, 3]), expect: (R, x) => R.reshape([4, 3])(x) },
+  ],
+});
+
+/** flatten dims startDim..endDim into one (a reshape) */
+export const flatten = defineOp({
+  name: 'flatten', method: 'flatten', args: [tensor('input'), int('startDim', 0), int('endDim', -1)], composite: true,
+  forward: ({ input: x, startDim, endDim }) => {
+    if (x.ndim === 0) return reshape(x, [1]);
+    const s = normDim('flatten', startDim, x.ndim), e = normDim('flatten', endDim, x.ndim);
+    if (s > e) throw new Error(`flatten: startDim ${startDim} must not come after endDim ${endDim}`);
+    return reshape(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+  },
+  cases: [
+    { shapes: [[2, 3, 4]], expect: (R, x) => R.reshape([24])(x) },
+    { label: '(1)', shapes: [[2, 3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reshape([2, 12])(x) },
+  ],
+});
+
+/** squeeze: drop size-1 dims (all, or those listed); a view. dx = reshape(g, x.shape); ẏ = reshape(ẋ). */
+export const squeeze = defineOp({
+  name: 'squeeze', method: 'squeeze', args: [tensor('input'), dims('dim')],
+  forward: ({ input: x, dim }) => {
+    const dl = dim === undefined ? x.shape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0) : (typeof dim === 'number' ? [dim] : dim).map((d) => normDim('squeeze', d, x.ndim));
+    const keep = x.shape.map((_, i) => !(dl.includes(i) && x.shape[i] === 1));
+    return x._restride(x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]), x.offset);
+  },
+  vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
+  jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
+  cases: [
+    { shapes: [[3, 1, 4]], expect: (R, x) => R.reshape([3, 4])(x) },
+    { label: '(1)', shapes: [[3, 1, 4, 1]], call: (f, x) => f(x, 1), expect: (R, x) => R.reshape([3, 4, 1])(x) },
+  ],
+});
+
+/** unsqueeze: a new size-1 dim at dim; a view. dx = reshape(g, x.shape); ẏ = reshape(ẋ). */
+export const unsqueeze = defineOp({
+  name: 'unsqueeze', method: 'unsqueeze', args: [tensor('input'), int('dim')],
+  forward: ({ input: x, dim }) => {
+    const d = normDim('unsqueeze', dim, x.ndim + 1);
+    const shape = x.shape.slice(), strides = x.strides.slice();
+    shape.splice(d, 0, 1);
+    strides.splice(d, 0, d < x.ndim ? x.strides[d]! * x.shape[d]! : 1);
+    return x._restride(shape, strides, x.offset);
+  },
+  vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
+  jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
+  cases: [
+    { label: '(0)', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reshape([1, 3, 4])(x) },
+    { label: '(-1)', shapes: [[3, 4]], call: (f, x) => f(x, -1), expect: (R, x) => R.reshape([3, 4, 1])(x) },
+  ],
+});
+
+/** permute(dims): a strided view; dx = permute(g, p⁻¹); ẏ = permute(ẋ, p). */
+export const permute = defineOp({
+  name: 'permute', method: 'permute', args: [tensor('input'), shapeRest('dims')],
+  forward: ({ input: x, dims: given }) => {
+    const p = given.map((d) => normDim('permute', d, x.ndim));
+    if (p.length !== x.ndim || new Set(p).size !== p.length) {
+      throw new Error(`permute: dims ${fmt(given)} is not a permutation of the ${x.ndim} dimensions of a tensor of shape ${fmt(x.shape)}`);
+    }
+    return x._restride(p.map((d) => x.shape[d]!), p.map((d) => x.strides[d]!), x.offset);
+  },
+  vjp: (g, { dims: given, shapes }): { input: Tensor } => {
+    const n = shapes.input.length;
+    const inv = new Array<number>(n);
+    given.forEach((d, i) => (inv[d < 0 ? d + n : d] = i));
+    return { input: permute(g, inv) };
+  },
+  jvp: 'linear',
+  cases: [{ shapes: [[2, 3, 4]], call: (f, x) => f(x, 2, 0, 1), expect: (R, x) => R.permute([2, 0, 1])(x) }],
+});
+
+/** swap two dims (a permute); a ≤ 1-D tensor with the default dims is returned as is */
+export const transpose = defineOp({
+  name: 'transpose', method: 'transpose', args: [tensor('input'), int('dim0', -2), int('dim1', -1)], composite: true,
+  forward: ({ input: x, dim0, dim1 }) => {
+    if (x.ndim < 2 && dim0 === -2 && dim1 === -1) return x;
+    const a = normDim('transpose', dim0, x.ndim), b = normDim('transpose', dim1, x.ndim);
+    const p = [...Array(x.ndim).keys()];
+    p[a] = b;
+    p[b] = a;
+    return permute(x, p);
+  },
+  cases: [
+    { shapes: [[3, 4]], call: (f, x) => f(x, 0, 1), expect: (R, x) => R.permute([1, 0])(x) },
+    { label: '3-D (0,2)', shapes: [[2, 3, 4]], call: (f, x) => f(x, 0, 2), expect: (R, x) => R.permute([2, 1, 0])(x) },
+    { label: '.T', shapes: [[3, 4]], call: (_, x) => x.T, expect: (R, x) => R.permute([1, 0])(x) },
+  ],
+});
+
+/** expand: broadcast size-1 dims (and new leading dims) with stride 0; dx = g summed back to x's shape; ẏ = expand(ẋ). */
+export const expand = defineOp({
+  name: 'expand', method: 'expand', args: [tensor('input'), shapeRest('shape')],
+  forward: ({ input: x, shape: target }) => {
+    if (target.length < x.ndim) throw new Error(`expand: the target shape ${fmt(target)} has fewer dimensions than the tensor's ${fmt(x.shape)}`);
+    const lead = target.length - x.ndim;
+    const strides: number[] = [];
+    const out: number[] = [];
+    for (let i = 0; i < target.length; i++) {
+      const j = i - lead;
+      const src = j >= 0 ? x.shape[j]! : 1;
+      const t = target[i] === -1 ? src : target[i]!;
+      if (j >= 0 && src !== t && src !== 1) {
+        throw new Error(`expand: the expanded size ${t} must match the existing size ${src} at dimension ${i} (tensor ${fmt(x.shape)} to ${fmt(target)})`);
+      }
+      out.push(t);
+      strides.push(j < 0 || (src === 1 && t !== 1) ? 0 : x.strides[j]!);
+    }
+    if (sameShape(out, x.shape)) return x;
+    return x._restride(out, strides, x.offset);
+  },
+  vjp: (g, { shapes }): { input: Tensor } => ({ input: ops.sumToShape(g, shapes.input) }),
+  jvp: (t, { result }): Tensor => expand(t.input, result.shape),
+  cases: [
+    { label: '[3,1]→[3,4]', shapes: [[3, 1]], call: (f, x) => f(x, 3, 4), expect: (R, x) => R.expand([3, 4])(x) },
+    { label: '[4]→[2,3,4]', shapes: [[4]], call: (f, x) => f(x, [2, 3, 4]), expect: (R, x) => R.expand([2, 3, 4])(x) },
+    { label: 'then mul (stride-0 reuse)', shapes: [[3, 1]], call: (f, x) => f(x, 3, 4).mul(f(x, 3, 4)), expect: (R, x) => R.expand([3, 4])(R.un((v) => v * v)(x)) },
+  ],
+});
+
+/** expand to other's shape (a method only, as in PyTorch) */
+const expandAs = defineOp({
+  name: 'expandAs', method: 'expandAs', args: [tensor('input'), tensor('other')], composite: true,
+  forward: ({ input, other }) => expand(input, other.shape),
+  cases: [{ shapes: [[3, 1], [3, 4]], expect: (R, x) => R.expand([3, 4])(x) }],
+});
 
 function normSlice(size: number, start: number | undefined, end: number | undefined, step: number): [number, number, number] {
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
@@ -154,21 +220,47 @@ function normSlice(size: number, start: number | undefined, end: number | undefi
   return [s, len, step];
 }
 
-/** x[start:end:step] along dim (Python slicing rules: negative indices, clamped bounds). A view. */
-export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
-  checkTensor('slice', 'input', x);
-  const d = normDim('slice', dim, x.ndim);
-  const [s, len, st] = normSlice(x.shape[d]!, start, end, step);
-  return sliceView(x, d, s, len, st);
-}
-
-function sliceView(x: Tensor, d: number, s: number, len: number, st: number): Tensor {
+function sliceRaw(x: Tensor, d: number, s: number, len: number, st: number): Tensor {
   const shape = x.shape.slice(), strides = x.strides.slice();
   shape[d] = len;
   strides[d] = x.strides[d]! * st;
-  const y = x._restride(shape, strides, x.offset + s * x.strides[d]!);
-  record('slice', [x], [y], [], ([g]) => [sliceScatter(g!, x.shape, d, s, len, st)], ([dx]) => [sliceView(dx!, d, s, len, st)]);
-  return y;
+  return x._restride(shape, strides, x.offset + s * x.strides[d]!);
+}
+
+/**
+ * x[start:end:step] along dim (Python slicing rules: negative indices, clamped bounds). A view.
+ * dx = g written into zeros at the sliced positions (sliceScatter); ẏ = the same slice of ẋ.
+ */
+export const slice = defineOp({
+  name: 'slice', method: 'slice', args: [tensor('input'), int('dim'), optIntArg('start'), optIntArg('end'), int('step', 1)],
+  forward: ({ input: x, dim, start, end, step }) => {
+    const d = normDim('slice', dim, x.ndim);
+    const [s, len, st] = normSlice(x.shape[d]!, start, end, step);
+    return sliceRaw(x, d, s, len, st);
+  },
+  vjp: (g, { dim, start, end, step, shapes }) => {
+    const d = normDim('slice', dim, shapes.input.length);
+    const [s, len, st] = normSlice(shapes.input[d]!, start, end, step);
+    return { input: sliceScatter(g, shapes.input, d, s, len, st) };
+  },
+  jvp: 'linear',
+  cases: [
+    { shapes: [[3, 5]], call: (f, x) => f(x, 1, 1, 4), expect: (R, x) => R.slice(1, 1, 3)(x) },
+    { label: 'with step', shapes: [[3, 6]], call: (f, x) => f(x, 1, 0, 6, 2), expect: (R, x) => R.slice(1, 0, 3, 2)(x) },
+    { label: 'negative start, step 3', shapes: [[7, 2]], call: (f, x) => f(x, 0, -5, undefined, 3), expect: (R, x) => R.slice(0, 2, 2, 3)(x) },
+  ],
+});
+
+/** an optional integer (slice bounds): undefined or null when open */
+function optIntArg<const N extends string>(name: N) {
+  return {
+    name, optional: true as const, expected: 'an integer or undefined',
+    check(op: string, v: unknown): number | undefined {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${op}: argument '${name}' must be an integer or undefined, got ${typeof v} ${String(v)}`);
+      return v;
+    },
+  } as import('./args.js').ArgSpec<number | null | undefined, number | undefined, N, true>;
 }
 
 /** The adjoint of slicing: zeros of `shape` with g written into the sliced positions. */
@@ -181,27 +273,38 @@ function sliceScatter(g: Tensor, shape: Shape, d: number, s: number, len: number
   const dstStrides = strides.slice();
   dstStrides[d] = strides[d]! * st;
   b.assign({ data: out.storage.data, dtype: g.dtype, shape: dstShape, strides: dstStrides, offset: s * strides[d]! }, g.backendView());
-  record('sliceBackward', [g], [out], [], ([gg]) => [sliceView(gg!, d, s, len, st)], ([dg]) => [sliceScatter(dg!, shape, d, s, len, st)]);
+  record('sliceBackward', [g], [out], [], ([gg]) => [slice(gg!, d, s, s + len * st, st)], ([dg]) => [sliceScatter(dg!, shape, d, s, len, st)]);
   return out;
 }
 
-export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
-  const d = normDim('narrow', dim, x.ndim);
-  const size = x.shape[d]!;
-  const s = start < 0 ? start + size : start;
-  if (s < 0 || length < 0 || s + length > size) throw new RangeError(`narrow: start ${start} + length ${length} exceeds dimension ${dim} of size ${size}`);
-  return slice(x, d, s, s + length);
-}
+/** length elements of dim from start (a slice) */
+export const narrow = defineOp({
+  name: 'narrow', method: 'narrow', args: [tensor('input'), int('dim'), int('start'), int('length')], composite: true,
+  forward: ({ input: x, dim, start, length }) => {
+    const d = normDim('narrow', dim, x.ndim);
+    const size = x.shape[d]!;
+    const s = start < 0 ? start + size : start;
+    if (s < 0 || length < 0 || s + length > size) throw new RangeError(`narrow: start ${start} + length ${length} exceeds dimension ${dim} of size ${size}`);
+    return slice(x, d, s, s + length);
+  },
+  cases: [{ shapes: [[4, 3]], call: (f, x) => f(x, 0, 1, 2), expect: (R, x) => R.slice(0, 1, 2)(x) }],
+});
 
 /** x.select(dim, i): the slice at index i with dim removed. */
-export function select(x: Tensor, dim: number, index: number): Tensor {
-  checkTensor('select', 'input', x);
-  const d = normDim('select', dim, x.ndim);
-  const size = x.shape[d]!;
-  if (!Number.isInteger(index) || index < -size || index >= size) throw new RangeError(`select: index ${index} is out of range for dimension ${dim} with size ${size}`);
-  const i = index < 0 ? index + size : index;
-  return squeeze(sliceView(x, d, i, 1, 1), d);
-}
+export const select = defineOp({
+  name: 'select', method: 'select', args: [tensor('input'), int('dim'), int('index')], composite: true,
+  forward: ({ input: x, dim, index: i0 }) => {
+    const d = normDim('select', dim, x.ndim);
+    const size = x.shape[d]!;
+    if (i0 < -size || i0 >= size) throw new RangeError(`select: index ${i0} is out of range for dimension ${dim} with size ${size}`);
+    const i = i0 < 0 ? i0 + size : i0;
+    return squeeze(slice(x, d, i, i + 1), d);
+  },
+  cases: [
+    { shapes: [[3, 4]], call: (f, x) => f(x, 1, 2), expect: (R, x) => R.reshape([3])(R.slice(1, 2, 1)(x)) },
+    { label: 'negative index', shapes: [[3, 4]], call: (f, x) => f(x, 0, -1), expect: (R, x) => R.reshape([4])(R.slice(0, 2, 1)(x)) },
+  ],
+});
 
 /** One entry of an index spec: an integer, null (the whole dim), a [start, end, step] range, '...' or 'newaxis'. */
 export type IndexItem = number | null | readonly [number?, number?, number?] | '...' | 'newaxis';
@@ -228,66 +331,137 @@ export function index(x: Tensor, spec: readonly IndexItem[]): Tensor {
   return y;
 }
 
-/** cat along dim: the gradient of each input is its slice of g. */
-export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
-  tensors.forEach((t, i) => checkTensor('cat', `tensors[${i}]`, t));
-  const ref = tensors.find((t) => !(t.ndim === 1 && t.numel() === 0)) ?? tensors[0]!;
-  const d = normDim('cat', dim, ref.ndim);
-  const parts = tensors.filter((t) => !(t.ndim === 1 && t.numel() === 0 && ref.ndim !== 1));
-  for (const t of parts) {
-    if (t.ndim !== ref.ndim || t.shape.some((s: number, i: number) => i !== d && s !== ref.shape[i])) {
-      throw new Error(`cat: sizes of tensors must match except in dimension ${d}; got ${parts.map((p) => fmt(p.shape)).join(', ')}`);
+/** cat along dim: the gradient of each input is its slice of g; ẏ = cat of the tangents. */
+export const cat = defineOp({
+  name: 'cat', args: [tensorList('tensors'), int('dim', 0)],
+  forward: ({ tensors, dim }) => {
+    const ref = tensors.find((t) => !(t.ndim === 1 && t.size === 0)) ?? tensors[0]!;
+    const d = normDim('cat', dim, ref.ndim);
+    const parts = tensors.filter((t) => !(t.ndim === 1 && t.size === 0 && ref.ndim !== 1));
+    for (const t of parts) {
+      if (t.ndim !== ref.ndim || t.shape.some((s: number, i: number) => i !== d && s !== ref.shape[i])) {
+        throw new Error(`cat: sizes of tensors must match except in dimension ${d}; got ${parts.map((p) => fmt(p.shape)).join(', ')}`);
+      }
     }
-  }
-  const dtype = parts.reduce<DType>((acc, t) => promote(acc, t.dtype), parts[0]!.dtype);
-  const b = backendOf('cat', ...parts);
-  const shape = ref.shape.slice();
-  shape[d] = parts.reduce((acc, t) => acc + t.shape[d]!, 0);
-  const out = Tensor.fromData(b, b.alloc(dtype, numel(shape)), shape, dtype);
-  const strides = contiguousStrides(shape);
-  const offsets: number[] = [];
-  let off = 0;
-  for (const t of parts) {
-    offsets.push(off);
-    const src = t.dtype === dtype ? t : cast(t, dtype);
-    b.assign({ data: out.storage.data, dtype, shape: t.shape, strides, offset: off * strides[d]! }, src.backendView());
-    off += t.shape[d]!;
-  }
-  record('cat', parts, [out], [], ([g]) => parts.map((t, i) => slice(g!, d, offsets[i]!, offsets[i]! + t.shape[d]!)), (ts) => [cat(parts.map((t, i) => ts[i] ?? zerosShaped(t)), d)]);
-  return out;
+    const dtype = parts.reduce<DType>((acc, t) => promote(acc, t.dtype), parts[0]!.dtype);
+    const b = backendOf('cat', ...parts);
+    const shape = ref.shape.slice();
+    shape[d] = parts.reduce((acc, t) => acc + t.shape[d]!, 0);
+    const out = Tensor.fromData(b, b.alloc(dtype, numel(shape)), shape, dtype);
+    const strides = contiguousStrides(shape);
+    let off = 0;
+    for (const t of parts) {
+      const src = t.dtype === dtype ? t : noGradCast(t, dtype);
+      b.assign({ data: out.storage.data, dtype, shape: t.shape, strides, offset: off * strides[d]! }, src.backendView());
+      off += t.shape[d]!;
+    }
+    return out;
+  },
+  vjp: (g, { dim, shapes }) => {
+    const list = shapes.tensors as unknown as Shape[];
+    const ref = list.find((s) => !(s.length === 1 && s[0] === 0)) ?? list[0]!;
+    const d = normDim('cat', dim, ref.length);
+    let off = 0;
+    return {
+      tensors: list.map((s) => {
+        if (s.length === 1 && s[0] === 0 && ref.length !== 1) return null; // an empty 1-D input takes no part
+        const gi = slice(g, d, off, off + s[d]!);
+        off += s[d]!;
+        return gi;
+      }),
+    } as never;
+  },
+  jvp: 'linear',
+  cases: [
+    { label: 'dim 0', shapes: [[2, 3], [4, 3]], call: (f, x, y) => f([x, y], 0), expect: (R, x, y) => R.cat(0)(x, y) },
+    { label: 'dim 1 (three inputs)', shapes: [[2, 1], [2, 3], [2, 2]], call: (f, x, y, z) => f([x, y, z], 1), expect: (R, x, y, z) => R.cat(1)(x, y, z) },
+    { label: 'same tensor twice', shapes: [[2, 3]], call: (f, x) => f([x, x.mul(2)], -1), expect: (R, x) => R.cat(1)(x, R.un((v) => 2 * v)(x)) },
+  ],
+});
+
+/** cast without a graph node (cat's inputs of a narrower dtype; the gradient is cast back by the engine's dtype rule) */
+function noGradCast(t: Tensor, dtype: DType): Tensor {
+  const b = t.backend;
+  return Tensor.fromData(b, b.copy(t.backendView(), dtype), t.shape, dtype);
 }
 
-export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
-  const first = tensors[0]!;
-  for (const t of tensors) if (!sameShape(t.shape, first.shape)) throw new Error(`stack: expects each tensor to be equal size, got ${tensors.map((t) => fmt(t.shape)).join(', ')}`);
-  const d = normDim('stack', dim, first.ndim + 1);
-  return cat(tensors.map((t) => unsqueeze(t, d)), d);
-}
+/** stack along a new dim (cat of unsqueezed inputs) */
+export const stack = defineOp({
+  name: 'stack', args: [tensorList('tensors'), int('dim', 0)], composite: true,
+  forward: ({ tensors, dim }) => {
+    const first = tensors[0]!;
+    for (const t of tensors) if (!sameShape(t.shape, first.shape)) throw new Error(`stack: expects each tensor to be equal size, got ${tensors.map((t) => fmt(t.shape)).join(', ')}`);
+    const d = normDim('stack', dim, first.ndim + 1);
+    return cat(tensors.map((t) => unsqueeze(t, d)), d);
+  },
+  cases: [
+    { label: 'dim 0', shapes: [[2, 3], [2, 3]], call: (f, x, y) => f([x, y]), expect: (R, x, y) => R.cat(0)(R.reshape([1, 2, 3])(x), R.reshape([1, 2, 3])(y)) },
+    { label: 'dim 2', shapes: [[2, 3], [2, 3]], call: (f, x, y) => f([x, y], 2), expect: (R, x, y) => R.cat(2)(R.reshape([2, 3, 1])(x), R.reshape([2, 3, 1])(y)) },
+  ],
+});
 
 /** split into pieces of `size` (or the given list of sizes) along dim: views. */
-export function split(x: Tensor, size: number | readonly number[], dim = 0): Tensor[] {
-  const d = normDim('split', dim, x.ndim);
-  const n = x.shape[d]!;
-  const sizes: number[] = [];
-  if (typeof size === 'number') {
-    if (!Number.isInteger(size) || size <= 0) throw new Error(`split: split size must be a positive integer, got ${size}`);
-    for (let s = 0; s < n; s += size) sizes.push(Math.min(size, n - s));
-  } else {
-    if (size.reduce((a, b) => a + b, 0) !== n) throw new Error(`split: sizes ${fmt(size)} do not sum to the dimension size ${n}`);
-    sizes.push(...size);
-  }
-  const out: Tensor[] = [];
-  let s = 0;
-  for (const k of sizes) { out.push(slice(x, d, s, s + k)); s += k; }
-  return out;
+export const split = defineOp({
+  name: 'split', method: 'split', args: [tensor('input'), sizesArg('size'), int('dim', 0)], composite: true,
+  forward: ({ input: x, size, dim }): Tensor[] => {
+    const d = normDim('split', dim, x.ndim);
+    const n = x.shape[d]!;
+    const sizes: number[] = [];
+    if (typeof size === 'number') {
+      if (!Number.isInteger(size) || size <= 0) throw new Error(`split: split size must be a positive integer, got ${size}`);
+      for (let s = 0; s < n; s += size) sizes.push(Math.min(size, n - s));
+    } else {
+      if (size.reduce((a, b) => a + b, 0) !== n) throw new Error(`split: sizes ${fmt(size)} do not sum to the dimension size ${n}`);
+      sizes.push(...size);
+    }
+    const out: Tensor[] = [];
+    let s = 0;
+    for (const k of sizes) { out.push(slice(x, d, s, s + k)); s += k; }
+    return out;
+  },
+  cases: [
+    { label: 'size 2', shapes: [[3, 5]], call: (f, x) => f(x, 2, 1), expect: (R, x) => [R.slice(1, 0, 2)(x), R.slice(1, 2, 2)(x), R.slice(1, 4, 1)(x)] },
+    { label: 'sizes [1,3]', shapes: [[4, 2]], call: (f, x) => f(x, [1, 3], 0), expect: (R, x) => [R.slice(0, 0, 1)(x), R.slice(0, 1, 3)(x)] },
+  ],
+});
+
+/** split's size: one positive integer or a list of sizes */
+function sizesArg<const N extends string>(name: N) {
+  return {
+    name, optional: false as const, expected: 'an integer or an array of integers',
+    check(op: string, v: unknown): number | readonly number[] {
+      if (typeof v === 'number') return v;
+      if (Array.isArray(v) && v.every((k) => typeof k === 'number' && Number.isInteger(k))) return v as number[];
+      throw new TypeError(`${op}: argument '${name}' must be an integer or an array of integers, got ${typeof v} ${String(v)}`);
+    },
+  } as import('./args.js').ArgSpec<number | readonly number[], number | readonly number[], N, false>;
 }
 
-export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
-  if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
-  const d = normDim('chunk', dim, x.ndim);
-  return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
+/** chunks pieces of (nearly) equal size along dim */
+export const chunk = defineOp({
+  name: 'chunk', method: 'chunk', args: [tensor('input'), int('chunks'), int('dim', 0)], composite: true,
+  forward: ({ input: x, chunks, dim }): Tensor[] => {
+    if (chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
+    const d = normDim('chunk', dim, x.ndim);
+    return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
+  },
+  cases: [{ label: '3', shapes: [[6, 2]], call: (f, x) => f(x, 3, 0), expect: (R, x) => [R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x), R.slice(0, 4, 2)(x)] }],
+});
+
+type ShapeMethod = (...shape: number[] | [readonly number[]]) => Tensor;
+type Methods = {
+  clone: Method<typeof clone>; contiguous: Method<typeof contiguous>; flatten: Method<typeof flatten>;
+  squeeze: Method<typeof squeeze>; unsqueeze: Method<typeof unsqueeze>; transpose: Method<typeof transpose>;
+  // a shape as the rest of the arguments (shapeRest): reshape(2, 3) or reshape([2, 3])
+  view: ShapeMethod; reshape: ShapeMethod; permute: ShapeMethod; expand: ShapeMethod;
+  expandAs: Method<typeof expandAs>; slice: Method<typeof slice>; narrow: Method<typeof narrow>; select: Method<typeof select>; split: Method<typeof split>; chunk: Method<typeof chunk>;
+};
+declare module '../tensor.js' {
+  // the methods defineOp attaches above, typed from the records
+  interface Tensor extends Methods {}
 }
+// a record with a method name that is missing above fails to compile here
+const methodsDeclared: AssertDeclared<MethodNames<typeof import('./movement.js')>, Methods> = true;
+void methodsDeclared;
 
 provide({ clone, contiguous, view, reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, select, index, cat, stack, split, chunk });
