@@ -6,7 +6,6 @@ import { Tensor } from './tensor.js';
 import { assertDType, type DType } from './dtype.js';
 import * as E from './ops/elementwise.js';
 import * as M from './ops/movement.js';
-import * as MM from './ops/matmul.js';
 import * as IP from './ops/inplace.js';
 import { backward, type BackwardOptions } from './autograd/engine.js';
 import type { TensorLike } from './ops/util.js';
@@ -21,8 +20,6 @@ declare module './tensor.js' {
     clamp(min?: number | null, max?: number | null): Tensor;
     readonly T: Tensor;
     index(spec: readonly IndexItem[]): Tensor;
-    matmul(other: Tensor): Tensor;
-    mm(other: Tensor): Tensor;
     detach(): Tensor;
     to(dtype: DType | Tensor): Tensor;
     float(): Tensor;
@@ -46,8 +43,6 @@ const P = Tensor.prototype as any;
 
 Object.defineProperty(P, 'T', { get(this: Tensor) { return M.permute(this, [...Array(this.ndim).keys()].reverse()); } });
 P.index = function (this: Tensor, spec: readonly IndexItem[]) { return M.index(this, spec); };
-P.matmul = function (this: Tensor, o: Tensor) { return MM.matmul(this, o); };
-P.mm = P.matmul;
 P.detach = function (this: Tensor) {
   const t = new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
   t._base = this._base ?? this;

@@ -65,30 +65,6 @@ export const handCases: OpCase[] = [
   { name: 'index [0, :, 1:3]', fn: (x) => x.index([0, null, [1, 3]]), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([3, 2])(R.slice(2, 1, 2)(R.slice(0, 0, 1)(x))) },
   { name: 'index [..., ::2] with newaxis', fn: (x) => nb.index(x, ['newaxis', '...', [0, 4, 2]]), shapes: [[2, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([1, 2, 2])(R.slice(1, 0, 2, 2)(x)) },
 
-  // ---- matmul and linear
-  { name: 'matmul 1-D·1-D (dot)', fn: (x, y) => x.matmul(y), shapes: [[4], [4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul 1-D·2-D', fn: (x, y) => nb.matmul(x, y), shapes: [[3], [3, 4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul 2-D·1-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3], [3]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul 2-D·2-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3], [3, 4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'mm', fn: (x, y) => x.mm(y), shapes: [[3, 2], [2, 3]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul batched 3-D·3-D', fn: (x, y) => x.matmul(y), shapes: [[2, 2, 3], [2, 3, 4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'bmm', fn: (x, y) => nb.bmm(x, y), shapes: [[2, 3, 2], [2, 2, 3]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul broadcast 3-D·2-D', fn: (x, y) => x.matmul(y), shapes: [[2, 2, 3], [3, 4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul broadcast 2-D·3-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3], [2, 3, 4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul broadcast batch [2,1]·[3]', fn: (x, y) => x.matmul(y), shapes: [[2, 1, 2, 3], [3, 3, 2]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul 1-D·3-D', fn: (x, y) => x.matmul(y), shapes: [[3], [2, 3, 4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'matmul 3-D·1-D', fn: (x, y) => x.matmul(y), shapes: [[2, 3, 4], [4]], twiceDifferentiable: true, ref: R.matmul },
-  { name: 'outer', fn: (x, y) => nb.outer(x, y), shapes: [[3], [4]], twiceDifferentiable: true, ref: (x, y) => R.matmul(R.reshape([3, 1])(x), R.reshape([1, 4])(y)) },
-  {
-    name: 'linear with bias', fn: (x, w, bias) => nb.linear(x, w, bias), shapes: [[5, 3], [4, 3], [4]], twiceDifferentiable: true,
-    ref: (x, w, bias) => b((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), bias),
-  },
-  { name: 'linear without bias', fn: (x, w) => nb.linear(x, w), shapes: [[5, 3], [4, 3]], twiceDifferentiable: true, ref: (x, w) => R.matmul(x, R.permute([1, 0])(w)) },
-  {
-    name: 'linear 3-D input', fn: (x, w, bias) => nb.linear(x, w, bias), shapes: [[2, 5, 3], [4, 3], [4]], twiceDifferentiable: true,
-    ref: (x, w, bias) => b((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), bias),
-  },
-
   // ---- compositions that exercise the engine (shared subexpressions, chains)
   { name: 'composite tanh(x·y + sin x)', fn: (x, y) => x.mul(y).add(x.sin()).tanh(), shapes: [[3, 4], [4]], twiceDifferentiable: true, ref: (x, y) => e(Math.tanh)(b((p, q) => p + q)(b((p, q) => p * q)(x, y), e(Math.sin)(x))) },
 ];

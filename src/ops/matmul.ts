@@ -1,5 +1,5 @@
 /**
- * matmul and linear. Forward Y = A·B; backward dA = dY·Bᵀ, dB = Aᵀ·dY — two more matmuls,
+ * matmul and linear, as op records (see define.ts). Forward Y = A·B; backward dA = dY·Bᵀ, dB = Aᵀ·dY — two more matmuls,
  * each summed back over broadcast batch dims. Transposes are stride views: kernels read them in place.
  */
 import { autocastLow } from '../amp/autocast.js';
@@ -16,6 +16,8 @@ import { sumToShape } from './reduce.js';
 import { expand, reshape, squeeze, transpose, unsqueeze, contiguous } from './movement.js';
 import type { BiasActivation, View } from '../backends/backend.js';
 import { provide } from './registry.js';
+import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { optTensor, options, tensor, type ArgSpec } from './args.js';
 
 /** Collapse batch dims of a (broadcast) view into one stride, if its layout allows it. */
 function collapseBatch(shape: readonly number[], strides: readonly number[]): number | null {
@@ -58,49 +60,81 @@ function matmulKernel(a: Tensor, b: Tensor, batch: readonly number[]): Tensor {
 }
 
 /**
- * matmul with PyTorch's rules: 1-D·1-D is a dot product, a 1-D left operand is a row vector, a 1-D
- * right operand a column vector (the added dim is removed again), batch dims broadcast.
+ * The batched product of ≥ 2-D operands of one dtype, batch dims broadcast: Y = A·B.
+ * dA = dY·Bᵀ, dB = Aᵀ·dY, each summed back over broadcast batch dims; Ẏ = Ȧ·B + A·Ḃ (bilinear).
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  [a, b] = autocastLow(a, b); // autocast dispatch (src/amp/autocast.ts)
-  checkTensor('matmul', 'input', a);
-  checkTensor('matmul', 'other', b);
-  if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: both arguments need at least 1 dimension, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
-  const dt = promote(a.dtype, b.dtype);
-  if (dt === 'bool') throw new TypeError('matmul: not implemented for bool tensors');
-  const A = a.dtype === dt ? a : cast(a, dt), Bt = b.dtype === dt ? b : cast(b, dt);
-  if (A.ndim === 1 && Bt.ndim === 1) {
-    if (A.shape[0] !== Bt.shape[0]) throw new Error(`matmul: inconsistent tensor size: 1-D tensors of ${A.shape[0]} and ${Bt.shape[0]} elements (dot product)`);
-    return reshape(matmul(unsqueeze(A, 0), unsqueeze(Bt, 1)), []);
-  }
-  if (A.ndim === 1) return squeeze(matmul(unsqueeze(A, 0), Bt), -2);
-  if (Bt.ndim === 1) return squeeze(matmul(A, unsqueeze(Bt, 1)), -1);
-  const K = A.shape[A.ndim - 1]!, K2 = Bt.shape[Bt.ndim - 2]!;
-  if (K !== K2) {
-    throw new Error(`matmul: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: inner dimensions ${K} and ${K2} differ`);
-  }
-  const batch = broadcastShapes('matmul (batch dimensions)', A.shape.slice(0, -2), Bt.shape.slice(0, -2));
-  const y = matmulKernel(A, Bt, batch);
-  record('matmul', [A, Bt], [y], [A, Bt], ([g], [sa, sb], needs) => [
-    // dA = dY·Bᵀ, dB = Aᵀ·dY, each summed back over broadcast batch dims
-    needs[0] ? sumToShape(matmul(g!, transpose(sb!, -1, -2)), sa!.shape) : null,
-    needs[1] ? sumToShape(matmul(transpose(sa!, -1, -2), g!), sb!.shape) : null,
-  ], ([da, db]) => {
-    // Ẏ = Ȧ·B + A·Ḃ (bilinear)
-    const l = da ? matmul(da, Bt) : null, r = db ? matmul(A, db) : null;
-    return [l && r ? add(l, r) : l ?? r];
-  });
-  return y;
-}
+const batchedMatmul = defineOp({
+  name: 'matmul', args: [tensor('input'), tensor('other')],
+  forward: ({ input: A, other: Bt }) => {
+    const K = A.shape[A.ndim - 1]!, K2 = Bt.shape[Bt.ndim - 2]!;
+    if (K !== K2) throw new Error(`matmul: cannot multiply ${fmt(A.shape)} by ${fmt(Bt.shape)}: inner dimensions ${K} and ${K2} differ`);
+    const batch = broadcastShapes('matmul (batch dimensions)', A.shape.slice(0, -2), Bt.shape.slice(0, -2));
+    return matmulKernel(A, Bt, batch);
+  },
+  saves: ['input', 'other'],
+  vjp: (g, { input: sa, other: sb, needs }): { input: Tensor | null; other: Tensor | null } => ({
+    input: needs.input ? sumToShape(matmul(g, transpose(sb, -1, -2)), sa.shape) : null,
+    other: needs.other ? sumToShape(matmul(transpose(sa, -1, -2), g), sb.shape) : null,
+  }),
+  jvp: (t, { input: A, other: Bt }): Tensor => add(matmul(t.input, Bt), matmul(A, t.other)),
+  cases: [
+    { label: '2-D·2-D', shapes: [[2, 3], [3, 4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: 'batched 3-D·3-D', shapes: [[2, 2, 3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: 'broadcast 3-D·2-D', shapes: [[2, 2, 3], [3, 4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: 'broadcast 2-D·3-D', shapes: [[2, 3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: 'broadcast batch [2,1]·[3]', shapes: [[2, 1, 2, 3], [3, 3, 2]], expect: (R, x, y) => R.matmul(x, y) },
+  ],
+});
 
-export const mm = matmul;
+/**
+ * matmul with PyTorch's rules: 1-D·1-D is a dot product, a 1-D left operand is a row vector, a 1-D
+ * right operand a column vector (the added dim is removed again), batch dims broadcast; mixed dtypes promote.
+ */
+export const matmul = defineOp({
+  name: 'matmul', method: 'matmul', args: [tensor('input'), tensor('other')], composite: true,
+  forward: ({ input: a0, other: b0 }): Tensor => {
+    const [a, b] = autocastLow(a0, b0); // autocast dispatch (src/amp/autocast.ts)
+    if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: both arguments need at least 1 dimension, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+    const dt = promote(a.dtype, b.dtype);
+    if (dt === 'bool') throw new TypeError('matmul: not implemented for bool tensors');
+    const A = a.dtype === dt ? a : cast(a, dt), Bt = b.dtype === dt ? b : cast(b, dt);
+    if (A.ndim === 1 && Bt.ndim === 1) {
+      if (A.shape[0] !== Bt.shape[0]) throw new Error(`matmul: inconsistent tensor size: 1-D tensors of ${A.shape[0]} and ${Bt.shape[0]} elements (dot product)`);
+      return reshape(batchedMatmul(unsqueeze(A, 0), unsqueeze(Bt, 1)), []);
+    }
+    if (A.ndim === 1) return squeeze(batchedMatmul(unsqueeze(A, 0), Bt), -2);
+    if (Bt.ndim === 1) return squeeze(batchedMatmul(A, unsqueeze(Bt, 1)), -1);
+    if (A.shape[A.ndim - 1] !== Bt.shape[Bt.ndim - 2]) {
+      throw new Error(`matmul: cannot multiply ${fmt(a0.shape)} by ${fmt(b0.shape)}: inner dimensions ${A.shape[A.ndim - 1]} and ${Bt.shape[Bt.ndim - 2]} differ`);
+    }
+    return batchedMatmul(A, Bt);
+  },
+  cases: [
+    { label: '1-D·1-D (dot)', shapes: [[4], [4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: '1-D·2-D', shapes: [[3], [3, 4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: '2-D·1-D', shapes: [[2, 3], [3]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: '1-D·3-D', shapes: [[3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: '3-D·1-D', shapes: [[2, 3, 4], [4]], expect: (R, x, y) => R.matmul(x, y) },
+  ],
+});
+
+/** mm: matmul (PyTorch's name for the 2-D product) */
+export const mm = defineOp({
+  name: 'mm', method: 'mm', args: [tensor('input'), tensor('other')], composite: true,
+  forward: ({ input, other }) => matmul(input, other),
+  cases: [{ shapes: [[3, 2], [2, 3]], expect: (R, x, y) => R.matmul(x, y) }],
+});
 
 /** Batched matmul of two 3-D tensors (no broadcasting, as torch.bmm). */
-export function bmm(a: Tensor, b: Tensor): Tensor {
-  [a, b] = autocastLow(a, b); // autocast dispatch (src/amp/autocast.ts)
-  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new Error(`bmm: expected 3-D tensors with equal batch, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
-  return matmul(a, b);
-}
+export const bmm = defineOp({
+  name: 'bmm', args: [tensor('input'), tensor('other')], composite: true,
+  forward: ({ input: a0, other: b0 }) => {
+    const [a, b] = autocastLow(a0, b0); // autocast dispatch (src/amp/autocast.ts)
+    if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new Error(`bmm: expected 3-D tensors with equal batch, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+    return matmul(a, b);
+  },
+  cases: [{ shapes: [[2, 3, 2], [2, 2, 3]], expect: (R, x, y) => R.matmul(x, y) }],
+});
 
 /** activations linear can fuse after its bias (Linear's `activation` option) */
 export type LinearActivation = BiasActivation;
@@ -147,12 +181,8 @@ function actBackward(act: LinearActivation, g: Tensor, s: Tensor): Tensor {
  * backward ∇z = ∇y ⊙ act'(z) reads the saved pre-activation z (or y), so the double backward reaches z's
  * dependence on x, W and b.
  */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: LinearOpts = {}): Tensor {
+function linearImpl(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearActivation): Tensor {
   [x, weight, bias] = autocastLow(x, weight, bias); // autocast dispatch (src/amp/autocast.ts)
-  checkTensor('linear', 'input', x);
-  checkTensor('linear', 'weight', weight);
-  const act = opts.activation ?? 'none';
-  if (!LINEAR_ACTS.includes(act)) throw new Error(`linear: unknown activation '${String(act)}' (expected one of ${LINEAR_ACTS.join(', ')})`);
   if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
   const inF = x.shape[x.ndim - 1];
   if (inF !== weight.shape[1]) {
@@ -215,10 +245,55 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Li
   return y;
 }
 
+/** linear's fused activation: one of LINEAR_ACTS, 'none' when absent */
+const activationArg: ArgSpec<LinearActivation | undefined, LinearActivation, 'activation', true> = {
+  name: 'activation', optional: true, expected: `one of ${LINEAR_ACTS.join(', ')}`,
+  check(_op, v) {
+    if (v === undefined) return 'none';
+    if (!LINEAR_ACTS.includes(v as LinearActivation)) throw new Error(`linear: unknown activation '${String(v)}' (expected one of ${LINEAR_ACTS.join(', ')})`);
+    return v as LinearActivation;
+  },
+};
+
+/**
+ * The record of linear: its graph nodes come from linearImpl (one fused node for x·Wᵀ + b, and one for the
+ * activation where it has its own backward), so the record is composite.
+ */
+export const linear = defineOp({
+  name: 'linear', args: [tensor('input'), tensor('weight'), optTensor('bias'), options('opts', { activation: activationArg })], composite: true,
+  forward: ({ input, weight, bias, opts }) => linearImpl(input, weight, bias, opts.activation),
+  cases: [
+    { label: 'with bias', shapes: [[5, 3], [4, 3], [4]], expect: (R, x, w, b) => R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b) },
+    { label: 'without bias', shapes: [[5, 3], [4, 3]], expect: (R, x, w) => R.matmul(x, R.permute([1, 0])(w)) },
+    { label: '3-D input', shapes: [[2, 5, 3], [4, 3], [4]], expect: (R, x, w, b) => R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b) },
+    {
+      label: 'fused tanh', shapes: [[5, 3], [4, 3], [4]], call: (f, x, w, b) => f(x, w, b, { activation: 'tanh' }),
+      expect: (R, x, w, b) => R.un(Math.tanh)(R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b)),
+    },
+    {
+      label: 'fused relu', shapes: [[5, 3], [4, 3], [4]], domain: 'nonzero', call: (f, x, w, b) => f(x, w, b, { activation: 'relu' }), twice: false,
+      expect: (R, x, w, b) => R.un((v) => Math.max(v, 0))(R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b)),
+    },
+  ],
+});
+
 /** Outer product of two 1-D tensors. */
-export function outer(a: Tensor, b: Tensor): Tensor {
-  if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`outer: expected 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
-  return matmul(unsqueeze(a, 1), unsqueeze(b, 0));
+export const outer = defineOp({
+  name: 'outer', args: [tensor('input'), tensor('vec2')], composite: true,
+  forward: ({ input: a, vec2: b }) => {
+    if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`outer: expected 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+    return matmul(unsqueeze(a, 1), unsqueeze(b, 0));
+  },
+  cases: [{ shapes: [[3], [4]], expect: (R, x, y) => R.matmul(R.reshape([3, 1])(x), R.reshape([1, 4])(y)) }],
+});
+
+type Methods = { matmul: Method<typeof matmul>; mm: Method<typeof mm> };
+declare module '../tensor.js' {
+  // the methods defineOp attaches above, typed from the records
+  interface Tensor extends Methods {}
 }
+// a record with a method name that is missing above fails to compile here
+const methodsDeclared: AssertDeclared<MethodNames<typeof import('./matmul.js')>, Methods> = true;
+void methodsDeclared;
 
 provide({ matmul, mm, bmm, linear, outer });
