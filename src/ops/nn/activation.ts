@@ -1,17 +1,18 @@
 /**
- * softmax / logSoftmax (max-shifted backend kernel) and SwiGLU.
+ * softmax / logSoftmax (max-shifted backend kernel) and SwiGLU, as op records (see ../define.ts).
  * Backward in ops, reading the saved output y so it differentiates again:
  *   softmax:    dx = y ⊙ (g − Σ g⊙y)
  *   logSoftmax: dx = g − exp(y) ⊙ Σ g
  */
 import { autocastF32 } from '../../amp/autocast.js';
-import { record } from '../../autograd/record.js';
 import { fmt, normDim } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { exp, mul, silu, sub } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { chunk } from '../movement.js';
 import { floatInput } from './_util.js';
+import { defineOp, type Arr, type AssertDeclared, type Method, type MethodNames, type RefLib } from '../define.js';
+import { int, tensor } from '../args.js';
 
 function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
   const b = x.backend;
@@ -22,17 +23,34 @@ function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
   return Tensor.fromData(b, b.softmax(view, x.ndim === 0 ? 0 : axis, log), x.shape, x.dtype);
 }
 
-/** softmax along dim: exp(x − max) / Σ exp(x − max). Integer inputs compute in float32. */
-export function softmax(x: Tensor, dim: number): Tensor {
-  [x] = autocastF32(x); // autocast dispatch (src/amp/autocast.ts)
-  const xf = floatInput('softmax', 'input', x);
-  if (dim === undefined || dim === null) throw new Error(`softmax: dim must be given (input ${fmt(xf.shape)})`);
-  const d = normDim('softmax', dim, xf.ndim);
-  const y = softmaxRaw(xf, d, false);
-  // the Jacobian diag(y) − y·yᵀ is symmetric: the tangent has the gradient's formula, ẏ = y ⊙ (ẋ − Σ ẋ⊙y)
-  record('softmax', [xf], [y], [y], ([g], [ys]) => [softmaxBackward(g!, ys!, d)], ([dx]) => [softmaxBackward(dx!, y, d)]);
-  return y;
-}
+/** (input, dim): integer inputs compute in float32; autocast runs them in float32 */
+const softmaxArgs = [tensor('input'), int('dim')] as const;
+const prepareSoftmax = (name: string) => ({ input, dim }: { input: Tensor; dim: number }) => {
+  const [x] = autocastF32(input); // autocast dispatch (src/amp/autocast.ts)
+  const xf = floatInput(name, 'input', x);
+  normDim(name, dim, xf.ndim);
+  return { input: xf, dim };
+};
+const axisOf = (dim: number, ndim: number) => normDim('softmax', dim, ndim);
+/** y_i = exp(x_i − lse(x)) along dim, the float64 reference */
+const softmaxRef = (R: RefLib, x: Arr, d: number, logOut: boolean) => R.bin((v, l) => (logOut ? v - l : Math.exp(v - l)))(x, R.reduce(R.lse, [d], true)(x));
+
+/**
+ * softmax along dim: exp(x − max) / Σ exp(x − max). dx = y ⊙ (g − Σ g⊙y); the Jacobian diag(y) − y·yᵀ is
+ * symmetric, so the tangent has the gradient's formula: ẏ = y ⊙ (ẋ − Σ ẋ⊙y).
+ */
+export const softmax = defineOp({
+  name: 'softmax', method: 'softmax', args: softmaxArgs, kwargs: true, prepare: prepareSoftmax('softmax'),
+  forward: ({ input, dim }) => softmaxRaw(input, axisOf(dim, input.ndim), false),
+  saves: ['result'],
+  vjp: (g, { result, dim }) => ({ input: softmaxBackward(g, result, axisOf(dim, result.ndim)) }),
+  jvp: (t, { result, dim }) => softmaxBackward(t.input, result, axisOf(dim, result.ndim)),
+  cases: [
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, false) },
+    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, false) },
+    { label: 'dim -1 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, -1), expect: (R, x) => softmaxRef(R, x, 2, false) },
+  ],
+});
 
 /** dx = y ⊙ (g − Σ g⊙y) */
 export function softmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
@@ -40,17 +58,21 @@ export function softmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
   return mul(y, sub(g, sum(mul(g, y), dim, true)));
 }
 
-/** logSoftmax along dim: x − max − log Σ exp(x − max); a row of all −Inf gives −Inf, not NaN. */
-export function logSoftmax(x: Tensor, dim: number): Tensor {
-  [x] = autocastF32(x); // autocast dispatch (src/amp/autocast.ts)
-  const xf = floatInput('logSoftmax', 'input', x);
-  if (dim === undefined || dim === null) throw new Error(`logSoftmax: dim must be given (input ${fmt(xf.shape)})`);
-  const d = normDim('logSoftmax', dim, xf.ndim);
-  const y = softmaxRaw(xf, d, true);
-  // ẏ = ẋ − Σ softmax(x)⊙ẋ (softmax(x) = exp(y))
-  record('logSoftmax', [xf], [y], [y], ([g], [ys]) => [logSoftmaxBackward(g!, ys!, d)], ([dx]) => [y.ndim === 0 ? mul(dx!, 0) : sub(dx!, sum(mul(exp(y), dx!), d, true))]);
-  return y;
-}
+/**
+ * logSoftmax along dim: x − max − log Σ exp(x − max); a row of all −Inf gives −Inf, not NaN.
+ * dx = g − exp(y) ⊙ Σ g; ẏ = ẋ − Σ softmax(x)⊙ẋ (softmax(x) = exp(y)).
+ */
+export const logSoftmax = defineOp({
+  name: 'logSoftmax', method: 'logSoftmax', args: softmaxArgs, kwargs: true, prepare: prepareSoftmax('logSoftmax'),
+  forward: ({ input, dim }) => softmaxRaw(input, axisOf(dim, input.ndim), true),
+  saves: ['result'],
+  vjp: (g, { result, dim }) => ({ input: logSoftmaxBackward(g, result, axisOf(dim, result.ndim)) }),
+  jvp: (t, { result, dim }) => (result.ndim === 0 ? mul(t.input, 0) : sub(t.input, sum(mul(exp(result), t.input), axisOf(dim, result.ndim), true))),
+  cases: [
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, true) },
+    { label: 'dim 0 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, true) },
+  ],
+});
 
 /** dx = g − exp(y) ⊙ Σ g */
 export function logSoftmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
@@ -59,12 +81,28 @@ export function logSoftmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
 }
 
 /** SwiGLU activation: split x in half along dim into (a, b) and return silu(a) ⊙ b. */
-export function swiglu(x: Tensor, dim = -1): Tensor {
-  const xf = floatInput('swiglu', 'input', x);
-  if (xf.ndim === 0) throw new Error('swiglu: input must have at least 1 dimension, got a 0-d tensor');
-  const d = normDim('swiglu', dim, xf.ndim);
-  const n = xf.shape[d]!;
-  if (n % 2 !== 0) throw new Error(`swiglu: dimension ${dim} of input ${fmt(xf.shape)} has odd size ${n}: expected an even size to split in half`);
-  const [a, b] = chunk(xf, 2, d) as [Tensor, Tensor];
-  return mul(silu(a), b);
+export const swiglu = defineOp({
+  name: 'swiglu', args: [tensor('input'), int('dim', -1)], composite: true,
+  forward: ({ input, dim }) => {
+    const xf = floatInput('swiglu', 'input', input);
+    if (xf.ndim === 0) throw new Error('swiglu: input must have at least 1 dimension, got a 0-d tensor');
+    const d = normDim('swiglu', dim, xf.ndim);
+    const n = xf.shape[d]!;
+    if (n % 2 !== 0) throw new Error(`swiglu: dimension ${dim} of input ${fmt(xf.shape)} has odd size ${n}: expected an even size to split in half`);
+    const [a, b] = chunk(xf, 2, d) as [Tensor, Tensor];
+    return mul(silu(a), b);
+  },
+  cases: [
+    { shapes: [[2, 6]], expect: (R, x) => R.bin((a, b) => (a / (1 + Math.exp(-a))) * b)(R.slice(1, 0, 3)(x), R.slice(1, 3, 3)(x)) },
+    { label: 'dim 0', shapes: [[4, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.bin((a, b) => (a / (1 + Math.exp(-a))) * b)(R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x)) },
+  ],
+});
+
+type Methods = { softmax: Method<typeof softmax>; logSoftmax: Method<typeof logSoftmax> };
+declare module '../../tensor.js' {
+  // the methods defineOp attaches above, typed from the records
+  interface Tensor extends Methods {}
 }
+// a record with a method name that is missing above fails to compile here
+const methodsDeclared: AssertDeclared<MethodNames<typeof import('./activation.js')>, Methods> = true;
+void methodsDeclared;

@@ -1,5 +1,4 @@
 /** Functional nn ops (torch.nn.functional): activations, norms, losses, attention, dropout, embedding, conv/pool. */
-import './methods.js';
 
 export { softmax, logSoftmax, swiglu } from './activation.js';
 export { layerNorm, rmsNorm, batchNorm, type BatchNormOptions } from './norm.js';
