@@ -50,6 +50,8 @@ export function casesOf(rec: OpRecord): OpCase[] {
     if (!rec.differentiable && !c.differentiable) row.differentiable = false;
     if (c.gradcheck === false) row.gradcheck = false;
     if (c.f32) row.f32 = c.f32;
+    if (c.values) row.values = c.values;
+    if (c.gradWant) row.gradWant = c.gradWant;
     return row;
   });
 }

@@ -40,6 +40,10 @@ export interface OpCase {
   gradcheck?: false;
   /** float32 closeness to the float64 result */
   f32?: { atol: number; rtol: number };
+  /** fixed input values (an edge point: ties, zeros, −∞ rows) instead of sampled ones */
+  values?: number[][];
+  /** the gradient of Σ w·output (w = 1, 2, 3, …) at `values`: PyTorch's subgradient, checked instead of gradcheck */
+  gradWant?: number[][];
 }
 
 export { stridesOf, numelOf, R, erfRef } from './op_refs.js';

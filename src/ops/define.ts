@@ -105,6 +105,16 @@ export interface CaseSpec<F> {
   noExpanded?: true;
   /** float32 closeness to the float64 result (default atol 1e-5, rtol 1e-4) */
   f32?: { atol: number; rtol: number };
+  /**
+   * fixed input values (row-major, one list per input) instead of sampled ones: an edge point of the op (ties,
+   * zeros, −∞ rows), where the derivative is PyTorch's chosen subgradient
+   */
+  values?: number[][];
+  /**
+   * the gradient of Σ w·outputs with w = 1, 2, 3, … (row-major over the first output) at `values`, checked
+   * instead of gradcheck (central differences cannot see a subgradient at a tie)
+   */
+  gradWant?: number[][];
 }
 
 type Outputs = Tensor | Tensor[];

@@ -398,6 +398,7 @@ export const div = defineOp({
     { label: 'broadcast [3,1]/[1,4]', shapes: [[3, 1], [1, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y },
     { label: 'scalar / tensor', shapes: [[2, 3]], domain: 'nonzero', call: (f, x) => f(1.5, x), ref: (x) => 1.5 / x },
     { label: 'tensor / scalar', shapes: [[2, 3]], call: (f, x) => f(x, 4), ref: (x) => x / 4 },
+    { label: 'zero numerator', shapes: [[3], [3]], values: [[0, -0, 1.5], [2, -0.5, 3]], ref: (x, y) => x / y },
   ],
 });
 
@@ -450,6 +451,8 @@ export const pow = defineOp({
     { label: 'scalar exponent 2.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, 2.5), ref: (x) => x ** 2.5 },
     { label: 'scalar exponent -1.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, -1.5), ref: (x) => x ** -1.5 },
     { label: 'scalar exponent 0', shapes: [[2, 3]], call: (f, x) => f(x, 0), ref: () => 1 },
+    // base 0 with exponents ≥ 2: base gradient b·0^(b−1) = 0, exponent gradient y·ln 0 taken as 0 (PyTorch's limit)
+    { label: 'zero base', shapes: [[3], [3]], values: [[0, 0, 1.5], [2, 3, 2.2]], ref: (x, y) => x ** y, twice: false }, // second differences step to a negative base (ln of it: NaN)
   ],
 });
 
@@ -470,6 +473,8 @@ export const maximum = defineOp({
     { shapes: [[3, 4], [3, 4]], ref: Math.max },
     { label: 'broadcast [3,1],[1,4]', shapes: [[3, 1], [1, 4]], ref: Math.max },
     { label: 'with scalar', shapes: [[3, 4]], domain: 'clampSafe', call: (f, x) => f(x, 0.2), ref: (x) => Math.max(x, 0.2) },
+    // a tie splits the gradient in half between the inputs (PyTorch); weights 1, 2, 3 per output
+    { label: 'ties', shapes: [[3], [3]], values: [[1, 2, 4], [1, 3, 4]], ref: Math.max, gradWant: [[0.5, 0, 1.5], [0.5, 2, 1.5]] },
   ],
 });
 export const minimum = defineOp({
@@ -486,6 +491,8 @@ export const minimum = defineOp({
   cases: [
     { shapes: [[3, 4], [3, 4]], ref: Math.min },
     { label: 'broadcast [2,3],[3]', shapes: [[2, 3], [3]], ref: Math.min },
+    { label: 'ties', shapes: [[3], [3]], values: [[1, 2, 4], [1, 3, 4]], ref: Math.min, gradWant: [[0.5, 2, 1.5], [0.5, 0, 1.5]] },
+    { label: 'tie with a broadcast operand', shapes: [[3], [1]], values: [[0, 1, 2], [1]], ref: Math.min, gradWant: [[1, 1, 0], [4]] },
   ],
 });
 

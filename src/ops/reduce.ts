@@ -64,6 +64,7 @@ const sumOp = defineOp({
     { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.sum)(x) },
     { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.sum, [1])(x) },
     { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.sum, [0, 2], true)(x) },
+    { label: 'over an empty dim (0)', shapes: [[0, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.sum, [0])(x) },
     { label: 'dim -1 keepdim (by name)', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, { dim: -1, keepdim: true }), expect: (R, x) => R.reduce(R.sum, [-1], true)(x) },
   ],
 });
@@ -128,10 +129,16 @@ const extremeAll = <const N extends 'amax' | 'amin'>(name: N, op: 'max' | 'min')
       { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.max, [1])(x) },
       { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.max, [0, 2], true)(x) },
       { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.max)(x) },
+      // ties share the gradient evenly (PyTorch's subgradient); the weights 1, 2, … tell the outputs apart
+      { label: '(all) three-way tie', shapes: [[3, 2]], values: [[1, 3, 3, 2, 3, 0]], expect: (R, x) => R.reduce(R.max)(x), gradWant: [[0, 1 / 3, 1 / 3, 0, 1 / 3, 0]] },
+      { label: 'dim 0 with a tie', shapes: [[3, 2]], call: (f, x) => f(x, 0), values: [[1, 3, 3, 2, 3, 0]], expect: (R, x) => R.reduce(R.max, [0])(x), gradWant: [[0, 2, 0.5, 0, 0.5, 0]] },
     ]
     : [
       { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.min)(x) },
       { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.min, [0])(x) },
+      { label: '(all) two-way tie', shapes: [[2, 2]], values: [[2, -1, -1, 5]], expect: (R, x) => R.reduce(R.min)(x), gradWant: [[0, 0.5, 0.5, 0]] },
+      { label: 'dim 1 with ties', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[1, 1, 4, 0, 2, 0]], expect: (R, x) => R.reduce(R.min, [1])(x), gradWant: [[0.5, 0.5, 0, 1, 0, 1]] },
+      { label: 'dims [0,1] keepdim three-way tie', shapes: [[2, 2]], call: (f, x) => f(x, [0, 1], true), values: [[1, 5, 1, 1]], expect: (R, x) => R.reduce(R.min, [0, 1], true)(x), gradWant: [[1 / 3, 0, 1 / 3, 1 / 3]] },
     ],
 });
 export const amax = extremeAll('amax', 'max');
@@ -185,6 +192,11 @@ const extremeDim = <const N extends 'max' | 'min'>(name: N) => defineOp({
     {
       label: 'dim 0 keepdim values', shapes: [[2, 3, 4]], call: (f, x) => (f as unknown as (...a: unknown[]) => ValuesIndices)(x, { dim: 0, keepdim: true }).values,
       expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [0], true)(x),
+    },
+    // a tie along the dim: the whole gradient goes to the returned (first) index
+    {
+      label: 'dim 1 with ties', shapes: [[2, 3]], call: (f, x) => f(x, 1)[0]!, values: [name === 'max' ? [3, 1, 3, 0, 5, 5] : [1, 3, 1, 5, 0, 0]],
+      expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [1])(x), gradWant: [[1, 0, 0, 0, 2, 0]],
     },
   ],
 });
@@ -271,6 +283,9 @@ const prodOp = defineOp({
     { shapes: [[2, 3]], domain: 'nonzero', expect: (R, x) => R.reduce(R.prod)(x) },
     { label: 'dim 1', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.prod, [1])(x) },
     { label: 'dim 0 keepdim', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 0, true), expect: (R, x) => R.reduce(R.prod, [0], true)(x) },
+    // zero factors: one zero (its gradient is the product of the others), two zeros (all gradients 0 but theirs... 0 too)
+    { label: 'dim 1 with zeros', shapes: [[3, 4]], call: (f, x) => f(x, 1), values: [[0, 1.5, -2, 0.7, 0, 0, 1.2, -0.8, 1.1, -0.9, 1.3, 0.6]], expect: (R, x) => R.reduce(R.prod, [1])(x) },
+    { label: 'over an empty dim (1)', shapes: [[0, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.prod, [0])(x) },
   ],
 });
 export const prod: WithKw<typeof prodOp, ReduceKw> = prodOp as never;
@@ -361,6 +376,11 @@ const logsumexpOp = defineOp({
     { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.lse)(x) },
     { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.lse, [1])(x) },
     { label: 'dims [0,1] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 1], true), expect: (R, x) => R.reduce(R.lse, [0, 1], true)(x) },
+    // a row of all −∞: −∞ (not NaN); its gradient exp(x − y) is NaN there, as PyTorch's
+    {
+      label: 'all −∞ row', shapes: [[1, 3]], call: (f, x) => f(x, 1), values: [[-Infinity, -Infinity, -Infinity]], gradcheck: false,
+      expect: (R, x) => R.reduce((v) => (v.every((e) => e === -Infinity) ? -Infinity : R.lse(v)), [1])(x), gradWant: [[NaN, NaN, NaN]],
+    },
   ],
 });
 export const logsumexp: WithKw<typeof logsumexpOp, ReduceKw> = logsumexpOp as never;

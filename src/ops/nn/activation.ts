@@ -49,6 +49,7 @@ export const softmax = defineOp({
     { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, false) },
     { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, false) },
     { label: 'dim -1 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, -1), expect: (R, x) => softmaxRef(R, x, 2, false) },
+    { label: 'all −∞ row (NaN, as PyTorch)', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[-Infinity, -Infinity, -Infinity, 0.5, -1, 2]], gradcheck: false, expect: (R, x) => softmaxRef(R, x, 1, false) },
   ],
 });
 
@@ -71,6 +72,11 @@ export const logSoftmax = defineOp({
   cases: [
     { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, true) },
     { label: 'dim 0 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, true) },
+    // a row of all −∞ gives −∞ log-probabilities (not NaN); its gradient is NaN there, as PyTorch's
+    {
+      label: 'all −∞ row', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[-Infinity, -Infinity, -Infinity, 0.5, -1, 2]], gradcheck: false,
+      expect: (R, x) => R.bin((v, l) => (l === -Infinity ? -Infinity : v - l))(x, R.reduce((r) => (r.every((e) => e === -Infinity) ? -Infinity : R.lse(r)), [1], true)(x)),
+    },
   ],
 });
 
