@@ -7,8 +7,8 @@
  */
 import * as nb from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { opCases, numelOf, type Arr, type Domain, type OpCase } from '../../test/ops_table.js';
-import { draw, seedOf } from '../../test/op_inputs.js';
+import { opCases, type Arr, type OpCase } from '../../test/ops_table.js';
+import { sampleInputs, seedOf } from '../../test/op_inputs.js';
 import { backendNamed } from '../../src/backends/registry.js';
 import type { WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
@@ -48,6 +48,7 @@ function compare(what: string, got: readonly number[], want: readonly number[], 
   if (got.length !== want.length) return `${what}: ${got.length} values, expected ${want.length}`;
   for (let i = 0; i < got.length; i++) {
     const a = got[i]!, b = want[i]!;
+    if (a === b) continue; // also ±∞ (an all −∞ row's logsumexp)
     if (Number.isNaN(b) ? !Number.isNaN(a) : !(Math.abs(a - b) <= tol.atol + tol.rtol * Math.abs(b))) {
       return `${what}: element ${i} is ${a}, expected ${b} (rtol ${tol.rtol}, atol ${tol.atol})`;
     }
@@ -111,12 +112,9 @@ export interface ConformanceReport {
 export async function runOpTable(): Promise<ConformanceReport> {
   const failures: string[] = [];
   let cases = 0, gradients = 0;
-  for (const c of [...opCases, ...nnCases]) {
-    const g = new nb.Generator(seedOf(c.name));
-    const inputs = c.shapes.map((s, i) => {
-      const d: Domain = Array.isArray(c.domain) ? c.domain[i]! : c.domain ?? 'real';
-      return Array.from({ length: numelOf(s) }, () => draw(d, g));
-    });
+  // rows over an empty dim (size-0 inputs) are left to the CPU backends: a WebGPU binding cannot be empty
+  for (const c of [...opCases, ...nnCases].filter((r) => !r.shapes.some((s) => s.includes(0)))) {
+    const inputs = sampleInputs(c); // seeded draws, or the row's fixed edge-point values
     const tol = tolOf(c.name);
     try {
       await nb.setBackend('webgpu');
