@@ -276,7 +276,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
     const base: Record<string, unknown> = {};
     const shapes: Record<string, Shape> = {};
     const dtypes: Record<string, DType> = {};
-    for (const k in a) if (!(a[k] instanceof Tensor)) base[k] = a[k];
+    for (const k in a) if (!(a[k] instanceof Tensor) && !(lists && k in lists)) base[k] = a[k];
     for (let i = 0; i < inputs.length; i++) { shapes[inputNames[i]!] = inputs[i]!.shape; dtypes[inputNames[i]!] = inputs[i]!.dtype; }
     if (lists) for (const k in lists) { const l = a[k] as Tensor[]; shapes[k] = l.map((t) => t.shape) as never; dtypes[k] = l.map((t) => t.dtype) as never; }
     base.shapes = shapes;
