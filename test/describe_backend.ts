@@ -37,7 +37,7 @@ function run(c: OpCase, values: number[][], dtype: 'float32' | 'float64', backen
     return {
       outs: outs.map((o) => Float64Array.from(o.data())),
       dtypes: outs.map((o) => o.dtype),
-      grads: grads.map((gr, i) => (gr ? Float64Array.from(gr.data()) : new Float64Array(xs[i]!.size))),
+      grads: grads.map((gr, i) => (gr ? Float64Array.from(gr.data()) : new Float64Array(xs[i]!.numel()))),
     };
   } finally {
     void nb.setBackend(prev);

@@ -121,7 +121,7 @@ for (const c of opCases) {
       test("gradient at the edge point is PyTorch's subgradient", () => {
         const xs = contiguous();
         const out = outputsOf(c.fn(...xs))[0]!;
-        const w = nb.arange(1, out.size + 1, { dtype: 'float64' }).reshape([...out.shape]);
+        const w = nb.arange(1, out.numel() + 1, { dtype: 'float64' }).reshape([...out.shape]);
         const gs = nb.autograd.grad(out.mul(w).sum(), xs, { allowUnused: true });
         gs.forEach((g, i) => assert.deepEqual(g ? Array.from(g.data(), (v) => v + 0) : null, want[i], `gradient of input ${i}`));
       });

@@ -112,7 +112,7 @@ export const indexSelect = defineOp({
     const d = normDim('indexSelect', dim, x.ndim);
     const b = backendOf('indexSelect', x, index);
     const shape = x.shape.slice();
-    shape[d] = index.size;
+    shape[d] = index.numel();
     return Tensor.fromData(b, b.indexSelect(x.backendView(), d, index.backendView()), shape, x.dtype);
   },
   saves: ['index'],
@@ -130,7 +130,7 @@ export const indexAdd = defineOp({
   forward: ({ shape, dim, index, src }) => {
     const d = normDim('indexAdd', dim, shape.length);
     const expected = shape.slice();
-    expected[d] = index.size;
+    expected[d] = index.numel();
     if (src.ndim !== shape.length || src.shape.some((s, i) => s !== expected[i])) {
       throw new Error(`indexAdd: src must have shape ${fmt(expected)}, got ${fmt(src.shape)}`);
     }

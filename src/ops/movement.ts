@@ -59,7 +59,7 @@ function flatArgs(shape: number[] | [readonly number[]]): number[] {
 export const view = defineOp({
   name: 'view', method: 'view', args: [tensor('input'), shapeRest('shape')],
   forward: ({ input: x, shape }) => {
-    const target = inferShape('view', shape, x.size, x.shape);
+    const target = inferShape('view', shape, x.numel(), x.shape);
     if (!x.isContiguous()) {
       throw new Error(`view: size ${fmt(target)} is not compatible with input tensor's size and stride ${fmt(x.shape)}/${fmt(x.strides)} (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.`);
     }
@@ -74,7 +74,7 @@ export const view = defineOp({
 export const reshape = defineOp({
   name: 'reshape', method: 'reshape', args: [tensor('input'), shapeRest('shape')],
   forward: ({ input: x, shape }) => {
-    const target = inferShape('reshape', shape, x.size, x.shape);
+    const target = inferShape('reshape', shape, x.numel(), x.shape);
     if (sameShape(target, x.shape)) return x;
     const c = x.isContiguous() ? x : Tensor.fromData(x.backend, x.backend.copy(x.backendView(), x.dtype), x.shape, x.dtype);
     return c._restride(target, contiguousStrides(target), c.offset);
@@ -335,9 +335,9 @@ export function index(x: Tensor, spec: readonly IndexItem[]): Tensor {
 export const cat = defineOp({
   name: 'cat', args: [tensorList('tensors'), int('dim', 0)],
   forward: ({ tensors, dim }) => {
-    const ref = tensors.find((t) => !(t.ndim === 1 && t.size === 0)) ?? tensors[0]!;
+    const ref = tensors.find((t) => !(t.ndim === 1 && t.numel() === 0)) ?? tensors[0]!;
     const d = normDim('cat', dim, ref.ndim);
-    const parts = tensors.filter((t) => !(t.ndim === 1 && t.size === 0 && ref.ndim !== 1));
+    const parts = tensors.filter((t) => !(t.ndim === 1 && t.numel() === 0 && ref.ndim !== 1));
     for (const t of parts) {
       if (t.ndim !== ref.ndim || t.shape.some((s: number, i: number) => i !== d && s !== ref.shape[i])) {
         throw new Error(`cat: sizes of tensors must match except in dimension ${d}; got ${parts.map((p) => fmt(p.shape)).join(', ')}`);

@@ -241,7 +241,7 @@ const argExtreme = <const N extends 'argmax' | 'argmin'>(name: N) => {
     name, method: name, args: [tensor('input'), optDim('dim'), bool('keepdim', false)], kwargs: true,
     forward: ({ input: x, dim, keepdim }): Tensor => {
       if (dim === undefined) {
-        const r = op(reshape(x, [x.size]), 0, false);
+        const r = op(reshape(x, [x.numel()]), 0, false);
         return keepdim ? reshape(r, x.shape.map(() => 1)) : r;
       }
       const d = normDim(name, dim, x.ndim);
