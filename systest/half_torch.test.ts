@@ -3,7 +3,8 @@
  * values (every 16-bit value, every midpoint between neighbours, a float32 step either side, specials) equal
  * torch's `.to(torch.bfloat16)` and NumPy's `astype(float16)` bit for bit (NaN: any NaN pattern); nabla's decoding of all 65,536
  * patterns of each equals theirs; and a checkpoint nabla saves with BF16/F16 entries reads back in Python
- * (safetensors parsed with NumPy, as the format is laid out) to the same values.
+ * (safetensors parsed with NumPy, as the format is laid out) to the same values, and one written from torch's
+ * bfloat16/float16 tensors loads in nabla as bfloat16/float16 with torch's bits.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +44,12 @@ for k, e in header.items():
     elif e['dtype'] == 'F16': v = np.frombuffer(buf, dtype=np.float16).astype(np.float32)
     else: v = np.frombuffer(buf, dtype=np.float32)
     vals[k] = {'dtype': e['dtype'], 'shape': e['shape'], 'values': [float(t) for t in v.reshape(-1)]}
+# a BF16/F16 file written from torch tensors, for nabla to load
+tb = torch.linspace(-3, 3, 7).to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
+th = np.linspace(-3, 3, 7).astype(np.float16).view(np.uint16)
+hdr = json.dumps({'tb': {'dtype': 'BF16', 'shape': [7], 'data_offsets': [0, 14]}, 'th': {'dtype': 'F16', 'shape': [7], 'data_offsets': [14, 28]}}).encode()
+hdr += b' ' * (-len(hdr) % 8)
+open(d + '/torch16.safetensors', 'wb').write(struct.pack('<Q', len(hdr)) + hdr + tb.tobytes() + th.tobytes())
 # NaN: any NaN pattern matches any NaN pattern (torch 1.13's vectorised CPU cast writes 0xFFFF, c10's scalar
 # BFloat16 0x7FC0, which nabla follows; NumPy keeps payload bits)
 bf_nan = ((ours_bf & 0x7fff) > 0x7f80) & ((torch_bf & 0x7fff) > 0x7f80)
@@ -52,7 +59,8 @@ bad_h = (ours_h != np_h) & ~h_nan
 print(json.dumps({'n': int(x.size), 'bf16_mismatch': int(np.sum(bad_bf)), 'f16_mismatch': int(np.sum(bad_h)), 'nan_inputs': int(np.sum(np.isnan(x))),
   'bf16_decode_mismatch': same(ours_dec_bf, dec_bf), 'f16_decode_mismatch': same(ours_dec_h, dec_h),
   'first_bf16': [int(i) for i in np.nonzero(bad_bf)[0][:3]], 'first_f16': [int(i) for i in np.nonzero(bad_h)[0][:3]],
-  'ckpt': vals}))
+  'ckpt': vals, 'torch16': {'tb': [int(v) for v in tb], 'th': [int(v) for v in th],
+  'tb_values': [float(v) for v in torch.linspace(-3, 3, 7).to(torch.bfloat16).float()]}}))
 `;
 
 test('bfloat16/float16 conversions equal torch and NumPy bit for bit; BF16/F16 checkpoints read in Python', () => {
@@ -99,9 +107,18 @@ test('bfloat16/float16 conversions equal torch and NumPy bit for bit; BF16/F16 c
   assert.deepEqual(out.ckpt.b, { dtype: 'BF16', shape: [5], values: state.b.dataArray() });
   assert.deepEqual(out.ckpt.h, { dtype: 'F16', shape: [2, 2], values: state.h.dataArray() });
   assert.deepEqual(out.ckpt.f, { dtype: 'F32', shape: [2], values: [1.5, 2] });
-  // and back: loading gives the exact values (widened to float32, as F16/BF16 entries decode)
+  // and back: loading gives the same dtypes and exact values (F16/BF16 entries load as float16/bfloat16)
   const back = nb.loadSync(path.join(dir, 'ckpt.safetensors')) as Record<string, nb.Tensor>;
   assert.deepEqual(back.b!.dataArray(), state.b.dataArray());
   assert.deepEqual(back.h!.dataArray(), state.h.dataArray());
+  assert.equal(back.b!.dtype, 'bfloat16');
+  assert.equal(back.h!.dtype, 'float16');
+  // a file written from torch's bfloat16/float16 tensors loads as bfloat16/float16 with torch's bits
+  const t16 = nb.loadSync(path.join(dir, 'torch16.safetensors')) as Record<string, nb.Tensor>;
+  assert.equal(t16.tb!.dtype, 'bfloat16');
+  assert.equal(t16.th!.dtype, 'float16');
+  assert.deepEqual(Array.from(t16.tb!.rawData()), out.torch16.tb);
+  assert.deepEqual(Array.from(t16.th!.rawData()), out.torch16.th);
+  assert.deepEqual(t16.tb!.dataArray(), out.torch16.tb_values);
   fs.rmSync(dir, { recursive: true, force: true });
 });

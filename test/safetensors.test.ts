@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, MAX_HEADER_BYTES, halfToFloat } from '../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, MAX_HEADER_BYTES } from '../src/io/safetensors.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../src/io/atomicWrite.js';
 import type { DType, TypedArray } from '../src/dtype.js';
+import * as nb from '../src/index.js';
 
 type Entry = { dtype: DType; shape: number[]; data: TypedArray };
 
@@ -123,7 +124,7 @@ test('a tensor named __proto__ is stored as data, not as a prototype', () => {
   assert.equal(Object.getPrototypeOf(out.tensors), Object.prototype);
 });
 
-test('F16 and BF16 decode to float32 exactly', () => {
+test('F16 and BF16 entries load as float16/bfloat16 tensors, bit for bit, and re-encode to the same bytes', () => {
   // F16: 1, -2, 65504 (max), 2^-24 (smallest subnormal), +Inf, NaN, -0
   const f16 = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x7e00, 0x8000];
   // BF16: 1, -0.5, 3.140625 (0x4049), -Inf
@@ -139,15 +140,44 @@ test('F16 and BF16 decode to float32 exactly', () => {
     data,
   );
   const out = decodeSafetensors(bytes);
-  assert.equal(out.tensors['h']!.dtype, 'float32');
-  assert.ok(out.tensors['h']!.data instanceof Float32Array);
-  const h = Array.from(out.tensors['h']!.data);
+  assert.equal(out.tensors['h']!.dtype, 'float16');
+  assert.equal(out.tensors['bh']!.dtype, 'bfloat16');
+  assert.ok(out.tensors['h']!.data instanceof Uint16Array);
+  assert.deepEqual(Array.from(out.tensors['h']!.data), f16);
+  assert.deepEqual(out.tensors['bh']!.shape, [2, 2]);
+  assert.deepEqual(Array.from(out.tensors['bh']!.data), bf16);
+  // the values a tensor built from them reads back (decoded by the dtype's own conversion)
+  const loaded = nb.decodeCheckpoint(bytes).state as Record<string, nb.Tensor>;
+  assert.equal(loaded['h']!.dtype, 'float16');
+  assert.deepEqual(Array.from(loaded['h']!.rawData()), f16);
+  assert.deepEqual(Array.from(loaded['bh']!.rawData()), bf16);
+  const h = loaded['h']!.dataArray() as number[];
   assert.deepEqual(h.slice(0, 5), [1, -2, 65504, 2 ** -24, Infinity]);
   assert.ok(Number.isNaN(h[5]));
   assert.ok(Object.is(h[6], -0));
-  assert.deepEqual(out.tensors['bh']!.shape, [2, 2]);
-  assert.deepEqual(Array.from(out.tensors['bh']!.data), [1, -0.5, 3.140625, -Infinity]);
-  assert.equal(halfToFloat(0x3555), 0.333251953125);
+  assert.deepEqual(loaded['bh']!.dataArray(), [1, -0.5, 3.140625, -Infinity]);
+  // re-encoding writes the same file
+  assert.deepEqual(Buffer.from(encodeSafetensors(out.tensors)), Buffer.from(encodeSafetensors({
+    h: { dtype: 'float16', shape: [f16.length], data: new Uint16Array(f16) },
+    bh: { dtype: 'bfloat16', shape: [2, 2], data: new Uint16Array(bf16) },
+  })));
+});
+
+test('a bfloat16 checkpoint loads into a float32 model (cast on load) and a bfloat16 model (bit for bit)', () => {
+  nb.manualSeed(3);
+  const src = new nb.nn.Linear(5, 3).to('bfloat16');
+  const bytes = nb.encodeCheckpoint(src.stateDict());
+  const raw = decodeSafetensors(bytes);
+  assert.equal(raw.tensors['weight']!.dtype, 'bfloat16');
+  const state = nb.decodeCheckpoint(bytes).state as Record<string, nb.Tensor>;
+  assert.equal(state['weight']!.dtype, 'bfloat16');
+  const f32 = new nb.nn.Linear(5, 3);
+  f32.loadStateDict(state);
+  assert.equal(f32.weight.dtype, 'float32');
+  assert.deepEqual(f32.weight.dataArray(), src.weight.dataArray());
+  const b16 = new nb.nn.Linear(5, 3).to('bfloat16');
+  b16.loadStateDict(state);
+  assert.deepEqual(Array.from(b16.weight.rawData()), Array.from(src.weight.rawData()));
 });
 
 // ---------------------------------------------------------------------------------------------- rejections
@@ -435,8 +465,8 @@ function assertWeReadTheirs(bytes: Uint8Array): void {
   assert.equal(T['b']!.dtype, 'bool');
   assert.deepEqual(Array.from(T['b']!.data), [1, 0, 1]);
   assert.deepEqual(T['z']!.shape, [0, 3]);
-  assert.equal(T['h']!.dtype, 'float32');
-  assert.deepEqual(Array.from(T['h']!.data), [1, -2, 65504]);
+  assert.equal(T['h']!.dtype, 'float16');
+  assert.deepEqual(Array.from(T['h']!.data), [0x3c00, 0xc000, 0x7bff]); // 1, -2, 65504 as IEEE half bits
 }
 
 // Fixtures written and read by Python's safetensors 0.8.0 (the reference implementation) with the script

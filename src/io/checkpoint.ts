@@ -17,6 +17,7 @@ import { requireNode } from '../platform/node.js';
 import { Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';
 import type { DType, TypedArray } from '../dtype.js';
+import { decodeHalf } from '../half.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from './safetensors.js';
 import { writeFileAtomic, writeFileAtomicSync, type AtomicWriteOptions } from './atomicWrite.js';
 
@@ -108,7 +109,9 @@ export function encodeCheckpoint(state: CheckpointValue | Record<string, unknown
   return encodeSafetensors(tensors, meta);
 }
 
+/** bfloat16/float16 entries hold bit patterns: decoding them is exact, so re-encoding gives the same bits. */
 function toTensor(e: SafetensorsEntry): Tensor {
+  if (e.dtype === 'bfloat16' || e.dtype === 'float16') return tensor(decodeHalf(e.dtype, e.data), { dtype: e.dtype, shape: e.shape });
   return tensor(e.data, { dtype: e.dtype as DType, shape: e.shape });
 }
 

@@ -7,10 +7,11 @@
  * start of the data section) plus an optional "__metadata__" string→string map. The data section is the
  * tensors' row-major little-endian bytes, packed back to back from 0 with no holes and nothing after.
  *
- * dtypes: F32, F64, I32 and BOOL map one-to-one onto nabla's float32, float64, int32 and bool.
- * F16 and BF16 (what most published checkpoints use) are *decoded* by widening to float32, which is exact;
- * such a tensor comes back with dtype 'float32', so re-encoding it writes F32. Every other safetensors dtype
- * (I8, U8, I16, I64, F8_*, ...) is rejected with an "unsupported dtype" SafetensorsError naming the tensor.
+ * dtypes: F32, F64, I32, BOOL, BF16 and F16 map one-to-one onto nabla's float32, float64, int32, bool,
+ * bfloat16 and float16. BF16/F16 entries (what most published checkpoints use) keep their 16-bit patterns
+ * (a Uint16Array), so a bfloat16 checkpoint loads at half the memory of float32 and re-encodes bit for bit;
+ * `loadStateDict` casts them to the model's dtype. Every other safetensors dtype (I8, U8, I16, I64, F8_*, ...)
+ * is rejected with an "unsupported dtype" SafetensorsError naming the tensor.
  *
  * The decoder treats the file as untrusted: every check on the header happens before any allocation the
  * header asks for, so a hostile header cannot make it allocate more than the file's own size.
@@ -53,8 +54,8 @@ const fromFileDType: Record<string, { dtype: DType; bytes: number }> = {
   F64: { dtype: 'float64', bytes: 8 },
   I32: { dtype: 'int32', bytes: 4 },
   BOOL: { dtype: 'bool', bytes: 1 },
-  F16: { dtype: 'float32', bytes: 2 },
-  BF16: { dtype: 'float32', bytes: 2 },
+  F16: { dtype: 'float16', bytes: 2 },
+  BF16: { dtype: 'bfloat16', bytes: 2 },
 };
 
 // Typed arrays use the host's byte order; the format is little-endian. Every mainstream JS host is
@@ -258,7 +259,7 @@ function planEntry(name: string, value: unknown, dataLen: number): PlannedTensor
   const info = Object.prototype.hasOwnProperty.call(fromFileDType, fileDType) ? fromFileDType[fileDType] : undefined;
   if (info === undefined) {
     throw new SafetensorsError(
-      `unsupported dtype ${JSON.stringify(fileDType)} (readable: ${Object.keys(fromFileDType).join(', ')}; F16/BF16 decode to float32)`,
+      `unsupported dtype ${JSON.stringify(fileDType)} (readable: ${Object.keys(fromFileDType).join(', ')})`,
       name,
     );
   }
@@ -336,13 +337,6 @@ function readData(bytes: Uint8Array, dataStart: number, p: PlannedTensor): Typed
     }
     return out;
   }
-  if (p.fileDType === 'F16' || p.fileDType === 'BF16') {
-    const out = new Float32Array(p.numel);
-    const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    const conv = p.fileDType === 'F16' ? halfToFloat : bfloat16ToFloat;
-    for (let i = 0; i < p.numel; i++) out[i] = conv(view.getUint16(i * 2, true));
-    return out;
-  }
   // Copy into a fresh buffer: this aligns the data whatever its file offset, and detaches it from `bytes`.
   const copy = new Uint8Array(src.length);
   copy.set(src);
@@ -350,29 +344,13 @@ function readData(bytes: Uint8Array, dataStart: number, p: PlannedTensor): Typed
   switch (p.dtype) {
     case 'float32': return new Float32Array(copy.buffer);
     case 'float64': return new Float64Array(copy.buffer);
+    case 'bfloat16': case 'float16': return new Uint16Array(copy.buffer);
     default: return new Int32Array(copy.buffer);
   }
 }
 
 function swapBytes(b: Uint8Array, width: number): void {
   for (let i = 0; i < b.length; i += width) b.subarray(i, i + width).reverse();
-}
-
-/** IEEE 754 binary16 → number (exact). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-/** bfloat16 (the top half of a float32) → number (exact). */
-export function bfloat16ToFloat(h: number): number {
-  const f = new Float32Array(1);
-  new Uint32Array(f.buffer)[0] = (h & 0xffff) << 16;
-  return f[0]!;
 }
 
 // ---------------------------------------------------------------------------------------------- helpers
