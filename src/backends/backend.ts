@@ -214,6 +214,14 @@ export interface Backend<D = unknown> {
    * (contiguous), dOut [...batch, L, F] any strides. dq, dk, dv are contiguous, shaped as q, k, v.
    */
   attentionGrad?(q: View<D>, k: View<D>, v: View<D>, out: View<D>, lse: View<D>, dOut: View<D>, causal: boolean, scale: number): { dq: D; dk: D; dv: D };
+  /**
+   * 16-bit float conversions for the half-precision layer (halfPrecision.ts), optional: without them it converts
+   * in JavaScript. widenHalf: a new float32 block holding the n elements src[lo, lo + n) of a bfloat16/float16
+   * block (exact). narrowHalf: a new 16-bit block of the first n elements of a float32 block, rounded to nearest
+   * even (NaN → the dtype's quiet NaN, overflow → ±Inf). Each returns null for a dtype it has no kernel for.
+   */
+  widenHalf?(dtype: 'bfloat16' | 'float16', src: D, lo: number, n: number): D | null;
+  narrowHalf?(dtype: 'bfloat16' | 'float16', src: D, n: number): D | null;
 }
 
 /** The kernels every backend must provide (optional fused kernels are not listed: ops compose them). */

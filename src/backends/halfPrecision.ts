@@ -35,14 +35,17 @@ export function withHalfPrecision<D>(inner: Backend<D>): Backend<D> {
     if (v === null || !isHalf(v.dtype)) return v;
     const r = range(v);
     const lo = r ? r[0] : 0, n = r ? r[1] - r[0] + 1 : 0;
-    const bits = inner.read(v.data, v.dtype, lo + n) as Uint16Array;
-    const block = inner.fromArray('float32', decodeHalf(v.dtype, bits.subarray(lo, lo + n)));
+    let block: D | null = n > 0 ? inner.widenHalf?.(v.dtype, v.data, lo, n) ?? null : null;
+    if (block === null) {
+      const bits = inner.read(v.data, v.dtype, lo + n) as Uint16Array;
+      block = inner.fromArray('float32', decodeHalf(v.dtype, bits.subarray(lo, lo + n)));
+    }
     temps.push(block);
     return { data: block, dtype: 'float32', shape: v.shape, strides: v.strides, offset: v.offset - lo };
   };
   /** Round a float32 block of n elements to a new 16-bit block (the float32 block is released). */
   const narrow = (block: D, dtype: HalfDType, n: number): D => {
-    const out = inner.fromArray(dtype, encodeHalf(dtype, inner.read(block, 'float32', n)));
+    const out = (n > 0 ? inner.narrowHalf?.(dtype, block, n) : null) ?? inner.fromArray(dtype, encodeHalf(dtype, inner.read(block, 'float32', n)));
     inner.dispose(block);
     return out;
   };

@@ -42,8 +42,8 @@ def(0, 'label', { br: 0x0c, br_if: 0x0d });
 def(0, 'func', { call: 0x10 });
 def(0, 'local', { 'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22 });
 def(0, 'mem', {
-  'i32.load': 0x28, 'f32.load': 0x2a, 'f64.load': 0x2b, 'i32.load8_u': 0x2d,
-  'i32.store': 0x36, 'f32.store': 0x38, 'f64.store': 0x39, 'i32.store8': 0x3a,
+  'i32.load': 0x28, 'f32.load': 0x2a, 'f64.load': 0x2b, 'i32.load8_u': 0x2d, 'i32.load16_u': 0x2f,
+  'i32.store': 0x36, 'f32.store': 0x38, 'f64.store': 0x39, 'i32.store8': 0x3a, 'i32.store16': 0x3b,
 });
 def(0, 'i32', { 'i32.const': 0x41 });
 def(0, 'f32', { 'f32.const': 0x43 });
@@ -57,7 +57,8 @@ def(0xfd, 'shuffle', { 'i8x16.shuffle': 0x0d });
 def(0xfd, 'lane', { 'f32x4.extract_lane': 0x1f, 'f32x4.replace_lane': 0x20, 'f64x2.extract_lane': 0x21 });
 def(0xfd, 'none', {
   'i32x4.splat': 0x11, 'f32x4.splat': 0x13, 'f64x2.splat': 0x14,
-  'i32x4.eq': 0x37, 'i32x4.gt_s': 0x3b,
+  'i32x4.eq': 0x37, 'i32x4.gt_s': 0x3b, 'i16x8.narrow_i32x4_u': 0x86,
+  'i32x4.extend_low_i16x8_u': 0xa9, 'i32x4.extend_high_i16x8_u': 0xaa,
   'f32x4.eq': 0x41, 'f32x4.ne': 0x42, 'f32x4.lt': 0x43, 'f32x4.gt': 0x44, 'f32x4.le': 0x45, 'f32x4.ge': 0x46,
   'v128.not': 0x4d, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.xor': 0x51,
   'v128.bitselect': 0x52, 'v128.any_true': 0x53, 'i32x4.all_true': 0xa3, 'f64x2.promote_low_f32x4': 0x5f,
@@ -121,8 +122,8 @@ export interface FuncDef {
 }
 
 const natAlign: Record<string, number> = {
-  'i32.load': 2, 'f32.load': 2, 'f64.load': 3, 'i32.load8_u': 0, 'i32.store': 2, 'f32.store': 2,
-  'f64.store': 3, 'i32.store8': 0, 'v128.load': 4, 'v128.store': 4, 'v128.load32_splat': 2,
+  'i32.load': 2, 'f32.load': 2, 'f64.load': 3, 'i32.load8_u': 0, 'i32.load16_u': 1, 'i32.store': 2, 'f32.store': 2,
+  'f64.store': 3, 'i32.store8': 0, 'i32.store16': 1, 'v128.load': 4, 'v128.store': 4, 'v128.load32_splat': 2,
   'v128.load64_splat': 3,
 };
 

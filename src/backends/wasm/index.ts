@@ -22,6 +22,7 @@ import { crossEntropyRows, crossEntropyRowsGrad, normRows, softmax } from './hos
 import { adamStep } from './host/optimizer.js';
 import { biasAct } from './host/biasAct.js';
 import { attention, attentionGrad } from './host/attention.js';
+import { halfJob } from './kernels/half.js';
 
 export type { WasmBlock } from './allocator.js';
 
@@ -181,6 +182,19 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     biasAct: (x, bias, act, dt, keepPre) => biasAct(rt, backend, x, bias, act, dt, keepPre),
     attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale),
     attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale),
+    // bfloat16 ↔ float32 as SIMD pool jobs (kernels/half.ts); float16 converts in the half-precision layer's JS
+    widenHalf(dtype, src, lo, n) {
+      if (dtype !== 'bfloat16') return null;
+      const o = out(rt, 'float32', n);
+      rt.run(halfJob, { op: 0, src: src.ptr + 2 * lo, dst: o.ptr, n });
+      return o;
+    },
+    narrowHalf(dtype, src, n) {
+      if (dtype !== 'bfloat16') return null;
+      const o = out(rt, 'bfloat16', n);
+      rt.run(halfJob, { op: 1, src: src.ptr, dst: o.ptr, n });
+      return o;
+    },
   };
   return backend;
 }
