@@ -58,6 +58,11 @@ export interface TrainGptOptions {
   verbose: boolean;
   /** stop (like Ctrl-C: checkpoint, then return) once this many steps are done; 0 = run to the end */
   stopAfter: number;
+  /**
+   * mixed precision: 'bfloat16'/'float16' runs each forward under nb.autocast (float32 master weights and
+   * optimizer); float16 adds a GradScaler, unscaled before clipping (nanoGPT's `dtype` option does the same)
+   */
+  autocast: 'off' | 'bfloat16' | 'float16';
   /** aborting it stops after the current step, with a checkpoint */
   signal?: AbortSignal;
 }
@@ -67,7 +72,7 @@ export const defaultTrainGptOptions: TrainGptOptions = {
   nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0, bias: true,
   batchSize: 12, accum: 1, steps: 2000, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, weightDecay: 0.1, gradClip: 1,
   evalEvery: 250, evalBatches: 20, sampleEvery: 500, sampleTokens: 200, checkpointEvery: 500,
-  seed: 1337, out: 'runs/gpt', resume: false, verbose: true, stopAfter: 0,
+  seed: 1337, out: 'runs/gpt', resume: false, verbose: true, stopAfter: 0, autocast: 'off',
 };
 
 export interface TrainGptResult {
@@ -157,6 +162,8 @@ export async function trainGpt(options: Partial<TrainGptOptions> = {}): Promise<
   setDropoutGenerator(model, dropoutGen);
   const opt = new nb.optim.AdamW(gptParamGroups(model, o.weightDecay), { lr: o.lr, betas: [0.9, 0.99], weightDecay: o.weightDecay });
   const sched = nb.optim.lrScheduler.warmupCosine(opt, { warmupSteps: o.warmupSteps, totalSteps: o.steps, minLr: o.minLr });
+  const amp = o.autocast === 'off' ? null : { dtype: o.autocast };
+  const scaler = new nb.amp.GradScaler({ enabled: o.autocast === 'float16' });
   let step = 0;
   let resumedInterval: [number, number] = [0, 0];
   const trainCurve: [number, number][] = [], valCurve: [number, number][] = [];
@@ -175,6 +182,7 @@ export async function trainGpt(options: Partial<TrainGptOptions> = {}): Promise<
     model.loadStateDict(saved.stateDict());
     opt.loadStateDict(st.optimizer);
     sched.loadStateDict(st.scheduler);
+    if (st.scaler) scaler.loadStateDict(st.scaler);
     dataGen.setState(st.rng.data); dropoutGen.setState(st.rng.dropout); sampleGen.setState(st.rng.sample);
     step = st.step;
     trainCurve.push(...st.history.train); valCurve.push(...st.history.val); samples.push(...st.history.samples);
@@ -193,6 +201,7 @@ export async function trainGpt(options: Partial<TrainGptOptions> = {}): Promise<
       step,
       optimizer: opt.stateDict() as never,
       scheduler: sched.stateDict() as never,
+      scaler: scaler.stateDict() as never,
       rng: { data: dataGen.getState(), dropout: dropoutGen.getState(), sample: sampleGen.getState() },
       history: { train: trainCurve, val: valCurve, samples, intervalLoss, intervalSteps },
     }, join(dir, STATE_FILE));
@@ -219,14 +228,16 @@ export async function trainGpt(options: Partial<TrainGptOptions> = {}): Promise<
     for (let micro = 0; micro < o.accum; micro++) {
       loss += nb.scope(() => {
         const [x, y] = getBatch(train, B, T, dataGen);
-        const l = model.forward(x, y).loss!;
-        (o.accum > 1 ? l.div(o.accum) : l).backward();
+        const l = (amp ? nb.autocast(amp, () => model.forward(x, y)) : model.forward(x, y)).loss!;
+        scaler.scale(o.accum > 1 ? l.div(o.accum) : l).backward();
         return l.item();
       }) / o.accum;
     }
     nb.scope(() => {
+      scaler.unscale_(opt);
       nn.utils.clipGradNorm_(model.parameters(), o.gradClip);
-      opt.step();
+      scaler.step(opt);
+      scaler.update();
       opt.zeroGrad();
     });
     sched.step();

@@ -33,6 +33,11 @@ export interface TrainMnistOptions {
   limit: number;
   /** shift each training digit by up to this many pixels in x and y (0 = no augmentation) */
   shift: number;
+  /**
+   * mixed precision: 'bfloat16' or 'float16' runs each forward under nb.autocast (matmul/conv in the low dtype,
+   * float32 master weights); float16 adds a GradScaler (its range needs loss scaling), as PyTorch's recipe does
+   */
+  autocast: 'off' | 'bfloat16' | 'float16';
   /** write progress and results to stdout/stderr */
   verbose: boolean;
 }
@@ -49,6 +54,7 @@ export const defaultTrainMnistOptions: TrainMnistOptions = {
   testFraction: 1 / 6,
   limit: 0,
   shift: 1,
+  autocast: 'off',
   verbose: true,
 };
 
@@ -158,7 +164,7 @@ export async function trainMnist(options: Partial<TrainMnistOptions> = {}): Prom
   const trainImages = subset ? nb.indexSelect(train.images, 0, subset) : train.images;
   const trainLabels = subset ? nb.indexSelect(train.labels, 0, subset) : train.labels;
   const model = o.model === 'cnn' ? mnistCnn(g) : mnistMlp(g);
-  log(`MNIST: ${trainImages.shape[0]} training digits, ${test.images.shape[0]} held out; model ${o.model} (${model.numParameters()} parameters); backend ${nb.getBackend()}`);
+  log(`MNIST: ${trainImages.shape[0]} training digits, ${test.images.shape[0]} held out; model ${o.model} (${model.numParameters()} parameters); backend ${nb.getBackend()}${o.autocast === 'off' ? '' : `; ${o.autocast} autocast`}`);
 
   const loader = new nb.data.DataLoader(new nb.data.TensorDataset(trainImages, trainLabels), {
     batchSize: o.batchSize,
@@ -170,6 +176,8 @@ export async function trainMnist(options: Partial<TrainMnistOptions> = {}): Prom
   const opt = new nb.optim.AdamW(model.parameters(), { lr: o.lr, weightDecay: o.weightDecay });
   const sched = nb.optim.lrScheduler.warmupCosine(opt, { warmupSteps: Math.min(o.warmupSteps, totalSteps - 1), totalSteps, minLr: o.lr * 0.01 });
 
+  const amp = o.autocast === 'off' ? null : { dtype: o.autocast };
+  const scaler = new nb.amp.GradScaler({ enabled: o.autocast === 'float16' });
   const augmentGen = new nb.Generator(o.seed + 2);
   const epochs: EpochRecord[] = [];
   const stepLoss: { step: number; loss: number }[] = [];
@@ -185,11 +193,15 @@ export async function trainMnist(options: Partial<TrainMnistOptions> = {}): Prom
     for (const [batch, y] of loader) {
       const x = randomShift(batch, o.shift, augmentGen);
       const [loss, hits] = nb.scope(() => {
-        const logits = model.call(x) as nb.Tensor;
-        const l = nb.crossEntropy(logits, y);
+        const forward = (): [nb.Tensor, nb.Tensor] => {
+          const logits = model.call(x) as nb.Tensor;
+          return [logits, nb.crossEntropy(logits, y)];
+        };
+        const [logits, l] = amp ? nb.autocast(amp, forward) : forward();
         opt.zeroGrad();
-        l.backward();
-        opt.step();
+        scaler.scale(l).backward();
+        scaler.step(opt);
+        scaler.update();
         const hits = nb.noGrad(() => logits.argmax(1).eq(y).sum().item());
         return [l.item(), hits];
       });

@@ -36,6 +36,7 @@ export const trainGptCommand = defineCommand({
     seed: { type: 'int', min: 0, default: d.seed, help: 'seed of the initialisation, batches, dropout and samples' },
     out: { type: 'string', default: d.out ?? 'runs/gpt', help: 'folder for the checkpoint and report.html' },
     resume: { type: 'boolean', help: 'continue from the checkpoint in --out (bitwise as if never stopped)' },
+    autocast: { type: 'enum', choices: ['off', 'bfloat16', 'float16'], default: d.autocast, help: 'mixed precision: forward under nb.autocast in this dtype (float16 adds loss scaling)' },
     backend: { type: 'enum', choices: ['wasm', 'ts'], help: `kernels to run on (default: ${nb.getBackend()})` },
     quiet: { type: 'boolean', help: 'print only the final "val loss" line' },
   },

@@ -18,6 +18,7 @@ export const trainMnistCommand = defineCommand({
     out: { type: 'string', default: 'runs/mnist', help: 'folder for the checkpoint and report.html' },
     limit: { type: 'int', min: 0, default: 0, help: 'train on only the first N digits (0 = all)' },
     shift: { type: 'int', min: 0, max: 8, default: d.shift, help: 'augment: shift digits by up to N pixels (0 = off)' },
+    autocast: { type: 'enum', choices: ['off', 'bfloat16', 'float16'], default: d.autocast, help: 'mixed precision: forward under nb.autocast in this dtype (float16 adds loss scaling)' },
     backend: { type: 'enum', choices: ['wasm', 'ts'], help: `kernels to run on (default: ${nb.getBackend()})` },
     quiet: { type: 'boolean', help: 'print only the final accuracy line' },
   },
