@@ -12,6 +12,8 @@ export { ReLU, LeakyReLU, GELU, SiLU, Tanh, Sigmoid, Softplus, ReLU6, Softmax, L
 export { Dropout } from './dropout.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions } from './attention.js';
+export { LSTM, GRU, type RNNOptions } from './rnn.js';
+export { TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, TransformerDecoder, type TransformerLayerOptions, type TransformerActivation, type TransformerEncoderLayerForwardOptions, type TransformerDecoderLayerForwardOptions, type TransformerEncoderForwardOptions } from './transformerLayers.js';
 export { GPT, type GPTOutput, type GenerateOptions } from './gpt.js';
 export { CausalSelfAttention, MLP, Block, defaultGPTConfig, resolveGPTConfig, rotaryTables, applyRotary, type GPTConfig, type GPTLayerOptions, type KVCache } from './transformer.js';
 export { sampleToken, type SamplingOptions } from './sampling.js';
