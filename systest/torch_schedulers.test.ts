@@ -19,10 +19,13 @@ interface SchedCase {
   /** 'SGD' (momentum 0.9) or 'Adam' */
   opt?: 'SGD' | 'Adam';
   /** nabla: the schedulers on optimizer o (stepped in this order) */
-  make: (o: nb.optim.Optimizer) => { step(): void }[];
+  make: (o: nb.optim.Optimizer) => { step(metric?: number): void }[];
   /** torch: Python expressions on optimizer o, in the same order */
   torch: string[];
   steps?: number;
+  /** ReduceLROnPlateau: step(metric) with METRICS × metricSign */
+  plateau?: boolean;
+  metricSign?: number;
 }
 
 const CASES: SchedCase[] = [
@@ -51,7 +54,30 @@ const CASES: SchedCase[] = [
   { name: 'chained: StepLR(2, 0.5) + ExponentialLR(0.9)', make: (o) => [new S.StepLR(o, 2, 0.5), new S.ExponentialLR(o, 0.9)], torch: ['StepLR(o, 2, 0.5)', 'ExponentialLR(o, 0.9)'] },
   { name: 'chained: LinearLR + CosineAnnealingLR', make: (o) => [new S.LinearLR(o, 0.25, 1, 5), new S.CosineAnnealingLR(o, 12, 0.002)], torch: ['LinearLR(o, 0.25, 1.0, 5)', 'CosineAnnealingLR(o, 12, 0.002)'] },
   { name: 'chained: MultiStepLR + ExponentialLR + StepLR', make: (o) => [new S.MultiStepLR(o, [4, 9], 0.3), new S.ExponentialLR(o, 0.97), new S.StepLR(o, 5, 0.8)], torch: ['MultiStepLR(o, [4, 9], 0.3)', 'ExponentialLR(o, 0.97)', 'StepLR(o, 5, 0.8)'] },
+  { name: 'MultiplicativeLR(0.95)', make: (o) => [new S.MultiplicativeLR(o, () => 0.95)], torch: ['MultiplicativeLR(o, lambda e: 0.95)'] },
+  { name: 'MultiplicativeLR(a λ per group)', make: (o) => [new S.MultiplicativeLR(o, [(e) => (e % 3 === 0 ? 0.5 : 1), (e) => 1 - 0.01 * e])], torch: ['MultiplicativeLR(o, [lambda e: 0.5 if e % 3 == 0 else 1, lambda e: 1 - 0.01 * e])'] },
+  { name: 'ConstantLR() defaults', make: (o) => [new S.ConstantLR(o)], torch: ['ConstantLR(o)'] },
+  { name: 'ConstantLR(0.5, 4)', make: (o) => [new S.ConstantLR(o, 0.5, 4)], torch: ['ConstantLR(o, 0.5, 4)'] },
+  { name: 'PolynomialLR() defaults', make: (o) => [new S.PolynomialLR(o)], torch: ['PolynomialLR(o)'] },
+  { name: 'PolynomialLR(12, power 2)', make: (o) => [new S.PolynomialLR(o, { totalIters: 12, power: 2 })], torch: ['PolynomialLR(o, total_iters=12, power=2.0)'] },
+  { name: 'CosineAnnealingWarmRestarts(5)', make: (o) => [new S.CosineAnnealingWarmRestarts(o, 5)], torch: ['CosineAnnealingWarmRestarts(o, 5)'] },
+  { name: 'CosineAnnealingWarmRestarts(3, tMult 2, etaMin 0.01)', make: (o) => [new S.CosineAnnealingWarmRestarts(o, { t0: 3, tMult: 2, etaMin: 0.01 })], torch: ['CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.01)'] },
+  { name: 'CyclicLR triangular', make: (o) => [new S.CyclicLR(o, 0.01, 0.1, 4)], torch: ['CyclicLR(o, 0.01, 0.1, 4)'] },
+  { name: 'CyclicLR triangular2, stepSizeDown 6', make: (o) => [new S.CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 3, stepSizeDown: 6, mode: 'triangular2' })], torch: ["CyclicLR(o, 0.01, 0.1, 3, 6, mode='triangular2')"] },
+  { name: 'CyclicLR expRange γ 0.95', make: (o) => [new S.CyclicLR(o, 0.01, 0.1, 5, undefined, 'expRange', 0.95)], torch: ["CyclicLR(o, 0.01, 0.1, 5, mode='exp_range', gamma=0.95)"] },
+  { name: 'CyclicLR custom scaleFn over iterations, per-group lrs and momenta', make: (o) => [new S.CyclicLR(o, { baseLr: [0.01, 0.02], maxLr: [0.1, 0.05], stepSizeUp: 4, scaleFn: (x) => 1 / (1 + 0.1 * x), scaleMode: 'iterations', baseMomentum: [0.7, 0.75], maxMomentum: 0.95 })], torch: ["CyclicLR(o, [0.01, 0.02], [0.1, 0.05], 4, scale_fn=lambda x: 1 / (1 + 0.1 * x), scale_mode='iterations', base_momentum=[0.7, 0.75], max_momentum=0.95)"] },
+  { name: 'CyclicLR cycleMomentum false', make: (o) => [new S.CyclicLR(o, { baseLr: 0.02, maxLr: 0.2, stepSizeUp: 5, cycleMomentum: false })], torch: ['CyclicLR(o, 0.02, 0.2, 5, cycle_momentum=False)'] },
+  { name: 'ChainedScheduler([ConstantLR, ExponentialLR])', make: (o) => [new S.ChainedScheduler([new S.ConstantLR(o, 0.5, 3), new S.ExponentialLR(o, 0.9)])], torch: ['ChainedScheduler([ConstantLR(o, 0.5, 3), ExponentialLR(o, 0.9)])'] },
+  { name: 'ChainedScheduler([LinearLR, PolynomialLR, MultiStepLR])', make: (o) => [new S.ChainedScheduler([new S.LinearLR(o, 0.3, 1, 6), new S.PolynomialLR(o, 25, 1.5), new S.MultiStepLR(o, [10, 20], 0.5)])], torch: ['ChainedScheduler([LinearLR(o, 0.3, 1.0, 6), PolynomialLR(o, 25, 1.5), MultiStepLR(o, [10, 20], 0.5)])'] },
+  { name: 'SequentialLR([ConstantLR, CosineAnnealingWarmRestarts], [3])', make: (o) => [new S.SequentialLR(o, [new S.ConstantLR(o, 0.1, 3), new S.CosineAnnealingWarmRestarts(o, 6)], [3])], torch: ['SequentialLR(o, [ConstantLR(o, 0.1, 3), CosineAnnealingWarmRestarts(o, 6)], [3])'] },
+  { name: 'ReduceLROnPlateau(patience 2)', plateau: true, make: (o) => [new S.ReduceLROnPlateau(o, { patience: 2 })], torch: ['ReduceLROnPlateau(o, patience=2)'] },
+  { name: 'ReduceLROnPlateau max, factor 0.5, patience 1, cooldown 2', plateau: true, metricSign: -1, make: (o) => [new S.ReduceLROnPlateau(o, 'max', 0.5, 1, 1e-4, 'rel', 2)], torch: ["ReduceLROnPlateau(o, 'max', 0.5, 1, 1e-4, 'rel', 2)"] },
+  { name: 'ReduceLROnPlateau abs threshold 0.02, minLr per group', plateau: true, make: (o) => [new S.ReduceLROnPlateau(o, { thresholdMode: 'abs', threshold: 0.02, patience: 1, factor: 0.3, minLr: [0.005, 0.01] })], torch: ["ReduceLROnPlateau(o, threshold_mode='abs', threshold=0.02, patience=1, factor=0.3, min_lr=[0.005, 0.01])"] },
+  { name: 'ReduceLROnPlateau max abs, eps skips small reductions', plateau: true, metricSign: -1, make: (o) => [new S.ReduceLROnPlateau(o, { mode: 'max', thresholdMode: 'abs', threshold: 0.005, patience: 0, factor: 0.5, eps: 0.02 })], torch: ["ReduceLROnPlateau(o, mode='max', threshold_mode='abs', threshold=0.005, patience=0, factor=0.5, eps=0.02)"] },
 ];
+
+/** the metric ReduceLROnPlateau sees at each step: falls, stalls, creeps, rises, falls again (× metricSign) */
+const METRICS = [1, 0.9, 0.85, 0.85, 0.8499, 0.86, 0.84, 0.8395, 0.83, 0.83, 0.83, 0.83, 0.7, 0.69, 0.695, 0.7, 0.71, 0.72, 0.6, 0.59, 0.589, 0.5889, 0.5888, 0.58, 0.6, 0.61, 0.5, 0.5, 0.5, 0.5];
 
 const PY = String.raw`
 from torch.optim.lr_scheduler import *
@@ -67,9 +93,11 @@ for c in req['cases']:
     for e in c['torch']: scheds.append(eval(e))
     mom = lambda: [g['betas'][0] if 'betas' in g else g['momentum'] for g in o.param_groups]
     lrs, moms = [[g['lr'] for g in o.param_groups]], [mom()]
-    for _ in range(c['steps']):
+    for k in range(c['steps']):
         o.step()
-        for s in scheds: s.step()
+        for s in scheds:
+            if c['metrics'] is not None: s.step(c['metrics'][k])
+            else: s.step()
         lrs.append([g['lr'] for g in o.param_groups])
         moms.append(mom())
     res.append({'lrs': lrs, 'moms': moms})
@@ -86,13 +114,15 @@ test('schedulers against torch.optim.lr_scheduler 1.13: lr (and cycled momentum)
     const lrs = [o.paramGroups.map((g) => g.lr as number)], moms = [mom()];
     for (let s = 0; s < (c.steps ?? STEPS); s++) {
       o.step();
-      for (const sc of scheds) sc.step();
+      for (const sc of scheds) if (c.plateau) sc.step(METRICS[s]! * (c.metricSign ?? 1)); else sc.step();
       lrs.push(o.paramGroups.map((g) => g.lr as number));
       moms.push(mom());
     }
     return { lrs, moms };
   });
-  const theirs = runTorch<{ lrs: number[][]; moms: number[][] }[]>(PY, { cases: CASES.map((c) => ({ torch: c.torch, opt: c.opt ?? 'SGD', steps: c.steps ?? STEPS })) });
+  const theirs = runTorch<{ lrs: number[][]; moms: number[][] }[]>(PY, {
+    cases: CASES.map((c) => ({ torch: c.torch, opt: c.opt ?? 'SGD', steps: c.steps ?? STEPS, metrics: c.plateau ? METRICS.map((m) => m * (c.metricSign ?? 1)) : null })),
+  });
   const failures: string[] = [];
   CASES.forEach((c, i) => {
     const a = ours[i]!, b = theirs[i]!;
@@ -101,6 +131,8 @@ test('schedulers against torch.optim.lr_scheduler 1.13: lr (and cycled momentum)
       const at = a.lrs.findIndex((r, k) => maxRelErr(r, b.lrs[k]!) > 1e-12);
       failures.push(`${c.name}: lr differs by ${el.toExponential(2)}; first at step ${at}: [${a.lrs[at]}] vs torch [${b.lrs[at]}]`);
     }
+    // the schedule did something over the 30 steps (a constant lr would compare nothing)
+    if (new Set(a.lrs.map((r) => r.join())).size < 2) failures.push(`${c.name}: the lr never changed`);
     const em = maxRelErr(a.moms.flat(), b.moms.flat());
     if (!(em <= 1e-12)) {
       const at = a.moms.findIndex((r, k) => maxRelErr(r, b.moms[k]!) > 1e-12);
@@ -108,4 +140,5 @@ test('schedulers against torch.optim.lr_scheduler 1.13: lr (and cycled momentum)
     }
   });
   assert.deepEqual(failures, []);
+  console.log(`torch_schedulers: ${CASES.length} schedules equal to PyTorch 1.13 over ${STEPS} steps`);
 });

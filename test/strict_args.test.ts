@@ -84,6 +84,13 @@ const ctors: Record<string, { make: (...a: any[]) => unknown; args: () => unknow
     args: () => { const o = opt(); return [o, [new S.StepLR(o, 2), new S.ExponentialLR(o, 0.9)], [2], {}]; },
     extra: () => { const o = opt(); return [o, [new S.StepLR(o, 2), new S.ExponentialLR(o, 0.9)], [2], {}, 7]; },
   },
+  'lrScheduler.MultiplicativeLR': { make: (...a) => new (S.MultiplicativeLR as any)(...a), args: () => [opt(), () => 1, {}], extra: () => [opt(), () => 1, {}, 7] },
+  'lrScheduler.ConstantLR': { make: (...a) => new (S.ConstantLR as any)(...a), args: () => [opt(), {}], extra: () => [opt(), 0.5, 3, 7] },
+  'lrScheduler.PolynomialLR': { make: (...a) => new (S.PolynomialLR as any)(...a), args: () => [opt(), {}], extra: () => [opt(), 5, 1, 7] },
+  'lrScheduler.CosineAnnealingWarmRestarts': { make: (...a) => new (S.CosineAnnealingWarmRestarts as any)(...a), args: () => [opt(), { t0: 3 }], extra: () => [opt(), 3, 1, 0, 7] },
+  'lrScheduler.CyclicLR': { make: (...a) => new (S.CyclicLR as any)(...a), args: () => [opt(), { baseLr: 0.01, maxLr: 0.1 }], extra: () => [opt(), 0.01, 0.1, 4, 4, 'triangular', 1, 7] },
+  'lrScheduler.ChainedScheduler': { make: (...a) => new (S.ChainedScheduler as any)(...a), args: () => [[new S.StepLR(opt(), 2)]], extra: () => [[new S.StepLR(opt(), 2)], 7] },
+  'lrScheduler.ReduceLROnPlateau': { make: (...a) => new (S.ReduceLROnPlateau as any)(...a), args: () => [opt(), {}], extra: () => [opt(), 'min', 0.1, 10, 1e-4, 'rel', 0, 0, 1e-8, 7] },
   'data.DataLoader': { make: (...a) => new (nb.data.DataLoader as any)(...a), args: () => [ds(), {}], extra: () => [ds(), 2, false, 7] },
 };
 

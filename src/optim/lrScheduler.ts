@@ -17,7 +17,7 @@
  * compound — StepLR(2, 0.5) with ExponentialLR(0.9) gives [1, .9, .405, .3645, .164025]. Alone, each equals
  * its closed form `lrAt(e)`. LambdaLR, OneCycleLR, SequentialLR and WarmupCosineLR set the closed form.
  */
-import { mergeArgs } from '../strict.js';
+import { checkArity, mergeArgs } from '../strict.js';
 
 /** A scheduler's arguments: positionally in torch's order after the optimizer, or as one options object. */
 function schedArgs(name: string, rest: readonly unknown[], names: readonly string[], extra: readonly string[] = []): Record<string, unknown> {
@@ -467,4 +467,366 @@ export class WarmupCosineLR extends LRScheduler {
 export function warmupCosine(optimizer: SchedulableOptimizer, opts: WarmupCosineOptions): WarmupCosineLR {
   schedArgs('warmupCosine', [...arguments].slice(1), [], ['warmupSteps', 'totalSteps', 'minLr']);
   return new WarmupCosineLR(optimizer, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rest of torch.optim.lr_scheduler (1.13): MultiplicativeLR, ConstantLR, PolynomialLR,
+// CosineAnnealingWarmRestarts, CyclicLR, ChainedScheduler, ReduceLROnPlateau.
+
+/** lr_e = lr_{e−1} · λ(e) for e ≥ 1 (chainable); closed form base · Π_{k=1..e} λ(k). One λ or one per group. */
+export class MultiplicativeLR extends LRScheduler {
+  private readonly lambdas: ((epoch: number) => number)[];
+  constructor(optimizer: SchedulableOptimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], opts: { lastEpoch?: number } = {}) {
+    schedArgs('MultiplicativeLR', [...arguments].slice(1), ['lrLambda']);
+    if (typeof lrLambda !== 'function' && !(Array.isArray(lrLambda) && lrLambda.every((f) => typeof f === 'function'))) throw new TypeError('MultiplicativeLR: lrLambda must be a function of the epoch (or one per param group)');
+    const n = optimizer?.paramGroups?.length ?? 0;
+    const lambdas = Array.isArray(lrLambda) ? lrLambda : new Array(n).fill(lrLambda);
+    if (lambdas.length !== n) throw new Error(`MultiplicativeLR: expected ${n} lrLambdas, got ${lambdas.length}`);
+    super(optimizer, opts.lastEpoch ?? -1, false);
+    this.lambdas = lambdas;
+    this.step();
+  }
+  lrAt(e: number): number[] {
+    return this.baseLrs.map((b, i) => {
+      let lr = b;
+      for (let k = 1; k <= e; k++) lr *= this.lambdas[i]!(k);
+      return lr;
+    });
+  }
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    return e > 0 ? cur.map((lr, i) => lr * this.lambdas[i]!(e)) : cur;
+  }
+}
+
+/** lr = base · factor for epoch < totalIters, then base (chainable: ×factor at 0, ×1/factor at totalIters). Defaults 1/3, 5. */
+export class ConstantLR extends LRScheduler {
+  readonly factor: number;
+  readonly totalIters: number;
+  /** ConstantLR(opt, {factor, totalIters}) or torch's positional ConstantLR(opt, factor, totalIters) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts?: { factor?: number; totalIters?: number; lastEpoch?: number }] | [factor: number, totalIters?: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('ConstantLR', rest, ['factor', 'totalIters']) as { factor?: number; totalIters?: number; lastEpoch?: number };
+    const factor = opts.factor ?? 1 / 3;
+    if (!(factor >= 0 && factor <= 1)) throw new RangeError(`ConstantLR: factor must be in [0, 1], got ${factor}`);
+    super(optimizer, opts.lastEpoch ?? -1, false);
+    this.factor = factor;
+    this.totalIters = opts.totalIters ?? 5;
+    this.step();
+  }
+  lrAt(e: number): number[] {
+    return this.baseLrs.map((b) => b * (e >= this.totalIters ? 1 : this.factor));
+  }
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    if (e === 0) return cur.map((lr) => lr * this.factor);
+    if (e !== this.totalIters) return cur;
+    return cur.map((lr) => lr * (1 / this.factor));
+  }
+}
+
+/** lr = base · (1 − min(e, totalIters)/totalIters)^power (chainable). Defaults totalIters 5, power 1. */
+export class PolynomialLR extends LRScheduler {
+  readonly totalIters: number;
+  readonly power: number;
+  /** PolynomialLR(opt, {totalIters, power}) or torch's positional PolynomialLR(opt, totalIters, power) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts?: { totalIters?: number; power?: number; lastEpoch?: number }] | [totalIters: number, power?: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('PolynomialLR', rest, ['totalIters', 'power']) as { totalIters?: number; power?: number; lastEpoch?: number };
+    super(optimizer, opts.lastEpoch ?? -1, false);
+    this.totalIters = opts.totalIters ?? 5;
+    this.power = opts.power ?? 1;
+    if (!(this.totalIters > 0)) throw new RangeError(`PolynomialLR: totalIters must be positive, got ${this.totalIters}`);
+    this.step();
+  }
+  lrAt(e: number): number[] {
+    return this.baseLrs.map((b) => b * (1 - Math.min(this.totalIters, e) / this.totalIters) ** this.power);
+  }
+  /** ×((1 − e/T)/(1 − (e − 1)/T))^power for 1 ≤ e ≤ T (PyTorch's recursive form) */
+  protected override chainedLr(e: number, cur: number[]): number[] {
+    const T = this.totalIters;
+    if (e === 0 || e > T) return cur;
+    const f = ((1 - e / T) / (1 - (e - 1) / T)) ** this.power;
+    return cur.map((lr) => lr * f);
+  }
+}
+
+/**
+ * SGDR: cosine annealing restarted every T_i steps, T_0 first and each period tMult times the last:
+ *   lr = ηmin + (base − ηmin)·(1 + cos(π·Tcur/T_i))/2, Tcur = steps since the last restart.
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  readonly t0: number;
+  readonly tMult: number;
+  readonly etaMin: number;
+  /** the current period and the steps taken in it */
+  tI: number;
+  tCur: number;
+  /** CosineAnnealingWarmRestarts(opt, {t0, tMult, etaMin}) or torch's positional (opt, t0, tMult, etaMin) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts: { t0: number; tMult?: number; etaMin?: number; lastEpoch?: number }] | [t0: number, tMult?: number, etaMin?: number, opts?: { lastEpoch?: number }]) {
+    const opts = schedArgs('CosineAnnealingWarmRestarts', rest, ['t0', 'tMult', 'etaMin']) as { t0: number; tMult?: number; etaMin?: number; lastEpoch?: number };
+    if (!(Number.isInteger(opts.t0) && opts.t0 > 0)) throw new RangeError(`CosineAnnealingWarmRestarts: t0 must be a positive integer, got ${String(opts.t0)}`);
+    const tMult = opts.tMult ?? 1;
+    if (!(Number.isInteger(tMult) && tMult >= 1)) throw new RangeError(`CosineAnnealingWarmRestarts: tMult must be an integer ≥ 1, got ${tMult}`);
+    super(optimizer, opts.lastEpoch ?? -1, false);
+    this.t0 = opts.t0;
+    this.tMult = tMult;
+    this.etaMin = opts.etaMin ?? 0;
+    // the position of step lastEpoch (a fresh start: before step 0); the step below moves to the next one
+    [this.tI, this.tCur] = this.lastEpoch >= 0 ? this.period(this.lastEpoch) : [this.t0, -1];
+    this.step();
+  }
+  /** [T_i, Tcur] at step e in closed form */
+  private period(e: number): [number, number] {
+    if (e < this.t0) return [this.t0, e];
+    if (this.tMult === 1) return [this.t0, e % this.t0];
+    const n = Math.floor(Math.log((e / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+    return [this.t0 * this.tMult ** n, e - (this.t0 * (this.tMult ** n - 1)) / (this.tMult - 1)];
+  }
+  lrAt(e: number): number[] {
+    const [tI, tCur] = this.period(e);
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2);
+  }
+  override step(): void {
+    if (arguments.length > 0) throw new TypeError('CosineAnnealingWarmRestarts.step: takes no arguments');
+    this.lastEpoch++;
+    this.tCur++;
+    if (this.tCur >= this.tI) {
+      this.tCur -= this.tI;
+      this.tI *= this.tMult;
+    }
+    this.apply(this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2));
+  }
+}
+
+export interface CyclicLROptions {
+  baseLr: number | number[];
+  maxLr: number | number[];
+  /** steps of the rising half (default 2000) */
+  stepSizeUp?: number;
+  /** steps of the falling half (default stepSizeUp) */
+  stepSizeDown?: number;
+  /** 'triangular' (default), 'triangular2' (amplitude halved each cycle) or 'expRange' (amplitude × γ^step) */
+  mode?: 'triangular' | 'triangular2' | 'expRange';
+  gamma?: number;
+  /** a custom amplitude scale (replaces mode), of the cycle number or the step as scaleMode says */
+  scaleFn?: (x: number) => number;
+  scaleMode?: 'cycle' | 'iterations';
+  /** cycle `momentum` inversely between maxMomentum and baseMomentum (default true) */
+  cycleMomentum?: boolean;
+  baseMomentum?: number | number[];
+  maxMomentum?: number | number[];
+  lastEpoch?: number;
+}
+
+/**
+ * Cyclical learning rates (Smith), as torch's CyclicLR: with C = stepSizeUp + stepSizeDown, at step e
+ *   cycle = ⌊1 + e/C⌋,  x = 1 + e/C − cycle,  s = x/r if x ≤ r else (x − 1)/(r − 1)   (r = stepSizeUp/C)
+ *   lr = base + (max − base)·s·scale,  momentum = maxM − (maxM − baseM)·s·scale
+ * with scale = 1 (triangular), 1/2^(cycle−1) (triangular2) or γ^e (expRange).
+ */
+export class CyclicLR extends LRScheduler {
+  readonly maxLrs: number[];
+  readonly totalSize: number;
+  readonly stepRatio: number;
+  readonly mode: 'triangular' | 'triangular2' | 'expRange';
+  readonly gamma: number;
+  readonly scaleMode: 'cycle' | 'iterations';
+  readonly cycleMomentum: boolean;
+  private readonly scaleFn: (x: number) => number;
+  private readonly baseMomentums: number[];
+  private readonly maxMomentums: number[];
+
+  /** CyclicLR(opt, {baseLr, maxLr, …}) or torch's positional CyclicLR(opt, baseLr, maxLr, stepSizeUp, stepSizeDown, mode, gamma) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts: CyclicLROptions] | [baseLr: number | number[], maxLr: number | number[], stepSizeUp?: number, stepSizeDown?: number, mode?: CyclicLROptions['mode'], gamma?: number, opts?: Omit<CyclicLROptions, 'baseLr' | 'maxLr'>]) {
+    const o = mergeArgs('CyclicLR', rest, ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma'], ['scaleFn', 'scaleMode', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'lastEpoch']) as unknown as CyclicLROptions;
+    if (!optimizer || !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)) throw new TypeError('CyclicLR: the first argument must be an optimizer (something with paramGroups)');
+    if (o.baseLr === undefined || o.maxLr === undefined) throw new TypeError('CyclicLR: baseLr and maxLr are required');
+    const lastEpoch = o.lastEpoch ?? -1;
+    const baseLrs = perGroup(optimizer, o.baseLr, 'baseLr');
+    if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.lr = baseLrs[i]!; });
+    const up = o.stepSizeUp ?? 2000, down = o.stepSizeDown ?? up;
+    if (!(up > 0 && down > 0)) throw new RangeError(`CyclicLR: stepSizeUp and stepSizeDown must be positive, got ${up}, ${down}`);
+    const mode = o.mode ?? 'triangular';
+    if (!o.scaleFn && !['triangular', 'triangular2', 'expRange'].includes(mode)) throw new Error(`CyclicLR: mode must be 'triangular', 'triangular2' or 'expRange', got '${String(mode)}'`);
+    if (o.scaleFn !== undefined && typeof o.scaleFn !== 'function') throw new TypeError('CyclicLR: scaleFn must be a function');
+    const cycle = o.cycleMomentum ?? true;
+    let baseM: number[] = [], maxM: number[] = [];
+    if (cycle) {
+      if (!optimizer.paramGroups.every((g) => typeof g.momentum === 'number')) throw new Error('CyclicLR: optimizer must support momentum with the cycleMomentum option enabled');
+      const bm = perGroup(optimizer, o.baseMomentum ?? 0.8, 'baseMomentum');
+      if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.momentum = bm[i]!; });
+      baseM = optimizer.paramGroups.map((g) => g.momentum as number);
+      maxM = perGroup(optimizer, o.maxMomentum ?? 0.9, 'maxMomentum');
+    }
+    super(optimizer, lastEpoch, false);
+    this.baseLrs = baseLrs;
+    this.maxLrs = perGroup(optimizer, o.maxLr, 'maxLr');
+    this.totalSize = up + down;
+    this.stepRatio = up / this.totalSize;
+    this.mode = mode;
+    this.gamma = o.gamma ?? 1;
+    this.cycleMomentum = cycle;
+    this.baseMomentums = baseM;
+    this.maxMomentums = maxM;
+    if (o.scaleFn) {
+      this.scaleFn = o.scaleFn;
+      this.scaleMode = o.scaleMode ?? 'cycle';
+    } else {
+      this.scaleFn = mode === 'triangular' ? () => 1 : mode === 'triangular2' ? (x) => 1 / 2 ** (x - 1) : (x) => this.gamma ** x;
+      this.scaleMode = mode === 'expRange' ? 'iterations' : 'cycle';
+    }
+    this.step();
+  }
+
+  /** [s·scale] at step e (see the class comment) */
+  private height(e: number): number {
+    const cycle = Math.floor(1 + e / this.totalSize);
+    const x = 1 + e / this.totalSize - cycle;
+    const s = x <= this.stepRatio ? x / this.stepRatio : (x - 1) / (this.stepRatio - 1);
+    return s * this.scaleFn(this.scaleMode === 'cycle' ? cycle : e);
+  }
+
+  lrAt(e: number): number[] {
+    const h = this.height(e);
+    return this.baseLrs.map((b, i) => b + (this.maxLrs[i]! - b) * h);
+  }
+
+  override step(): void {
+    super.step();
+    if (this.cycleMomentum) {
+      const h = this.height(this.lastEpoch);
+      this.optimizer.paramGroups.forEach((g, i) => { g.momentum = this.maxMomentums[i]! - (this.maxMomentums[i]! - this.baseMomentums[i]!) * h; });
+    }
+  }
+}
+
+/** Step several schedulers together, in order (torch's ChainedScheduler); each multiplies the current lr if chainable. */
+export class ChainedScheduler {
+  readonly schedulers: LRScheduler[];
+  readonly optimizer: SchedulableOptimizer;
+  constructor(schedulers: LRScheduler[]) {
+    checkArity('ChainedScheduler', arguments, 1, '(schedulers)');
+    if (!Array.isArray(schedulers) || schedulers.length === 0 || !schedulers.every((s) => s instanceof LRScheduler)) throw new TypeError('ChainedScheduler: schedulers must be a non-empty array of schedulers');
+    for (const s of schedulers) if (s.optimizer !== schedulers[0]!.optimizer) throw new Error('ChainedScheduler: every scheduler must be built on the same optimizer');
+    this.schedulers = schedulers.slice();
+    this.optimizer = schedulers[0]!.optimizer;
+  }
+  step(): void {
+    if (arguments.length > 0) throw new TypeError('ChainedScheduler.step: takes no arguments');
+    for (const s of this.schedulers) s.step();
+  }
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+  stateDict(): { schedulers: SchedulerStateDict[] } {
+    return { schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+  loadStateDict(sd: { schedulers: SchedulerStateDict[] }): void {
+    sd.schedulers.forEach((c, i) => this.schedulers[i]?.loadStateDict(c));
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  /** 'min' (default): a lower metric is better; 'max': higher */
+  mode?: 'min' | 'max';
+  /** lr ← max(lr·factor, minLr) on a plateau (default 0.1; must be < 1) */
+  factor?: number;
+  /** steps without improvement tolerated before reducing (default 10) */
+  patience?: number;
+  /** what counts as an improvement (default 1e-4) */
+  threshold?: number;
+  /** 'rel' (default): better than best·(1 ∓ threshold); 'abs': than best ∓ threshold */
+  thresholdMode?: 'rel' | 'abs';
+  /** steps after a reduction during which bad steps are not counted (default 0) */
+  cooldown?: number;
+  minLr?: number | number[];
+  /** a reduction smaller than eps is skipped (default 1e-8) */
+  eps?: number;
+}
+
+/**
+ * Reduce the lr when a metric stops improving, as torch's ReduceLROnPlateau: `step(metric)` after each
+ * evaluation; after more than `patience` steps without improvement (outside cooldown) every group's lr
+ * becomes max(lr·factor, minLr), unless that changes it by less than eps.
+ */
+export class ReduceLROnPlateau {
+  readonly optimizer: SchedulableOptimizer;
+  readonly mode: 'min' | 'max';
+  readonly factor: number;
+  readonly patience: number;
+  readonly threshold: number;
+  readonly thresholdMode: 'rel' | 'abs';
+  readonly cooldown: number;
+  readonly minLrs: number[];
+  readonly eps: number;
+  best: number;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+  lastEpoch = 0;
+  private lastLr: number[];
+
+  /** ReduceLROnPlateau(opt, {mode, factor, …}) or torch's positional (opt, mode, factor, patience, threshold, thresholdMode, cooldown, minLr, eps) */
+  constructor(optimizer: SchedulableOptimizer, ...rest: [opts?: ReduceLROnPlateauOptions] | [mode: 'min' | 'max', factor?: number, patience?: number, threshold?: number, thresholdMode?: 'rel' | 'abs', cooldown?: number, minLr?: number | number[], eps?: number]) {
+    const o = mergeArgs('ReduceLROnPlateau', rest, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']) as ReduceLROnPlateauOptions;
+    if (!optimizer || !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)) throw new TypeError('ReduceLROnPlateau: the first argument must be an optimizer (something with paramGroups)');
+    this.optimizer = optimizer;
+    this.mode = o.mode ?? 'min';
+    if (this.mode !== 'min' && this.mode !== 'max') throw new Error(`ReduceLROnPlateau: mode must be 'min' or 'max', got '${String(this.mode)}'`);
+    this.thresholdMode = o.thresholdMode ?? 'rel';
+    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') throw new Error(`ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs', got '${String(this.thresholdMode)}'`);
+    this.factor = o.factor ?? 0.1;
+    if (!(this.factor < 1)) throw new RangeError(`ReduceLROnPlateau: factor should be < 1.0, got ${this.factor}`);
+    this.patience = o.patience ?? 10;
+    this.threshold = o.threshold ?? 1e-4;
+    this.cooldown = o.cooldown ?? 0;
+    this.minLrs = perGroup(optimizer, o.minLr ?? 0, 'minLr');
+    this.eps = o.eps ?? 1e-8;
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+    this.lastLr = optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  private isBetter(a: number, best: number): boolean {
+    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
+  }
+
+  /** Record this step's metric (a number or a one-element tensor's value) and reduce the lrs on a plateau. */
+  step(metric: number): void {
+    if (arguments.length !== 1) throw new TypeError(`ReduceLROnPlateau.step: expected one argument (the metric), got ${arguments.length}`);
+    const current = typeof metric === 'number' ? metric : Number((metric as { item?: () => number })?.item?.());
+    if (Number.isNaN(current) && typeof metric !== 'number') throw new TypeError('ReduceLROnPlateau.step: metric must be a number or a one-element tensor');
+    this.lastEpoch++;
+    if (this.isBetter(current, this.best)) {
+      this.best = current;
+      this.numBadEpochs = 0;
+    } else {
+      this.numBadEpochs++;
+    }
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter--;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const old = g.lr, next = Math.max(old * this.factor, this.minLrs[i]!);
+        if (old - next > this.eps) g.lr = next;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  stateDict(): Record<string, unknown> {
+    return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lastLr: this.lastLr.slice() };
+  }
+
+  loadStateDict(sd: Record<string, unknown>): void {
+    this.best = sd.best as number;
+    this.numBadEpochs = sd.numBadEpochs as number;
+    this.cooldownCounter = sd.cooldownCounter as number;
+    this.lastEpoch = sd.lastEpoch as number;
+    this.lastLr = (sd.lastLr as number[]).slice();
+  }
 }
