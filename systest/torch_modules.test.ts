@@ -152,7 +152,7 @@ test('modules against PyTorch 1.13: outputs, input gradients and parameter gradi
     const m = c.make();
     // every parameter random (LayerNorm weights start at ones and attention biases at zeros: a mix-up of
     // two norms or a dropped bias would not show with the initial values)
-    const n = m.parameters().reduce((k, p) => k + p.size, 0);
+    const n = m.parameters().reduce((k, p) => k + p.numel(), 0);
     nn.utils.vectorToParameters(randn(n).mul(0.5), m.parameters());
     if (c.eval) m.eval();
     const inputs = c.inputs();

@@ -160,10 +160,36 @@ const TORCH: Record<string, string> = {
   'linear without bias': 'F.linear(x[0], x[1])',
   'linear 3-D input': 'F.linear(x[0], x[1], x[2])',
   'composite tanh(x·y + sin x)': 'torch.tanh(x[0] * x[1] + torch.sin(x[0]))',
+  // advanced indexing (x.index) and indexPut (out of place: torch's index_put)
+  "index [':', [2, 0, 2]] (an index list, repeated)": 'x[0][:, [2, 0, 2]]',
+  'index int32 tensor [[0, 2], [1, 1]] on dim 0': 'x[0][torch.tensor([[0, 2], [1, 1]])]',
+  'index [[0, 1], :, [1, -1]] (separated: broadcast dims first)': 'x[0][[0, 1], :, [1, -1]]',
+  "index [':', [0, 1], [[0], [2]]] (adjacent, broadcast 2×2)": 'x[0][:, [0, 1], [[0], [2]]]',
+  'index [0, :, [0, 1]] (integer applied first)': 'x[0][0, :, [0, 1]]',
+  'index full-shape mask (masked select)': 'x[0][torch.tensor([[True, False, True], [False, True, True]])]',
+  "index ['...', mask on the last dim]": 'x[0][..., torch.tensor([True, False, False, True])]',
+  "index ['None', [1, 0], '::2'] (new axis, index list, step)": 'x[0][None, [1, 0], ::2]',
+  "index '..., 1:3' (string form)": 'x[0][..., 1:3]',
+  'indexPut accumulate, repeated row index': 'x[0].index_put((torch.tensor([0, 2, 0]),), x[1], accumulate=True)',
+  'indexPut overwrite through a mask': 'x[0].index_put((torch.tensor([[True, False, True], [False, True, False]]),), x[1])',
+  'indexPut overwrite rows, value broadcast': 'x[0].index_put((torch.tensor([2, 0]),), x[1])',
+  'indexPut accumulate, two index arrays': 'x[0].index_put((torch.tensor([0, 2]), torch.tensor([3, -1])), x[1], accumulate=True)',
+  // cumulative products
+  'cumprod dim 1': 'torch.cumprod(x[0], 1)',
+  'cumprod dim 0': 'torch.cumprod(x[0], 0)',
+  'cumprod dim -1 of a 3-D tensor (length 7)': 'torch.cumprod(x[0], -1)',
+  'cumprod length 1': 'torch.cumprod(x[0], 1)',
 };
+// einsum rows are named 'einsum <equation> (…)': torch.einsum on the same equation
+for (const c of opCases) if (c.name.startsWith('einsum ')) TORCH[c.name] = `torch.einsum('${c.name.split(' ')[1]}', *x)`;
 
-/** rows deliberately not compared, with the reason (none at present) */
-const UNMAPPED: Record<string, string> = {};
+/** rows deliberately not compared, with the reason */
+const UNMAPPED: Record<string, string> = {
+  // torch's index_put with a repeated position and accumulate=False keeps the last write in the forward but
+  // its backward hands the output gradient at that position to every value written there (grad[indices]);
+  // nabla gives it to the value that was kept only (the forward values agree)
+  'indexPut overwrite a repeated position (last write wins)': "torch's value gradient counts overwritten values",
+};
 
 const PY = String.raw`
 import torch.nn.functional as F

@@ -15,7 +15,7 @@ const tight = { atol: 1e-8, rtol: 1e-6 };
 
 /** every parameter random (norm weights start at ones, attention biases at zeros) */
 function randomize(m: nb.nn.Module, g: nb.Generator): void {
-  const n = m.parameters().reduce((k, p) => k + p.size, 0);
+  const n = m.parameters().reduce((k, p) => k + p.numel(), 0);
   nn.utils.vectorToParameters(nb.randn([n], { dtype: f64, generator: g }).mul(0.5), m.parameters());
 }
 

@@ -91,13 +91,13 @@ export function vectorToParameters(vec: Tensor, parameters: Tensor | Iterable<Te
   if (!(vec instanceof Tensor)) throw new TypeError(`vectorToParameters: expected vec to be a Tensor, got ${describeValue(vec)}`);
   if (vec.ndim !== 1) throw new Error(`vectorToParameters: vec must be 1-D, got shape [${vec.shape.join(', ')}]`);
   const list = paramList('vectorToParameters', parameters);
-  const total = list.reduce((n, p) => n + p.size, 0);
+  const total = list.reduce((n, p) => n + p.numel(), 0);
   if (vec.shape[0] !== total) throw new Error(`vectorToParameters: vec has ${vec.shape[0]} elements, the parameters hold ${total}`);
   noGrad(() => {
     let at = 0;
     for (const p of list) {
-      copy_(p, reshape(narrow(vec, 0, at, p.size), p.shape));
-      at += p.size;
+      copy_(p, reshape(narrow(vec, 0, at, p.numel()), p.shape));
+      at += p.numel();
     }
   });
 }
