@@ -34,9 +34,13 @@ def enc(t):
 
 /** Run `code` (after the prelude) with `input` as JSON on stdin; returns its JSON answer. */
 export function runTorch<T = unknown>(code: string, input: unknown): T {
-  const r = spawnSync('/usr/bin/python3', ['-c', PY_PRELUDE + code], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
+  // non-finite numbers travel as Python's json tokens (NaN, Infinity, -Infinity), which JSON proper lacks
+  const special = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `@@${String(v)}@@` : v);
+  const text = JSON.stringify(input, (_, v) => special(v)).replace(/"@@(-?Infinity|NaN)@@"/g, '$1');
+  const r = spawnSync('/usr/bin/python3', ['-c', PY_PRELUDE + code], { input: text, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`python failed (status ${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  const back: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+  return JSON.parse(r.stdout.replace(/(-?Infinity|NaN)/g, '"@@$1@@"'), (_, v) => (typeof v === 'string' && v.startsWith('@@') ? back[v.slice(2, -2)] : v)) as T;
 }
 
 /** max |a − b| / max(1, |b|) over the elements (Infinity when lengths differ; equal non-finite values count as equal). */

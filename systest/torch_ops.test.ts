@@ -174,6 +174,49 @@ const TORCH: Record<string, string> = {
   'indexPut overwrite through a mask': 'x[0].index_put((torch.tensor([[True, False, True], [False, True, False]]),), x[1])',
   'indexPut overwrite rows, value broadcast': 'x[0].index_put((torch.tensor([2, 0]),), x[1])',
   'indexPut accumulate, two index arrays': 'x[0].index_put((torch.tensor([0, 2]), torch.tensor([3, -1])), x[1], accumulate=True)',
+  // edge rows (fixed values: zeros, ties, −∞ rows, empty dims) and the rows of the ops moved into records
+  'div zero numerator': 'x[0] / x[1]',
+  'pow zero base': 'torch.pow(x[0], x[1])',
+  'maximum ties': 'torch.maximum(x[0], x[1])',
+  'minimum ties': 'torch.minimum(x[0], x[1])',
+  'minimum tie with a broadcast operand': 'torch.minimum(x[0], x[1])',
+  'flatten (1)': 'x[0].flatten(1)',
+  'squeeze (1)': 'x[0].squeeze(1)',
+  'unsqueeze (0)': 'x[0].unsqueeze(0)',
+  'unsqueeze (-1)': 'x[0].unsqueeze(-1)',
+  'transpose .T': 'x[0].T',
+  expandAs: 'x[0].expand_as(x[1])',
+  'sum over an empty dim (0)': 'x[0].sum(0)',
+  'sum dim -1 keepdim (by name)': 'x[0].sum(dim=-1, keepdim=True)',
+  'amax (all)': 'x[0].amax()',
+  'amax (all) three-way tie': 'x[0].amax()',
+  'amax dim 0 with a tie': 'x[0].amax(0)',
+  'amin (all) two-way tie': 'x[0].amin()',
+  'amin dim 1 with ties': 'x[0].amin(1)',
+  'amin dims [0,1] keepdim three-way tie': 'x[0].amin((0, 1), keepdim=True)',
+  'max dim 1 with ties': 'x[0].max(1).values',
+  'min dim 0 keepdim values': 'x[0].min(0, keepdim=True).values',
+  'min dim 1 with ties': 'x[0].min(1).values',
+  'argmax dim 1 (selects the extreme)': 'x[0].gather(1, x[0].argmax(1, keepdim=True))',
+  'argmax flattened keepdim (selects the extreme)': 'x[0].reshape(12).gather(0, x[0].argmax().reshape(1))',
+  'argmin dim 1 (selects the extreme)': 'x[0].gather(1, x[0].argmin(1, keepdim=True))',
+  'argmin flattened keepdim (selects the extreme)': 'x[0].reshape(12).gather(0, x[0].argmin().reshape(1))',
+  'prod dim 1 with zeros': 'x[0].prod(1)',
+  'prod over an empty dim (1)': 'x[0].prod(0)',
+  'var dim 1 unbiased false': 'x[0].var(1, unbiased=False)',
+  'std unbiased false (the torch.std(x, False) form)': 'torch.std(x[0], False)',
+  'logsumexp all −∞ row': 'torch.logsumexp(x[0], 1)',
+  'linear fused tanh': 'torch.tanh(F.linear(x[0], x[1], x[2]))',
+  'linear fused relu': 'torch.relu(F.linear(x[0], x[1], x[2]))',
+  'softmax dim 1': 'F.softmax(x[0], 1)',
+  'softmax dim 0': 'F.softmax(x[0], 0)',
+  'softmax dim -1 of 3-D': 'F.softmax(x[0], -1)',
+  'softmax all −∞ row (NaN, as PyTorch)': 'F.softmax(x[0], 1)',
+  'logSoftmax dim 1': 'F.log_softmax(x[0], 1)',
+  'logSoftmax dim 0 of 3-D': 'F.log_softmax(x[0], 0)',
+  'logSoftmax all −∞ row': 'F.log_softmax(x[0], 1)',
+  swiglu: '(lambda a, b: F.silu(a) * b)(*x[0].chunk(2, -1))',
+  'swiglu dim 0': '(lambda a, b: F.silu(a) * b)(*x[0].chunk(2, 0))',
   // cumulative products
   'cumprod dim 1': 'torch.cumprod(x[0], 1)',
   'cumprod dim 0': 'torch.cumprod(x[0], 0)',
@@ -189,6 +232,10 @@ const UNMAPPED: Record<string, string> = {
   // its backward hands the output gradient at that position to every value written there (grad[indices]);
   // nabla gives it to the value that was kept only (the forward values agree)
   'indexPut overwrite a repeated position (last write wins)': "torch's value gradient counts overwritten values",
+  // a difference found by this suite and reported, not yet settled: for a row of all −∞, torch 1.13's
+  // log_softmax gives NaN values and NaN gradients; nabla gives −∞ values (a deliberate choice of its
+  // record) and gradient 1 (its record's comment says NaN, as PyTorch)
+  'logSoftmax all −∞ row': 'differs from torch 1.13 (NaN there); reported',
 };
 
 const PY = String.raw`
@@ -214,7 +261,7 @@ print(json.dumps(res))
 test('the op table through PyTorch 1.13: forward values and gradients of every row (float64)', () => {
   const missing = opCases.map((c) => c.name).filter((n) => !(n in TORCH) && !(n in UNMAPPED));
   assert.deepEqual(missing, [], 'op-table rows without a torch expression in systest/torch_ops.test.ts');
-  const rows = opCases.filter((c) => c.name in TORCH);
+  const rows = opCases.filter((c) => c.name in TORCH && !(c.name in UNMAPPED));
   const ours = rows.map((c) => {
     const diff = c.differentiable !== false;
     const inputs = sampleInputs(c).map((v, i) => nb.tensor(v, { dtype: f64, shape: c.shapes[i]!, requiresGrad: diff }));
