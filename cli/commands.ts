@@ -6,8 +6,9 @@ import type { Command } from './command.js';
 import { trainMnistCommand } from './commands/trainMnist.js';
 import { trainGptCommand } from './commands/trainGpt.js';
 import { sampleCommand } from './commands/sample.js';
+import { runCommand } from './commands/run.js';
 
-export const commands: readonly Command[] = [trainMnistCommand, trainGptCommand, sampleCommand];
+export const commands: readonly Command[] = [trainMnistCommand, trainGptCommand, sampleCommand, runCommand];
 
 /**
  * What the second word names under a first word that groups several commands, for the error on an unknown one

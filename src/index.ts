@@ -47,5 +47,6 @@ export * as viz from './viz/index.js';
 export * as text from './text/index.js';
 export { save, load, saveSync, loadSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './io/checkpoint.js';
 export * as utils from './utils/index.js';
+export * as distributed from './distributed/index.js';
 export * as amp from './amp/index.js';
 export { autocast } from './amp/autocast.js';

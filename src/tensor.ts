@@ -129,6 +129,19 @@ export class Tensor {
     return { remove: () => { const i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); } };
   }
 
+  /**
+   * Run `fn(this)` each time backward has accumulated a gradient into this leaf's .grad (torch's
+   * register_post_accumulate_grad_hook; DistributedDataParallel starts its gradient all-reduce from it).
+   */
+  registerPostAccumulateGradHook(fn: (leaf: Tensor) => void): { remove(): void } {
+    if (typeof fn !== 'function') throw new TypeError('registerPostAccumulateGradHook: hook must be a function (leaf) => void');
+    if (!this._requiresGrad) throw new Error("registerPostAccumulateGradHook: can't register a hook on a tensor that doesn't require gradient");
+    if (!this.isLeaf) throw new Error('registerPostAccumulateGradHook: post accumulate grad hooks cannot be registered on non-leaf tensors');
+    const list = this._gradAccumulator().postAccumulateHooks;
+    list.push(fn);
+    return { remove: () => { const i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); } };
+  }
+
   /** The backend view kernels consume. */
   backendView(): View {
     if (this.storage.isDisposed) {

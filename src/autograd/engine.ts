@@ -162,6 +162,7 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
 
       if (node.isAccumulate) {
         if (!opts.capture) withMemoryContext('AccumulateGrad', 'backward', () => accumulate(node.variable!, grads[0] ?? null, createGraph));
+        if (!opts.capture && grads[0] && node.postAccumulateHooks.length) for (const h of node.postAccumulateHooks.slice()) h(node.variable!);
       } else if (run && grads.some((g) => g !== null)) {
         // a node that saved nothing can run again (as in PyTorch); one that did has lost its saved tensors
         if (node.released && node.saved.length > 0) {

@@ -84,6 +84,8 @@ export class Node {
   readonly hooks: GradHook[][];
   /** per output index: non-leaf tensors that asked to keep their .grad */
   readonly retained: (Tensor | null)[];
+  /** AccumulateGrad nodes: run with the leaf after its .grad has been accumulated (registerPostAccumulateGradHook) */
+  readonly postAccumulateHooks: ((leaf: Tensor) => void)[] = [];
   /** forward stack trace, recorded only in anomaly mode */
   forwardTrace?: string;
   released = false;

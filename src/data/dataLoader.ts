@@ -35,6 +35,8 @@ export interface DataLoaderOptions<T, B> {
   shuffle?: boolean;
   dropLast?: boolean;
   generator?: Generator;
+  /** the sample indices of an epoch, in order (e.g. a DistributedSampler); excludes shuffle. Batches count from its length. */
+  sampler?: Iterable<number> & { readonly length: number };
   collate?: (items: T[]) => B;
   /**
    * Free each iteration's temporaries when the next batch is requested (default true): a plain
@@ -79,16 +81,22 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
   readonly dropLast: boolean;
   readonly generator: Generator;
   private readonly collate: ((items: T[]) => B) | null;
+  readonly sampler: (Iterable<number> & { readonly length: number }) | null;
 
   /** DataLoader(ds, {batchSize, shuffle, dropLast, generator, collate}) or torch's positional DataLoader(ds, batchSize, shuffle) */
   constructor(dataset: Dataset<T>, ...rest: [opts?: DataLoaderOptions<T, B>] | [batchSize: number, shuffle?: boolean, opts?: DataLoaderOptions<T, B>]) {
-    const opts = mergeArgs('DataLoader', rest, ['batchSize', 'shuffle'], ['dropLast', 'generator', 'collate', 'scopePerBatch']) as DataLoaderOptions<T, B>;
+    const opts = mergeArgs('DataLoader', rest, ['batchSize', 'shuffle'], ['dropLast', 'generator', 'collate', 'scopePerBatch', 'sampler']) as DataLoaderOptions<T, B>;
     if (opts.scopePerBatch !== undefined && typeof opts.scopePerBatch !== 'boolean') throw new TypeError(`DataLoader: scopePerBatch must be true or false, got ${JSON.stringify(opts.scopePerBatch)}`);
     if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw new TypeError(`DataLoader: shuffle must be true or false, got ${JSON.stringify(opts.shuffle)}`);
     if (opts.dropLast !== undefined && typeof opts.dropLast !== 'boolean') throw new TypeError(`DataLoader: dropLast must be true or false, got ${JSON.stringify(opts.dropLast)}`);
     if (opts.collate !== undefined && typeof opts.collate !== 'function') throw new TypeError('DataLoader: collate must be a function (items) => batch');
     if (!dataset || typeof dataset.length !== 'number' || typeof dataset.get !== 'function') {
       throw new TypeError('DataLoader: dataset must have a numeric length and a get(i) method');
+    }
+    if (opts.sampler !== undefined) {
+      const sm = opts.sampler as { length?: unknown; [Symbol.iterator]?: unknown } | null;
+      if (!sm || typeof sm[Symbol.iterator] !== 'function' || typeof sm.length !== 'number') throw new TypeError('DataLoader: sampler must be an iterable of indices with a numeric length (e.g. nb.data.DistributedSampler)');
+      if (opts.shuffle) throw new Error('DataLoader: sampler option is mutually exclusive with shuffle');
     }
     const bs = opts.batchSize ?? 1;
     if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`DataLoader: batchSize should be a positive integer, got ${bs}`);
@@ -98,6 +106,7 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator ?? defaultGenerator;
     this.collate = opts.collate ?? null;
+    this.sampler = opts.sampler ?? null;
     this.scopePerBatch = opts.scopePerBatch ?? true;
   }
 
@@ -108,12 +117,13 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
 
   /** batches per epoch */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler ? this.sampler.length : this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
   /** The sample order of one epoch (draws from the generator when shuffling). */
   private order(): Int32Array {
+    if (this.sampler) return Int32Array.from(this.sampler);
     const n = this.dataset.length;
     if (this.shuffle) return permutation(n, this.generator);
     const v = new Int32Array(n);

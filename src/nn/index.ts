@@ -21,3 +21,4 @@ export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, HuberLoss, BCELoss, BCEWith
 export * as init from './init.js';
 export * as utils from './utils.js';
 export * as functional from './functional.js';
+export * as parallel from './parallel.js';

@@ -1,0 +1,213 @@
+/**
+ * nb.nn.parallel.DistributedDataParallel (torch.nn.parallel.DistributedDataParallel over nb.distributed's
+ * 'threads' group). Every rank holds a replica of the module and feeds it its own shard of the batch:
+ *
+ *  - construction checks that all ranks' modules have the same parameter shapes, then copies rank 0's
+ *    parameters and buffers to every rank (one broadcast per dtype);
+ *  - the parameters that require grad are grouped into buckets in reverse registration order (roughly the
+ *    order backward produces their gradients): by dtype, the first bucket up to 1 MiB, the others up to
+ *    bucketCapMb (a bucket closes once it reaches its limit, as torch's compute_bucket_assignment_by_size);
+ *  - during backward a post-accumulate-grad hook marks each parameter ready; when a bucket's parameters are all
+ *    ready, and every bucket before it has been reduced, its gradients are averaged across ranks (one
+ *    all-reduce of the bucket's flattened gradients: (1/N)·Σ_r g_r) and written back into .grad. So when
+ *    backward returns, every rank holds the gradient of the mean loss over all ranks' samples (for a mean loss
+ *    on equal shards), identical bits on every rank, and the optimizers stay in step;
+ *  - noSync(fn): forwards run inside fn skip the all-reduce in their backward, so gradients accumulate locally;
+ *    the first synchronised backward afterwards averages the accumulated sums (gradient accumulation);
+ *  - forward(...) broadcasts rank 0's buffers (broadcastBuffers, default true) and calls the wrapped module;
+ *    the module is the child `module`, so state-dict keys carry the `module.` prefix, as in PyTorch.
+ *
+ * Not supported (torch options): findUnusedParameters (a parameter that gets no gradient makes the next
+ * forward throw, as torch does without it), static graphs, comm hooks, bucket rebuilding after the first step.
+ */
+import { Module } from './module.js';
+import type { Tensor } from '../tensor.js';
+import type { DType } from '../dtype.js';
+import { itemSize } from '../dtype.js';
+import { isGradEnabled } from '../autograd/gradMode.js';
+import { allGatherArray, allReduceArray, broadcastArray, flatOf, getRank, isInitialized, writeBack, type Flat } from '../distributed/processGroup.js';
+
+export interface DistributedDataParallelOptions {
+  /** bucket size limit in MiB (default 25); the first bucket is capped at 1 MiB as in torch */
+  bucketCapMb?: number;
+  /** broadcast rank 0's buffers (BatchNorm statistics) at every forward (default true) */
+  broadcastBuffers?: boolean;
+}
+
+interface Bucket {
+  dtype: DType;
+  params: Tensor[];
+  names: string[];
+  numel: number;
+  pending: number;
+}
+
+const FIRST_BUCKET_BYTES = 1 << 20;
+
+function flatArray(dtype: DType, n: number): Float32Array | Float64Array {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** Tensors grouped by dtype, flattened, broadcast from `src`, written back (one collective per dtype). */
+function broadcastCoalesced(tensors: readonly Tensor[], src: number): void {
+  const byType = new Map<string, Tensor[]>();
+  for (const t of tensors) {
+    const key = t.dtype === 'float64' ? 'float64' : t.dtype === 'int32' ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
+    (byType.get(key) ?? byType.set(key, []).get(key)!).push(t);
+  }
+  for (const [key, ts] of byType) {
+    const n = ts.reduce((s, t) => s + t.size, 0);
+    const flat: Flat = key === 'float64' ? new Float64Array(n) : key === 'int32' ? new Int32Array(n) : key === 'bool' ? new Uint8Array(n) : new Float32Array(n);
+    let off = 0;
+    for (const t of ts) { flat.set(flatOf(t), off); off += t.size; }
+    broadcastArray(flat, src);
+    if (getRank() === src) continue;
+    off = 0;
+    for (const t of ts) { writeBack(t, flat.subarray(off, off + t.size) as Flat); off += t.size; }
+  }
+}
+
+/** A 32-bit FNV-1a hash of a string (to compare parameter layouts across ranks in one small collective). */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  return h | 0;
+}
+
+export class DistributedDataParallel extends Module {
+  readonly module: Module;
+  readonly bucketCapMb: number;
+  readonly broadcastBuffers: boolean;
+  /** @internal buckets in reduction order */
+  readonly _buckets: Bucket[] = [];
+  private readonly bucketOf = new Map<Tensor, number>();
+  private readonly ready = new Set<Tensor>();
+  private nextBucket = 0;
+  private requireBackwardGradSync = true;
+  /** decided by the last forward: whether its backward averages gradients */
+  private syncThisBackward = false;
+
+  constructor(module: Module, opts: DistributedDataParallelOptions = {}) {
+    super();
+    if (!(module instanceof Module)) throw new TypeError(`DistributedDataParallel: module must be an nn.Module, got ${module === null ? 'null' : typeof module}`);
+    if (opts === null || typeof opts !== 'object') throw new TypeError('DistributedDataParallel: options must be an object {bucketCapMb, broadcastBuffers}');
+    for (const k of Object.keys(opts)) {
+      if (k !== 'bucketCapMb' && k !== 'broadcastBuffers') {
+        const hint = k === 'bucket_cap_mb' ? ' (did you mean bucketCapMb?)' : k === 'find_unused_parameters' || k === 'findUnusedParameters' ? ' (unused-parameter detection is not supported)' : '';
+        throw new TypeError(`DistributedDataParallel: unknown option '${k}'${hint}; expected bucketCapMb, broadcastBuffers`);
+      }
+    }
+    const cap = opts.bucketCapMb ?? 25;
+    if (!(typeof cap === 'number' && cap > 0 && Number.isFinite(cap))) throw new RangeError(`DistributedDataParallel: bucketCapMb must be a positive number of MiB, got ${String(cap)}`);
+    if (opts.broadcastBuffers !== undefined && typeof opts.broadcastBuffers !== 'boolean') throw new TypeError(`DistributedDataParallel: broadcastBuffers must be true or false, got ${JSON.stringify(opts.broadcastBuffers)}`);
+    if (!isInitialized()) throw new Error('DistributedDataParallel: the default process group has not been initialized; call nb.distributed.initProcessGroup() first');
+    this.module = module;
+    this.bucketCapMb = cap;
+    this.broadcastBuffers = opts.broadcastBuffers ?? true;
+
+    const named = module.namedParameters();
+    // 1. the same parameter layout on every rank (names, shapes, dtypes)
+    const layout = named.map(([n, p]) => `${n}:${p.shape.join('x')}:${p.dtype}:${p.requiresGrad}`).join(';');
+    const mine = Int32Array.of(named.length, fnv1a(layout));
+    const all = allGatherArray(mine);
+    all.forEach((other, r) => {
+      if (other[0] !== mine[0] || other[1] !== mine[1]) {
+        throw new Error(`DistributedDataParallel: rank ${r}'s module has ${other[0]} parameters and rank ${getRank()}'s has ${mine[0]}${other[0] === mine[0] ? ', with different names, shapes, dtypes or requiresGrad' : ''}; every rank must wrap the same model`);
+      }
+    });
+    // 2. rank 0's state everywhere
+    broadcastCoalesced([...named.map(([, p]) => p), ...module.buffers()], 0);
+    // 3. buckets over the trainable parameters, last registered first
+    const trainable = named.filter(([, p]) => p.requiresGrad).reverse();
+    const open = new Map<DType, { bucket: Bucket; bytes: number; closed: number }>();
+    const limit = (closed: number) => (closed === 0 ? Math.min(FIRST_BUCKET_BYTES, cap * 2 ** 20) : cap * 2 ** 20);
+    const finished: { bucket: Bucket; first: number }[] = [];
+    const firstIndex = new Map<Bucket, number>();
+    trainable.forEach(([name, p], i) => {
+      let o = open.get(p.dtype);
+      if (!o) { o = { bucket: { dtype: p.dtype, params: [], names: [], numel: 0, pending: 0 }, bytes: 0, closed: 0 }; open.set(p.dtype, o); }
+      if (o.bucket.params.length === 0) firstIndex.set(o.bucket, i);
+      o.bucket.params.push(p); o.bucket.names.push(name); o.bucket.numel += p.size;
+      o.bytes += p.size * itemSize[p.dtype];
+      if (o.bytes >= limit(o.closed)) {
+        finished.push({ bucket: o.bucket, first: firstIndex.get(o.bucket)! });
+        o.bucket = { dtype: p.dtype, params: [], names: [], numel: 0, pending: 0 };
+        o.bytes = 0; o.closed++;
+      }
+    });
+    for (const o of open.values()) if (o.bucket.params.length) finished.push({ bucket: o.bucket, first: firstIndex.get(o.bucket)! });
+    finished.sort((a, b) => a.first - b.first);
+    for (const { bucket } of finished) {
+      bucket.pending = bucket.params.length;
+      this._buckets.push(bucket);
+      for (const p of bucket.params) {
+        this.bucketOf.set(p, this._buckets.length - 1);
+        p.registerPostAccumulateGradHook((leaf) => this.markReady(leaf));
+      }
+    }
+  }
+
+  /** Run fn with gradient synchronisation off: backward of forwards run inside it only accumulates locally. */
+  noSync<T>(fn: () => T): T {
+    if (typeof fn !== 'function') throw new TypeError('noSync: expected a function to run without gradient synchronisation');
+    const prev = this.requireBackwardGradSync;
+    this.requireBackwardGradSync = false;
+    try {
+      return fn();
+    } finally {
+      this.requireBackwardGradSync = prev;
+    }
+  }
+
+  forward(...args: unknown[]): any {
+    if (this.ready.size > 0) {
+      const missing = this._buckets.flatMap((b) => b.params.map((p, i) => (this.ready.has(p) ? null : b.names[i]!))).filter((n) => n !== null);
+      throw new Error(
+        'DistributedDataParallel: expected to have finished reduction in the prior iteration before starting a new one; ' +
+          `these parameters received no gradient in the last backward: ${missing.join(', ')}. ` +
+          'Every parameter that requires grad must contribute to the loss (unused-parameter detection is not supported; set requiresGrad false on unused ones).',
+      );
+    }
+    this.syncThisBackward = this.requireBackwardGradSync && isGradEnabled();
+    if (this.broadcastBuffers) {
+      const bufs = this.module.buffers();
+      if (bufs.length) broadcastCoalesced(bufs, 0);
+    }
+    return (this.module as unknown as { call(...a: unknown[]): unknown }).call(...args);
+  }
+
+  private markReady(p: Tensor): void {
+    if (!this.syncThisBackward) return;
+    const b = this.bucketOf.get(p)!;
+    if (this.ready.has(p)) {
+      throw new Error(`DistributedDataParallel: parameter ${this._buckets[b]!.names[this._buckets[b]!.params.indexOf(p)]} was marked ready twice in one backward (a second backward without a forward in between is not supported)`);
+    }
+    this.ready.add(p);
+    this._buckets[b]!.pending--;
+    while (this.nextBucket < this._buckets.length && this._buckets[this.nextBucket]!.pending === 0) {
+      this.reduceBucket(this._buckets[this.nextBucket]!);
+      this.nextBucket++;
+    }
+    if (this.nextBucket === this._buckets.length) {
+      // every bucket reduced: the next backward starts a new round
+      this.nextBucket = 0;
+      this.ready.clear();
+      for (const bk of this._buckets) bk.pending = bk.params.length;
+      this.syncThisBackward = false;
+    }
+  }
+
+  /** Average the bucket's gradients across ranks: flatten, all-reduce (avg), write back into each .grad. */
+  private reduceBucket(b: Bucket): void {
+    const flat = flatArray(b.dtype, b.numel);
+    let off = 0;
+    for (const p of b.params) { flat.set(flatOf(p.grad!), off); off += p.size; }
+    allReduceArray(flat, 'avg');
+    off = 0;
+    for (const p of b.params) { writeBack(p.grad!, flat.subarray(off, off + p.size)); off += p.size; }
+  }
+
+  override extraRepr(): string {
+    return `bucketCapMb=${this.bucketCapMb}, buckets=${this._buckets.length}`;
+  }
+}
