@@ -87,8 +87,9 @@ export async function spawn(script: string, opts: SpawnOptions): Promise<void> {
     workers.forEach((w, rank) => {
       w.on('error', (e) => failed(rank, e));
       w.on('exit', (code) => {
-        markExited(sab, rank);
+        // a failure is recorded (and the group stopped in this rank's name) before the others learn it exited
         if (code !== 0 && !errors.has(rank)) failed(rank, new Error(`exited with code ${code}`));
+        markExited(sab, rank);
         if (--running > 0) return;
         if (graceTimer) clearTimeout(graceTimer);
         if (errors.size === 0) { resolve(); return; }
