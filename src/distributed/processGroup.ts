@@ -364,7 +364,7 @@ export function allGather(tensorList: Tensor[], t: Tensor): Tensor[] {
   }
   tensorList.forEach((x, i) => {
     checkTensor('allGather', `tensorList[${i}]`, x);
-    if (x.size !== t.size || x.dtype !== t.dtype) throw new Error(`allGather: tensorList[${i}] ${x.describe()} must match the input ${t.describe()} in size and dtype`);
+    if (x.numel() !== t.numel() || x.dtype !== t.dtype) throw new Error(`allGather: tensorList[${i}] ${x.describe()} must match the input ${t.describe()} in size and dtype`);
   });
   const parts = allGatherArray(flatOf(t));
   if (tensorList.length === 0) {

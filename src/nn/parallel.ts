@@ -56,14 +56,14 @@ function broadcastCoalesced(tensors: readonly Tensor[], src: number): void {
     (byType.get(key) ?? byType.set(key, []).get(key)!).push(t);
   }
   for (const [key, ts] of byType) {
-    const n = ts.reduce((s, t) => s + t.size, 0);
+    const n = ts.reduce((s, t) => s + t.numel(), 0);
     const flat: Flat = key === 'float64' ? new Float64Array(n) : key === 'int32' ? new Int32Array(n) : key === 'bool' ? new Uint8Array(n) : new Float32Array(n);
     let off = 0;
-    for (const t of ts) { flat.set(flatOf(t), off); off += t.size; }
+    for (const t of ts) { flat.set(flatOf(t), off); off += t.numel(); }
     broadcastArray(flat, src);
     if (getRank() === src) continue;
     off = 0;
-    for (const t of ts) { writeBack(t, flat.subarray(off, off + t.size) as Flat); off += t.size; }
+    for (const t of ts) { writeBack(t, flat.subarray(off, off + t.numel()) as Flat); off += t.numel(); }
   }
 }
 
@@ -127,8 +127,8 @@ export class DistributedDataParallel extends Module {
       let o = open.get(p.dtype);
       if (!o) { o = { bucket: { dtype: p.dtype, params: [], names: [], numel: 0, pending: 0 }, bytes: 0, closed: 0 }; open.set(p.dtype, o); }
       if (o.bucket.params.length === 0) firstIndex.set(o.bucket, i);
-      o.bucket.params.push(p); o.bucket.names.push(name); o.bucket.numel += p.size;
-      o.bytes += p.size * itemSize[p.dtype];
+      o.bucket.params.push(p); o.bucket.names.push(name); o.bucket.numel += p.numel();
+      o.bytes += p.numel() * itemSize[p.dtype];
       if (o.bytes >= limit(o.closed)) {
         finished.push({ bucket: o.bucket, first: firstIndex.get(o.bucket)! });
         o.bucket = { dtype: p.dtype, params: [], names: [], numel: 0, pending: 0 };
@@ -201,10 +201,10 @@ export class DistributedDataParallel extends Module {
   private reduceBucket(b: Bucket): void {
     const flat = flatArray(b.dtype, b.numel);
     let off = 0;
-    for (const p of b.params) { flat.set(flatOf(p.grad!), off); off += p.size; }
+    for (const p of b.params) { flat.set(flatOf(p.grad!), off); off += p.numel(); }
     allReduceArray(flat, 'avg');
     off = 0;
-    for (const p of b.params) { writeBack(p.grad!, flat.subarray(off, off + p.size)); off += p.size; }
+    for (const p of b.params) { writeBack(p.grad!, flat.subarray(off, off + p.numel())); off += p.numel(); }
   }
 
   override extraRepr(): string {
