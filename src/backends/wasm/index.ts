@@ -180,8 +180,8 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     crossEntropyRows: (x, target, ignoreIndex) => crossEntropyRows(rt, x, target, ignoreIndex),
     crossEntropyRowsGrad: (x, max, logSum, target, g, ignoreIndex) => crossEntropyRowsGrad(rt, x, max, logSum, target, g, ignoreIndex),
     biasAct: (x, bias, act, dt, keepPre) => biasAct(rt, backend, x, bias, act, dt, keepPre),
-    attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale),
-    attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale),
+    attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale, (x) => backend.copy(x, x.dtype)),
+    attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale, (x) => backend.copy(x, x.dtype)),
     // bfloat16 ↔ float32 as SIMD pool jobs (kernels/half.ts); float16 converts in the half-precision layer's JS
     widenHalf(dtype, src, lo, n) {
       if (dtype !== 'bfloat16') return null;

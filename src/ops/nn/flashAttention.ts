@@ -5,10 +5,10 @@
  * (Backend.attentionGrad). Returns null where the backend has no such kernel or the inputs do not fit it
  * (broadcast batch dims, mixed or non-float dtypes, empty sizes): the caller composes matmul/softmax then.
  *
- * scaledDotProductAttention takes this path only when the weights would be large (batch·L·S ≥ FUSED_MIN_SCORES,
- * 16 MB of float32 per L×S tensor, of which the composed forward + backward keep about five): below that the
- * composed path's SIMD, threaded GEMMs beat the kernel (a scalar loop, measured 3–5× slower at B·H = 48,
- * T = 64, D = 32 on the wasm backend), and its memory is small.
+ * scaledDotProductAttention takes this path from batch·L·S ≥ FUSED_MIN_SCORES weights (256 KB of float32 per
+ * L×S tensor): there the kernels beat the composed path on both backends (fwd + bwd CPU time at B·H = 48, T = 64,
+ * D = 32: wasm SIMD kernels 13.8 vs 31.7 ms, ts reference 81 vs 95 ms) and save its L×S tensors; below it, the
+ * tensors are small and the composed path's few large kernel calls cost about the same.
  *
  * With createGraph the backward is the composed formula in ops, recomputed from q, k, v (so it differentiates
  * again):  P = softmax(s·q·kᵀ + causal);  dv = Pᵀ·g;  dP = g·vᵀ;  dX = P ⊙ (dP − rowsum(P ⊙ dP));
@@ -25,7 +25,7 @@ import { transpose } from '../movement.js';
 import { softmax } from './activation.js';
 
 /** number of attention weights (batch·L·S) from which scaledDotProductAttention fuses */
-export const FUSED_MIN_SCORES = 1 << 22;
+export const FUSED_MIN_SCORES = 1 << 16;
 
 function causalKeep(L: number, S: number, like: Tensor): Tensor {
   const m = new Uint8Array(L * S);

@@ -14,10 +14,11 @@ import { copy4Spec, copyLoopsSpec, zeroBytesSpec } from './copy.js';
 import { windowSpec } from './conv.js';
 import { gatherScatterSpec } from './gatherScatter.js';
 import { halfSpec } from './half.js';
+import { attentionSpec } from './attention.js';
 
 export const KERNEL_SPECS: readonly KernelSpec[] = [
   gemmSpec, unarySpec, binarySpec, reduceSpec, optimizerSpec, rowsSpec, zeroBytesSpec,
-  copyLoopsSpec, windowSpec, rowScalarSpec, axisReduceSpec, gatherScatterSpec, stepSpec, copy4Spec, biasActSpec, halfSpec,
+  copyLoopsSpec, windowSpec, rowScalarSpec, axisReduceSpec, gatherScatterSpec, stepSpec, copy4Spec, biasActSpec, halfSpec, attentionSpec,
 ];
 
 /** the pool's job kinds: a job's kind is its index here (the same on every thread) */

@@ -110,7 +110,7 @@ function rowMax(U: number): Code {
  * log s (f64) of the f64 local ss ∈ [1, 2^31) onto the stack: halve to f ∈ [1, √2) counting k, then
  * k·ln 2 + 2·(t + t³/3 + ... + t¹⁵/15), t = (f − 1)/(f + 1) ≤ 0.172 (error < 1e-12). Uses ff, k, tt, tt2.
  */
-function logF64(): Code {
+export function logF64(): Code {
   const atanhSeries: Code = [['f64.const', 1 / 15]];
   for (let k = 13; k >= 1; k -= 2) atanhSeries.push(get('tt2'), ['f64.mul'], ['f64.const', 1 / k], ['f64.add']);
   return [
@@ -125,6 +125,9 @@ function logF64(): Code {
     ...atanhSeries, get('tt'), ['f64.mul'], ['f64.const', 2], ['f64.mul'], ['f64.add'],
   ];
 }
+
+/** the locals logF64 uses */
+export const LOG_F64_LOCALS: [string, 'i32' | 'f64'][] = [['ss', 'f64'], ['ff', 'f64'], ['k', 'i32'], ['tt', 'f64'], ['tt2', 'f64']];
 
 /** a row kernel's definition: the shared row locals, the extra ones, U renamed copies of the unary locals, the constants */
 function rowKernel(name: string, params: [string, 'i32'][], extra: [string, 'i32' | 'f32' | 'f64' | 'v128'][], U: number, loops: Code): FuncDef {
