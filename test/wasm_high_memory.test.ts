@@ -115,6 +115,22 @@ const FAMILIES: [string, () => void][] = [
     same('argmax dim 1', wasm.argReduce('argmax', m.w, 1), ref.argReduce('argmax', m.r, 1), 'int32');
     const mt = { w: { ...m.w, shape: [513, 256], strides: [1, 513] }, r: { ...m.r, shape: [513, 256], strides: [1, 513] } };
     same('strided copy (transpose)', wasm.copy(mt.w, 'float32'), ref.copy(mt.r, 'float32'));
+    // assignments: into a contiguous block from a transposed view; into a row window and a transposed window of
+    // a larger block from a contiguous source (the slices of split / cat backward)
+    const assignInto = (what: string, dst: Operand, view: { shape: number[]; strides: number[]; offset: number }, src: Operand): void => {
+      wasm.assign({ ...dst.w, ...view }, src.w);
+      ref.assign({ ...dst.r, ...view }, src.r);
+      close(wasm.read(dst.w.data, dst.w.dtype, dst.r.data.length), dst.r.data, 0, 0, what);
+    };
+    const dc = randOp([513, 256]);
+    assignInto('assign (contiguous ← transposed)', dc, { shape: [513, 256], strides: [256, 1], offset: 0 }, mt);
+    const big = randOp([256, 600]), rowsSrc = randOp([256, 513]);
+    assignInto('assign (row window ← contiguous)', big, { shape: [256, 513], strides: [600, 1], offset: 40 }, rowsSrc);
+    const tSrc = randOp([513, 256]);
+    assignInto('assign (transposed window ← contiguous)', big, { shape: [513, 256], strides: [1, 600], offset: 7 }, tSrc);
+    const ib = operand('int32', randn(64 * 50).map((t) => Math.round(t * 100)), [64, 50]);
+    const isrc = operand('int32', randn(64 * 20).map((t) => Math.round(t * 100)), [64, 20]);
+    assignInto('assign int32 (column window ← contiguous)', ib, { shape: [64, 20], strides: [50, 1], offset: 3 }, isrc);
   }],
   ['matmul', () => {
     // matmul (big enough to split across the pool), with a transposed right operand

@@ -17,7 +17,7 @@ import { warmUp } from './warmUp.js';
 import { arrOf, av, contiguous, addr, f32, out } from './host/runtime.js';
 import { simdBinary, simdUnary } from './host/elementwise.js';
 import { simdArgReduce, simdReduce } from './host/reduce.js';
-import { simdCopy, simdFold, simdGather, simdScatterAdd, simdUnfold } from './host/conv.js';
+import { simdAssign, simdCopy, simdFold, simdGather, simdScatterAdd, simdUnfold } from './host/conv.js';
 import { crossEntropyRows, crossEntropyRowsGrad, normRows, softmax } from './host/rows.js';
 import { adamStep } from './host/optimizer.js';
 import { biasAct } from './host/biasAct.js';
@@ -138,7 +138,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       }
       return o;
     },
-    assign: (dst, src) => K.assign(av(rt, dst), dst.dtype, av(rt, src)),
+    assign(dst, src) {
+      if (!simdAssign(rt, dst, src)) K.assign(av(rt, dst), dst.dtype, av(rt, src));
+    },
     fill: (dst, value) => K.fill(av(rt, dst), value),
     gather(x, axis, index) {
       const o = out(rt, x.dtype, K.numel(index.shape));

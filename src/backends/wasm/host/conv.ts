@@ -70,6 +70,22 @@ export function simdScatterAdd(rt: WasmRuntime, shape: readonly number[], dt: DT
   return false;
 }
 
+/**
+ * dst[...] = src[...] for views of one 4-byte dtype (float32 or int32) in different blocks, rank ≤ 4 once size-1 dims
+ * are dropped: a contiguous dst takes copy4_32 of src, a contiguous src put4_32 into dst; else false (reference).
+ */
+export function simdAssign(rt: WasmRuntime, dst: View<WasmBlock>, src: View<WasmBlock>): boolean {
+  if (dst.dtype !== src.dtype || (dst.dtype !== 'float32' && dst.dtype !== 'int32') || dst.data === src.data) return false;
+  const n: number[] = [], sd: number[] = [], ss: number[] = [];
+  dst.shape.forEach((s, d) => { if (s !== 1) { n.push(s); sd.push(dst.strides[d]!); ss.push(src.strides[d]!); } });
+  if (n.length > 4 || K.numel(n) === 0) return false;
+  while (n.length < 4) { n.unshift(1); sd.unshift(0); ss.unshift(0); }
+  if (K.isContiguous(dst.shape, dst.strides)) rt.ex.copy4_32!(addr(src), addr(dst), ...n, ...ss);
+  else if (K.isContiguous(src.shape, src.strides)) rt.ex.put4_32!(addr(src), addr(dst), ...n, ...sd);
+  else return false;
+  return true;
+}
+
 /** a strided view of 4-byte elements (rank ≤ 4 once size-1 dims are dropped) into contiguous `o` */
 export function simdCopy(rt: WasmRuntime, o: WasmBlock, x: View<WasmBlock>, dt: DType): boolean {
   if (x.dtype !== dt || (dt !== 'float32' && dt !== 'int32')) return false;

@@ -115,9 +115,44 @@ const copy4Func: FuncDef = {
 };
 
 
+/**
+ * put4_32(src, dst, n0, n1, n2, n3, s0, s1, s2, s3): the 4-byte elements of contiguous src into a strided 4-D view
+ * at dst (strides s in elements): the transpose of copy4_32, for assignments into slices.
+ */
+const put4Func: FuncDef = {
+  name: 'put4_32',
+  params: [['src', 'i32'], ['dst', 'i32'], ['n0', 'i32'], ['n1', 'i32'], ['n2', 'i32'], ['n3', 'i32'],
+    ['s0', 'i32'], ['s1', 'i32'], ['s2', 'i32'], ['s3', 'i32']],
+  locals: [['i0', 'i32'], ['i1', 'i32'], ['i2', 'i32'], ['i3', 'i32'], ['p0', 'i32'], ['p1', 'i32'], ['p2', 'i32'], ['p3', 'i32']],
+  body: [
+    get('s0'), i32(2), ['i32.shl'], set('s0'), get('s1'), i32(2), ['i32.shl'], set('s1'),
+    get('s2'), i32(2), ['i32.shl'], set('s2'), get('s3'), i32(2), ['i32.shl'], set('s3'),
+    get('dst'), set('p0'),
+    ...forRange('i0', [i32(0)], [get('n0')], 1, [
+      get('p0'), set('p1'),
+      ...forRange('i1', [i32(0)], [get('n1')], 1, [
+        get('p1'), set('p2'),
+        ...forRange('i2', [i32(0)], [get('n2')], 1, [
+          ...ifElse([get('s3'), i32(4), ['i32.eq']], [get('p2'), get('src'), get('n3'), ['call', 'copy_f32']], [
+            get('p2'), set('p3'),
+            ...forRange('i3', [i32(0)], [get('n3')], 1, [
+              get('p3'), get('src'), get('i3'), i32(2), ['i32.shl'], ['i32.add'], ['i32.load', 0], ['i32.store', 0],
+              ...inc('p3', 's3'),
+            ]),
+          ]),
+          get('src'), get('n3'), i32(2), ['i32.shl'], ['i32.add'], set('src'),
+          ...inc('p2', 's2'),
+        ]),
+        ...inc('p1', 's1'),
+      ]),
+      ...inc('p0', 's0'),
+    ]),
+  ],
+};
+
 export const zeroBytesSpec: KernelSpec = { name: 'zeroBytes', emit: () => [zeroBytesFunc()] };
 
 /** the helpers unfold / fold / mid_<max|min> call */
 export const copyLoopsSpec: KernelSpec = { name: 'copyLoops', emit: () => [fillFunc, copyFunc, copyStridedFunc, accFunc, accStridedFunc] };
 
-export const copy4Spec: KernelSpec = { name: 'copy4', emit: () => [copy4Func] };
+export const copy4Spec: KernelSpec = { name: 'copy4', emit: () => [copy4Func, put4Func] };
