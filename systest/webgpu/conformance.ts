@@ -106,12 +106,17 @@ export interface ConformanceReport {
   cases: number;
   gradients: number;
   failures: string[];
+  /** advanced-index rows that refused with the documented synchronous-read error */
+  refused: number;
 }
+
+/** op-table rows of advanced reads (integer tensors/arrays, masks) and index writes: they read index data on the host */
+const HOST_INDEX_ROW = /^(index (int32 tensor|full-shape mask)|indexPut)/;
 
 /** Run every op-table row on webgpu (the current backend must be webgpu) against the references. */
 export async function runOpTable(): Promise<ConformanceReport> {
   const failures: string[] = [];
-  let cases = 0, gradients = 0;
+  let cases = 0, gradients = 0, refused = 0;
   // rows over an empty dim (size-0 inputs) are left to the CPU backends: a WebGPU binding cannot be empty
   for (const c of [...opCases, ...nnCases].filter((r) => !r.shapes.some((s) => s.includes(0)))) {
     const inputs = sampleInputs(c); // seeded draws, or the row's fixed edge-point values
@@ -140,12 +145,18 @@ export async function runOpTable(): Promise<ConformanceReport> {
         }
       });
     } catch (e) {
-      failures.push(`${c.name}: threw ${(e as Error).stack ?? e}`);
+      // advanced reads and index writes read their index data on the host (documented): on webgpu, which cannot
+      // read synchronously, they must refuse with the backend's clear error — and only they may
+      const msg = String((e as Error).message ?? e);
+      if (HOST_INDEX_ROW.test(c.name) && /webgpu backend cannot read .* synchronously; use await/.test(msg)) refused++;
+      else failures.push(`${c.name}: threw ${(e as Error).stack ?? e}`);
     } finally {
       await nb.setBackend('ts');
     }
   }
-  return { cases, gradients, failures };
+  const expected = [...opCases, ...nnCases].filter((r) => HOST_INDEX_ROW.test(r.name) && !r.shapes.some((s) => s.includes(0))).length;
+  if (refused !== expected) failures.push(`${expected} advanced-index rows should refuse on webgpu with the synchronous-read error, ${refused} did`);
+  return { cases, gradients, failures, refused };
 }
 
 /** A few small batches of a seeded classification problem. */
