@@ -18,6 +18,8 @@ import { floatOf, type DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { needsGraph, record } from '../autograd/record.js';
+import type { BackwardFn } from '../autograd/node.js';
+import type { JvpFn } from '../autograd/forward.js';
 import { isForwardActive, zerosShaped } from '../autograd/forward.js';
 import type { AnySpec, Named, Params, TensorNames } from './args.js';
 import { ops } from './registry.js';
@@ -186,7 +188,16 @@ export function namedOutputs<T extends Record<string, Tensor>>(names: readonly s
 /** Attach x.name(...rest) ≡ fn(x, ...rest) to Tensor (for call-form dispatchers that are not records themselves). */
 export function attachMethod(name: string, fn: (x: Tensor, ...rest: any[]) => unknown): void {
   Object.defineProperty(Tensor.prototype, name, {
-    value: function (this: Tensor, ...rest: unknown[]) { return fn(this, ...rest); },
+    // fixed arities spare the rest-array and spread of the common calls; arguments.length keeps trailing undefineds
+    value: function (this: Tensor, p?: unknown, q?: unknown, r?: unknown) {
+      switch (arguments.length) {
+        case 0: return fn(this);
+        case 1: return fn(this, p);
+        case 2: return fn(this, p, q);
+        case 3: return fn(this, p, q, r);
+        default: return fn(this, ...arguments);
+      }
+    },
     writable: true, configurable: true, enumerable: false,
   });
 }
@@ -202,6 +213,138 @@ export type Method<F> = F extends (x: any, ...r: infer R) => infer O ? (...r: R)
 export type MethodNames<T> = { [K in keyof T]: T[K] extends { readonly methodName?: infer M extends string } ? (string extends M ? never : M) : never }[keyof T];
 /** Compiles only when every name in Want is a key of Have: a record's method missing from the Tensor declarations fails to compile. */
 export type AssertDeclared<Want extends string, Have> = [Exclude<Want, keyof Have>] extends [never] ? true : { missingMethodDeclarations: Exclude<Want, keyof Have> };
+
+type VjpRule = (g: Tensor | (Tensor | null)[], c: Record<string, unknown>) => Record<string, Tensor | (Tensor | null)[] | null | undefined>;
+type JvpRule = 'linear' | ((t: Record<string, Tensor | Tensor[]>, c: Record<string, unknown>) => Outputs);
+
+/** What a record's graph node needs from the record itself (built once per record, shared by its calls). */
+interface RuleInfo {
+  readonly name: string;
+  readonly specs: readonly AnySpec[];
+  readonly specNames: readonly string[];
+  readonly vjp: VjpRule | undefined;
+  readonly jvp: JvpRule | undefined;
+  readonly broadcast: boolean;
+  readonly savedInputs: readonly string[];
+  readonly saveResult: boolean;
+  readonly savedOutputs: readonly string[];
+  readonly outNames: readonly string[];
+  readonly restLast: boolean;
+  readonly call: (...args: unknown[]) => Outputs;
+}
+
+/** (x, 2, 3) → (x, [2, 3]): the trailing arguments of a rest-shaped schema gathered into one array */
+function gatherRest(args: unknown[], n: number): unknown[] {
+  const head = args.slice(0, n - 1);
+  head.push(args.slice(n - 1));
+  return head;
+}
+
+/**
+ * Record the graph node of one call. Kept out of the call wrapper so that the backward closure captures only
+ * what it reads (names, shapes, dtypes, non-tensor arguments): an input that is not saved stays collectable.
+ */
+function attach(r: RuleInfo, a: Record<string, unknown>, out: Outputs): Outputs {
+  const multi = Array.isArray(out);
+  const outs: Tensor[] = multi ? out : [out];
+  const inputs: Tensor[] = [];
+  const inputNames: string[] = [];
+  let lists: Record<string, number> | null = null; // a tensor-list argument: its name → its first input
+  const specNames = r.specNames;
+  for (let i = 0; i < specNames.length; i++) {
+    const k = specNames[i]!;
+    const v = a[k];
+    if (v instanceof Tensor) { inputs.push(v); inputNames.push(k); }
+    else if (Array.isArray(v) && v[0] instanceof Tensor) {
+      (lists ??= {})[k] = inputs.length;
+      for (const t of v as Tensor[]) { inputs.push(t); inputNames.push(k); }
+    }
+  }
+  // an op that hands back an input unchanged (reshape to the same shape) adds no node
+  for (const o of outs) if (inputs.includes(o)) return out;
+  const fw = isForwardActive();
+  if (!fw && !needsGraph(inputs)) return out;
+
+  // what backward may read: non-tensor arguments and shapes (never an unsaved tensor, so it can be freed)
+  const shapes: Record<string, Shape | Shape[]> = {};
+  const dtypes: Record<string, DType | DType[]> = {};
+  for (let i = 0; i < inputs.length; i++) {
+    const k = inputNames[i]!;
+    if (lists && k in lists) continue;
+    shapes[k] = inputs[i]!.shape;
+    dtypes[k] = inputs[i]!.dtype;
+  }
+  if (lists) for (const k in lists) { const l = a[k] as Tensor[]; shapes[k] = l.map((t) => t.shape); dtypes[k] = l.map((t) => t.dtype); }
+  const save: Tensor[] = [];
+  const savedNames: string[] = [];
+  for (const k of r.savedInputs) if (a[k] instanceof Tensor) { savedNames.push(k); save.push(a[k] as Tensor); }
+  if (r.saveResult) save.push(outs[0]!);
+  for (const k of r.savedOutputs) save.push(outs[r.outNames.indexOf(k)]!);
+
+  record(r.name, inputs, outs, save, backwardOf(r, a, lists, shapes, dtypes, inputNames, savedNames, multi), fw ? jvpOf(r, a, lists, inputs, inputNames, outs, shapes, dtypes) : null);
+  return out;
+}
+
+/** The node's backward: builds the rule context (non-tensor arguments, saved tensors, shapes) only when it runs. */
+function backwardOf(
+  r: RuleInfo, a: Record<string, unknown>, lists: Record<string, number> | null, shapes: Record<string, unknown>, dtypes: Record<string, unknown>,
+  inputNames: readonly string[], savedNames: readonly string[], multi: boolean,
+): BackwardFn {
+  // the non-tensor arguments, taken now: `a` itself holds the input tensors and must not be captured
+  const plain: [string, unknown][] = [];
+  for (const k in a) { const v = a[k]; if (!(v instanceof Tensor) && !(lists && k in lists)) plain.push([k, v]); }
+  return (gs, saved, needs) => {
+    const c: Record<string, unknown> = {};
+    for (const [k, v] of plain) c[k] = v;
+    c.shapes = shapes;
+    c.dtypes = dtypes;
+    for (let i = 0; i < savedNames.length; i++) c[savedNames[i]!] = saved[i];
+    let j = savedNames.length;
+    if (r.saveResult) c.result = saved[j++];
+    for (const k of r.savedOutputs) c[k] = saved[j++];
+    const nd: Record<string, boolean> = {};
+    for (let i = 0; i < inputNames.length; i++) nd[inputNames[i]!] = nd[inputNames[i]!] || needs[i]!;
+    c.needs = nd;
+    const g = r.vjp!(multi ? gs : gs[0]!, c);
+    const grads: (Tensor | null)[] = new Array(inputNames.length);
+    for (let i = 0; i < inputNames.length; i++) {
+      const k = inputNames[i]!;
+      const ri = g[k];
+      const gi = !needs[i] ? null : Array.isArray(ri) ? ri[i - lists![k]!] : ri;
+      grads[i] = gi ? (r.broadcast ? ops.sumToShape(gi, shapes[k] as Shape) : gi) : null;
+    }
+    return grads;
+  };
+}
+
+/** The node's forward-mode rule (only while a dual level is active; it may hold the call's arguments). */
+function jvpOf(
+  r: RuleInfo, a: Record<string, unknown>, lists: Record<string, number> | null, inputs: readonly Tensor[], inputNames: readonly string[],
+  outs: readonly Tensor[], shapes: Record<string, unknown>, dtypes: Record<string, unknown>,
+): JvpFn {
+  return (tin) => {
+    if (r.jvp === 'linear') {
+      const pos = r.specs.map((s) => {
+        const v = a[s.name];
+        if (lists && s.name in lists) return (v as Tensor[]).map((x, j) => tin[lists[s.name]! + j] ?? zerosShaped(x));
+        if (!(v instanceof Tensor)) return v;
+        const t = tin[inputNames.indexOf(s.name)];
+        return t ?? zerosShaped(v);
+      });
+      if (r.restLast) pos.push(...(pos.pop() as unknown[]));
+      const y = r.call(...pos);
+      return Array.isArray(y) ? y : [y];
+    }
+    const t: Record<string, Tensor | Tensor[]> = {};
+    inputNames.forEach((k, i) => {
+      const ti = tin[i] ?? zerosShaped(inputs[i]!);
+      if (lists && k in lists) ((t[k] ??= []) as Tensor[]).push(ti);
+      else t[k] = ti;
+    });
+    const y = r.jvp!(t, { ...a, result: outs[0], results: outs, shapes, dtypes });
+    return Array.isArray(y) ? y : [y];
+  };
+}
 
 export function defineOp<const A extends readonly AnySpec[], const M extends string = never, O extends Outputs = Tensor>(def: OpDef<A, M, O>): Op<A, M, O> {
   const { name, args: specs, prepare, forward, vjp, jvp, broadcast } = def;
@@ -219,6 +362,7 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
   const maxPositional = def.positional ?? n;
   const kwNames = specs.slice(1).map((s) => s.name);
   const restLast = n > 0 && !!specs[n - 1]!.rest;
+  const specNames = specs.map((s) => s.name);
 
   /** (a, b, {c: 1}) → (a, b, 1): keyword arguments to positions */
   const placeKeywords = (args: unknown[]): unknown[] => {
@@ -246,90 +390,20 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
   const call = function (...args: unknown[]): Outputs {
     if (callForm) args = callForm(args);
     if (kwargs) args = placeKeywords(args);
-    if (restLast) args = [...args.slice(0, n - 1), args.slice(n - 1)];
+    if (restLast) args = gatherRest(args, n);
     if (args.length > n || args.length < required) {
       throw new TypeError(`${name}: expected ${required === n ? n : `${required} to ${n}`} argument${n === 1 ? '' : 's'} ${signature}, got ${args.length}`);
     }
     let a: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++) a[specs[i]!.name] = specs[i]!.check(name, args[i]);
+    for (let i = 0; i < n; i++) a[specNames[i]!] = specs[i]!.check(name, args[i]);
     if (prepare) a = prepare(a as Named<A>) as Record<string, unknown>;
     const out = forward(a as Named<A>);
     if (def.composite || !vjp) return out;
-    const outs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
-    const inputs: (Tensor | null)[] = [];
-    const inputNames: string[] = [];
-    let lists: Record<string, number> | null = null; // a tensor-list argument: its name → its first input
-    for (let i = 0; i < n; i++) {
-      const v = a[specs[i]!.name];
-      if (v instanceof Tensor) { inputs.push(v); inputNames.push(specs[i]!.name); }
-      else if (Array.isArray(v) && v[0] instanceof Tensor) {
-        (lists ??= {})[specs[i]!.name] = inputs.length;
-        for (const t of v as Tensor[]) { inputs.push(t); inputNames.push(specs[i]!.name); }
-      }
-    }
-    // an op that hands back an input unchanged (reshape to the same shape) adds no node
-    for (const o of outs) if (inputs.includes(o)) return out;
-    const fw = isForwardActive();
-    if (!fw && !needsGraph(inputs)) return out;
-
-    // what backward may read: non-tensor arguments and shapes (never an unsaved tensor, so it can be freed)
-    const base: Record<string, unknown> = {};
-    const shapes: Record<string, Shape> = {};
-    const dtypes: Record<string, DType> = {};
-    for (const k in a) if (!(a[k] instanceof Tensor) && !(lists && k in lists)) base[k] = a[k];
-    for (let i = 0; i < inputs.length; i++) { shapes[inputNames[i]!] = inputs[i]!.shape; dtypes[inputNames[i]!] = inputs[i]!.dtype; }
-    if (lists) for (const k in lists) { const l = a[k] as Tensor[]; shapes[k] = l.map((t) => t.shape) as never; dtypes[k] = l.map((t) => t.dtype) as never; }
-    base.shapes = shapes;
-    base.dtypes = dtypes;
-    const savedNames = savedInputs.filter((k) => a[k] instanceof Tensor);
-    const save: Tensor[] = savedNames.map((k) => a[k] as Tensor);
-    if (saveResult) save.push(outs[0]!);
-    for (const k of savedOutputs) save.push(outs[outNames.indexOf(k)]!);
-
-    record(
-      name, inputs, outs, save,
-      (gs, saved, needs) => {
-        const c: Record<string, unknown> = { ...base };
-        savedNames.forEach((k, i) => (c[k] = saved[i]));
-        if (saveResult) c.result = saved[savedNames.length];
-        savedOutputs.forEach((k, i) => (c[k] = saved[savedNames.length + (saveResult ? 1 : 0) + i]));
-        const nd: Record<string, boolean> = {};
-        inputNames.forEach((k, i) => (nd[k] = nd[k] || needs[i]!));
-        c.needs = nd;
-        const g = Array.isArray(out) ? gs : gs[0]!;
-        const r = vjp(g as never, c as never) as Record<string, Tensor | (Tensor | null)[] | null | undefined>;
-        return inputNames.map((k, i) => {
-          const ri = r[k];
-          const gi = !needs[i] ? null : Array.isArray(ri) ? ri[i - lists![k]!] : ri;
-          if (!gi) return null;
-          return broadcast ? ops.sumToShape(gi, shapes[k]!) : gi;
-        });
-      },
-      fw ? (tin) => {
-        if (jvp === 'linear') {
-          const pos = specs.map((s) => {
-            const v = a[s.name];
-            if (lists && s.name in lists) return (v as Tensor[]).map((x, j) => tin[lists![s.name]! + j] ?? zerosShaped(x));
-            if (!(v instanceof Tensor)) return v;
-            const t = tin[inputNames.indexOf(s.name)];
-            return t ?? zerosShaped(v);
-          });
-          if (restLast) pos.push(...(pos.pop() as unknown[]));
-          const r = call(...pos);
-          return Array.isArray(r) ? r : [r];
-        }
-        const t: Record<string, Tensor | Tensor[]> = {};
-        inputNames.forEach((k, i) => {
-          const ti = tin[i] ?? zerosShaped(inputs[i]!);
-          if (lists && k in lists) ((t[k] ??= []) as Tensor[]).push(ti);
-          else t[k] = ti;
-        });
-        const c = { ...a, result: outs[0], results: outs, shapes, dtypes };
-        const r = (jvp as (t: unknown, c: unknown) => Outputs)(t, c);
-        return Array.isArray(r) ? r : [r];
-      } : null,
-    );
-    return out;
+    return attach(rule, a, out);
+  };
+  const rule: RuleInfo = {
+    name, specs, specNames, vjp: vjp as VjpRule | undefined, jvp: jvp as JvpRule | undefined, broadcast: !!broadcast,
+    savedInputs, saveResult, savedOutputs, outNames, restLast, call: call as (...args: unknown[]) => Outputs,
   };
   const fn = def.outputs ? (...args: unknown[]) => namedOutputs(outNames, call(...args) as Tensor[]) : call;
   Object.defineProperty(fn, 'name', { value: name });
