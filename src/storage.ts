@@ -36,8 +36,28 @@ const tensorFinalizer = new FinalizationRegistry<ViewCount>((v) => {
   countersFor(v.backend).liveTensors--;
 });
 
-/** Scopes collect storages created while they are open so that `scope()` can free them deterministically. */
-const scopeStack: Storage[][] = [];
+/**
+ * Scopes collect storages created while they are open so that `scope()` can free them deterministically.
+ * They also hold the tensor objects created inside them until they close: a tensor's finalizer (which counts
+ * it out of liveTensors when the garbage collector takes it) is registered only if its storage outlives the
+ * scope. Registering one per tensor up front cost a weak cell each and doubled the collector's work on
+ * small-op code; most tensors made in a scope die with its storages, and their count is released then.
+ */
+type ScopeList = Storage[] & { views?: (object | ViewCount)[] };
+const scopeStack: ScopeList[] = [];
+
+/** The tensors of a closed scope whose storages are still alive: deferred to the enclosing scope, or registered. */
+function settleViews(closed: ScopeList, parent: ScopeList | undefined): void {
+  const list = closed.views;
+  if (!list) return;
+  closed.views = undefined;
+  for (let i = 0; i < list.length; i += 2) {
+    const v = list[i + 1] as ViewCount;
+    if (v.dead) continue;
+    if (parent) (parent.views ??= []).push(list[i]!, v);
+    else tensorFinalizer.register(list[i]!, v);
+  }
+}
 
 export class Storage {
   /** bumped by every in-place write; saved tensors remember the value they saw */
@@ -74,7 +94,9 @@ export class Storage {
     const v = this.views;
     v.n++;
     countersFor(v.backend).liveTensors++;
-    tensorFinalizer.register(t, v);
+    const top = scopeStack[scopeStack.length - 1];
+    if (top) (top.views ??= []).push(t, v);
+    else tensorFinalizer.register(t, v);
   }
 
   get isDisposed(): boolean {
@@ -109,6 +131,7 @@ export function closeScope(keep: ReadonlySet<Storage>): void {
     if (keep.has(s) || s.kept) parent?.push(s);
     else s.dispose();
   }
+  settleViews(created, parent);
 }
 
 /**
@@ -119,7 +142,7 @@ export function closeScope(keep: ReadonlySet<Storage>): void {
 const abandoned = new FinalizationRegistry<Storage[]>((handle) => closeIterationScope(handle, null));
 
 export function openIterationScope(owner?: object): Storage[] {
-  const handle: Storage[] = [];
+  const handle: ScopeList = [];
   scopeStack.push(handle);
   if (owner) abandoned.register(owner, handle, handle);
   return handle;
@@ -136,6 +159,7 @@ export function closeIterationScope(handle: Storage[], reason: string | null): v
     if (reason === null || s.kept) parent?.push(s);
     else s.dispose(reason);
   }
+  settleViews(handle, parent);
 }
 
 /** Take an iteration scope off the stack without freeing anything; `releaseStorages` frees it later. */
@@ -143,6 +167,7 @@ export function detachIterationScope(handle: Storage[]): void {
   abandoned.unregister(handle);
   const i = scopeStack.lastIndexOf(handle);
   if (i >= 0) scopeStack.splice(i, 1);
+  settleViews(handle, undefined);
 }
 
 /** Free the storages of a detached iteration scope (kept ones are left alone). */

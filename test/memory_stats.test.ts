@@ -106,3 +106,39 @@ test('record: tensors saved before the recording, and leaves that require grad, 
   assert.ok(tl.result.grad && w.grad);
   assert.throws(() => nb.memory.record(() => nb.memory.record(() => 1)), /recordings do not nest/);
 });
+
+test('liveTensors: tensors made in a scope leave the count with their storages, or with the collector when their storage outlives it', async () => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const a = nb.ones([4, 6]);
+  const settle = async (): Promise<void> => { // collect what earlier tests left until the count stops moving
+    let prev = NaN;
+    for (let i = 0; i < 100 && nb.memory.stats().liveTensors !== prev; i++) {
+      prev = nb.memory.stats().liveTensors;
+      gc();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  await settle();
+  const s0 = nb.memory.stats();
+  nb.scope(() => {
+    for (let i = 0; i < 50; i++) {
+      a.add(1); // a fresh storage, freed when the scope closes
+      a.reshape(6, 4); // a view of a storage that outlives the scope
+      a.transpose(0, 1);
+    }
+    nb.scope(() => { a.reshape(24); }); // nested: handed to the outer scope
+  });
+  // the fresh storages went with the scope; the 101 views of `a` live until the collector takes them
+  assert.equal(nb.memory.stats().liveTensors - s0.liveTensors, 101);
+  let left = Infinity;
+  for (let i = 0; i < 100 && left > 0; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5));
+    left = nb.memory.stats().liveTensors - s0.liveTensors;
+  }
+  assert.equal(left, 0, 'collected views must leave the count');
+  a.dispose();
+});
