@@ -141,25 +141,4 @@ export const R: RefLib = {
   },
 };
 
-/** erf by its Maclaurin series (|x| < 3) and by erfc's asymptotic continued fraction beyond: float64-accurate */
-export function erfRef(x: number): number {
-  const ax = Math.abs(x);
-  let r: number;
-  if (ax < 3) {
-    let term = ax, s = ax;
-    for (let n = 1; n < 200; n++) {
-      term *= (-ax * ax) / n;
-      s += term / (2 * n + 1);
-      if (Math.abs(term) < 1e-20) break;
-    }
-    r = (2 / Math.sqrt(Math.PI)) * s;
-  } else {
-    // erfc x = exp(-x²)/(x√π) · 1/(1 + 1/(2x²)/(1 + 2/(2x²)/(1 + ...))) evaluated bottom-up
-    let f = 0;
-    for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
-    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
-  }
-  return x < 0 ? -r : r;
-}
-
 

@@ -46,7 +46,7 @@ export interface OpCase {
   gradWant?: number[][];
 }
 
-export { stridesOf, numelOf, R, erfRef } from './op_refs.js';
+export { stridesOf, numelOf, R } from './op_refs.js';
 import { R } from './op_refs.js';
 
 // ---------------------------------------------------------------------------------------------
