@@ -34,7 +34,10 @@ function assertTensorsClose(a: Tensor, b: Tensor, what: string, tol = 1e-9): voi
   for (let i = 0; i < x.length; i++) close(x[i]!, y[i]!, `${what}[${i}]`, tol);
 }
 
-const rows = opCases.filter((c) => c.differentiable !== false && c.gradcheck !== false);
+// rows pinned at a singular point (log, sqrt, 1/x at 0: an infinite derivative) are left out: there J holds ±∞ and
+// the identities below meet ∞·0 = NaN on both sides; their gradients are checked against PyTorch's in ops_gradcheck
+const singular = (c: (typeof opCases)[number]) => !!c.gradWant?.some((g) => g.some((v) => !Number.isFinite(v)));
+const rows = opCases.filter((c) => c.differentiable !== false && c.gradcheck !== false && !singular(c));
 
 describe('forward mode over the op table', () => {
   for (const c of rows) {

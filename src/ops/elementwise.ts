@@ -73,7 +73,11 @@ export const log = defineOp({
   name: 'log', method: 'log', args: one, forward: unaryKernel('log'), saves: ['input'],
   vjp: (g, { input }) => ({ input: div(g, input) }),
   jvp: (t, { input }) => div(t.input, input),
-  cases: [{ shapes: [[3, 4]], domain: 'positive', ref: Math.log }],
+  cases: [
+    { shapes: [[3, 4]], domain: 'positive', ref: Math.log },
+    // at 0: log 0 = −∞ and d/dx = 1/0 = +∞ (PyTorch's values), weights 1, 2, 3
+    { label: 'at zero', shapes: [[3]], values: [[0, 0.5, 2]], ref: Math.log, gradWant: [[Infinity, 4, 1.5]] },
+  ],
 });
 
 /** y = √x: dy/dx = 1/(2y) */
@@ -81,7 +85,11 @@ export const sqrt = defineOp({
   name: 'sqrt', method: 'sqrt', args: one, forward: unaryKernel('sqrt'), saves: ['result'],
   vjp: (g, { result }) => ({ input: div(g, mul(result, 2)) }),
   jvp: ({ input }, { result }) => div(input, mul(result, 2)),
-  cases: [{ shapes: [[3, 4]], domain: 'positive', ref: Math.sqrt }],
+  cases: [
+    { shapes: [[3, 4]], domain: 'positive', ref: Math.sqrt },
+    // at 0: √0 = 0 and d/dx = 1/(2√x) = +∞ (PyTorch's values), weights 1, 2, 3
+    { label: 'at zero', shapes: [[3]], values: [[0, 4, 0.25]], ref: Math.sqrt, gradWant: [[Infinity, 0.5, 3]] },
+  ],
 });
 
 /** y = x^(−1/2): dy/dx = −y³/2 */
@@ -89,7 +97,11 @@ export const rsqrt = defineOp({
   name: 'rsqrt', method: 'rsqrt', args: one, forward: unaryKernel('rsqrt'), saves: ['result'],
   vjp: (g, { result }) => ({ input: mul(g, mul(pow(result, 3), -0.5)) }),
   jvp: ({ input }, { result }) => mul(input, mul(pow(result, 3), -0.5)),
-  cases: [{ shapes: [[3, 4]], domain: 'positive', ref: (x) => 1 / Math.sqrt(x) }],
+  cases: [
+    { shapes: [[3, 4]], domain: 'positive', ref: (x) => 1 / Math.sqrt(x) },
+    // at 0: 1/√0 = +∞ and d/dx = −x^{−3/2}/2 = −∞ (PyTorch's values), weights 1, 2, 3
+    { label: 'at zero', shapes: [[3]], values: [[0, 4, 0.25]], ref: (x) => 1 / Math.sqrt(x), gradWant: [[-Infinity, -0.125, -12]] },
+  ],
 });
 
 /** y = |x|: dy/dx = sign(x) (0 at 0, as PyTorch) */
@@ -398,6 +410,8 @@ export const div = defineOp({
     { label: 'broadcast [3,1]/[1,4]', shapes: [[3, 1], [1, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y },
     { label: 'scalar / tensor', shapes: [[2, 3]], domain: 'nonzero', call: (f, x) => f(1.5, x), ref: (x) => 1.5 / x },
     { label: 'tensor / scalar', shapes: [[2, 3]], call: (f, x) => f(x, 4), ref: (x) => x / 4 },
+    // a zero denominator: ±∞ and 0/0 = NaN forward; da = g/0 = +∞, db = −g·a/0² = ∓∞ and NaN at 0/0 (PyTorch's values)
+    { label: 'zero denominator', shapes: [[3], [3]], values: [[1, -1, 0], [0, 0, 0]], ref: (x, y) => x / y, gradWant: [[Infinity, Infinity, Infinity], [-Infinity, Infinity, NaN]] },
     { label: 'zero numerator', shapes: [[3], [3]], values: [[0, -0, 1.5], [2, -0.5, 3]], ref: (x, y) => x / y },
   ],
 });
