@@ -176,6 +176,10 @@ const TORCH: Record<string, string> = {
   'indexPut accumulate, two index arrays': 'x[0].index_put((torch.tensor([0, 2]), torch.tensor([3, -1])), x[1], accumulate=True)',
   // edge rows (fixed values: zeros, ties, −∞ rows, empty dims) and the rows of the ops moved into records
   'div zero numerator': 'x[0] / x[1]',
+  'div zero denominator': 'x[0] / x[1]',
+  'log at zero': 'torch.log(x[0])',
+  'sqrt at zero': 'torch.sqrt(x[0])',
+  'rsqrt at zero': 'torch.rsqrt(x[0])',
   'pow zero base': 'torch.pow(x[0], x[1])',
   'maximum ties': 'torch.maximum(x[0], x[1])',
   'minimum ties': 'torch.minimum(x[0], x[1])',
