@@ -1,7 +1,8 @@
 /**
  * The webgpu conformance suite (systest/webgpu/conformance.ts) in headless Chromium, whose WebGPU runs on
  * SwiftShader with --enable-unsafe-webgpu --enable-unsafe-swiftshader: the op table (forward vs float64
- * references, gradients vs the ts backend in float32) and the MLP/CNN training comparison.
+ * references, gradients vs the ts backend in float32), the MLP/CNN training comparison, the flash-attention
+ * kernels against the float64 reference, and the tiny GPT's losses against the ts backend.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,14 +40,21 @@ test('webgpu backend in headless Chromium (SwiftShader)', async () => {
       const suite = await import('/dist/systest/webgpu/conformance.js' as string);
       await nb.initBackend('webgpu');
       const device = nb.backendCapabilities('webgpu').device as string;
+      const adapter = await (navigator as unknown as { gpu: GPU }).gpu.requestAdapter();
+      const features = adapter ? [...adapter.features].sort().join(',') : 'no adapter';
       const table = await suite.runOpTable();
       const training = await suite.runTraining();
-      return { device, table, training };
+      const attention = await (await import('/dist/systest/webgpu/attention.js' as string)).runAttention();
+      const gpt = await (await import('/dist/systest/webgpu/gpt.js' as string)).runGpt('ts', 40);
+      return { device, features, table, training, attention, gpt };
     });
-    console.log(`chromium webgpu adapter: ${r.device}; op table: ${r.table.cases} cases, ${r.table.gradients} gradients; losses ${JSON.stringify(r.training.losses)}`);
+    console.log(`chromium webgpu adapter: ${r.device} (features: ${r.features}); op table: ${r.table.cases} cases, ${r.table.gradients} gradients; losses ${JSON.stringify(r.training.losses)}; attention: ${r.attention.cases} cases; GPT losses webgpu ${r.gpt.gpu[0]} → ${r.gpt.gpu[39]}, ts ${r.gpt.ref[0]} → ${r.gpt.ref[39]}`);
     assert.deepEqual(r.table.failures, []);
     assert.ok(r.table.cases > 100);
     assert.deepEqual(r.training.failures, []);
+    assert.deepEqual(r.attention.failures, []);
+    assert.equal(r.attention.cases, 8);
+    assert.deepEqual(r.gpt.failures, []);
   } finally {
     await browser.close();
     server.close();

@@ -22,7 +22,7 @@ test('webgpu backend on SwiftShader (Node, Dawn)', () => {
   const { NODE_TEST_CONTEXT: _ctx, ...parentEnv } = process.env;
   const env = { ...parentEnv, VK_ICD_FILENAMES: icd, LD_LIBRARY_PATH: ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), NABLA_BACKEND: 'ts' };
   const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', path.join(here, 'webgpu', 'node_suite.js')], { env, encoding: 'utf8', timeout: 540_000 });
-  process.stdout.write(r.stdout.split('\n').filter((l) => /^\s*(✔|✖|ℹ|#)|webgpu adapter|op table on|final losses|pool:/.test(l)).join('\n') + '\n');
+  process.stdout.write(r.stdout.split('\n').filter((l) => /^\s*(✔|✖|ℹ|#)|webgpu adapter|op table on|final losses|pool:|attention on webgpu|GPT /.test(l)).join('\n') + '\n');
   assert.match(r.stdout, /ℹ pass [1-9]/, `the webgpu node suite ran no test:\n${r.stdout}\n${r.stderr}`);
   assert.equal(r.status, 0, `webgpu node suite failed (status ${r.status}):\n${r.stdout.slice(-20000)}\n${r.stderr.slice(-4000)}`);
 });

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../../src/index.js';
 import { runOpTable, runPoolFlat, runTraining } from './conformance.js';
+import { runAttention } from './attention.js';
+import { runGpt, GPT_SHAPE } from './gpt.js';
 import { loadMnistRaw, stratifiedSplit } from '../../src/data/mnistRaw.js';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
 import { createWebGPUBackend } from '../../src/backends/webgpu/index.js';
@@ -41,6 +43,13 @@ test('op table on webgpu: forward vs float64 references, gradients vs ts in floa
   console.log(`op table on webgpu: ${r.cases} cases, ${r.gradients} gradients checked`);
   assert.deepEqual(r.failures, []);
   assert.ok(r.cases > 100);
+});
+
+test('flash attention in WGSL = the float64 reference kernel: out, lse, dq, dk, dv (causal or not, L ≠ S, batch dims, strided operands)', async () => {
+  const r = await runAttention();
+  console.log(`attention on webgpu: ${r.cases} cases`);
+  assert.deepEqual(r.failures, []);
+  assert.equal(r.cases, 8);
 });
 
 test('MLP and CNN training on webgpu follow the ts backend', async () => {
@@ -90,6 +99,13 @@ test('short MNIST run (MLP 784-64-10, AdamW, 30 batches of 64 real digits): webg
   console.log(`MNIST losses webgpu ${gpu[0]!.toFixed(4)} → ${gpu[steps - 1]!.toFixed(4)}, wasm ${cpu[0]!.toFixed(4)} → ${cpu[steps - 1]!.toFixed(4)}`);
   assert.ok(gpu[steps - 1]! < gpu[0]! * 0.6, `loss fell too little on webgpu: ${gpu[0]} → ${gpu[steps - 1]}`);
   for (let k = 0; k < steps; k++) assert.ok(Math.abs(gpu[k]! - cpu[k]!) <= 2e-3 * Math.abs(cpu[k]!) + 1e-4, `step ${k}: webgpu ${gpu[k]} vs wasm ${cpu[k]}`);
+});
+
+test('tiny GPT (nn.GPT 2 layers, width 32, char vocab), 40 AdamW steps: webgpu follows wasm step for step', async () => {
+  if (!nb.listBackends().includes('wasm')) nb.registerBackend(await createWasmBackend({ threads: 1 }));
+  const r = await runGpt('wasm', 40);
+  console.log(`GPT ${JSON.stringify(GPT_SHAPE)} losses webgpu ${r.gpu[0]!.toFixed(4)} → ${r.gpu[39]!.toFixed(4)}, wasm ${r.ref[0]!.toFixed(4)} → ${r.ref[39]!.toFixed(4)}`);
+  assert.deepEqual(r.failures, []);
 });
 
 test('a lost device surfaces as an error naming the kernel, and reads reject instead of hanging', async () => {

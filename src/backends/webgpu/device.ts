@@ -61,6 +61,8 @@ export async function acquireDevice(opts: { powerPreference?: GPUPowerPreference
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
         maxBufferSize: limits.maxBufferSize,
         maxStorageBuffersPerShaderStage: Math.min(8, limits.maxStorageBuffersPerShaderStage),
+        // the flash-attention tiles (attention.ts) size themselves to what the adapter allows
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       },
     });
     // adapter.info in current WebGPU; requestAdapterInfo() in older implementations

@@ -12,6 +12,7 @@ import type { DType, TypedArray } from '../../dtype.js';
 import type { Backend, BackendCapabilities } from '../backend.js';
 import { acquireDevice } from './device.js';
 import * as E from './elementwise.js';
+import { attention, attentionGrad } from './attention.js';
 import * as F from './fused.js';
 import { matmul } from './matmul.js';
 import * as I from './indexing.js';
@@ -62,7 +63,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
   const capabilities: BackendCapabilities = {
     dtypes: ['float32', 'int32', 'bool'],
     syncRead: false,
-    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad'],
+    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad'],
     fallbackKernels: [],
     device: `gpu: ${acquired.adapterName} (via ${acquired.source})`,
   };
@@ -123,5 +124,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     biasAct: (x, bias, act, _dt, keepPre) => F.biasAct(rt, x, bias, act, keepPre),
     crossEntropyRows: (x, target, ignoreIndex) => F.crossEntropyRows(rt, x, target, ignoreIndex),
     crossEntropyRowsGrad: (x, max, logSum, target, g, ignoreIndex) => F.crossEntropyRowsGrad(rt, x, max, logSum, target, g, ignoreIndex),
+    attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale),
+    attentionGrad: (q, k, v, out, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, out, lse, dOut, causal, scale),
   };
 }

@@ -14,7 +14,7 @@ import { transpose } from '../movement.js';
 import { softmax } from './activation.js';
 import { dropout } from './dropout.js';
 import { checkFloat, checkTensorArg } from './_util.js';
-import { FUSED_MIN_SCORES, fusedAttention } from './flashAttention.js';
+import { fusedAttention, fusedMinScores } from './flashAttention.js';
 
 export interface AttentionOptions {
   /** bool (true = take part, as PyTorch) or additive float mask, broadcastable to [..., L, S] */
@@ -50,7 +50,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: dropoutP must be in [0, 1], got ${p}`);
 
   // no mask but causal, no dropout, and large weights: the backend's flash-attention kernel, where it has one
-  if (!mask && !(p > 0 && (opts.training ?? true)) && (q.numel() / E) * S >= FUSED_MIN_SCORES) {
+  if (!mask && !(p > 0 && (opts.training ?? true)) && (q.numel() / E) * S >= fusedMinScores(q.backend)) {
     const fused = fusedAttention(q, k, v, opts.isCausal === true, scale);
     if (fused) return fused;
   }

@@ -14,6 +14,7 @@
  * again):  P = softmax(s·q·kᵀ + causal);  dv = Pᵀ·g;  dP = g·vᵀ;  dX = P ⊙ (dP − rowsum(P ⊙ dP));
  *          dq = s·dX·k;  dk = s·dXᵀ·q.
  */
+import { capabilitiesOf, type Backend } from '../../backends/backend.js';
 import { isGradEnabled } from '../../autograd/gradMode.js';
 import { record } from '../../autograd/record.js';
 import { sameShape } from '../../shape.js';
@@ -24,8 +25,17 @@ import { matmul } from '../matmul.js';
 import { transpose } from '../movement.js';
 import { softmax } from './activation.js';
 
-/** number of attention weights (batch·L·S) from which scaledDotProductAttention fuses */
+/** number of attention weights (batch·L·S) from which scaledDotProductAttention fuses on a CPU backend */
 export const FUSED_MIN_SCORES = 1 << 16;
+
+/**
+ * batch·L·S from which scaledDotProductAttention fuses on backend `b`: FUSED_MIN_SCORES on CPU backends; every
+ * size on a GPU backend (capabilities.device 'gpu: …'), where the composed path costs a dozen dispatches and
+ * L×S buffers per call and the kernel one dispatch forward, three backward.
+ */
+export function fusedMinScores(b: Backend): number {
+  return capabilitiesOf(b).device.startsWith('gpu') ? 0 : FUSED_MIN_SCORES;
+}
 
 function causalKeep(L: number, S: number, like: Tensor): Tensor {
   const m = new Uint8Array(L * S);
