@@ -108,8 +108,8 @@ export interface BackendCapabilities {
   readonly device: string;
 }
 
-export type FusedKernel = 'adamStep' | 'normRows' | 'biasAct' | 'crossEntropyRows' | 'crossEntropyRowsGrad' | 'attention' | 'attentionGrad';
-export const FUSED_KERNELS: readonly FusedKernel[] = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad'];
+export type FusedKernel = 'adamStep' | 'normRows' | 'biasAct' | 'crossEntropyRows' | 'crossEntropyRowsGrad' | 'attention' | 'attentionGrad' | 'geluBackward';
+export const FUSED_KERNELS: readonly FusedKernel[] = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad', 'geluBackward'];
 
 export interface Backend<D = unknown> {
   readonly name: string;
@@ -214,6 +214,12 @@ export interface Backend<D = unknown> {
    * (contiguous), dOut [...batch, L, F] any strides. dq, dk, dv are contiguous, shaped as q, k, v.
    */
   attentionGrad?(q: View<D>, k: View<D>, v: View<D>, out: View<D>, lse: View<D>, dOut: View<D>, causal: boolean, scale: number): { dq: D; dk: D; dv: D };
+  /**
+   * The exact (erf) GELU's backward: dx = g·(Φ(x) + x·φ(x)), Φ the standard normal CDF and φ its density,
+   * for x and g of one shape and float dtype (any strides); dx contiguous in x's dtype. At ±Inf it gives the
+   * limits (1 and 0 times g); NaN propagates.
+   */
+  geluBackward?(x: View<D>, g: View<D>): D;
   /**
    * 16-bit float conversions for the half-precision layer (halfPrecision.ts), optional: without them it converts
    * in JavaScript. widenHalf: a new float32 block holding the n elements src[lo, lo + n) of a bfloat16/float16

@@ -129,6 +129,11 @@ export function createTsBackend(): Backend<TypedArray> {
       if (dq.length > 0) attentionBackward(dq, dk, dv, av(q), av(k), av(v), o.data.subarray(o.offset), lse.data.subarray(lse.offset), av(dOut), causal, scale);
       return { dq, dk, dv };
     },
+    geluBackward(x, g) {
+      const dx = out(x.dtype, K.numel(x.shape));
+      K.geluBackward(dx, av(x), av(g));
+      return dx;
+    },
     biasAct(x, bias, act, dt, keepPre) {
       const y = out(dt, K.numel(x.shape));
       const z = keepPre && K.biasActNeedsPre(act) ? out(dt, y.length) : null;

@@ -90,26 +90,42 @@ function erf(x: number): number {
     }
     r = (2 / Math.sqrt(Math.PI)) * sum;
   } else if (ax < 6) {
-    // erfc via Lentz continued fraction: erfc x = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
-    const tiny = 1e-300;
-    let f = ax, c = ax, d = 0;
-    for (let n = 1; n < 200; n++) {
-      const an = n / 2;
-      d = ax + an * d; d = d === 0 ? tiny : d; d = 1 / d;
-      c = ax + an / c; c = c === 0 ? tiny : c;
-      const delta = c * d;
-      f *= delta;
-      if (Math.abs(delta - 1) < 1e-16) break;
-    }
-    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+    r = 1 - erfcLarge(ax);
   } else {
-    r = 1;
+    r = ax === ax ? 1 : NaN;
   }
   return x < 0 ? -r : r;
 }
 
+/**
+ * erfc(x) for x ≥ 2.5 via Lentz's continued fraction, with full relative accuracy in the tail:
+ * erfc x = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
+ */
+function erfcLarge(ax: number): number {
+  if (ax === Infinity) return 0;
+  const tiny = 1e-300;
+  let f = ax, c = ax, d = 0;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    d = ax + an * d; d = d === 0 ? tiny : d; d = 1 / d;
+    c = ax + an / c; c = c === 0 ? tiny : c;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+}
+
+/** Φ(x) = erfc(−x/√2)/2, the standard normal CDF, with relative accuracy in the lower tail */
+function normalCdf(x: number): number {
+  const z = -x * SQRT1_2;
+  if (z < 2.5) return 0.5 * (1 - erf(z));
+  return 0.5 * erfcLarge(z);
+}
+
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** softplus(x) = log(1 + e^x), evaluated without overflow: max(x,0) + log1p(e^-|x|) */
 function softplus(x: number): number {
@@ -898,6 +914,22 @@ export function crossEntropyRowsGrad(dx: TypedArray, x: ArrView, max: ArrView, l
     const gr = G[at(g, r)]!, m = M[at(max, r)]!, ls = L[at(logSum, r)]!;
     for (let j = 0; j < cols; j++) dx[ob + j] = gr * Math.exp(X[base + j]! - m - ls);
     dx[ob + t] = dx[ob + t]! - gr;
+  }
+}
+
+/**
+ * The exact GELU's backward (see Backend.geluBackward): dx = g·(Φ(x) + x·φ(x)), Φ(x) = erfc(−x/√2)/2,
+ * φ(x) = e^{−x²/2}/√(2π), computed in doubles and rounded once into dx. x·φ is taken as 0 where φ underflows
+ * to 0, so ±Inf give the limits 1 and 0.
+ */
+export function geluBackward(dx: TypedArray, x: ArrView, g: ArrView): void {
+  const n = dx.length;
+  const ox = offsetsOf(x), og = offsetsOf(g);
+  const X = x.arr, G = g.arr;
+  for (let i = 0; i < n; i++) {
+    const v = X[ox ? ox[i]! : x.offset + i]!, gi = G[og ? og[i]! : g.offset + i]!;
+    const pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+    dx[i] = gi * (normalCdf(v) + (pdf === 0 ? 0 : v * pdf));
   }
 }
 

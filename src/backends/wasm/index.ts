@@ -22,6 +22,7 @@ import { crossEntropyRows, crossEntropyRowsGrad, normRows, softmax } from './hos
 import { adamStep } from './host/optimizer.js';
 import { biasAct } from './host/biasAct.js';
 import { attention, attentionGrad } from './host/attention.js';
+import { geluBackward } from './host/gelu.js';
 import { halfJob } from './kernels/half.js';
 
 export type { WasmBlock } from './allocator.js';
@@ -184,6 +185,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     biasAct: (x, bias, act, dt, keepPre) => biasAct(rt, backend, x, bias, act, dt, keepPre),
     attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale, (x) => backend.copy(x, x.dtype)),
     attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale, (x) => backend.copy(x, x.dtype)),
+    geluBackward: (x, g) => geluBackward(rt, x, g, (v) => backend.copy(v, v.dtype)),
     // bfloat16 ↔ float32 as SIMD pool jobs (kernels/half.ts); float16 converts in the half-precision layer's JS
     widenHalf(dtype, src, lo, n) {
       if (dtype !== 'bfloat16') return null;

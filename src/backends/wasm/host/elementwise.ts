@@ -11,6 +11,7 @@ import type { WasmBlock } from '../allocator.js';
 import { binaryJob, binaryRowsJob, RS_OPS, rowScalarJob, SIMD_BINARY, stepJob, type RsOp } from '../kernels/binary.js';
 import { SIMD_UNARY, unaryJob } from '../kernels/unary.js';
 import { addr, contiguous, f32, type WasmRuntime } from './runtime.js';
+import { simdErf } from './gelu.js';
 
 /** the per-row SIMD path for broadcast binaries pays off only for rows this long */
 const MIN_ROW = 32;
@@ -23,6 +24,7 @@ export function simdUnary(rt: WasmRuntime, op: UnaryOp, x: View<WasmBlock>, dt: 
     rt.run(stepJob, { x: addr(x), o: o.ptr, n, threshold: params?.[0] ?? 0 });
     return true;
   }
+  if (op === 'erf') { simdErf(rt, x, o); return true; }
   const idx = SIMD_UNARY.indexOf(op as never);
   if (idx < 0) return false;
   rt.run(unaryJob, { op: idx, src: addr(x), dst: o.ptr, n });

@@ -15,10 +15,11 @@ import { windowSpec } from './conv.js';
 import { gatherScatterSpec } from './gatherScatter.js';
 import { halfSpec } from './half.js';
 import { attentionSpec } from './attention.js';
+import { geluSpec } from './gelu.js';
 
 export const KERNEL_SPECS: readonly KernelSpec[] = [
   gemmSpec, unarySpec, binarySpec, reduceSpec, optimizerSpec, rowsSpec, zeroBytesSpec,
-  copyLoopsSpec, windowSpec, rowScalarSpec, axisReduceSpec, gatherScatterSpec, stepSpec, copy4Spec, biasActSpec, halfSpec, attentionSpec,
+  copyLoopsSpec, windowSpec, rowScalarSpec, axisReduceSpec, gatherScatterSpec, stepSpec, copy4Spec, biasActSpec, halfSpec, attentionSpec, geluSpec,
 ];
 
 /** the pool's job kinds: a job's kind is its index here (the same on every thread) */

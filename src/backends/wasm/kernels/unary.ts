@@ -36,8 +36,8 @@ export const SIMD_UNARY: readonly Un[] = ['exp', 'sigmoid', 'silu', 'tanh', 'gel
  * the two halves run in parallel. Beyond z = 6 the kernel takes erfc = 0: erfc(6) = 2e-17, below what
  * 1 ± erfc can show and below PyTorch's own float32 GELU tail.
  */
-const ERFC_P = 0.4;
-const ERFC_H = [0.2250572144985199, 0.23508842289447784, 0.1467956304550171, 0.38848116993904114, -0.3404228091239929,
+export const ERFC_P = 0.4;
+export const ERFC_H = [0.2250572144985199, 0.23508842289447784, 0.1467956304550171, 0.38848116993904114, -0.3404228091239929,
   0.6521828174591064, -0.377872109413147, 0.07068963348865509];
 const ERFC_ZMAX = 6;
 /**
