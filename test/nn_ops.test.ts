@@ -64,6 +64,10 @@ describe('softmax / logSoftmax / swiglu', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('losses', () => {
+  // forward against float64 references, gradcheck, gradgradcheck, non-contiguous layouts, forward mode and float32
+  // conformance of every loss (reductions, weight, ignoreIndex, labelSmoothing, probability targets, [N, C, d],
+  // unbatched, posWeight): the records' rows (src/ops/nn/loss.ts cases, run by ops_gradcheck.test.ts and the
+  // suites over the op table); here the worked examples and the edge points
   test("notes' example: probabilities [0.7, 0.2, 0.1], class 0 → gradient [−0.3, 0.2, 0.1]", () => {
     const logits = nb.tensor([[Math.log(0.7), Math.log(0.2), Math.log(0.1)]], { dtype: f64, requiresGrad: true });
     const loss = nb.crossEntropy(logits, int([0]));
@@ -118,26 +122,7 @@ describe('losses', () => {
     near(vals(xn.grad).slice(0, 3), [0, 0, 0], 0, 'ignored row gradient');
   });
 
-  test('crossEntropy gradcheck + gradgradcheck: class targets (mean/sum/none, weight, ignoreIndex, smoothing, [N,C,d], unbatched, transposed)', () => {
-    const t = int([2, 0, 1, 2]);
-    for (const reduction of ['mean', 'sum', 'none'] as const) {
-      check2(`crossEntropy ${reduction}`, (x) => nb.crossEntropy(x, t, { reduction }), [rnd([4, 3], 14)]);
-    }
-    const w = nb.tensor([0.5, 2, 1.5], { dtype: f64 });
-    check2('crossEntropy weighted', (x) => nb.crossEntropy(x, int([2, -1, 1, 0]), { weight: w, ignoreIndex: -1, labelSmoothing: 0.1 }), [rndT([4, 3], 15)]);
-    check2('crossEntropy weighted, fused', (x) => nb.crossEntropy(x, int([2, -1, 1, 0]), { weight: w, ignoreIndex: -1 }), [rndT([4, 3], 15)]);
-    check2('crossEntropy fused, 9 classes', (x) => nb.crossEntropy(x, int([8, 0, 4])), [rnd([3, 9], 18)]);
-    check2('crossEntropy [N,C,d]', (x) => nb.crossEntropy(x, int([0, 2, 1, 1, 0, 2], [2, 3]), { labelSmoothing: 0.3 }), [rnd([2, 3, 3], 16)]);
-    check2('crossEntropy unbatched', (x) => nb.crossEntropy(x, nb.tensor(1, { dtype: 'int32' })), [rnd([4], 17)]);
-  });
-
-  test('crossEntropy with probability targets (= −Σ t·log p, 0·log 0 = 0): forward, gradcheck + gradgradcheck w.r.t. logits and target', () => {
-    const x = rnd([3, 4], 18, false);
-    const tp = nb.softmax(rnd([3, 4], 19, false), 1);
-    const lp = vals(nb.logSoftmax(x, 1)), tv = vals(tp);
-    near([nb.crossEntropy(x, tp).item()], [-lp.reduce((a, v, i) => a + v * tv[i]!, 0) / 3], 1e-12, 'soft CE');
-    check2('crossEntropy soft', (x, t) => nb.crossEntropy(x, t, { labelSmoothing: 0.1, weight: nb.tensor([1, 2, 0.5, 1], { dtype: f64 }) }), [rnd([3, 4], 20), tp.detach().requiresGrad_(true)]);
-    // a −Inf logit with zero target probability contributes 0, not NaN
+  test('crossEntropy with probability targets: a −Inf logit with zero target probability contributes 0, not NaN', () => {
     const xi = nb.tensor([[-Infinity, 0, 1]], { dtype: f64, requiresGrad: true });
     const loss = nb.crossEntropy(xi, nb.tensor([[0, 0.5, 0.5]], { dtype: f64 }));
     assert.ok(Number.isFinite(loss.item()));
@@ -145,44 +130,15 @@ describe('losses', () => {
     assert.ok(vals(xi.grad).every(Number.isFinite), `${vals(xi.grad)}`);
   });
 
-  test('nllLoss gradcheck + gradgradcheck (weight, ignoreIndex, reductions)', () => {
-    const w = nb.tensor([1, 0.3, 2], { dtype: f64 });
-    for (const reduction of ['mean', 'sum', 'none'] as const) {
-      check2(`nllLoss ${reduction}`, (x) => nb.nllLoss(x, int([0, 2, -100, 1]), { reduction, weight: w }), [rnd([4, 3], 21)]);
-    }
-  });
-
-  test('mseLoss, l1Loss, huberLoss: forward vs reference, gradcheck + gradgradcheck (incl. transposed)', () => {
-    const a = rnd([3, 4], 22, false), b = rnd([3, 4], 23, false);
-    const av = vals(a), bv = vals(b);
-    const diffs = av.map((v, i) => v - bv[i]!);
-    near([nb.mseLoss(a, b).item()], [diffs.reduce((s, d) => s + d * d, 0) / 12], 1e-12, 'mse');
-    near([nb.l1Loss(a, b, { reduction: 'sum' }).item()], [diffs.reduce((s, d) => s + Math.abs(d), 0)], 1e-12, 'l1');
-    const hub = (d: number, delta: number) => (Math.abs(d) < delta ? 0.5 * d * d : delta * (Math.abs(d) - 0.5 * delta));
-    near(vals(nb.huberLoss(a, b, { reduction: 'none', delta: 0.7 })), diffs.map((d) => hub(d, 0.7)), 1e-12, 'huber');
-    for (const [name, f] of [['mseLoss', nb.mseLoss], ['l1Loss', nb.l1Loss]] as const) {
-      check2(name, (x, y) => f(x, y), [rnd([3, 4], 24), rndT([3, 4], 25)]);
-      check2(name, (x, y) => f(x, y, { reduction: 'none' }), [rnd([2, 3], 26), rnd([2, 3], 27)]);
-    }
-    check2('huberLoss', (x, y) => nb.huberLoss(x, y, { delta: 0.5 }), [rnd([3, 4], 28), rnd([3, 4], 29)]);
-  });
-
-  test('binaryCrossEntropy: forward vs reference, log clamped at −100 (finite at p = 0 and 1), gradcheck + gradgradcheck', () => {
-    const p = nb.tensor([0.2, 0.7, 0.9, 0.4], { dtype: f64 }), y = nb.tensor([0, 1, 0.3, 1], { dtype: f64 });
-    const pv = vals(p), yv = vals(y);
-    near([nb.binaryCrossEntropy(p, y).item()], [pv.reduce((s, q, i) => s - (yv[i]! * Math.log(q) + (1 - yv[i]!) * Math.log(1 - q)), 0) / 4], 1e-12, 'bce');
+  test('binaryCrossEntropy: log clamped at −100 (finite loss and gradient at p = 0 and 1)', () => {
     const pe = nb.tensor([0, 1, 0, 1], { dtype: f64, requiresGrad: true });
     const le = nb.binaryCrossEntropy(pe, nb.tensor([1, 0, 0, 1], { dtype: f64 }), { reduction: 'none' });
     near(vals(le), [100, 100, 0, 0], 0, 'clamped');
     le.sum().backward();
     assert.ok(vals(pe.grad).every(Number.isFinite), `${vals(pe.grad)}`);
-    const sig = (t: Tensor) => nb.sigmoid(t); // keep p inside (0, 1) for the numerical derivative
-    const w = nb.tensor([1, 2, 0.5], { dtype: f64 });
-    check2('binaryCrossEntropy', (x, t) => nb.binaryCrossEntropy(sig(x), t, { weight: w }), [rnd([2, 3], 30), nb.rand([2, 3], { dtype: f64, generator: new nb.Generator(31) }).requiresGrad_(true)]);
-    check2('binaryCrossEntropy sum', (x) => nb.binaryCrossEntropy(sig(x), nb.tensor([[1, 0], [0, 1]], { dtype: f64 }), { reduction: 'sum' }), [rndT([2, 2], 32)]);
   });
 
-  test('binaryCrossEntropyWithLogits: stable at ±100, posWeight and weight, gradcheck + gradgradcheck', () => {
+  test('binaryCrossEntropyWithLogits: stable at ±100 (float64 and float32)', () => {
     const x = nb.tensor([100, 100, -100, -100, 0], { dtype: f64, requiresGrad: true });
     const y = nb.tensor([1, 0, 1, 0, 1], { dtype: f64 });
     const l = nb.binaryCrossEntropyWithLogits(x, y, { reduction: 'none' });
@@ -193,16 +149,6 @@ describe('losses', () => {
     const lf = nb.binaryCrossEntropyWithLogits(xf, nb.tensor([0, 1]));
     assert.ok(Number.isFinite(lf.item()));
     near([lf.item()], [100], 1e-6, 'float32');
-    // reference with posWeight: −w·[pw·y·log σ(x) + (1 − y)·log(1 − σ(x))]
-    const a = rnd([2, 3], 33, false), t = nb.rand([2, 3], { dtype: f64, generator: new nb.Generator(34) });
-    const pw = nb.tensor([1.5, 0.5, 2], { dtype: f64 }), w = nb.tensor([[1], [3]], { dtype: f64 });
-    const av = vals(a), tv = vals(t), pwv = vals(pw), wv = vals(w);
-    const want = av.map((xv, i) => {
-      const s = 1 / (1 + Math.exp(-xv));
-      return -wv[Math.floor(i / 3)]! * (pwv[i % 3]! * tv[i]! * Math.log(s) + (1 - tv[i]!) * Math.log(1 - s));
-    });
-    near(vals(nb.binaryCrossEntropyWithLogits(a, t, { posWeight: pw, weight: w, reduction: 'none' })), want, 1e-12, 'posWeight');
-    check2('binaryCrossEntropyWithLogits', (x, t) => nb.binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: w }), [rndT([2, 3], 35), t.detach().requiresGrad_(true)]);
   });
 });
 
@@ -541,6 +487,11 @@ describe('argument errors name the op, the shapes and what was expected', () => 
     assert.throws(() => nb.nllLoss(x2, nb.zeros([4])), /nllLoss: target \[float32 \[4\]\] must be an int32 tensor/);
     assert.throws(() => nb.mseLoss(nb.zeros([4, 1]), nb.zeros([4])), /mseLoss: target \[4\] does not match input \[4,1\]: expected \[4,1\]/);
     assert.throws(() => nb.binaryCrossEntropy(nb.tensor([0.5, 1.5]), nb.tensor([0, 1])), /binaryCrossEntropy: all elements of input .* should be between 0 and 1/);
+    // the records' schema: PyTorch's snake_case option names get a suggestion, unknown options and bad types raise
+    assert.throws(() => nb.crossEntropy(x2, int([1, 2, 3, 4]), { ignore_index: 1 } as never), /crossEntropy: unknown option 'ignore_index' in argument 'options'; did you mean ignoreIndex\?/);
+    assert.throws(() => nb.mseLoss(x2, x2, { reduce: false } as never), /mseLoss: unknown option 'reduce'.*known options: reduction/);
+    assert.throws(() => nb.nllLoss(x2, int([1, 2, 3, 4]), { weight: [1, 2] } as never), /nllLoss: argument 'weight' must be a Tensor or null, got an array/);
+    assert.throws(() => nb.crossEntropy([1, 2] as never, int([1])), /crossEntropy: argument 'logits' must be a Tensor, got an array/);
   });
   test('activations and norms', () => {
     assert.throws(() => nb.softmax(x2, 2), /softmax: dim 2 is out of range for a tensor of rank 2/);

@@ -5,8 +5,14 @@ import { fmt } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { cast } from '../elementwise.js';
 import { mean, sum } from '../reduce.js';
+import type { ArgSpec } from '../args.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
+
+/** The `reduction` option of a loss record: 'mean' (default), 'sum' or 'none'. */
+export function reductionArg(): ArgSpec<Reduction | undefined, Reduction, 'reduction', true> {
+  return { name: 'reduction', optional: true, expected: "'mean', 'sum' or 'none'", check: checkReduction };
+}
 
 export function checkReduction(op: string, r: unknown): Reduction {
   if (r === undefined) return 'mean';
