@@ -245,6 +245,18 @@ const TORCH: Record<string, string> = {
   'binaryCrossEntropy sum': "F.binary_cross_entropy(x[0], x[1], reduction='sum')",
   binaryCrossEntropyWithLogits: 'F.binary_cross_entropy_with_logits(x[0], x[1])',
   'binaryCrossEntropyWithLogits posWeight, weight': 'F.binary_cross_entropy_with_logits(x[0], x[1], weight=torch.tensor([[1], [3]], dtype=torch.float64), pos_weight=torch.tensor([1.5, 0.5, 2], dtype=torch.float64))',
+  // norms (src/ops/nn/norm.ts records)
+  'normRows centred': 'F.layer_norm(x[0], [4], eps=1e-5)',
+  'normRows rms': 'x[0] * torch.rsqrt(x[0].pow(2).mean(1, keepdim=True) + 1e-5)',
+  'batchNormalize over N, H of [N, C, H]': 'F.batch_norm(x[0], None, None, training=True, eps=1e-5)',
+  'layerNorm with affine': 'F.layer_norm(x[0], [4], x[1], x[2])',
+  'layerNorm no affine, normalizedShape 3': 'F.layer_norm(x[0], [3])',
+  'layerNorm two dims, weight, eps 1e-3 by keyword': 'F.layer_norm(x[0], [2, 3], weight=x[1], eps=1e-3)',
+  'rmsNorm weight, eps 1e-6': 'x[0] * torch.rsqrt(x[0].pow(2).mean(-1, keepdim=True) + 1e-6) * x[1]',
+  'rmsNorm two dims, default eps': 'x[0] * torch.rsqrt(x[0].pow(2).mean((-2, -1), keepdim=True) + torch.finfo(torch.float64).eps)',
+  'batchNorm training [N, C], affine, running statistics': 'F.batch_norm(x[0], torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64), x[1], x[2], training=True)',
+  'batchNorm training [N, C, H, W], weight': 'F.batch_norm(x[0], None, None, x[1], None, training=True)',
+  'batchNorm eval': 'F.batch_norm(x[0], torch.tensor([0.1, -0.2], dtype=torch.float64), torch.tensor([1.5, 0.7], dtype=torch.float64), x[1], x[2], training=False)',
   // cumulative products
   'cumprod dim 1': 'torch.cumprod(x[0], 1)',
   'cumprod dim 0': 'torch.cumprod(x[0], 0)',

@@ -154,6 +154,9 @@ describe('losses', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('normalisation', () => {
+  // gradcheck, gradgradcheck, transposed/strided/expanded layouts, forward mode and float32 conformance of layerNorm
+  // (affine or not, two dims), rmsNorm, batchNorm (training [N, C] / [N, C, H, W], eval) and their nodes normRows /
+  // batchNormalize: the records' rows (src/ops/nn/norm.ts cases); here the closed forms, running statistics, edges
   /** closed form: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(x̂⊙dx̂)), dx̂ = dy⊙w, dw = Σ dy⊙x̂, db = Σ dy, with dy = y (loss ½Σy²) */
   function closedForm(x: number[], groups: number[][], w: (i: number) => number, b: (i: number) => number, eps: number) {
     const xhat = new Array<number>(x.length), rstd = new Array<number>(x.length);
@@ -188,12 +191,6 @@ describe('normalisation', () => {
     near(vals(b.grad), db, 1e-10, 'db');
   });
 
-  test('layerNorm gradcheck + gradgradcheck (with/without affine, transposed input, 2 normalized dims)', () => {
-    check2('layerNorm', (x, w, b) => nb.layerNorm(x, [4], w, b), [rnd([3, 4], 43), rnd([4], 44), rnd([4], 45)]);
-    check2('layerNorm', (x) => nb.layerNorm(x, 3), [rndT([2, 3], 46)]);
-    check2('layerNorm', (x, w) => nb.layerNorm(x, [2, 3], w, null, 1e-3), [rnd([2, 2, 3], 47), rnd([2, 3], 48)]);
-  });
-
   test('layerNorm of a constant row: output = bias exactly-ish, finite gradients', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const x = nb.full([2, 5], 0.1, { dtype }).requiresGrad_(true);
@@ -206,7 +203,7 @@ describe('normalisation', () => {
     }
   });
 
-  test('rmsNorm forward vs reference (default eps = machine epsilon), gradcheck + gradgradcheck', () => {
+  test('rmsNorm forward vs reference (default eps = machine epsilon)', () => {
     const x = rnd([2, 3], 49, false), w = rnd([3], 50, false);
     const xv = vals(x), wv = vals(w);
     const want: number[] = [];
@@ -215,8 +212,6 @@ describe('normalisation', () => {
       for (let j = 0; j < 3; j++) want.push((xv[i * 3 + j]! / Math.sqrt(ms + 2.220446049250313e-16)) * wv[j]!);
     }
     near(vals(nb.rmsNorm(x, [3], w)), want, 1e-12, 'rmsNorm');
-    check2('rmsNorm', (x, w) => nb.rmsNorm(x, [3], w, 1e-6), [rnd([2, 3], 51), rnd([3], 52)]);
-    check2('rmsNorm', (x) => nb.rmsNorm(x, [2, 3]), [rndT([2, 2, 3], 53)]);
   });
 
   test('batchNorm (training, [B,C,N]) forward and backward match the closed form; running stats use the unbiased variance', () => {
@@ -252,13 +247,6 @@ describe('normalisation', () => {
     assert.deepEqual(vals(rm), [0.5, -1]);
   });
 
-  test('batchNorm gradcheck + gradgradcheck ([N,C] and [N,C,H,W], training and eval, transposed)', () => {
-    const fresh = (C: number) => [nb.zeros([C], { dtype: f64 }), nb.ones([C], { dtype: f64 })] as const;
-    check2('batchNorm [N,C]', (x, w, b) => nb.batchNorm(x, ...fresh(3), w, b, { training: true }), [rndT([4, 3], 58), rnd([3], 59), rnd([3], 60)]);
-    check2('batchNorm [N,C,H,W]', (x, w) => nb.batchNorm(x, null, null, w, null, { training: true }), [rnd([2, 2, 2, 2], 61), rnd([2], 62)]);
-    const rm = nb.tensor([0.1, -0.2], { dtype: f64 }), rv = nb.tensor([1.5, 0.7], { dtype: f64 });
-    check2('batchNorm eval', (x, w, b) => nb.batchNorm(x, rm, rv, w, b, { training: false }), [rnd([3, 2, 2], 63), rnd([2], 64), rnd([2], 65)]);
-  });
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -501,6 +489,9 @@ describe('argument errors name the op, the shapes and what was expected', () => 
     assert.throws(() => nb.batchNorm(nb.zeros([1, 3]), null, null, null, null, { training: true }), /batchNorm: expected more than 1 value per channel when training, got input of shape \[1,3\]/);
     assert.throws(() => nb.batchNorm(nb.zeros([2, 3]), nb.zeros([2]), nb.ones([2])), /batchNorm: runningMean \[2\] does not match input \[2,3\]: expected \[3\]/);
     assert.throws(() => nb.batchNorm(nb.zeros([5]), null, null), /batchNorm: input \[5\] must be \[N, C\] or \[N, C, \*\]/);
+    assert.throws(() => nb.layerNorm(x2, [10], { epsilon: 1e-3 } as never), /layerNorm: unknown option 'epsilon'.*expected one of: normalizedShape, weight, bias, eps/);
+    assert.throws(() => nb.batchNorm(x2, null, null, null, null, { train: true } as never), /batchNorm: unknown option 'train' in argument 'options' \(known options: training, momentum, eps\)/);
+    assert.throws(() => nb.rmsNorm(x2, [10], null, 'small' as never), /rmsNorm: argument 'eps' must be a number or null/);
   });
   test('dropout, embedding, attention', () => {
     assert.throws(() => nb.dropout(x2, { p: 1.2 }), /dropout: probability p has to be between 0 and 1, but got 1.2/);
