@@ -184,17 +184,15 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     biasAct: (x, bias, act, dt, keepPre) => biasAct(rt, backend, x, bias, act, dt, keepPre),
     attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale, (x) => backend.copy(x, x.dtype)),
     attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale, (x) => backend.copy(x, x.dtype)),
-    // bfloat16 ↔ float32 as SIMD pool jobs (kernels/half.ts); float16 converts in the half-precision layer's JS
+    // bfloat16 / float16 ↔ float32 as SIMD pool jobs (kernels/half.ts)
     widenHalf(dtype, src, lo, n) {
-      if (dtype !== 'bfloat16') return null;
       const o = out(rt, 'float32', n);
-      rt.run(halfJob, { op: 0, src: src.ptr + 2 * lo, dst: o.ptr, n });
+      rt.run(halfJob, { op: dtype === 'bfloat16' ? 0 : 2, src: src.ptr + 2 * lo, dst: o.ptr, n });
       return o;
     },
     narrowHalf(dtype, src, n) {
-      if (dtype !== 'bfloat16') return null;
-      const o = out(rt, 'bfloat16', n);
-      rt.run(halfJob, { op: 1, src: src.ptr, dst: o.ptr, n });
+      const o = out(rt, dtype, n);
+      rt.run(halfJob, { op: dtype === 'bfloat16' ? 1 : 3, src: src.ptr, dst: o.ptr, n });
       return o;
     },
   };
