@@ -1,7 +1,7 @@
 /**
- * Large-model kit measurements (node dist/bench/kit.js [ckpt] [amp]): peak memory and step time with and without
- * activation checkpointing (8-layer MLP, a 4-block transformer stack), and float32 vs bfloat16 autocast (a large
- * MLP). Peaks come from nb.memory.record (eager release on: activations freed when backward is done with them);
+ * Large-model kit measurements (node dist/bench/kit.js [ckpt] [amp] [amp16] [gpt]): peak memory and step time with
+ * and without activation checkpointing (8-layer MLP, a 4-block transformer stack, nn.GPT's gradientCheckpointing),
+ * and float32 vs bfloat16 / float16 autocast (a large MLP, the GPT). Peaks come from nb.memory.record (eager release on: activations freed when backward is done with them);
  * times are medians of alternated A/B runs after a warm-up. Prints a markdown table and JSON.
  */
 import * as nb from '../src/index.js';
@@ -98,7 +98,7 @@ function transformerCase() {
   json.transformerCheckpoint = r;
 }
 
-function ampCase() {
+function ampCase(dtype: 'bfloat16' | 'float16' = 'bfloat16') {
   const g = new nb.Generator(2);
   const model = new nb.nn.Sequential(
     new nb.nn.Linear(784, 1024, { generator: g, activation: 'relu' }),
@@ -109,21 +109,47 @@ function ampCase() {
   const x = nb.keep(nb.randn([256, 784], { generator: g }));
   const y = nb.keep(nb.randint(0, 10, [256], { generator: g }));
   const step = (amp: boolean) => () => {
-    const loss = nb.autocast({ dtype: 'bfloat16', enabled: amp }, () => nb.crossEntropy(model.call(x) as nb.Tensor, y));
+    const loss = nb.autocast({ dtype, enabled: amp }, () => nb.crossEntropy(model.call(x) as nb.Tensor, y));
     nb.memory.mark('forward');
     loss.backward();
     opt.step();
   };
   nb.scope(step(false)); // optimizer state exists before measuring
   const r = compare(step(false), step(true), 5, () => opt.zeroGrad());
-  row('MLP 784-1024-1024-10, batch 256, AdamW step', 'bf16 autocast (off = float32)', r);
-  json.autocastMlp = r;
+  row('MLP 784-1024-1024-10, batch 256, AdamW step', `${dtype === 'bfloat16' ? 'bf16' : 'f16'} autocast (off = float32)`, r);
+  json[dtype === 'bfloat16' ? 'autocastMlp' : 'autocastMlpF16'] = r;
+}
+
+/** bench/gpt.ts's small step: 6 layers, 6 heads, width 192, block 64, batch 12, vocabulary 83, AdamW */
+function gptCase() {
+  const config = { nLayer: 6, nHead: 6, nEmbd: 192, blockSize: 64, vocabSize: 83, dropout: 0 };
+  const model = new nb.nn.GPT(config, { generator: new nb.Generator(4) });
+  const opt = new nb.optim.AdamW(model.parameters(), { lr: 1e-3 });
+  const g = new nb.Generator(5);
+  const ids = () => nb.keep(nb.Tensor.fromValues(Int32Array.from({ length: 12 * 64 }, () => g.int(0, 83)), [12, 64], 'int32'));
+  const x = ids(), y = ids();
+  const step = (amp: boolean, ckpt: boolean) => () => {
+    model.gradientCheckpointing = ckpt;
+    const { loss } = nb.autocast({ dtype: 'bfloat16', enabled: amp }, () => model.forward(x, y));
+    nb.memory.mark('forward');
+    loss!.backward();
+    opt.step();
+  };
+  nb.scope(step(false, false));
+  const name = 'GPT 6L 6H 192w (2.7 M), block 64, batch 12, AdamW step';
+  const amp = compare(step(false, false), step(true, false), 5, () => opt.zeroGrad());
+  row(name, 'bf16 autocast (off = float32)', amp);
+  const ck = compare(step(false, false), step(false, true), 5, () => opt.zeroGrad());
+  row(name, 'gradientCheckpointing (every block)', ck);
+  json.gpt = { autocast: amp, checkpointing: ck };
 }
 
 const which = process.argv.slice(2);
 const want = (k: string) => which.length === 0 || which.includes(k);
 if (want('ckpt')) { mlpCase(); transformerCase(); }
 if (want('amp')) ampCase();
+if (want('amp16')) ampCase('float16');
+if (want('gpt')) gptCase();
 console.log(`backend ${nb.getBackend()}\n`);
 console.log('| model | technique | MB held after forward (off → on) | peak MB (off → on) | ms/step (off → on) |');
 console.log('|---|---|---|---|---|');

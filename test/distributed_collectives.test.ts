@@ -51,6 +51,11 @@ describe('collectives across 3 ranks (64-byte slots: chunked)', () => {
           assert.deepEqual(got[`allGather.${dtype}`], all, `rank ${r} allGather ${dtype}`);
           assert.deepEqual(got[`allGatherInto.${dtype}`], all, `rank ${r} allGather into given tensors ${dtype}`);
         }
+        const sumOf = (i: number) => Array.from({ length: WORLD }, (_, q) => valuesOf(q, 12)[i]!).reduce((a, b) => Math.fround(a + b));
+        assert.deepEqual(got['allReduce.slice'], valuesOf(r, 12).map((x, i) => (i >= 3 && i < 8 ? sumOf(i) : Math.fround(x))), `rank ${r} allReduce of a slice`);
+        // the transposed [4, 3] view of [3, 4]: element (i, j) is base element j·4 + i
+        assert.deepEqual(got['allReduce.transposed'], Array.from({ length: 12 }, (_, k) => sumOf((k % 3) * 4 + Math.floor(k / 3))), `rank ${r} allReduce of a transposed view`);
+        assert.deepEqual(got['allReduce.version'], [1], `rank ${r}: backward through a tensor all-reduced in place after it was saved refuses`);
         assert.deepEqual(got['allReduce.bool.max'], [1, 0, 1]);
         assert.deepEqual(got['allReduce.bfloat16.sum'], [4.5, 3, -6]);
       }

@@ -228,6 +228,11 @@ export interface Backend<D = unknown> {
    */
   widenHalf?(dtype: 'bfloat16' | 'float16', src: D, lo: number, n: number): D | null;
   narrowHalf?(dtype: 'bfloat16' | 'float16', src: D, n: number): D | null;
+  /**
+   * Optional, for the half-precision layer: the float32 product A·B (shapes as matmul) where A and B are float32,
+   * bfloat16 or float16 views, read by the kernel directly (no widened float32 copies); null when it cannot.
+   */
+  matmulHalf?(a: View<D>, b: View<D>): D | null;
 }
 
 /** The kernels every backend must provide (optional fused kernels are not listed: ops compose them). */

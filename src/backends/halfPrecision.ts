@@ -98,6 +98,9 @@ export function withHalfPrecision<D>(inner: Backend<D>): Backend<D> {
     },
     matmul(a, b, dt) {
       if (!anyHalf(a, b) && !isHalf(dt)) return inner.matmul(a, b, dt);
+      // a backend whose GEMM reads 16-bit operands directly skips the widened copies (float32 accumulation either way)
+      const direct = anyHalf(a, b) && (dt === 'float32' || isHalf(dt)) ? inner.matmulHalf?.(a, b) ?? null : null;
+      if (direct !== null) return isHalf(dt) ? narrow(direct, dt, a.shape[0]! * a.shape[1]! * b.shape[2]!) : direct;
       const t: D[] = [];
       return finish(inner.matmul(widen(a, t)!, widen(b, t)!, outIn(dt)), dt, a.shape[0]! * a.shape[1]! * b.shape[2]!, t);
     },

@@ -310,14 +310,49 @@ function checkTensor(fn: string, name: string, t: unknown): asserts t is Tensor 
   if (!(t instanceof Tensor)) throw new TypeError(`${fn}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
 }
 
-/** The tensor's elements as a flat array of the type the collective moves (bfloat16/float16 travel as float32). */
+/**
+ * Backends whose `read` returns a live view of the block's own memory (the portable backend's typed arrays, the
+ * WebAssembly backend's linear memory; the half-precision layer writes through it the same way).
+ */
+const LIVE_READ = new Set(['ts', 'wasm']);
+
+/**
+ * t's elements as a live view of its backend block, without a copy, or null: only for a contiguous float32,
+ * float64 or int32 tensor on a LIVE_READ backend. The view is valid until the next allocation (a growing
+ * WebAssembly memory may move), so it is used at once. Writing through it must be followed by bumpVersion(t).
+ */
+function liveFlat(t: Tensor): Flat | null {
+  if (!LIVE_READ.has(t.backend.name) || !t.isContiguous()) return null;
+  if (t.dtype !== 'float32' && t.dtype !== 'float64' && t.dtype !== 'int32') return null;
+  const v = t.backendView(), n = t.numel();
+  return (t.backend.read(v.data, t.dtype, t.offset + n) as Flat).subarray(t.offset, t.offset + n);
+}
+
+/** an in-place write outside the op machinery: saved-tensor checks see the new version, as after copy_ */
+function bumpVersion(t: Tensor): void {
+  t.storage.version++;
+}
+
+/**
+ * The tensor's elements as a flat array of the type the collective moves (bfloat16/float16 travel as float32),
+ * for reading only: a live view of the backend's memory where liveFlat allows (used before the next allocation),
+ * else a copy.
+ */
 export function flatOf(t: Tensor): Flat {
+  const live = liveFlat(t);
+  if (live) return live;
   const d = t.data();
   return d instanceof Uint16Array ? Float32Array.from(d) : (d as Flat);
 }
 
 /** Write `values` into t in place (no autograd; bumps its version like any in-place op). */
 export function writeBack(t: Tensor, values: Flat): void {
+  const live = liveFlat(t);
+  if (live) {
+    live.set(values);
+    bumpVersion(t);
+    return;
+  }
   const dtype: DType = isHalf(t.dtype) ? 'float32' : t.dtype;
   const src = Tensor.fromValues(values, t.shape, dtype, t.backend);
   try {
@@ -334,6 +369,13 @@ export function allReduce(t: Tensor, op: ReduceOpName = 'sum'): Tensor {
   if (op === 'avg' && !(t.dtype.startsWith('float') || isHalf(t.dtype))) throw new TypeError(`allReduce: op 'avg' needs a floating-point tensor, got ${t.dtype}`);
   if (t.dtype === 'bool' && op !== 'max' && op !== 'min') throw new TypeError(`allReduce: a bool tensor reduces with 'max' (any) or 'min' (all), got '${op}'`);
   current('allReduce');
+  // reduced in place in the backend's memory where it can be (no copies out and back), else through a copy
+  const live = liveFlat(t);
+  if (live) {
+    allReduceArray(live, op);
+    bumpVersion(t);
+    return t;
+  }
   const a = flatOf(t);
   allReduceArray(a, op);
   writeBack(t, a);
@@ -345,9 +387,13 @@ export function broadcast(t: Tensor, src: number): Tensor {
   checkTensor('broadcast', 'tensor', t);
   const g = current('broadcast');
   checkRank('broadcast', 'src', src, g.worldSize);
-  const a = flatOf(t);
+  const live = liveFlat(t);
+  const a = live ?? flatOf(t);
   broadcastArray(a, src);
-  if (g.rank !== src) writeBack(t, a);
+  if (g.rank !== src) {
+    if (live) bumpVersion(t);
+    else writeBack(t, a);
+  }
   return t;
 }
 

@@ -14,7 +14,9 @@
  * (attn.c_proj, mlp.c_proj) ~ N(0, (0.02/√(2·nLayer))²), norms weight 1 / bias 0.
  */
 import { Tensor } from '../tensor.js';
-import { noGrad } from '../autograd/gradMode.js';
+import { isGradEnabled, noGrad } from '../autograd/gradMode.js';
+import { checkpoint } from '../utils/checkpoint.js';
+import type { Generator } from '../random.js';
 import { add } from '../ops/elementwise.js';
 import { narrow, reshape } from '../ops/movement.js';
 import { crossEntropy } from '../ops/nn/index.js';
@@ -50,6 +52,14 @@ export class GPT extends Module {
   readonly config: GPTConfig;
   transformer: ModuleDict;
   lm_head: Linear;
+  /**
+   * Activation checkpointing of the block stack (Hugging Face's `gradient_checkpointing`): in training mode with
+   * grad enabled, forward runs each block under nb.utils.checkpoint, so only the blocks' inputs are kept for
+   * backward and each block's forward runs again during backward (less activation memory, one extra forward).
+   * Gradients are the same as without it: dropout masks are replayed, also from a generator given in the options.
+   */
+  gradientCheckpointing = false;
+  private readonly dropoutGenerator: Generator | undefined;
 
   constructor(config: Partial<GPTConfig>, opts: GPTLayerOptions = {}) {
     super();
@@ -57,6 +67,7 @@ export class GPT extends Module {
     const c = resolveGPTConfig(config);
     this.config = c;
     const g = opts.generator, dtype = opts.dtype ?? 'float32';
+    this.dropoutGenerator = g;
     const table = (n: number) => {
       const e = new Embedding(n, c.nEmbd, { weight: zeros([n, c.nEmbd], { dtype }) });
       normal_(e.weight, 0, 0.02, { generator: g });
@@ -92,8 +103,11 @@ export class GPT extends Module {
     if (start + T > this.config.blockSize) throw new Error(`${op}: cannot forward a sequence of length ${start + T}, block size is only ${this.config.blockSize}`);
   }
 
-  /** The hidden states after ln_f for positions [start, start + T), and each layer's grown cache. */
-  private trunk(idx: Tensor, caches: KVCache[] | null): { x: Tensor; caches: KVCache[] } {
+  /**
+   * The hidden states after ln_f for positions [start, start + T), and each layer's grown cache (none when the
+   * blocks are checkpointed: forward only).
+   */
+  private trunk(idx: Tensor, caches: KVCache[] | null, ckpt = false): { x: Tensor; caches: KVCache[] } {
     const T = idx.shape[1]!;
     const start = caches ? caches[0]!.k.shape[2]! : 0;
     let x = this.wte.call(idx);
@@ -104,6 +118,10 @@ export class GPT extends Module {
     }
     x = (this.transformer.get('drop') as Dropout).call(x);
     const out: KVCache[] = [];
+    if (ckpt) {
+      for (const b of this.blocks) x = checkpoint(this.replayingDropout((v: Tensor) => b.forward(v, null).y), x);
+      return { x: (this.transformer.get('ln_f') as Module).call(x) as Tensor, caches: out };
+    }
     this.blocks.forEach((b, i) => {
       const r = b.forward(x, caches ? caches[i] : null);
       x = r.y;
@@ -112,11 +130,28 @@ export class GPT extends Module {
     return { x: (this.transformer.get('ln_f') as Module).call(x) as Tensor, caches: out };
   }
 
+  /**
+   * fn, whose second and later calls (checkpoint's recomputations) start the dropout generator given in the
+   * options from its state at the first call and leave it where it was (checkpoint replays the default one).
+   */
+  private replayingDropout(fn: (v: Tensor) => Tensor): (v: Tensor) => Tensor {
+    const g = this.dropoutGenerator;
+    if (!g || this.config.dropout === 0) return fn;
+    let first: number[] | null = null;
+    return (v) => {
+      if (first === null) { first = g.getState(); return fn(v); }
+      const now = g.getState();
+      g.setState(first);
+      try { return fn(v); } finally { g.setState(now); }
+    };
+  }
+
   /** idx int32 [B, T] (T ≤ blockSize) → logits [B, T, V], and the loss when targets [B, T] are given. */
   forward(idx: Tensor, targets?: Tensor | null): GPTOutput {
     this.checkIdx('GPT.forward', idx, 0);
     const [B, T] = idx.shape as [number, number];
-    const logits = this.lm_head.call(this.trunk(idx, null).x);
+    const ckpt = this.gradientCheckpointing && this.training && isGradEnabled();
+    const logits = this.lm_head.call(this.trunk(idx, null, ckpt).x);
     let loss: Tensor | null = null;
     if (targets !== undefined && targets !== null) {
       if (!(targets instanceof Tensor) || targets.dtype !== 'int32' || targets.ndim !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) {

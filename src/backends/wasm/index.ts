@@ -6,10 +6,11 @@
  * entry points (host/), each of which says when its kernels apply and otherwise lets the reference run.
  */
 import { itemSize } from '../../dtype.js';
-import type { Backend } from '../backend.js';
+import type { Backend, View } from '../backend.js';
 import * as K from '../ts/kernels.js';
 import type { WasmBlock } from './allocator.js';
 import { gemmJob, type GemmTask } from './kernels/gemm.js';
+import { packSourceCode, type PackSource } from './kernels/matmul.js';
 import type { Features } from './module.js';
 import { detectFeatures } from './module.js';
 import { setupWasm } from './setup.js';
@@ -65,6 +66,23 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   await warmUp(rt);
   const { memory } = rt;
 
+  /** C = A·B in float32 by the SIMD GEMM; A and B may be float32, bfloat16 or float16 views */
+  const gemm = (a: View<WasmBlock>, b: View<WasmBlock>): WasmBlock => {
+    const [batch, M, Kd] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const n = batch * M * N;
+    if (Kd === 0 || n === 0) return out(rt, 'float32', n, true);
+    const o = out(rt, 'float32', n);
+    const at = a.dtype as PackSource, bt = b.dtype as PackSource;
+    const ptr = (v: View<WasmBlock>): number => v.data.ptr + (v.dtype === 'float32' ? 4 : 2) * v.offset;
+    const t: GemmTask = {
+      a: ptr(a), sab: a.strides[0]!, sam: a.strides[1]!, sak: a.strides[2]!,
+      b: ptr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!,
+      c: o.ptr, batch, M, N, K: Kd, ta: packSourceCode(at), tb: packSourceCode(bt),
+    };
+    rt.run(gemmJob, t);
+    return o;
+  };
   const backend: WasmBackend = {
     name: 'wasm',
     threads,
@@ -110,23 +128,17 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       return o;
     },
     matmul(a, b, dt) {
-      const [batch, M, Kd] = a.shape as [number, number, number];
-      const N = b.shape[2]!;
-      const n = batch * M * N;
       if (!f32(a.dtype, b.dtype, dt)) {
-        const o = out(rt, dt, n);
+        const o = out(rt, dt, K.numel([a.shape[0]!, a.shape[1]!, b.shape[2]!]));
         K.matmul(arrOf(rt, o, dt), av(rt, a), av(rt, b));
         return o;
       }
-      if (Kd === 0 || n === 0) return out(rt, dt, n, true);
-      const o = out(rt, dt, n);
-      const t: GemmTask = {
-        a: addr(a), sab: a.strides[0]!, sam: a.strides[1]!, sak: a.strides[2]!,
-        b: addr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!,
-        c: o.ptr, batch, M, N, K: Kd,
-      };
-      rt.run(gemmJob, t);
-      return o;
+      return gemm(a, b);
+    },
+    // bfloat16/float16 operands packed (and widened) straight from their 16-bit blocks (kernels/matmul.ts)
+    matmulHalf(a, b) {
+      const ok = (d: string) => d === 'float32' || d === 'bfloat16' || d === 'float16';
+      return ok(a.dtype) && ok(b.dtype) ? gemm(a, b) : null;
     },
     copy(x, dt) {
       const n = K.numel(x.shape);
@@ -186,17 +198,15 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale, (x) => backend.copy(x, x.dtype)),
     attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale, (x) => backend.copy(x, x.dtype)),
     geluBackward: (x, g) => geluBackward(rt, x, g, (v) => backend.copy(v, v.dtype)),
-    // bfloat16 ↔ float32 as SIMD pool jobs (kernels/half.ts); float16 converts in the half-precision layer's JS
+    // bfloat16 / float16 ↔ float32 as SIMD pool jobs (kernels/half.ts)
     widenHalf(dtype, src, lo, n) {
-      if (dtype !== 'bfloat16') return null;
       const o = out(rt, 'float32', n);
-      rt.run(halfJob, { op: 0, src: src.ptr + 2 * lo, dst: o.ptr, n });
+      rt.run(halfJob, { op: dtype === 'bfloat16' ? 0 : 2, src: src.ptr + 2 * lo, dst: o.ptr, n });
       return o;
     },
     narrowHalf(dtype, src, n) {
-      if (dtype !== 'bfloat16') return null;
-      const o = out(rt, 'bfloat16', n);
-      rt.run(halfJob, { op: 1, src: src.ptr, dst: o.ptr, n });
+      const o = out(rt, dtype, n);
+      rt.run(halfJob, { op: dtype === 'bfloat16' ? 1 : 3, src: src.ptr, dst: o.ptr, n });
       return o;
     },
   };

@@ -5,33 +5,44 @@
  */
 import type { KernelExports } from '../kernelExports.js';
 import type { KernelContext } from './context.js';
-import { blockingOfModule, GEMM_SCRATCH_BYTES, matmulFuncs, type GemmBlocking } from './matmul.js';
+import { blockingOfModule, GEMM_SCRATCH_BYTES, matmulFuncs, packSourceOf, packSuffix, type GemmBlocking } from './matmul.js';
 import { defineJob, type KernelSpec, warmRun } from './spec.js';
 import { PAR_GEMM_FLOPS, share } from './split.js';
 
-/** A batched float32 GEMM: byte pointers to element (0,0,0) of each operand, strides in elements. */
+/**
+ * A batched GEMM with a float32 result: byte pointers to element (0,0,0) of each operand, strides in elements.
+ * ta / tb: the operands' element types (packSourceCode: 0 float32, 1 bfloat16, 2 float16); 16-bit operands are
+ * widened while their panels are packed.
+ */
 export interface GemmTask {
   a: number; sab: number; sam: number; sak: number;
   b: number; sbb: number; sbk: number; sbn: number;
-  /** contiguous output [batch, M, N] */
+  /** contiguous float32 output [batch, M, N] */
   c: number;
   batch: number; M: number; N: number; K: number;
+  ta: number; tb: number;
 }
 
-export const GEMM_TASK_FIELDS = ['a', 'sab', 'sam', 'sak', 'b', 'sbb', 'sbk', 'sbn', 'c', 'batch', 'M', 'N', 'K'] as const;
+export const GEMM_TASK_FIELDS = ['a', 'sab', 'sam', 'sak', 'b', 'sbb', 'sbk', 'sbn', 'c', 'batch', 'M', 'N', 'K', 'ta', 'tb'] as const;
+
+/** bytes per element of a source type code */
+const sizeOf = (code: number): number => (code === 0 ? 4 : 2);
 
 /** C[m0:m1, n0:n1] = A[m0:m1, :] · B[:, n0:n1] for one matrix of the batch. */
-function gemmRect(ex: KernelExports, { KC, MC, NC }: GemmBlocking, a: number, sam: number, sak: number, b: number, sbk: number, sbn: number,
+function gemmRect(ex: KernelExports, { KC, MC, NC }: GemmBlocking, ta: number, a: number, sam: number, sak: number,
+  tb: number, b: number, sbk: number, sbn: number,
   c: number, ldcBytes: number, m0: number, m1: number, n0: number, n1: number, K: number, scratch: number): void {
   const packA = scratch, packB = scratch + MC * KC * 4, tile = packB + KC * NC * 4;
+  const sa = sizeOf(ta), sb = sizeOf(tb);
+  const packAFn = ex[`gemm_pack_a${packSuffix(packSourceOf(ta))}`]!, packBFn = ex[`gemm_pack_b${packSuffix(packSourceOf(tb))}`]!;
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = Math.min(NC, n1 - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = Math.min(KC, K - pc);
-      ex.gemm_pack_b(b + 4 * (pc * sbk + jc * sbn), sbk, sbn, kc, nc, packB);
+      packBFn(b + sb * (pc * sbk + jc * sbn), sbk, sbn, kc, nc, packB);
       for (let ic = m0; ic < m1; ic += MC) {
         const mc = Math.min(MC, m1 - ic);
-        ex.gemm_pack_a(a + 4 * (ic * sam + pc * sak), sam, sak, mc, kc, packA);
+        packAFn(a + sa * (ic * sam + pc * sak), sam, sak, mc, kc, packA);
         ex.gemm_macro(packA, packB, c + ic * ldcBytes + 4 * jc, ldcBytes, mc, nc, kc, pc === 0 ? 0 : 1, tile);
       }
     }
@@ -69,8 +80,8 @@ export function gemmPart(ex: KernelExports, t: GemmTask, part: number, nparts: n
   const { MR, NR } = blk;
   const ldc = 4 * N;
   const mat = (p: number, m0: number, m1: number, n0: number, n1: number): void => {
-    gemmRect(ex, blk, t.a + 4 * p * t.sab, t.sam, t.sak, t.b + 4 * p * t.sbb, t.sbk, t.sbn, t.c + p * M * ldc, ldc,
-      m0, m1, n0, n1, K, scratch);
+    gemmRect(ex, blk, t.ta, t.a + sizeOf(t.ta) * p * t.sab, t.sam, t.sak, t.tb, t.b + sizeOf(t.tb) * p * t.sbb, t.sbk, t.sbn,
+      t.c + p * M * ldc, ldc, m0, m1, n0, n1, K, scratch);
   };
   if (t.batch >= nparts) {
     const [b0, b1] = share(t.batch, part, nparts);
@@ -104,6 +115,6 @@ export const gemmSpec: KernelSpec = {
   jobs: [gemmJob],
   // one 64·threads × 256 by 256 × 64 product, eight times: a band of rows for every thread
   warmJobs: ({ a, b, o, threads }) => [
-    warmRun(gemmJob, { a, sab: 0, sam: 256, sak: 1, b, sbb: 0, sbk: 64, sbn: 1, c: o, batch: 1, M: 64 * threads, N: 64, K: 256 }, 8),
+    warmRun(gemmJob, { a, sab: 0, sam: 256, sak: 1, b, sbb: 0, sbk: 64, sbn: 1, c: o, batch: 1, M: 64 * threads, N: 64, K: 256, ta: 0, tb: 0 }, 8),
   ],
 };

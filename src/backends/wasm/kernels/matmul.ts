@@ -7,7 +7,7 @@
  * All pointers are byte addresses; strides are in elements.
  */
 import type { FuncDef } from '../emitter.js';
-import { type Code, forRange, forRangeSigned, get, i32, ifElse, inc, minI32, set } from '../asm.js';
+import { type Code, forRange, forRangeSigned, get, i32, ifElse, inc, minI32, set, tee } from '../asm.js';
 
 /**
  * Cache blocking and micro-tile of one kernel variant. The micro-tile is MR rows × NR = 4·NV columns of C,
@@ -181,22 +181,60 @@ function macroKernel({ MR, NR }: GemmBlocking): FuncDef {
   };
 }
 
-/** src + 4·(r·sr + q·sq) as a byte address */
-const addr = (base: string, r: string, sr: string, q: string, sq: string): Code =>
-  [get(base), get(r), get(sr), ['i32.mul'], get(q), get(sq), ['i32.mul'], ['i32.add'], i32(2), ['i32.shl'], ['i32.add']];
+/**
+ * The element type a pack reads. The packed panels are always float32: a 16-bit source is widened while it is
+ * packed (exact), so the micro-kernel is the same and a bfloat16/float16 operand costs no separate widening pass
+ * or float32 temporary — the pack reads half the bytes of a float32 operand.
+ *   float32:  4 bytes, copied
+ *   bfloat16: 2 bytes, f32 bits = h << 16
+ *   float16:  2 bytes, f32 bits as kernels/half.ts f16_widen (exponent rebiased by a multiply with 2^112)
+ */
+export type PackSource = 'float32' | 'bfloat16' | 'float16';
+const SOURCES: readonly PackSource[] = ['float32', 'bfloat16', 'float16'];
+/** the pack functions' name suffix for a source type */
+export const packSuffix = (t: PackSource): string => (t === 'float32' ? '' : t === 'bfloat16' ? '_bf16' : '_f16');
+/** the source type code of GemmTask.ta / tb */
+export const packSourceCode = (t: PackSource): number => SOURCES.indexOf(t);
+export const packSourceOf = (code: number): PackSource => SOURCES[code]!;
+const shift = (t: PackSource): number => (t === 'float32' ? 2 : 1);
+
+/** four zero-extended 16-bit lanes (an i32x4 on the stack) → their float32 bits; uses locals hw, hm */
+const widenTop = (t: PackSource): Code => t === 'bfloat16' ? [i32(16), ['i32x4.shl']] : [
+  set('hw'),
+  get('hw'), i32(0x7fff), ['i32x4.splat'], ['v128.and'], i32(13), ['i32x4.shl'], tee('hm'),
+  ['v128.const', 2 ** 112, 2 ** 112, 2 ** 112, 2 ** 112], ['f32x4.mul'],
+  get('hm'), i32(0x7f800000), ['i32x4.splat'], ['v128.or'],
+  i32(0x7c00 << 13), ['i32x4.splat'], get('hm'), ['i32x4.gt_s'],
+  ['v128.bitselect'],
+  get('hw'), i32(16), ['i32x4.shl'], i32(0x80000000 | 0), ['i32x4.splat'], ['v128.and'], ['v128.or'],
+];
+/** locals the widening needs */
+const widenLocals = (t: PackSource): [string, 'v128'][] => (t === 'float16' ? [['hw', 'v128'], ['hm', 'v128']] : []);
+/** four elements at address (on the stack) + element offset off/4 (off counts float32 bytes) → a v128 of float32 */
+const loadVec = (t: PackSource, off: number): Code =>
+  t === 'float32' ? [['v128.load', off]] : [['v128.load16x4_u', off / 2], ...widenTop(t)];
+/** one element at address (on the stack) + element offset off/4 → f32 */
+const loadOne = (t: PackSource, off: number): Code =>
+  t === 'float32' ? [['f32.load', off]]
+    : t === 'bfloat16' ? [['i32.load16_u', off / 2], i32(16), ['i32.shl'], ['f32.reinterpret_i32']]
+      : [['i32.load16_u', off / 2], ['i32x4.splat'], ...widenTop(t), ['f32x4.extract_lane', 0]];
+
+/** src + size·(r·sr + q·sq) as a byte address */
+const addr = (t: PackSource, base: string, r: string, sr: string, q: string, sq: string): Code =>
+  [get(base), get(r), get(sr), ['i32.mul'], get(q), get(sq), ['i32.mul'], ['i32.add'], i32(shift(t)), ['i32.shl'], ['i32.add']];
 
 /**
  * A pack's scalar panel (ragged edge or strided source): for each k, `width` values stored in order at dst —
  * lane < `valid` loads src at `address` (with local `pos` = `start` + lane), the lanes past it are zero.
  */
-function edgePanel(width: number, lane: string, valid: string, start: string, pos: string, address: Code): Code {
+function edgePanel(t: PackSource, width: number, lane: string, valid: string, start: string, pos: string, address: Code): Code {
   return forRange('k', [i32(0)], [get('kc')], 1, [
     ...forRange(lane, [i32(0)], [i32(width)], 1, [
       get('dst'),
       get(lane), get(valid), ['i32.lt_s'],
       ['if', 'f32'],
       get(start), get(lane), ['i32.add'], set(pos),
-      ...address, ['f32.load'],
+      ...address, ...loadOne(t, 0),
       ['else'],
       ['f32.const', 0],
       ['end'],
@@ -223,10 +261,10 @@ const slotLocals = (n: number): [string, 'i32' | 'v128'][] => [
  * rows, lanes of the rows past a multiple of four stored one by one; the last kc mod 4 steps one k at a time.
  * (A transposed operand otherwise costs one scalar load and store per element, a tenth of a training step.)
  */
-function slotsFromRows(n: number): Code {
-  const slot = 4 * n, groups = Math.floor(n / 4);
+function slotsFromRows(t: PackSource, n: number): Code {
+  const slot = 4 * n, groups = Math.floor(n / 4), size = 1 << shift(t);
   const quad: Code = [];
-  for (let r = 0; r < n; r++) quad.push(get(`rp${r}`), ['v128.load', 0], set(`rv${r}`));
+  for (let r = 0; r < n; r++) quad.push(get(`rp${r}`), ...loadVec(t, 0), set(`rv${r}`));
   for (let g = 0; g < groups; g++) {
     const [a, b, c, d] = [0, 1, 2, 3].map((i) => `rv${4 * g + i}`) as [string, string, string, string];
     quad.push(
@@ -240,10 +278,10 @@ function slotsFromRows(n: number): Code {
   for (let r = 4 * groups; r < n; r++) {
     for (let j = 0; j < 4; j++) quad.push(get('dst'), get(`rv${r}`), ['f32x4.extract_lane', j], ['f32.store', j * slot + 4 * r]);
   }
-  for (let r = 0; r < n; r++) quad.push(...inc(`rp${r}`, 16));
+  for (let r = 0; r < n; r++) quad.push(...inc(`rp${r}`, 4 * size));
   quad.push(...inc('dst', 4 * slot));
   const single: Code = [];
-  for (let r = 0; r < n; r++) single.push(get('dst'), get(`rp${r}`), ['f32.load', 0], ['f32.store', 4 * r], ...inc(`rp${r}`, 4));
+  for (let r = 0; r < n; r++) single.push(get('dst'), get(`rp${r}`), ...loadOne(t, 0), ['f32.store', 4 * r], ...inc(`rp${r}`, size));
   single.push(...inc('dst', slot));
   return [
     ...forRangeSigned('k', [i32(0)], [get('kc'), i32(3), ['i32.sub']], 4, quad),
@@ -251,23 +289,23 @@ function slotsFromRows(n: number): Code {
   ];
 }
 
-/** rp<r> = src + 4·(first + r)·stride for r < n */
-const rowPointers = (n: number, first: string, stride: string): Code => Array.from({ length: n }, (_, r): Code =>
-  [get('src'), get(first), i32(r), ['i32.add'], get(stride), ['i32.mul'], i32(2), ['i32.shl'], ['i32.add'], set(`rp${r}`)]).flat();
+/** rp<r> = src + size·(first + r)·stride for r < n */
+const rowPointers = (t: PackSource, n: number, first: string, stride: string): Code => Array.from({ length: n }, (_, r): Code =>
+  [get('src'), get(first), i32(r), ['i32.add'], get(stride), ['i32.mul'], i32(shift(t)), ['i32.shl'], ['i32.add'], set(`rp${r}`)]).flat();
 
 /**
  * gemm_pack_b(src, sk, sn, kc, nc, dst): dst panel p (columns p·NR..) holds, for each k, NR values
  * src[k, p·NR + jj] (zero past nc). Contiguous rows (sn = 1) copy whole vectors.
  */
-function packB({ NV, NR }: GemmBlocking): FuncDef {
-  const scalarPanel = edgePanel(NR, 'jj', 'nr', 'j0', 'col', addr('src', 'k', 'sk', 'col', 'sn'));
+function packB({ NV, NR }: GemmBlocking, t: PackSource): FuncDef {
+  const scalarPanel = edgePanel(t, NR, 'jj', 'nr', 'j0', 'col', addr(t, 'src', 'k', 'sk', 'col', 'sn'));
   const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
-    ...addr('src', 'k', 'sk', 'j0', 'sn'), set('p'),
-    ...Array.from({ length: NV }, (_, v): Code => [get('dst'), get('p'), ['v128.load', 16 * v], ['v128.store', 16 * v]]).flat(),
+    ...addr(t, 'src', 'k', 'sk', 'j0', 'sn'), set('p'),
+    ...Array.from({ length: NV }, (_, v): Code => [get('dst'), get('p'), ...loadVec(t, 16 * v), ['v128.store', 16 * v]]).flat(),
     ...inc('dst', 4 * NR),
   ]);
   // columns contiguous along k (a transposed operand: Linear's Wᵀ, im2col's colsᵀ): NR rows side by side
-  const columnPanel: Code = [...rowPointers(NR, 'j0', 'sn'), ...slotsFromRows(NR)];
+  const columnPanel: Code = [...rowPointers(t, NR, 'j0', 'sn'), ...slotsFromRows(t, NR)];
   const full = [get('nr'), i32(NR), ['i32.eq']] as Code;
   const body: Code = forRange('j0', [i32(0)], [get('nc')], NR, [
     ...minI32([i32(NR)], [get('nc'), get('j0'), ['i32.sub']], 't0', 't1'), set('nr'),
@@ -275,20 +313,20 @@ function packB({ NV, NR }: GemmBlocking): FuncDef {
       ifElse([...full, get('sk'), i32(1), ['i32.eq'], ['i32.and']], columnPanel, scalarPanel)),
   ]);
   return {
-    name: 'gemm_pack_b',
+    name: `gemm_pack_b${packSuffix(t)}`,
     params: [['src', 'i32'], ['sk', 'i32'], ['sn', 'i32'], ['kc', 'i32'], ['nc', 'i32'], ['dst', 'i32']],
     locals: [['j0', 'i32'], ['k', 'i32'], ['jj', 'i32'], ['nr', 'i32'], ['col', 'i32'], ['p', 'i32'], ['t0', 'i32'], ['t1', 'i32'],
-      ...slotLocals(NR)],
+      ...slotLocals(NR), ...widenLocals(t)],
     body,
   };
 }
 
-/** copy `n` floats from local p to local dst: whole vectors while 4 remain, then single floats */
-function copyRow(n: number): Code {
+/** copy `n` elements from local p to local dst as float32: whole vectors while 4 remain, then single elements */
+function copyRow(t: PackSource, n: number): Code {
   const c: Code = [];
   for (let i = 0; i < n; i += i + 4 <= n ? 4 : 1) {
-    const [ld, st] = i + 4 <= n ? ['v128.load', 'v128.store'] : ['f32.load', 'f32.store'];
-    c.push(get('dst'), get('p'), [ld, 4 * i], [st, 4 * i]);
+    if (i + 4 <= n) c.push(get('dst'), get('p'), ...loadVec(t, 4 * i), ['v128.store', 4 * i]);
+    else c.push(get('dst'), get('p'), ...loadOne(t, 4 * i), ['f32.store', 4 * i]);
   }
   return c;
 }
@@ -297,16 +335,16 @@ function copyRow(n: number): Code {
  * gemm_pack_a(src, sm, sk, mc, kc, dst): dst panel p (rows p·MR..) holds, for each k, MR values
  * src[p·MR + ii, k] (zero past mc). Column-contiguous A (sm = 1, i.e. a transposed operand) loads vectors.
  */
-function packA({ MR }: GemmBlocking): FuncDef {
-  const scalarPanel = edgePanel(MR, 'ii', 'mr', 'i0', 'row', addr('src', 'row', 'sm', 'k', 'sk'));
+function packA({ MR }: GemmBlocking, t: PackSource): FuncDef {
+  const scalarPanel = edgePanel(t, MR, 'ii', 'mr', 'i0', 'row', addr(t, 'src', 'row', 'sm', 'k', 'sk'));
   // MR rows adjacent in memory (a transposed operand): one v128 per 4 rows, then single floats
   const vectorPanel: Code = forRange('k', [i32(0)], [get('kc')], 1, [
-    ...addr('src', 'i0', 'sm', 'k', 'sk'), set('p'),
-    ...copyRow(MR),
+    ...addr(t, 'src', 'i0', 'sm', 'k', 'sk'), set('p'),
+    ...copyRow(t, MR),
     ...inc('dst', 4 * MR),
   ]);
   // rows contiguous along k (the common case): MR rows side by side
-  const rowPanel: Code = [...rowPointers(MR, 'i0', 'sm'), ...slotsFromRows(MR)];
+  const rowPanel: Code = [...rowPointers(t, MR, 'i0', 'sm'), ...slotsFromRows(t, MR)];
   const full = [get('mr'), i32(MR), ['i32.eq']] as Code;
   const body: Code = [
     ...forRange('i0', [i32(0)], [get('mc')], MR, [
@@ -316,10 +354,10 @@ function packA({ MR }: GemmBlocking): FuncDef {
     ]),
   ];
   return {
-    name: 'gemm_pack_a',
+    name: `gemm_pack_a${packSuffix(t)}`,
     params: [['src', 'i32'], ['sm', 'i32'], ['sk', 'i32'], ['mc', 'i32'], ['kc', 'i32'], ['dst', 'i32']],
     locals: [['i0', 'i32'], ['k', 'i32'], ['ii', 'i32'], ['mr', 'i32'], ['row', 'i32'], ['p', 'i32'], ['t0', 'i32'], ['t1', 'i32'],
-      ...slotLocals(MR)],
+      ...slotLocals(MR), ...widenLocals(t)],
     body,
   };
 }
@@ -328,5 +366,5 @@ export function matmulFuncs(relaxed: boolean): FuncDef[] {
   const b = gemmBlocking(relaxed);
   // gemm_mr tells the JavaScript side (gemm.ts, on every thread) which blocking this module was built with
   const mr: FuncDef = { name: 'gemm_mr', params: [], result: 'i32', locals: [], body: [i32(b.MR)] };
-  return [microKernel(b, relaxed), macroKernel(b), packA(b), packB(b), mr];
+  return [microKernel(b, relaxed), macroKernel(b), ...SOURCES.flatMap((t) => [packA(b, t), packB(b, t)]), mr];
 }
