@@ -1,9 +1,12 @@
 /**
- * Eager release of gradient buffers during one backward pass (only while memory.record's eager mode is on and
- * no graph of the backward is being built). The engine tells this tracker which buffer slots hold which
- * gradient; a gradient allocated during this pass is freed once no slot holds it any more, unless it left the
- * engine's hands (handed to a hook, returned by autograd.grad) or a graph node saved it. Freeing by storage
- * covers views: a backward that returns a reshaped view of its incoming gradient keeps the block alive.
+ * Eager release of gradient buffers during one backward pass (every backward that builds no graph of itself;
+ * with createGraph every gradient may be an input of a later backward, so nothing is freed). The engine tells
+ * this tracker which buffer slots hold which gradient; a gradient allocated during this pass is freed once no
+ * slot holds it any more, unless it left the engine's hands (handed to a hook, returned by autograd.grad,
+ * returned by a custom Function's backward, which is user code), a graph node saved it, or it is kept (.grad).
+ * Storage allocated before the pass is never freed here. Freeing by storage covers views: a backward that
+ * returns a reshaped view of its incoming gradient keeps the block alive. The temporaries of each built-in
+ * backward formula are freed by the nb.scope the engine runs it in.
  */
 import { addListener } from '../memory/accounting.js';
 import type { Storage } from '../storage.js';

@@ -12,7 +12,6 @@ import { Node } from './node.js';
 import { add, addInPlace, zeros, clone, hasNonFinite } from './engineOps.js';
 import { edgeOf } from './record.js';
 import { GradBufferRelease } from './eagerRelease.js';
-import { eagerReleaseEpoch } from '../memory/accounting.js';
 import { withMemoryContext } from '../memory/context.js';
 import { scope } from '../memory.js';
 
@@ -115,8 +114,9 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
     buf[index] = prev ? add(prev, g) : g;
   };
   const captured: (Tensor | null)[] = opts.capture ? opts.capture.map(() => null) : [];
-  // memory.record's eager mode: free spent gradient buffers and backward temporaries as soon as they are done
-  const eager = !createGraph && eagerReleaseEpoch() !== null ? new GradBufferRelease() : null;
+  // free spent gradient buffers and backward temporaries as soon as they are done (not while a graph of the
+  // backward is built: then every gradient may be an input of a later backward)
+  const eager = !createGraph ? new GradBufferRelease() : null;
   if (eager) {
     rootGrads.forEach((g) => eager.escape(g));
     const inner = addTo;
@@ -176,7 +176,10 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
         let inGrads: (Tensor | null | undefined)[];
         try {
           const call = () => node.backwardFn!(grads, saved, needs);
-          inGrads = withMemoryContext(`${node.name}Backward`, 'backward', eager ? () => scope(call) : call);
+          // a custom Function's backward is user code: what it makes may be kept by the user, so no scope there
+          const user = node.userBackward;
+          inGrads = withMemoryContext(`${node.name}Backward`, 'backward', eager && !user ? () => scope(call) : call);
+          if (eager && user) for (const g of inGrads) if (g) eager.escape(g);
         } catch (err) {
           if (err instanceof Error && !err.message.includes('Backward')) err.message = `in ${node.name}Backward: ${err.message}`;
           throw err;

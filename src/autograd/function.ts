@@ -79,6 +79,7 @@ export class Function {
       if (list.length !== diffOutputs.length) throw new Error(`${name}.jvp returned ${list.length} tangents, expected ${diffOutputs.length} (one per differentiable output)`);
       return list;
     });
+    for (const o of diffOutputs) if (o.gradFn) o.gradFn.userBackward = true;
     return Array.isArray(out) ? outputs : outputs[0];
   }
 }

@@ -89,6 +89,8 @@ export class Node {
   /** forward stack trace, recorded only in anomaly mode */
   forwardTrace?: string;
   released = false;
+  /** a custom Function's node: its backward is user code, whose tensors the engine never frees eagerly */
+  userBackward = false;
 
   constructor(
     readonly name: string,
