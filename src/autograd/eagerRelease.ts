@@ -1,6 +1,7 @@
 /**
- * Eager release of gradient buffers during one backward pass (every backward that builds no graph of itself;
- * with createGraph every gradient may be an input of a later backward, so nothing is freed). The engine tells
+ * Eager release of gradient buffers during one backward pass (every backward that builds no graph of itself and
+ * runs outside forward-mode AD; with createGraph every gradient may be an input of a later backward, and under
+ * a jvp the backward's temporaries carry the tangents the caller reads, so then nothing is freed). The engine tells
  * this tracker which buffer slots hold which gradient; a gradient allocated during this pass is freed once no
  * slot holds it any more, unless it left the engine's hands (handed to a hook, returned by autograd.grad,
  * returned by a custom Function's backward, which is user code), a graph node saved it, or it is kept (.grad).

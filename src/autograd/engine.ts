@@ -11,6 +11,7 @@ import { isAnomalyEnabled, setGradEnabled, noGrad } from './gradMode.js';
 import { Node } from './node.js';
 import { add, addInPlace, zeros, clone, hasNonFinite } from './engineOps.js';
 import { edgeOf } from './record.js';
+import { isForwardActive } from './forward.js';
 import { GradBufferRelease } from './eagerRelease.js';
 import { withMemoryContext } from '../memory/context.js';
 import { scope } from '../memory.js';
@@ -114,9 +115,10 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
     buf[index] = prev ? add(prev, g) : g;
   };
   const captured: (Tensor | null)[] = opts.capture ? opts.capture.map(() => null) : [];
-  // free spent gradient buffers and backward temporaries as soon as they are done (not while a graph of the
-  // backward is built: then every gradient may be an input of a later backward)
-  const eager = !createGraph ? new GradBufferRelease() : null;
+  // free spent gradient buffers and backward temporaries as soon as they are done; not while a graph of the
+  // backward is built (every gradient may be an input of a later backward) nor while forward-mode AD is on (the
+  // backward's temporaries carry tangents that the caller's jvp reads: forward-over-reverse)
+  const eager = !createGraph && !isForwardActive() ? new GradBufferRelease() : null;
   if (eager) {
     rootGrads.forEach((g) => eager.escape(g));
     const inner = addTo;
