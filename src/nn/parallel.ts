@@ -17,11 +17,20 @@
  *  - forward(...) broadcasts rank 0's buffers (broadcastBuffers, default true) and calls the wrapped module;
  *    the module is the child `module`, so state-dict keys carry the `module.` prefix, as in PyTorch.
  *
- * Not supported (torch options): findUnusedParameters (a parameter that gets no gradient makes the next
- * forward throw, as torch does without it), static graphs, comm hooks, bucket rebuilding after the first step.
+ *  - findUnusedParameters (default false), torch's find_unused_parameters: after each forward the autograd graph
+ *    is walked from the outputs to the parameters; those it does not reach get no gradient in this backward,
+ *    so they are marked ready at its start and their bucket slots hold their .grad if they have one (from
+ *    noSync steps) or zeros — the buckets still complete. A used-map (1 where a rank's forwards since the last
+ *    synchronised backward reached the parameter) is reduced with max before the first bucket: a parameter no
+ *    rank used keeps its .grad untouched (null stays null, so optimizers skip it), any other one gets the
+ *    average. Without the option, a parameter that got no gradient makes the next forward throw an error naming
+ *    it (the buckets cannot complete; torch raises the same), instead of waiting for the missing gradient.
+ *
+ * Not supported (torch options): static graphs, comm hooks, bucket rebuilding after the first step.
  */
 import { Module } from './module.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import type { Node } from '../autograd/node.js';
 import type { DType } from '../dtype.js';
 import { itemSize } from '../dtype.js';
 import { isGradEnabled } from '../autograd/gradMode.js';
@@ -32,6 +41,8 @@ export interface DistributedDataParallelOptions {
   bucketCapMb?: number;
   /** broadcast rank 0's buffers (BatchNorm statistics) at every forward (default true) */
   broadcastBuffers?: boolean;
+  /** parameters a forward does not reach are reduced as zeros (default false; see the file comment) */
+  findUnusedParameters?: boolean;
 }
 
 interface Bucket {
@@ -67,6 +78,38 @@ function broadcastCoalesced(tensors: readonly Tensor[], src: number): void {
   }
 }
 
+/**
+ * The leaf tensors (parameters) the autograd graph of `out` reaches: tensors found in `out` (itself, array
+ * elements, plain-object values, recursively), then every node behind their gradFn; an AccumulateGrad node's
+ * variable is a reached leaf.
+ */
+function reachedLeaves(out: unknown): Set<Tensor> {
+  const leaves = new Set<Tensor>();
+  const seenNodes = new Set<Node>();
+  const nodes: Node[] = [];
+  const seenValues = new Set<unknown>();
+  const visitValue = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || seenValues.has(v)) return;
+    seenValues.add(v);
+    if (v instanceof Tensor) {
+      if (v.gradFn) nodes.push(v.gradFn);
+      else if (v.requiresGrad) leaves.add(v);
+      return;
+    }
+    if (Array.isArray(v)) for (const x of v) visitValue(x);
+    else if (Object.getPrototypeOf(v) === Object.prototype || v instanceof Map) for (const x of (v instanceof Map ? v.values() : Object.values(v))) visitValue(x);
+  };
+  visitValue(out);
+  while (nodes.length) {
+    const n = nodes.pop()!;
+    if (seenNodes.has(n)) continue;
+    seenNodes.add(n);
+    if (n.variable) leaves.add(n.variable);
+    for (const e of n.next) if (e && !seenNodes.has(e.node)) nodes.push(e.node);
+  }
+  return leaves;
+}
+
 /** A 32-bit FNV-1a hash of a string (to compare parameter layouts across ranks in one small collective). */
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -78,6 +121,15 @@ export class DistributedDataParallel extends Module {
   readonly module: Module;
   readonly bucketCapMb: number;
   readonly broadcastBuffers: boolean;
+  readonly findUnusedParameters: boolean;
+  /** findUnusedParameters: slot of each trainable parameter in the used-map */
+  private readonly usedIndex = new Map<Tensor, number>();
+  /** findUnusedParameters: 1 where a forward since the last synchronised backward reached the parameter */
+  private usedLocal: Int32Array = new Int32Array(0);
+  /** findUnusedParameters: the used-map reduced over ranks for the backward in progress */
+  private usedGlobal: Int32Array | null = null;
+  /** findUnusedParameters: parameters the last forward did not reach, marked ready when its backward starts */
+  private unusedPending: Tensor[] | null = null;
   /** @internal buckets in reduction order */
   readonly _buckets: Bucket[] = [];
   private readonly bucketOf = new Map<Tensor, number>();
@@ -92,18 +144,20 @@ export class DistributedDataParallel extends Module {
     if (!(module instanceof Module)) throw new TypeError(`DistributedDataParallel: module must be an nn.Module, got ${module === null ? 'null' : typeof module}`);
     if (opts === null || typeof opts !== 'object') throw new TypeError('DistributedDataParallel: options must be an object {bucketCapMb, broadcastBuffers}');
     for (const k of Object.keys(opts)) {
-      if (k !== 'bucketCapMb' && k !== 'broadcastBuffers') {
-        const hint = k === 'bucket_cap_mb' ? ' (did you mean bucketCapMb?)' : k === 'find_unused_parameters' || k === 'findUnusedParameters' ? ' (unused-parameter detection is not supported)' : '';
-        throw new TypeError(`DistributedDataParallel: unknown option '${k}'${hint}; expected bucketCapMb, broadcastBuffers`);
+      if (k !== 'bucketCapMb' && k !== 'broadcastBuffers' && k !== 'findUnusedParameters') {
+        const hint = k === 'bucket_cap_mb' ? ' (did you mean bucketCapMb?)' : k === 'find_unused_parameters' ? ' (did you mean findUnusedParameters?)' : k === 'broadcast_buffers' ? ' (did you mean broadcastBuffers?)' : '';
+        throw new TypeError(`DistributedDataParallel: unknown option '${k}'${hint}; expected bucketCapMb, broadcastBuffers, findUnusedParameters`);
       }
     }
     const cap = opts.bucketCapMb ?? 25;
     if (!(typeof cap === 'number' && cap > 0 && Number.isFinite(cap))) throw new RangeError(`DistributedDataParallel: bucketCapMb must be a positive number of MiB, got ${String(cap)}`);
     if (opts.broadcastBuffers !== undefined && typeof opts.broadcastBuffers !== 'boolean') throw new TypeError(`DistributedDataParallel: broadcastBuffers must be true or false, got ${JSON.stringify(opts.broadcastBuffers)}`);
+    if (opts.findUnusedParameters !== undefined && typeof opts.findUnusedParameters !== 'boolean') throw new TypeError(`DistributedDataParallel: findUnusedParameters must be true or false, got ${JSON.stringify(opts.findUnusedParameters)}`);
     if (!isInitialized()) throw new Error('DistributedDataParallel: the default process group has not been initialized; call nb.distributed.initProcessGroup() first');
     this.module = module;
     this.bucketCapMb = cap;
     this.broadcastBuffers = opts.broadcastBuffers ?? true;
+    this.findUnusedParameters = opts.findUnusedParameters ?? false;
 
     const named = module.namedParameters();
     // 1. the same parameter layout on every rank (names, shapes, dtypes)
@@ -137,6 +191,8 @@ export class DistributedDataParallel extends Module {
     });
     for (const o of open.values()) if (o.bucket.params.length) finished.push({ bucket: o.bucket, first: firstIndex.get(o.bucket)! });
     finished.sort((a, b) => a.first - b.first);
+    trainable.forEach(([, p], i) => this.usedIndex.set(p, i));
+    this.usedLocal = new Int32Array(trainable.length);
     for (const { bucket } of finished) {
       bucket.pending = bucket.params.length;
       this._buckets.push(bucket);
@@ -165,7 +221,7 @@ export class DistributedDataParallel extends Module {
       throw new Error(
         'DistributedDataParallel: expected to have finished reduction in the prior iteration before starting a new one; ' +
           `these parameters received no gradient in the last backward: ${missing.join(', ')}. ` +
-          'Every parameter that requires grad must contribute to the loss (unused-parameter detection is not supported; set requiresGrad false on unused ones).',
+          'Every parameter that requires grad must contribute to the loss: pass findUnusedParameters: true to reduce the unused ones as zeros, or set requiresGrad false on them.',
       );
     }
     this.syncThisBackward = this.requireBackwardGradSync && isGradEnabled();
@@ -173,11 +229,27 @@ export class DistributedDataParallel extends Module {
       const bufs = this.module.buffers();
       if (bufs.length) broadcastCoalesced(bufs, 0);
     }
-    return (this.module as unknown as { call(...a: unknown[]): unknown }).call(...args);
+    const out = (this.module as unknown as { call(...a: unknown[]): unknown }).call(...args);
+    if (this.findUnusedParameters && isGradEnabled()) {
+      const reached = reachedLeaves(out);
+      for (const p of reached) { const i = this.usedIndex.get(p); if (i !== undefined) this.usedLocal[i] = 1; }
+      this.unusedPending = this.syncThisBackward ? [...this.usedIndex.keys()].filter((p) => !reached.has(p)) : null;
+    }
+    return out;
   }
 
   private markReady(p: Tensor): void {
     if (!this.syncThisBackward) return;
+    if (this.unusedPending) {
+      // the first gradient of this backward: the parameters the forward did not reach will get none
+      const unused = this.unusedPending;
+      this.unusedPending = null;
+      for (const q of unused) this.markOne(q);
+    }
+    this.markOne(p);
+  }
+
+  private markOne(p: Tensor): void {
     const b = this.bucketOf.get(p)!;
     if (this.ready.has(p)) {
       throw new Error(`DistributedDataParallel: parameter ${this._buckets[b]!.names[this._buckets[b]!.params.indexOf(p)]} was marked ready twice in one backward (a second backward without a forward in between is not supported)`);
@@ -197,14 +269,30 @@ export class DistributedDataParallel extends Module {
     }
   }
 
-  /** Average the bucket's gradients across ranks: flatten, all-reduce (avg), write back into each .grad. */
+  /**
+   * Average the bucket's gradients across ranks: flatten (a parameter without .grad counts as zeros), all-reduce
+   * (avg), write back into each .grad. With findUnusedParameters, the first bucket of a backward first reduces
+   * the used-map; a parameter no rank used keeps its .grad as it is.
+   */
   private reduceBucket(b: Bucket): void {
+    if (this.findUnusedParameters && b === this._buckets[0]) {
+      const used = this.usedLocal.slice();
+      allReduceArray(used, 'max');
+      this.usedGlobal = used;
+      this.usedLocal.fill(0);
+    }
     const flat = flatArray(b.dtype, b.numel);
     let off = 0;
-    for (const p of b.params) { flat.set(flatOf(p.grad!), off); off += p.numel(); }
+    for (const p of b.params) { if (p.grad) flat.set(flatOf(p.grad), off); off += p.numel(); }
     allReduceArray(flat, 'avg');
     off = 0;
-    for (const p of b.params) { writeBack(p.grad!, flat.subarray(off, off + p.numel())); off += p.numel(); }
+    for (const p of b.params) {
+      const values = flat.subarray(off, off + p.numel());
+      off += p.numel();
+      if (this.usedGlobal && this.usedGlobal[this.usedIndex.get(p)!] === 0) continue;
+      if (p.grad) writeBack(p.grad, values);
+      else p.grad = Tensor.fromValues(values.slice(), p.shape, p.dtype, p.backend);
+    }
   }
 
   override extraRepr(): string {
