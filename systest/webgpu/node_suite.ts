@@ -9,6 +9,7 @@ import * as nb from '../../src/index.js';
 import { runOpTable, runPoolFlat, runTraining } from './conformance.js';
 import { runAttention } from './attention.js';
 import { runGpt, GPT_SHAPE } from './gpt.js';
+import { runGeluBackward } from './gelu.js';
 import { loadMnistRaw, stratifiedSplit } from '../../src/data/mnistRaw.js';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
@@ -59,6 +60,11 @@ test('flash attention in WGSL = the float64 reference kernel: out, lse, dq, dk, 
   console.log(`attention on webgpu: ${r.cases} cases`);
   assert.deepEqual(r.failures, []);
   assert.equal(r.cases, 8);
+});
+
+test('fused GELU backward in WGSL = the float64 reference kernel (edge points, strided g)', async () => {
+  const r = await runGeluBackward();
+  assert.deepEqual(r.failures, []);
 });
 
 test('MLP and CNN training on webgpu follow the ts backend', async () => {

@@ -65,7 +65,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
   const capabilities: BackendCapabilities = {
     dtypes: ['float32', 'int32', 'bool'],
     syncRead: false,
-    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad'],
+    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad', 'geluBackward'],
     fallbackKernels: [],
     device: `gpu: ${acquired.adapterName} (via ${acquired.source})`,
   };
@@ -130,6 +130,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     // the 16-bit layer (halfPrecision.ts) converts here; without these it would read synchronously and fail less clearly
     widenHalf: (dtype) => { throw halfUnsupported('cast', dtype); },
     narrowHalf: (dtype) => { throw halfUnsupported('cast', dtype); },
+    geluBackward: (x, g) => F.geluBackward(rt, x, g),
     attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale),
     attentionGrad: (q, k, v, out, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, out, lse, dOut, causal, scale),
   };
