@@ -9,6 +9,8 @@
  */
 /// <reference types="@webgpu/types" />
 
+type JaxArray = import('@jax-js/jax').Array;
+
 interface Row { case: string; impl: string; ms: number; value: number; unit: string }
 
 async function median(fn: () => Promise<unknown>, reps: number): Promise<number> {
@@ -41,8 +43,9 @@ async function provideGpu(): Promise<string | null> {
     const gpu = mod.create([]);
     (globalThis as { __nablaBenchGpu?: GPU }).__nablaBenchGpu = gpu; // keep Dawn's instance alive
     if (!(await gpu.requestAdapter())) return 'Dawn found no adapter (on a CPU-only machine set VK_ICD_FILENAMES to a SwiftShader ICD, see README)';
+    // jax-js reads navigator.userAgent when its WebGPU backend loads (Node 20 has no navigator: give it one)
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js/${process.versions.node}` }, configurable: true });
     return null;
   } catch (e) {
     return `the 'webgpu' package did not load (${(e as Error).message.split('\n')[0]})`;
@@ -88,7 +91,17 @@ export async function benchWebGPU(opts: { quick?: boolean } = {}): Promise<Row[]
 
   // ---- TensorFlow.js webgpu
   try {
+    // tfjs-core's Node bundle registers no gradients; its ESM gradient modules use extensionless relative imports,
+    // which Node's resolver rejects: retry those with '.js' (bench/run.ts installs the same hook; twice is harmless)
+    const { register } = await import('node:module');
+    register('data:text/javascript,' + encodeURIComponent(`export async function resolve(s, c, n) {
+      try { return await n(s, c); } catch (e) {
+        if ((e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'ERR_UNSUPPORTED_DIR_IMPORT') && s.startsWith('.')) return n(s + '.js', c);
+        throw e;
+      }
+    }`));
     const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
     await import('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") returned false');
     await tf.ready();
@@ -129,6 +142,40 @@ export async function benchWebGPU(opts: { quick?: boolean } = {}): Promise<Row[]
       }
       a.dispose(); b.dispose();
     }
+    // the MLP step under jit: loss and gradients, then Adam by hand; step sizes come in as arrays so it compiles once
+    type P = Record<string, JaxArray>;
+    const shapes: Record<string, number[]> = { w1: [784, 256], b1: [256], w2: [256, 10], b2: [10] };
+    let params: P = Object.fromEntries(Object.entries(shapes).map(([k, sh], i) => [k, np.array(seeded(sh.reduce((x, y) => x * y, 1), 10 + i)).mul(0.1).reshape(sh)]));
+    let m: P = Object.fromEntries(Object.entries(shapes).map(([k, sh]) => [k, np.zeros(sh)]));
+    let v: P = Object.fromEntries(Object.entries(shapes).map(([k, sh]) => [k, np.zeros(sh)]));
+    const x = np.array(seeded(128 * 784, 3)).reshape([128, 784]);
+    const y = jax.nn.oneHot(np.array(Array.from({ length: 128 }, (_, i) => i % 10), { dtype: np.int32 }), 10);
+    const lossFn = (p: P, xx: JaxArray, yy: JaxArray) =>
+      jax.nn.logSoftmax(np.matmul(jax.nn.relu(np.matmul(xx, p.w1!).add(p.b1!)), p.w2!).add(p.b2!), -1).mul(yy).sum().mul(-1 / 128);
+    const stepJ = jax.jit((p: P, mm: P, vv: P, xx: JaxArray, yy: JaxArray, stepSize: JaxArray, invBc2: JaxArray) => {
+      const [loss, gr] = jax.valueAndGrad(lossFn)(jax.tree.ref(p), xx, yy);
+      const np2: P = {}, nm: P = {}, nv: P = {};
+      for (const k of Object.keys(shapes)) {
+        const gk = gr[k]!;
+        const mk = mm[k]!.mul(0.9).add(gk.ref.mul(0.1));
+        const vk = vv[k]!.mul(0.999).add(gk.ref.mul(gk).mul(0.001));
+        np2[k] = p[k]!.sub(mk.ref.mul(stepSize.ref).div(np.sqrt(vk.ref).mul(invBc2.ref).add(1e-8)));
+        nm[k] = mk; nv[k] = vk;
+      }
+      stepSize.dispose(); invBc2.dispose();
+      return [np2, nm, nv, loss] as [P, P, P, JaxArray];
+    });
+    let t = 0;
+    const ms = await median(async () => {
+      t++;
+      const out = stepJ(params, m, v, x.ref, y.ref, np.array(new Float32Array([1e-3 / (1 - 0.9 ** t)])), np.array(new Float32Array([1 / Math.sqrt(1 - 0.999 ** t)])));
+      [params, m, v] = out;
+      await out[3].data();
+    }, reps);
+    add('MLP 784-256-10 step (b128)', 'jax-js-webgpu', ms, ms, 'ms/step');
+    stepJ.dispose();
+    jax.tree.dispose([params, m, v]);
+    x.dispose(); y.dispose();
   } catch (e) {
     console.log(`webgpu: jax-js webgpu unavailable (${(e as Error).message.split('\n')[0]})`);
   }

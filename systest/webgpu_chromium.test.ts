@@ -2,7 +2,7 @@
  * The webgpu conformance suite (systest/webgpu/conformance.ts) in headless Chromium, whose WebGPU runs on
  * SwiftShader with --enable-unsafe-webgpu --enable-unsafe-swiftshader: the op table (forward vs float64
  * references, gradients vs the ts backend in float32), the MLP/CNN training comparison, the flash-attention
- * kernels against the float64 reference, and the tiny GPT's losses against the ts backend.
+ * kernels and the fused GELU backward against the float64 references, and the tiny GPT's losses against the ts backend.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,8 +45,9 @@ test('webgpu backend in headless Chromium (SwiftShader)', async () => {
       const table = await suite.runOpTable();
       const training = await suite.runTraining();
       const attention = await (await import('/dist/systest/webgpu/attention.js' as string)).runAttention();
+      const gelu = await (await import('/dist/systest/webgpu/gelu.js' as string)).runGeluBackward();
       const gpt = await (await import('/dist/systest/webgpu/gpt.js' as string)).runGpt('ts', 40);
-      return { device, features, table, training, attention, gpt };
+      return { device, features, table, training, attention, gelu, gpt };
     });
     console.log(`chromium webgpu adapter: ${r.device} (features: ${r.features}); op table: ${r.table.cases} cases, ${r.table.gradients} gradients; losses ${JSON.stringify(r.training.losses)}; attention: ${r.attention.cases} cases; GPT losses webgpu ${r.gpt.gpu[0]} → ${r.gpt.gpu[39]}, ts ${r.gpt.ref[0]} → ${r.gpt.ref[39]}`);
     assert.deepEqual(r.table.failures, []);
@@ -54,6 +55,7 @@ test('webgpu backend in headless Chromium (SwiftShader)', async () => {
     assert.deepEqual(r.training.failures, []);
     assert.deepEqual(r.attention.failures, []);
     assert.equal(r.attention.cases, 8);
+    assert.deepEqual(r.gelu.failures, []);
     assert.deepEqual(r.gpt.failures, []);
   } finally {
     await browser.close();

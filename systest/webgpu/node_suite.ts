@@ -9,15 +9,18 @@ import * as nb from '../../src/index.js';
 import { runOpTable, runPoolFlat, runTraining } from './conformance.js';
 import { runAttention } from './attention.js';
 import { runGpt, GPT_SHAPE } from './gpt.js';
+import { runGeluBackward } from './gelu.js';
 import { loadMnistRaw, stratifiedSplit } from '../../src/data/mnistRaw.js';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
-import { createWebGPUBackend } from '../../src/backends/webgpu/index.js';
+import { createWebGPUBackend, type WebGPUBackend } from '../../src/backends/webgpu/index.js';
+import { backendNamed } from '../../src/backends/registry.js';
 import type { Backend } from '../../src/backends/backend.js';
 
 test('webgpu starts and reports its capabilities', async () => {
   await nb.initBackend('webgpu');
   const caps = nb.backendCapabilities('webgpu');
-  console.log(`webgpu adapter: ${caps.device}`);
+  const features = (backendNamed('webgpu') as unknown as WebGPUBackend).adapterFeatures;
+  console.log(`webgpu adapter: ${caps.device}; shader-f16: ${features.includes('shader-f16')}`);
   assert.equal(caps.syncRead, false);
   assert.deepEqual([...caps.dtypes], ['float32', 'int32', 'bool']);
 });
@@ -30,6 +33,13 @@ test('float64 on webgpu is refused by name; sync reads point to the async ones',
     assert.throws(() => x.data(), /use await t\.dataAsync\(\)/);
     assert.deepEqual(await x.toArrayAsync(), [1, 2, 3]);
     assert.throws(() => nb.cast(x, 'float64'), /float64 is not supported/);
+    // no 16-bit floats on webgpu (no shader-f16 on SwiftShader; no 16-bit kernels): a clear error, also from autocast
+    for (const dt of ['float16', 'bfloat16'] as const) {
+      const why = new RegExp(`${dt} tensors are not supported on the webgpu backend .*nb\\.autocast\\(\\{ dtype: '${dt}' \\}\\) need the wasm or ts backend`);
+      assert.throws(() => nb.zeros([2], { dtype: dt }), why);
+      assert.throws(() => x.to(dt), why);
+      assert.throws(() => nb.autocast({ dtype: dt }, () => nb.matmul(nb.ones([2, 2]), nb.ones([2, 2]))), why);
+    }
     // a buffer beyond the adapter's limits: a clear error naming the kernel and the bytes, before any GPU call
     assert.throws(() => nb.zeros([2 ** 31]), /webgpu alloc: 8589934592 bytes requested for 2147483648 elements exceed the adapter's largest buffer binding/);
     assert.throws(() => nb.matmul(nb.ones([1 << 16, 1]), nb.ones([1, 1 << 16])), /webgpu matmul: 17179869184 bytes requested/);
@@ -50,6 +60,11 @@ test('flash attention in WGSL = the float64 reference kernel: out, lse, dq, dk, 
   console.log(`attention on webgpu: ${r.cases} cases`);
   assert.deepEqual(r.failures, []);
   assert.equal(r.cases, 8);
+});
+
+test('fused GELU backward in WGSL = the float64 reference kernel (edge points, strided g)', async () => {
+  const r = await runGeluBackward();
+  assert.deepEqual(r.failures, []);
 });
 
 test('MLP and CNN training on webgpu follow the ts backend', async () => {

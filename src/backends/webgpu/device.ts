@@ -11,6 +11,8 @@ export interface AcquiredDevice {
   adapterName: string;
   /** where the GPU object came from */
   source: string;
+  /** the adapter's optional features (e.g. shader-f16), sorted */
+  features: string[];
 }
 
 /**
@@ -70,7 +72,7 @@ export async function acquireDevice(opts: { powerPreference?: GPUPowerPreference
     keepAlive.push(gpu, adapter, device);
     const info: Partial<GPUAdapterInfo> = withInfo.info ?? (await adapter.requestAdapterInfo?.().catch(() => undefined)) ?? {};
     const adapterName = [info.vendor, info.architecture, info.description ? `(${info.description})` : ''].filter(Boolean).join(' ') || 'unknown adapter';
-    return { device, adapterName, source: name };
+    return { device, adapterName, source: name, features: [...adapter.features].sort() };
   }
   throw new Error(`webgpu: no WebGPU adapter; tried ${tried.join('; ')}. ${SWIFTSHADER_HINT}`);
 }

@@ -1,10 +1,10 @@
 /**
  * The optional fused kernels (see their contracts in backend.ts): Adam/AdamW in one pass, bias + activation,
- * layer/RMS-norm rows, softmax cross-entropy rows and their gradient. Row kernels give each row one workgroup
+ * layer/RMS-norm rows, softmax cross-entropy rows and their gradient, GELU's backward. Row kernels give each row one workgroup
  * and reduce with a workgroup tree; the element-wise ones give each element one thread. float32 only.
  */
 import type { AdamHyper, BiasActivation, View } from '../backend.js';
-import { numel } from './elementwise.js';
+import { mapKernel, numel } from './elementwise.js';
 import { MATH_WGSL, UNARY_WGSL } from './mathWgsl.js';
 import type { GpuBlock, Runtime } from './runtime.js';
 import { binding, Params, PRELUDE, WG } from './wgsl.js';
@@ -209,4 +209,16 @@ ${GRID(nAt)}
 }`;
   rt.dispatch('crossEntropyRowsGrad', code, q.words, [x.data, max.data, logSum.data, target.data, g.data, dx], Math.ceil(n / WG));
   return dx;
+}
+
+/**
+ * GELU's backward in one pass (the composed form is six element-wise kernels: erf, add, mul, square, exp, fma):
+ *   dx = g·(Φ(x) + x·φ(x)),  Φ(x) = (1 + erf(x/√2))/2,  φ(x) = e^{−x²/2}/√(2π)
+ * x·φ is taken as 0 where φ underflows (so ±Inf give the limits g and 0, as the reference); NaN propagates.
+ */
+export function geluBackward(rt: Runtime, x: View<GpuBlock>, g: View<GpuBlock>): GpuBlock {
+  f32Only('geluBackward', x, g);
+  return mapKernel(rt, 'geluBackward', [{ view: x, dtype: 'float32' }, { view: g, dtype: 'float32' }], 'float32', 'f32',
+    `let pdf = exp(-0.5 * a0 * a0) * 0.3989422804014327;
+  let v = a1 * (0.5 * (1.0 + erff(a0 * 0.7071067811865476)) + select(a0 * pdf, 0.0, pdf == 0.0));`);
 }

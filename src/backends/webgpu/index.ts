@@ -18,7 +18,7 @@ import { matmul } from './matmul.js';
 import * as I from './indexing.js';
 import * as R from './reduce.js';
 import { Runtime, type GpuBlock, type PoolStats } from './runtime.js';
-import { gpuDType } from './wgsl.js';
+import { gpuDType, halfUnsupported } from './wgsl.js';
 
 export type { GpuBlock, PoolStats };
 
@@ -26,6 +26,8 @@ export interface WebGPUBackend extends Backend<GpuBlock> {
   readonly capabilities: BackendCapabilities;
   /** the adapter in words (vendor, architecture, description) */
   readonly adapterName: string;
+  /** the adapter's optional features (shader-f16 would allow 16-bit kernels; none use it yet) */
+  readonly adapterFeatures: readonly string[];
   /** buffer-pool and submit counters (for memory tests and benchmarks) */
   poolStats(): PoolStats;
   /** compiled pipelines so far (one per kernel and shape class) */
@@ -58,12 +60,12 @@ function fromWords(dtype: DType, buf: ArrayBuffer, size: number): TypedArray {
 }
 
 export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<WebGPUBackend> {
-  const acquired = opts.device ? { device: opts.device, adapterName: 'given device', source: 'options.device' } : await acquireDevice(opts);
+  const acquired = opts.device ? { device: opts.device, adapterName: 'given device', source: 'options.device', features: [...opts.device.features].sort() } : await acquireDevice(opts);
   const rt = new Runtime(acquired.device, acquired.adapterName);
   const capabilities: BackendCapabilities = {
     dtypes: ['float32', 'int32', 'bool'],
     syncRead: false,
-    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad'],
+    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad', 'geluBackward'],
     fallbackKernels: [],
     device: `gpu: ${acquired.adapterName} (via ${acquired.source})`,
   };
@@ -71,6 +73,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     name: 'webgpu',
     capabilities,
     adapterName: acquired.adapterName,
+    adapterFeatures: acquired.features,
     device: acquired.device,
     poolStats: () => rt.poolStats(),
     pipelineCount: () => rt.pipelineCount(),
@@ -124,6 +127,10 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     biasAct: (x, bias, act, _dt, keepPre) => F.biasAct(rt, x, bias, act, keepPre),
     crossEntropyRows: (x, target, ignoreIndex) => F.crossEntropyRows(rt, x, target, ignoreIndex),
     crossEntropyRowsGrad: (x, max, logSum, target, g, ignoreIndex) => F.crossEntropyRowsGrad(rt, x, max, logSum, target, g, ignoreIndex),
+    // the 16-bit layer (halfPrecision.ts) converts here; without these it would read synchronously and fail less clearly
+    widenHalf: (dtype) => { throw halfUnsupported('cast', dtype); },
+    narrowHalf: (dtype) => { throw halfUnsupported('cast', dtype); },
+    geluBackward: (x, g) => F.geluBackward(rt, x, g),
     attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale),
     attentionGrad: (q, k, v, out, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, out, lse, dOut, causal, scale),
   };

@@ -15,10 +15,17 @@ export function gpuDType(kernel: string, d: DType): GpuDType {
   if (d === 'float64') {
     throw new TypeError(`webgpu ${kernel}: float64 is not supported on the GPU (WGSL has no f64); cast to float32 or use the wasm/ts backend (see backendCapabilities().dtypes)`);
   }
-  if (d === 'bfloat16' || d === 'float16') {
-    throw new TypeError(`webgpu ${kernel}: ${d} is not supported on the GPU backend yet; cast to float32 or use the wasm/ts backend`);
-  }
+  if (d === 'bfloat16' || d === 'float16') throw halfUnsupported(kernel, d);
   return d;
+}
+
+/**
+ * The error for 16-bit floats: the backend has no 16-bit storage or kernels (WGSL's f16 needs the adapter
+ * feature shader-f16, which SwiftShader, the only adapter this backend was tested on, does not report).
+ */
+export function halfUnsupported(kernel: string, d: DType): TypeError {
+  return new TypeError(`webgpu ${kernel}: ${d} tensors are not supported on the webgpu backend (it stores float32, int32 and bool only; ` +
+    `backendCapabilities().dtypes lists them), so .to('${d}') and nb.autocast({ dtype: '${d}' }) need the wasm or ts backend; train in float32 on webgpu`);
 }
 
 /** Parameter words of one dispatch; positions are known when the shader is generated. */
