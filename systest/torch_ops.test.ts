@@ -263,6 +263,9 @@ const TORCH: Record<string, string> = {
   'dropout p 1 (zeros)': 'F.dropout(x[0], 1.0)',
   'embedding indices [2, 3] (repeats: gradients add)': 'F.embedding(torch.tensor([[1, 4, 1], [0, 2, 1]]), x[0])',
   'embedding paddingIdx 0': 'F.embedding(torch.tensor([2, 0, 2]), x[0], padding_idx=0)',
+  // im2col / col2im (src/ops/nn/conv.ts records under unfold/fold, conv and pooling)
+  'im2col kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]': 'F.unfold(x[0], kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))',
+  'col2im kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]': 'F.fold(x[0], output_size=(4, 5), kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))',
   // cumulative products
   'cumprod dim 1': 'torch.cumprod(x[0], 1)',
   'cumprod dim 0': 'torch.cumprod(x[0], 0)',
