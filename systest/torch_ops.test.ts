@@ -257,6 +257,15 @@ const TORCH: Record<string, string> = {
   'batchNorm training [N, C], affine, running statistics': 'F.batch_norm(x[0], torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64), x[1], x[2], training=True)',
   'batchNorm training [N, C, H, W], weight': 'F.batch_norm(x[0], None, None, x[1], None, training=True)',
   'batchNorm eval': 'F.batch_norm(x[0], torch.tensor([0.1, -0.2], dtype=torch.float64), torch.tensor([1.5, 0.7], dtype=torch.float64), x[1], x[2], training=False)',
+  // dropout and embedding (src/ops/nn/dropout.ts, embedding.ts records); the seeded row's mask is the one
+  // nabla's Generator(5) draws (written out below), so torch checks x ⊙ mask and its gradient
+  'dropout p 0.4, seeded': `x[0] * torch.tensor([${(() => { const g = new nb.Generator(5); return Array.from({ length: 12 }, () => (g.random() >= 0.4 ? 1 / 0.6 : 0)); })().join(', ')}], dtype=torch.float64).reshape(3, 4)`,
+  'dropout p 1 (zeros)': 'F.dropout(x[0], 1.0)',
+  'embedding indices [2, 3] (repeats: gradients add)': 'F.embedding(torch.tensor([[1, 4, 1], [0, 2, 1]]), x[0])',
+  'embedding paddingIdx 0': 'F.embedding(torch.tensor([2, 0, 2]), x[0], padding_idx=0)',
+  // im2col / col2im (src/ops/nn/conv.ts records under unfold/fold, conv and pooling)
+  'im2col kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]': 'F.unfold(x[0], kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))',
+  'col2im kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]': 'F.fold(x[0], output_size=(4, 5), kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))',
   // cumulative products
   'cumprod dim 1': 'torch.cumprod(x[0], 1)',
   'cumprod dim 0': 'torch.cumprod(x[0], 0)',

@@ -73,3 +73,22 @@ test('scaledDotProductAttention fuses when the weights are large: no L×S block,
   const ref = nb.noGrad(() => nb.scaledDotProductAttention(q, k, v, { attnMask: keepMask(L, L, true) }));
   for (const r of rows) close(out.narrow(1, r, 1).data(), ref.narrow(1, r, 1).data(), 2e-5, 2e-6, `row ${r}`);
 });
+
+test('fused attention in forward mode: jvp = the composed path\'s, and forward-over-reverse H·v = reverse-over-reverse', () => {
+  const [L, S, E, F] = [37, 29, 6, 5];
+  const q = rand([2, L, E], 'float64'), k = rand([2, S, E], 'float64'), v = rand([2, S, F], 'float64');
+  const tq = rand([2, L, E], 'float64'), tk = rand([2, S, E], 'float64'), tv = rand([2, S, F], 'float64');
+  for (const causal of [true, false]) {
+    const fused = (a: nb.Tensor, b: nb.Tensor, c: nb.Tensor) => fusedAttention(a, b, c, causal, 0.7)!;
+    const composed = (a: nb.Tensor, b: nb.Tensor, c: nb.Tensor) => nb.scaledDotProductAttention(a, b, c, { attnMask: keepMask(L, S, causal), scale: 0.7 });
+    const [yf, jf] = nb.func.jvp(fused, [q, k, v], [tq, tk, tv]);
+    const [yc, jc] = nb.func.jvp(composed, [q, k, v], [tq, tk, tv]);
+    close(yf.data(), yc.data(), 1e-10, 1e-12, 'primal');
+    close(jf.data(), jc.data(), 1e-10, 1e-12, `tangent (${causal ? 'causal' : 'full'})`);
+    const w = rand([2, L, F], 'float64');
+    const s = (a: nb.Tensor) => fused(a, k, v).mul(w).sum();
+    const [, hvFwd] = nb.func.jvp((a) => nb.func.grad(s)(a) as nb.Tensor, [q], [tq]);
+    const [, [hvRev]] = nb.autograd.hvp(s, [q], [tq]);
+    close(hvFwd.data(), hvRev!.data(), 1e-9, 1e-12, 'H·v');
+  }
+});

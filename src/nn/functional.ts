@@ -42,14 +42,6 @@ export function relu6(x: Tensor): Tensor {
   return E.clamp(x, 0, 6);
 }
 
-/** dropout(x, p = 0.5, training = true), or dropout(x, {p, training, generator}) */
-export function dropout(x: Tensor, ...rest: [p?: number, training?: boolean, inplace?: boolean] | [opts: { p?: number; training?: boolean; generator?: Generator }]): Tensor {
-  const o = mergeArgs('dropout', rest, ['p', 'training', 'inplace'], ['generator']);
-  if (o.training !== undefined && typeof o.training !== 'boolean') throw new TypeError(`dropout: training must be true or false, got ${describeValue(o.training)}`);
-  delete o.inplace;
-  return ops.dropout(x, o as ops.DropoutOptions);
-}
-
 /** conv2d(x, weight, bias?, stride = 1, padding = 0, dilation = 1, groups = 1), or with {stride, padding, dilation, groups} */
 export function conv2d(x: Tensor, weight: Tensor, ...rest: [bias?: Tensor | null, opts?: ops.Conv2dOptions] | [bias: Tensor | null, stride?: IntOrPair, padding?: IntOrPair, dilation?: IntOrPair, groups?: number]): Tensor {
   const o = mergeArgs('conv2d', rest, ['bias', 'stride', 'padding', 'dilation', 'groups']);

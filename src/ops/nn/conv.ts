@@ -6,7 +6,6 @@
 import { autocastLow } from '../../amp/autocast.js';
 import type { UnfoldParams } from '../../backends/backend.js';
 import { noGrad } from '../../autograd/gradMode.js';
-import { record } from '../../autograd/record.js';
 import { fmt } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { add, div } from '../elementwise.js';
@@ -14,6 +13,8 @@ import { max, mean, sum } from '../reduce.js';
 import { matmul } from '../matmul.js';
 import { reshape, squeeze, unsqueeze } from '../movement.js';
 import { checkFloat, checkTensorArg, pair } from './_util.js';
+import { defineOp, type Arr } from '../define.js';
+import { argError, tensor, type ArgSpec } from '../args.js';
 
 type IntOrPair = number | readonly number[];
 
@@ -57,24 +58,86 @@ function checkFits(op: string, x: Tensor, H: number, W: number, p: UnfoldParams)
   return [oh, ow];
 }
 
-/** Differentiable im2col on a 4-D tensor: [N, C, H, W] → [N, C·kh·kw, OH·OW]; backward folds. */
-function unfoldOp(x: Tensor, p: UnfoldParams): Tensor {
+/** window parameters, validated by the callers (params()) */
+const windowArg = <const N extends string>(name: N): ArgSpec<UnfoldParams, UnfoldParams, N, false> => ({
+  name, optional: false, expected: 'window parameters {kernel, stride, padding, dilation, padValue}',
+  check(op, v) {
+    if (typeof v !== 'object' || v === null || !('kernel' in v)) throw argError(op, name, 'window parameters {kernel, stride, padding, dilation, padValue}', v);
+    return v as UnfoldParams;
+  },
+});
+/** a 4-D output shape [N, C, H, W] */
+const shape4Arg = <const N extends string>(name: N): ArgSpec<readonly number[], [number, number, number, number], N, false> => ({
+  name, optional: false, expected: 'a shape [N, C, H, W]',
+  check(op, v) {
+    if (!Array.isArray(v) || v.length !== 4 || !v.every((d) => Number.isInteger(d) && d >= 0)) throw argError(op, name, 'a shape [N, C, H, W]', v);
+    return v as [number, number, number, number];
+  },
+});
+
+const caseWindow: UnfoldParams = { kernel: [2, 3], stride: [2, 1], padding: [1, 0], dilation: [1, 2], padValue: 0 };
+/** float64 im2col of x [N, C, H, W]: out[n, (c·kh + i)·kw + j, oy·OW + ox] = x[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (padValue outside) */
+function im2colRef(x: Arr, p: UnfoldParams): Arr {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [oh, ow] = outSize(H, W, p);
-  const b = x.backend;
-  const y = Tensor.fromData(b, b.unfold(x.backendView(), p), [N, C * p.kernel[0] * p.kernel[1], oh * ow], x.dtype);
-  const back: UnfoldParams = { ...p, padValue: 0 };
-  record('unfold', [x], [y], [], ([g]) => [foldOp(g!, [N, C, H, W], back)], ([dx]) => [unfoldOp(dx!, back)]);
-  return y;
+  const [kh, kw] = p.kernel;
+  const data: number[] = [];
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+    const yy = oy * p.stride[0] - p.padding[0] + i * p.dilation[0], xx = ox * p.stride[1] - p.padding[1] + j * p.dilation[1];
+    data.push(yy < 0 || yy >= H || xx < 0 || xx >= W ? p.padValue : x.data[((n * C + c) * H + yy) * W + xx]!);
+  }
+  return { shape: [N, C * kh * kw, oh * ow], data };
+}
+/** float64 col2im into [N, C, H, W]: the adjoint of im2col (each column entry added at its window position) */
+function col2imRef(cols: Arr, out: [number, number, number, number], p: UnfoldParams): Arr {
+  const [N, C, H, W] = out;
+  const [oh, ow] = outSize(H, W, p);
+  const [kh, kw] = p.kernel;
+  const data = new Array<number>(N * C * H * W).fill(0);
+  let k = 0;
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++, k++) {
+    const yy = oy * p.stride[0] - p.padding[0] + i * p.dilation[0], xx = ox * p.stride[1] - p.padding[1] + j * p.dilation[1];
+    if (yy >= 0 && yy < H && xx >= 0 && xx < W) data[((n * C + c) * H + yy) * W + xx] += cols.data[k]!;
+  }
+  return { shape: [N, C, H, W], data };
 }
 
-/** Differentiable col2im: [N, C·kh·kw, L] → [N, C, H, W] summing overlaps; backward unfolds. */
-function foldOp(cols: Tensor, outShape: readonly [number, number, number, number], p: UnfoldParams): Tensor {
-  const b = cols.backend;
-  const y = Tensor.fromData(b, b.fold(cols.backendView(), outShape, p), outShape, cols.dtype);
-  record('fold', [cols], [y], [], ([g]) => [unfoldOp(g!, { ...p, padValue: 0 })], ([dc]) => [foldOp(dc!, outShape, p)]);
-  return y;
-}
+/**
+ * im2col on a 4-D tensor (the backend's unfold kernel): [N, C, H, W] → [N, C·kh·kw, OH·OW], padValue outside the
+ * input (−∞ for max pooling). Linear in x (with zero padding for the derivative): dx = col2im(g), ẏ = im2col(ẋ).
+ */
+export const im2col = defineOp({
+  name: 'im2col', args: [tensor('input'), windowArg('window')],
+  forward: ({ input: x, window: p }) => {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [oh, ow] = outSize(H, W, p);
+    const b = x.backend;
+    return Tensor.fromData(b, b.unfold(x.backendView(), p), [N, C * p.kernel[0] * p.kernel[1], oh * ow], x.dtype);
+  },
+  vjp: (g, { window: p, shapes }): { input: Tensor } => ({ input: col2im(g, shapes.input as unknown as [number, number, number, number], { ...p, padValue: 0 }) }),
+  jvp: (t, { window: p }): Tensor => im2col(t.input, { ...p, padValue: 0 }),
+  cases: [{ label: 'kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]', shapes: [[1, 2, 4, 5]], call: (f, x) => f(x, caseWindow), expect: (_R, x) => im2colRef(x, caseWindow) }],
+});
+
+/** col2im (the backend's fold kernel): [N, C·kh·kw, L] → [N, C, H, W] summing overlaps; dcols = im2col(g), ẏ = col2im(ċ). */
+export const col2im = defineOp({
+  name: 'col2im', args: [tensor('input'), shape4Arg('outputShape'), windowArg('window')],
+  forward: ({ input: cols, outputShape, window: p }) => {
+    const [oh, ow] = outSize(outputShape[2], outputShape[3], p);
+    const want = [outputShape[0], outputShape[1] * p.kernel[0] * p.kernel[1], oh * ow];
+    if (cols.ndim !== 3 || cols.shape.some((s, i) => s !== want[i])) throw new Error(`col2im: input ${fmt(cols.shape)} does not match output ${fmt(outputShape)} with ${describeWindow(p)}: expected ${fmt(want)}`);
+    const b = cols.backend;
+    return Tensor.fromData(b, b.fold(cols.backendView(), outputShape, p), outputShape, cols.dtype);
+  },
+  vjp: (g, { window: p }): { input: Tensor } => ({ input: im2col(g, { ...p, padValue: 0 }) }),
+  jvp: (t, { outputShape, window: p }): Tensor => col2im(t.input, outputShape, p),
+  cases: [{
+    label: 'kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]', shapes: [[1, 12, 3]],
+    call: (f, c) => f(c, [1, 2, 4, 5], caseWindow), expect: (_R, c) => col2imRef(c, [1, 2, 4, 5], caseWindow),
+  }],
+});
+const unfoldOp = (x: Tensor, p: UnfoldParams): Tensor => im2col(x, p);
+const foldOp = (cols: Tensor, outShape: readonly [number, number, number, number], p: UnfoldParams): Tensor => col2im(cols, outShape, p);
 
 /** Accept [N, C, H, W] or unbatched [C, H, W]; returns the 4-D form. */
 function batched4(op: string, x: Tensor, name = 'input'): { x4: Tensor; unbatched: boolean } {

@@ -1,9 +1,16 @@
-/** Dropout: y = x ⊙ m / (1 − p), m ~ Bernoulli(1 − p); the same mask scales the gradient. */
+/**
+ * Dropout as an op record (see ../define.ts): y = x ⊙ m / (1 − p), m ~ Bernoulli(1 − p). A composite record:
+ * y is mul(x, mask), so the gradient g ⊙ m/(1 − p) and the tangent ẋ ⊙ m/(1 − p) come from mul with the same mask.
+ * PyTorch's call forms: dropout(x, p = 0.5, training = true, inplace = false) or by keyword
+ * dropout(x, {p, training, generator}) (generator, a seeded Generator for the mask, is keyword-only).
+ */
 import { arrayFor } from '../../dtype.js';
 import { Tensor } from '../../tensor.js';
-import { defaultGenerator, type Generator } from '../../random.js';
+import { defaultGenerator, Generator } from '../../random.js';
 import { mul } from '../elementwise.js';
 import { floatInput } from './_util.js';
+import { defineOp } from '../define.js';
+import { argError, bool, num, tensor, type ArgSpec } from '../args.js';
 
 export interface DropoutOptions {
   /** probability of zeroing an element (default 0.5) */
@@ -24,12 +31,43 @@ export function dropoutMask(x: Tensor, p: number, generator?: Generator): Tensor
   return Tensor.fromValues(v, x.shape, x.dtype, x.backend);
 }
 
-export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
-  const xf = floatInput('dropout', 'input', x);
-  const p = opts.p ?? 0.5;
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability p has to be between 0 and 1, but got ${p}`);
-  const training = opts.training ?? true;
-  if (!training || p === 0) return xf;
-  if (p === 1) return mul(xf, 0);
-  return mul(xf, dropoutMask(xf, p, opts.generator));
+/** an optional Generator */
+export function generatorArg<const N extends string>(name: N): ArgSpec<Generator | null | undefined, Generator | undefined, N, true> {
+  return {
+    name, optional: true, expected: 'a Generator',
+    check(op, v) {
+      if (v === undefined || v === null) return undefined;
+      if (!(v instanceof Generator)) throw argError(op, name, 'a Generator', v);
+      return v;
+    },
+  };
 }
+
+/** the mask a seeded Generator(seed) draws for n elements, scaled (the reference of the seeded rows) */
+const maskOf = (seed: number, n: number, p: number) => {
+  const g = new Generator(seed);
+  return Array.from({ length: n }, () => (g.random() >= p ? 1 / (1 - p) : 0));
+};
+
+const dropoutOp = defineOp({
+  name: 'dropout', kwargs: true, positional: 4,
+  args: [tensor('input'), num('p', 0.5), bool('training', true), bool('inplace', false), generatorArg('generator')],
+  composite: true,
+  forward: ({ input, p, training, generator }) => {
+    const xf = floatInput('dropout', 'input', input);
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability p has to be between 0 and 1, but got ${p}`);
+    if (!training || p === 0) return xf;
+    if (p === 1) return mul(xf, 0);
+    return mul(xf, dropoutMask(xf, p, generator));
+  },
+  cases: [
+    {
+      label: 'p 0.4, seeded', shapes: [[3, 4]], call: (f, x) => (f as unknown as DropoutKw)(x, { p: 0.4, generator: new Generator(5) }),
+      expect: (R, x) => R.bin((v, m) => v * m)(x, { shape: [3, 4], data: maskOf(5, 12, 0.4) }),
+    },
+    { label: 'p 1 (zeros)', shapes: [[2, 3]], call: (f, x) => f(x, 1), ref: () => 0 },
+  ],
+});
+type DropoutKw = (input: Tensor, opts: DropoutOptions & { inplace?: boolean }) => Tensor;
+type DropoutKw2 = (input: Tensor, p: number | undefined, opts: DropoutOptions & { inplace?: boolean }) => Tensor;
+export const dropout: typeof dropoutOp & DropoutKw & DropoutKw2 = dropoutOp as never;

@@ -10,16 +10,18 @@
  * D = 32: wasm SIMD kernels 13.8 vs 31.7 ms, ts reference 81 vs 95 ms) and save its L×S tensors; below it, the
  * tensors are small and the composed path's few large kernel calls cost about the same.
  *
- * With createGraph the backward is the composed formula in ops, recomputed from q, k, v (so it differentiates
+ * Forward mode: ẏ = Ṗ·v + P·v̇ with Ṗ = P ⊙ (Ṡ − rowsum(P ⊙ Ṡ)), Ṡ = s·(q̇·kᵀ + q·k̇ᵀ), P recomputed in ops.
+ * With createGraph (or under forward mode) the backward is the composed formula in ops, recomputed from q, k, v (so it differentiates
  * again):  P = softmax(s·q·kᵀ + causal);  dv = Pᵀ·g;  dP = g·vᵀ;  dX = P ⊙ (dP − rowsum(P ⊙ dP));
  *          dq = s·dX·k;  dk = s·dXᵀ·q.
  */
 import { capabilitiesOf, type Backend } from '../../backends/backend.js';
 import { isGradEnabled } from '../../autograd/gradMode.js';
+import { isForwardActive } from '../../autograd/forward.js';
 import { record } from '../../autograd/record.js';
 import { sameShape } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import { mul, sub, where } from '../elementwise.js';
+import { add, mul, sub, where } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { matmul } from '../matmul.js';
 import { transpose } from '../movement.js';
@@ -57,8 +59,16 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean,
   const res = b.attention(q.backendView(), k.backendView(), v.backendView(), causal, scale);
   const out = Tensor.fromData(b, res.out, [...batch, L, F], dt);
   const lse = Tensor.fromData(b, res.lse, [...batch, L], dt);
+  /** P = softmax(s·q·kᵀ + causal), recomputed in ops */
+  const probs = (qs: Tensor, ks: Tensor): Tensor => {
+    let scores = mul(matmul(qs, transpose(ks, -2, -1)), scale);
+    if (causal) scores = where(causalKeep(L, S, qs), scores, -Infinity);
+    return softmax(scores, -1);
+  };
   record('scaledDotProductAttention', [q, k, v], [out], [q, k, v, out, lse], ([g], [qs, ks, vs, os, ls]) => {
-    if (!isGradEnabled()) {
+    // the kernel only for a first-order backward: with createGraph or under a forward-mode level
+    // (forward-over-reverse) the backward must be ops, so that it differentiates / carries tangents
+    if (!isGradEnabled() && !isForwardActive()) {
       const d = b.attentionGrad!(qs!.backendView(), ks!.backendView(), vs!.backendView(), os!.backendView(), ls!.backendView(), g!.backendView(), causal, scale);
       return [Tensor.fromData(b, d.dq, qs!.shape, dt), Tensor.fromData(b, d.dk, ks!.shape, dt), Tensor.fromData(b, d.dv, vs!.shape, dt)];
     }
@@ -69,6 +79,19 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean,
     const dp = matmul(g!, transpose(vs!, -2, -1));
     const dx = mul(p, sub(dp, sum(mul(p, dp), -1, true)));
     return [mul(matmul(dx, ks!), scale), mul(matmul(transpose(dx, -2, -1), qs!), scale), dv];
+  }, ([dq, dk, dv]) => {
+    // ẏ = Ṗ·v + P·v̇, Ṗ = P ⊙ (Ṡ − rowsum(P ⊙ Ṡ)), Ṡ = s·(q̇·kᵀ + q·k̇ᵀ) (masked entries have P = 0)
+    const p = probs(q, k);
+    let ds: Tensor | null = null;
+    if (dq) ds = matmul(dq, transpose(k, -2, -1));
+    if (dk) { const t = matmul(q, transpose(dk, -2, -1)); ds = ds ? add(ds, t) : t; }
+    let y: Tensor | null = null;
+    if (ds) {
+      const dsS = mul(ds, scale);
+      y = matmul(mul(p, sub(dsS, sum(mul(p, dsS), -1, true))), v);
+    }
+    if (dv) { const t = matmul(p, dv); y = y ? add(y, t) : t; }
+    return [y];
   });
   // lse is read only by the backward; without a graph nothing holds it
   if (!out.requiresGrad) lse.dispose();
