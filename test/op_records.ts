@@ -52,6 +52,7 @@ export function casesOf(rec: OpRecord): OpCase[] {
     if (c.f32) row.f32 = c.f32;
     if (c.values) row.values = c.values;
     if (c.gradWant) row.gradWant = c.gradWant;
+    if (c.torch) row.torch = c.torch;
     return row;
   });
 }

@@ -44,6 +44,8 @@ export interface OpCase {
   values?: number[][];
   /** the gradient of Σ w·output (w = 1, 2, 3, …) at `values`: PyTorch's subgradient, checked instead of gradcheck */
   gradWant?: number[][];
+  /** the same computation in PyTorch on the inputs `x` (see CaseSpec.torch); rows without one map in systest/torch_ops */
+  torch?: string;
 }
 
 export { stridesOf, numelOf, R } from './op_refs.js';
@@ -66,11 +68,11 @@ const e = R.un, b = R.bin;
 /** The hand-written rows of the families not yet declared as op records; op_records.ts derives the others. */
 export const handCases: OpCase[] = [
   // ---- index (a composition of select/slice/unsqueeze)
-  { name: 'index [0, :, 1:3]', fn: (x) => x.index([0, null, '1:3']), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([3, 2])(R.slice(2, 1, 2)(R.slice(0, 0, 1)(x))) },
-  { name: 'index [..., ::2] with newaxis', fn: (x) => nb.index(x, ['newaxis', '...', '0:4:2']), shapes: [[2, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([1, 2, 2])(R.slice(1, 0, 2, 2)(x)) },
+  { name: 'index [0, :, 1:3]', fn: (x) => x.index([0, null, '1:3']), shapes: [[2, 3, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([3, 2])(R.slice(2, 1, 2)(R.slice(0, 0, 1)(x))), torch: 'x[0][0, :, 1:3]' },
+  { name: 'index [..., ::2] with newaxis', fn: (x) => nb.index(x, ['newaxis', '...', '0:4:2']), shapes: [[2, 4]], twiceDifferentiable: true, ref: (x) => R.reshape([1, 2, 2])(R.slice(1, 0, 2, 2)(x)), torch: 'x[0][None, ..., 0:4:2]' },
 
   // ---- compositions that exercise the engine (shared subexpressions, chains)
-  { name: 'composite tanh(x·y + sin x)', fn: (x, y) => x.mul(y).add(x.sin()).tanh(), shapes: [[3, 4], [4]], twiceDifferentiable: true, ref: (x, y) => e(Math.tanh)(b((p, q) => p + q)(b((p, q) => p * q)(x, y), e(Math.sin)(x))) },
+  { name: 'composite tanh(x·y + sin x)', fn: (x, y) => x.mul(y).add(x.sin()).tanh(), shapes: [[3, 4], [4]], twiceDifferentiable: true, ref: (x, y) => e(Math.tanh)(b((p, q) => p + q)(b((p, q) => p * q)(x, y), e(Math.sin)(x))), torch: 'torch.tanh(x[0] * x[1] + torch.sin(x[0]))' },
 ];
 
 import { recordCases } from './op_records.js';

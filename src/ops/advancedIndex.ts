@@ -288,15 +288,15 @@ export const index = defineOp({
   composite: true,
   forward: ({ input, spec }) => read('index', input, spec),
   cases: [
-    { label: "[':', [2, 0, 2]] (an index list, repeated)", shapes: [[3, 4]], call: (op, x) => op(x, [':', [2, 0, 2]]) },
-    { label: 'int32 tensor [[0, 2], [1, 1]] on dim 0', shapes: [[3, 4]], call: (op, x) => op(x, [i32([[0, 2], [1, 1]])]) },
-    { label: '[[0, 1], :, [1, -1]] (separated: broadcast dims first)', shapes: [[2, 3, 4]], call: (op, x) => op(x, [[0, 1], null, [1, -1]]) },
-    { label: "[':', [0, 1], [[0], [2]]] (adjacent, broadcast 2×2)", shapes: [[2, 3, 4]], call: (op, x) => op(x, [':', [0, 1], [[0], [2]]]) },
-    { label: '[0, :, [0, 1]] (integer applied first)', shapes: [[2, 3, 4]], call: (op, x) => op(x, [0, null, [0, 1]]) },
-    { label: 'full-shape mask (masked select)', shapes: [[2, 3]], call: (op, x) => op(x, [bools([[true, false, true], [false, true, true]])]) },
-    { label: "['...', mask on the last dim]", shapes: [[2, 3, 4]], call: (op, x) => op(x, ['...', [true, false, false, true]]) },
-    { label: "['None', [1, 0], '::2'] (new axis, index list, step)", shapes: [[2, 5]], call: (op, x) => op(x, ['None', [1, 0], '::2']) },
-    { label: "'..., 1:3' (string form)", shapes: [[2, 3, 4]], call: (op, x) => op(x, '..., 1:3') },
+    { label: "[':', [2, 0, 2]] (an index list, repeated)", shapes: [[3, 4]], call: (op, x) => op(x, [':', [2, 0, 2]]), torch: 'x[0][:, [2, 0, 2]]' },
+    { label: 'int32 tensor [[0, 2], [1, 1]] on dim 0', shapes: [[3, 4]], call: (op, x) => op(x, [i32([[0, 2], [1, 1]])]), torch: 'x[0][torch.tensor([[0, 2], [1, 1]])]' },
+    { label: '[[0, 1], :, [1, -1]] (separated: broadcast dims first)', shapes: [[2, 3, 4]], call: (op, x) => op(x, [[0, 1], null, [1, -1]]), torch: 'x[0][[0, 1], :, [1, -1]]' },
+    { label: "[':', [0, 1], [[0], [2]]] (adjacent, broadcast 2×2)", shapes: [[2, 3, 4]], call: (op, x) => op(x, [':', [0, 1], [[0], [2]]]), torch: 'x[0][:, [0, 1], [[0], [2]]]' },
+    { label: '[0, :, [0, 1]] (integer applied first)', shapes: [[2, 3, 4]], call: (op, x) => op(x, [0, null, [0, 1]]), torch: 'x[0][0, :, [0, 1]]' },
+    { label: 'full-shape mask (masked select)', shapes: [[2, 3]], call: (op, x) => op(x, [bools([[true, false, true], [false, true, true]])]), torch: 'x[0][torch.tensor([[True, False, True], [False, True, True]])]' },
+    { label: "['...', mask on the last dim]", shapes: [[2, 3, 4]], call: (op, x) => op(x, ['...', [true, false, false, true]]), torch: 'x[0][..., torch.tensor([True, False, False, True])]' },
+    { label: "['None', [1, 0], '::2'] (new axis, index list, step)", shapes: [[2, 5]], call: (op, x) => op(x, ['None', [1, 0], '::2']), torch: 'x[0][None, [1, 0], ::2]' },
+    { label: "'..., 1:3' (string form)", shapes: [[2, 3, 4]], call: (op, x) => op(x, '..., 1:3'), torch: 'x[0][..., 1:3]' },
   ],
 });
 
@@ -386,11 +386,11 @@ export const indexPut = defineOp({
   composite: true,
   forward: ({ input, indices, values, accumulate }) => put('indexPut', input, indices, values, accumulate),
   cases: [
-    { label: 'accumulate, repeated row index', shapes: [[4, 3], [3, 3]], call: (op, x, v) => op(x, [[0, 2, 0]], v, true) },
-    { label: 'overwrite through a mask', shapes: [[2, 3], [3]], call: (op, x, v) => op(x, [bools([[true, false, true], [false, true, false]])], v) },
-    { label: 'overwrite rows, value broadcast', shapes: [[3, 4], [4]], call: (op, x, v) => op(x, [[2, 0]], v) },
+    { label: 'accumulate, repeated row index', shapes: [[4, 3], [3, 3]], call: (op, x, v) => op(x, [[0, 2, 0]], v, true), torch: 'x[0].index_put((torch.tensor([0, 2, 0]),), x[1], accumulate=True)' },
+    { label: 'overwrite through a mask', shapes: [[2, 3], [3]], call: (op, x, v) => op(x, [bools([[true, false, true], [false, true, false]])], v), torch: 'x[0].index_put((torch.tensor([[True, False, True], [False, True, False]]),), x[1])' },
+    { label: 'overwrite rows, value broadcast', shapes: [[3, 4], [4]], call: (op, x, v) => op(x, [[2, 0]], v), torch: 'x[0].index_put((torch.tensor([2, 0]),), x[1])' },
     { label: 'overwrite a repeated position (last write wins)', shapes: [[5], [3]], call: (op, x, v) => op(x, [i32([1, 1, 3])], v) },
-    { label: 'accumulate, two index arrays', shapes: [[3, 4], [2]], call: (op, x, v) => op(x, [[0, 2], [3, -1]], v, { accumulate: true }) },
+    { label: 'accumulate, two index arrays', shapes: [[3, 4], [2]], call: (op, x, v) => op(x, [[0, 2], [3, -1]], v, { accumulate: true }), torch: 'x[0].index_put((torch.tensor([0, 2]), torch.tensor([3, -1])), x[1], accumulate=True)' },
   ],
 });
 

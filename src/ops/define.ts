@@ -117,6 +117,11 @@ export interface CaseSpec<F> {
    * instead of gradcheck (central differences cannot see a subgradient at a tie)
    */
   gradWant?: number[][];
+  /**
+   * the same computation in PyTorch, on the list `x` of the row's input tensors (`F.softplus(x[0], beta=2)`):
+   * the PyTorch differential suite (systest/torch_ops) compares values and gradients with it
+   */
+  torch?: string;
 }
 
 type Outputs = Tensor | Tensor[];

@@ -45,7 +45,7 @@ export const cast = defineOp({
   },
   vjp: (g, c): { input: Tensor } => ({ input: cast(g, c.dtypes.input) }),
   jvp: 'linear',
-  cases: [{ label: 'to float32 and back', shapes: [[3, 4]], call: (to, x) => to(to(x, 'float32'), x.dtype), ref: (x) => Math.fround(x), f32: { atol: 1e-5, rtol: 1e-5 }, gradcheck: false }],
+  cases: [{ label: 'to float32 and back', shapes: [[3, 4]], call: (to, x) => to(to(x, 'float32'), x.dtype), ref: (x) => Math.fround(x), f32: { atol: 1e-5, rtol: 1e-5 }, gradcheck: false, torch: 'x[0].to(torch.float32).to(torch.float64)' }],
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ export const neg = defineOp({
   forward: ({ input }): Tensor => unaryRaw('neg', input, input.dtype === 'bool' ? 'int32' : input.dtype),
   vjp: (g): { input: Tensor } => ({ input: neg(g) }),
   jvp: 'linear',
-  cases: [{ shapes: [[2, 3]], ref: (x) => -x }],
+  cases: [{ shapes: [[2, 3]], ref: (x) => -x, torch: 'torch.neg(x[0])' }],
 });
 
 /** y = eˣ: dy/dx = y */
@@ -65,7 +65,7 @@ export const exp = defineOp({
   name: 'exp', method: 'exp', args: one, forward: unaryKernel('exp'), saves: ['result'],
   vjp: (g, { result }) => ({ input: mul(g, result) }),
   jvp: ({ input }, { result }) => mul(input, result),
-  cases: [{ shapes: [[3, 4]], ref: Math.exp }],
+  cases: [{ shapes: [[3, 4]], ref: Math.exp, torch: 'torch.exp(x[0])' }],
 });
 
 /** y = ln x: dy/dx = 1/x */
@@ -74,9 +74,9 @@ export const log = defineOp({
   vjp: (g, { input }) => ({ input: div(g, input) }),
   jvp: (t, { input }) => div(t.input, input),
   cases: [
-    { shapes: [[3, 4]], domain: 'positive', ref: Math.log },
+    { shapes: [[3, 4]], domain: 'positive', ref: Math.log, torch: 'torch.log(x[0])' },
     // at 0: log 0 = −∞ and d/dx = 1/0 = +∞ (PyTorch's values), weights 1, 2, 3
-    { label: 'at zero', shapes: [[3]], values: [[0, 0.5, 2]], ref: Math.log, gradWant: [[Infinity, 4, 1.5]] },
+    { label: 'at zero', shapes: [[3]], values: [[0, 0.5, 2]], ref: Math.log, gradWant: [[Infinity, 4, 1.5]], torch: 'torch.log(x[0])' },
   ],
 });
 
@@ -86,9 +86,9 @@ export const sqrt = defineOp({
   vjp: (g, { result }) => ({ input: div(g, mul(result, 2)) }),
   jvp: ({ input }, { result }) => div(input, mul(result, 2)),
   cases: [
-    { shapes: [[3, 4]], domain: 'positive', ref: Math.sqrt },
+    { shapes: [[3, 4]], domain: 'positive', ref: Math.sqrt, torch: 'torch.sqrt(x[0])' },
     // at 0: √0 = 0 and d/dx = 1/(2√x) = +∞ (PyTorch's values), weights 1, 2, 3
-    { label: 'at zero', shapes: [[3]], values: [[0, 4, 0.25]], ref: Math.sqrt, gradWant: [[Infinity, 0.5, 3]] },
+    { label: 'at zero', shapes: [[3]], values: [[0, 4, 0.25]], ref: Math.sqrt, gradWant: [[Infinity, 0.5, 3]], torch: 'torch.sqrt(x[0])' },
   ],
 });
 
@@ -98,9 +98,9 @@ export const rsqrt = defineOp({
   vjp: (g, { result }) => ({ input: mul(g, mul(pow(result, 3), -0.5)) }),
   jvp: ({ input }, { result }) => mul(input, mul(pow(result, 3), -0.5)),
   cases: [
-    { shapes: [[3, 4]], domain: 'positive', ref: (x) => 1 / Math.sqrt(x) },
+    { shapes: [[3, 4]], domain: 'positive', ref: (x) => 1 / Math.sqrt(x), torch: 'torch.rsqrt(x[0])' },
     // at 0: 1/√0 = +∞ and d/dx = −x^{−3/2}/2 = −∞ (PyTorch's values), weights 1, 2, 3
-    { label: 'at zero', shapes: [[3]], values: [[0, 4, 0.25]], ref: (x) => 1 / Math.sqrt(x), gradWant: [[-Infinity, -0.125, -12]] },
+    { label: 'at zero', shapes: [[3]], values: [[0, 4, 0.25]], ref: (x) => 1 / Math.sqrt(x), gradWant: [[-Infinity, -0.125, -12]], torch: 'torch.rsqrt(x[0])' },
   ],
 });
 
@@ -109,7 +109,7 @@ export const abs = defineOp({
   name: 'abs', method: 'abs', args: one, forward: unaryKernel('abs'), saves: ['input'],
   vjp: (g, { input }) => ({ input: mul(g, sign(input)) }),
   jvp: (t, { input }) => mul(t.input, sign(input)),
-  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.abs }],
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.abs, torch: 'torch.abs(x[0])' }],
 });
 
 /** A piecewise-constant op: zero gradient and zero tangent everywhere. */
@@ -119,13 +119,13 @@ const constantRules = {
 };
 
 /** sign(x) ∈ {−1, 0, 1}: piecewise constant */
-export const sign = defineOp({ name: 'sign', method: 'sign', args: one, forward: unaryKernel('sign'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.sign }] });
-export const floor = defineOp({ name: 'floor', method: 'floor', args: one, forward: unaryKernel('floor'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.floor }] });
-export const ceil = defineOp({ name: 'ceil', method: 'ceil', args: one, forward: unaryKernel('ceil'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.ceil }] });
+export const sign = defineOp({ name: 'sign', method: 'sign', args: one, forward: unaryKernel('sign'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.sign, torch: 'torch.sign(x[0])' }] });
+export const floor = defineOp({ name: 'floor', method: 'floor', args: one, forward: unaryKernel('floor'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.floor, torch: 'torch.floor(x[0])' }] });
+export const ceil = defineOp({ name: 'ceil', method: 'ceil', args: one, forward: unaryKernel('ceil'), ...constantRules, cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: Math.ceil, torch: 'torch.ceil(x[0])' }] });
 /** round half to even, as PyTorch */
 export const round = defineOp({
   name: 'round', method: 'round', args: one, forward: unaryKernel('round'), ...constantRules,
-  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; } }],
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; }, torch: 'torch.round(x[0])' }],
 });
 
 /** tanh: dy/dx = 1 − y² */
@@ -133,7 +133,7 @@ export const tanh = defineOp({
   name: 'tanh', method: 'tanh', args: one, forward: unaryKernel('tanh'), saves: ['result'],
   vjp: (g, { result }) => ({ input: mul(g, sub(1, mul(result, result))) }),
   jvp: ({ input }, { result }) => mul(input, sub(1, mul(result, result))),
-  cases: [{ shapes: [[3, 4]], ref: Math.tanh }],
+  cases: [{ shapes: [[3, 4]], ref: Math.tanh, torch: 'torch.tanh(x[0])' }],
 });
 
 /** σ(x) = 1/(1+e^−x), computed sign-split so σ(±1000) is exactly 1 or 0; dy/dx = y(1−y) */
@@ -141,7 +141,7 @@ export const sigmoid = defineOp({
   name: 'sigmoid', method: 'sigmoid', args: one, forward: unaryKernel('sigmoid'), saves: ['result'],
   vjp: (g, { result }) => ({ input: mul(g, mul(result, sub(1, result))) }),
   jvp: ({ input }, { result }) => mul(input, mul(result, sub(1, result))),
-  cases: [{ shapes: [[3, 4]], ref: (x) => 1 / (1 + Math.exp(-x)) }],
+  cases: [{ shapes: [[3, 4]], ref: (x) => 1 / (1 + Math.exp(-x)), torch: 'torch.sigmoid(x[0])' }],
 });
 
 /**
@@ -152,7 +152,7 @@ export const relu = defineOp({
   name: 'relu', method: 'relu', args: one, forward: unaryKernel('relu'), saves: ['input'],
   vjp: (g, { input }) => ({ input: mul(g, unaryRaw('step', input, g.dtype)) }),
   jvp: (t, { input }) => mul(t.input, unaryRaw('step', input, t.input.dtype)),
-  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => Math.max(x, 0) }],
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => Math.max(x, 0), torch: 'torch.relu(x[0])' }],
 });
 
 /** erf: d/dx = 2/√π · e^(−x²) */
@@ -161,7 +161,7 @@ export const erf = defineOp({
   name: 'erf', method: 'erf', args: one, forward: unaryKernel('erf'), saves: ['input'],
   vjp: (g, { input }) => ({ input: mul(g, erfSlope(input)) }),
   jvp: (t, { input }) => mul(t.input, erfSlope(input)),
-  cases: [{ shapes: [[3, 4]], ref: erfRef }],
+  cases: [{ shapes: [[3, 4]], ref: erfRef, torch: 'torch.erf(x[0])' }],
 });
 
 /** log1p: y = ln(1 + x), dy/dx = 1/(1+x) */
@@ -169,7 +169,7 @@ export const log1p = defineOp({
   name: 'log1p', method: 'log1p', args: one, forward: unaryKernel('log1p'), saves: ['input'],
   vjp: (g, { input }) => ({ input: div(g, add(input, 1)) }),
   jvp: (t, { input }) => div(t.input, add(input, 1)),
-  cases: [{ shapes: [[3, 4]], domain: 'unit', ref: Math.log1p }],
+  cases: [{ shapes: [[3, 4]], domain: 'unit', ref: Math.log1p, torch: 'torch.log1p(x[0])' }],
 });
 
 /** expm1: y = eˣ − 1, dy/dx = y + 1 */
@@ -177,7 +177,7 @@ export const expm1 = defineOp({
   name: 'expm1', method: 'expm1', args: one, forward: unaryKernel('expm1'), saves: ['result'],
   vjp: (g, { result }) => ({ input: mul(g, add(result, 1)) }),
   jvp: ({ input }, { result }) => mul(input, add(result, 1)),
-  cases: [{ shapes: [[3, 4]], ref: Math.expm1 }],
+  cases: [{ shapes: [[3, 4]], ref: Math.expm1, torch: 'torch.expm1(x[0])' }],
 });
 
 /** sin: d/dx = cos x */
@@ -185,7 +185,7 @@ export const sin = defineOp({
   name: 'sin', method: 'sin', args: one, forward: unaryKernel('sin'), saves: ['input'],
   vjp: (g, { input }): { input: Tensor } => ({ input: mul(g, cos(input)) }),
   jvp: (t, { input }): Tensor => mul(t.input, cos(input)),
-  cases: [{ shapes: [[3, 4]], ref: Math.sin }],
+  cases: [{ shapes: [[3, 4]], ref: Math.sin, torch: 'torch.sin(x[0])' }],
 });
 
 /** cos: d/dx = −sin x */
@@ -193,7 +193,7 @@ export const cos = defineOp({
   name: 'cos', method: 'cos', args: one, forward: unaryKernel('cos'), saves: ['input'],
   vjp: (g, { input }): { input: Tensor } => ({ input: neg(mul(g, sin(input))) }),
   jvp: (t, { input }): Tensor => neg(mul(t.input, sin(input))),
-  cases: [{ shapes: [[3, 4]], ref: Math.cos }],
+  cases: [{ shapes: [[3, 4]], ref: Math.cos, torch: 'torch.cos(x[0])' }],
 });
 
 /** y = 1/x: dy/dx = −y² */
@@ -201,7 +201,7 @@ export const reciprocal = defineOp({
   name: 'reciprocal', method: 'reciprocal', args: one, forward: unaryKernel('reciprocal'), saves: ['result'],
   vjp: (g, { result }) => ({ input: neg(mul(g, mul(result, result))) }),
   jvp: ({ input }, { result }) => neg(mul(input, mul(result, result))),
-  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => 1 / x }],
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', ref: (x) => 1 / x, torch: 'torch.reciprocal(x[0])' }],
 });
 
 /** y = x²: dy/dx = 2x */
@@ -209,7 +209,7 @@ export const square = defineOp({
   name: 'square', method: 'square', args: one, forward: unaryKernel('square'), saves: ['input'],
   vjp: (g, { input }) => ({ input: mul(g, mul(input, 2)) }),
   jvp: (t, { input }) => mul(t.input, mul(input, 2)),
-  cases: [{ shapes: [[3, 4]], ref: (x) => x * x }],
+  cases: [{ shapes: [[3, 4]], ref: (x) => x * x, torch: 'torch.square(x[0])' }],
 });
 
 /**
@@ -238,10 +238,10 @@ export const softplus = defineOp({
   vjp: (g, { input, options: o }) => ({ input: mul(g, softplusSlope(input, o.beta, o.threshold)) }),
   jvp: (t, { input, options: o }) => mul(t.input, softplusSlope(input, o.beta, o.threshold)),
   cases: [
-    { shapes: [[3, 4]], ref: (x) => Math.log1p(Math.exp(x)) },
-    { label: 'beta 2', shapes: [[3, 4]], call: (sp, x) => sp(x, { beta: 2 }), ref: (x) => Math.log1p(Math.exp(2 * x)) / 2 },
+    { shapes: [[3, 4]], ref: (x) => Math.log1p(Math.exp(x)), torch: 'F.softplus(x[0])' },
+    { label: 'beta 2', shapes: [[3, 4]], call: (sp, x) => sp(x, { beta: 2 }), ref: (x) => Math.log1p(Math.exp(2 * x)) / 2, torch: 'F.softplus(x[0], beta=2)' },
     // 4x above 1 on part of the samples: the linear regime (y = x, slope 1) is exercised
-    { label: 'beta 4 threshold 1', shapes: [[3, 4]], domain: 'nonzero', call: (sp, x) => sp(x, { beta: 4, threshold: 1 }), ref: (x) => (4 * x > 1 ? x : Math.log1p(Math.exp(4 * x)) / 4) },
+    { label: 'beta 4 threshold 1', shapes: [[3, 4]], domain: 'nonzero', call: (sp, x) => sp(x, { beta: 4, threshold: 1 }), ref: (x) => (4 * x > 1 ? x : Math.log1p(Math.exp(4 * x)) / 4), torch: 'F.softplus(x[0], beta=4, threshold=1)' },
   ],
 });
 
@@ -255,8 +255,8 @@ export const leakyRelu = defineOp({
   vjp: (g, { input, negativeSlope }) => ({ input: leakyRule(g, input, negativeSlope) }),
   jvp: (t, { input, negativeSlope }) => leakyRule(t.input, input, negativeSlope),
   cases: [
-    { shapes: [[3, 4]], domain: 'nonzero', ref: (x) => (x > 0 ? x : 0.01 * x) },
-    { label: '0.2', shapes: [[3, 4]], domain: 'nonzero', call: (lr, x) => lr(x, 0.2), ref: (x) => (x > 0 ? x : 0.2 * x) },
+    { shapes: [[3, 4]], domain: 'nonzero', ref: (x) => (x > 0 ? x : 0.01 * x), torch: 'F.leaky_relu(x[0])' },
+    { label: '0.2', shapes: [[3, 4]], domain: 'nonzero', call: (lr, x) => lr(x, 0.2), ref: (x) => (x > 0 ? x : 0.2 * x), torch: 'F.leaky_relu(x[0], 0.2)' },
   ],
 });
 
@@ -301,8 +301,8 @@ export const gelu = defineOp({
   vjp: (g, { input, options: o }) => ({ input: (o.approximate === 'tanh' ? activationSlope.geluTanh : activationSlope.gelu)(g, input) }),
   jvp: (t, { input, options: o }) => (o.approximate === 'tanh' ? activationSlope.geluTanh : activationSlope.gelu)(t.input, input),
   cases: [
-    { label: '(erf)', shapes: [[3, 4]], ref: (x) => 0.5 * x * (1 + erfRef(x / Math.SQRT2)) },
-    { label: '(tanh)', shapes: [[3, 4]], call: (f, x) => f(x, { approximate: 'tanh' }), ref: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))) },
+    { label: '(erf)', shapes: [[3, 4]], ref: (x) => 0.5 * x * (1 + erfRef(x / Math.SQRT2)), torch: 'F.gelu(x[0])' },
+    { label: '(tanh)', shapes: [[3, 4]], call: (f, x) => f(x, { approximate: 'tanh' }), ref: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), torch: "F.gelu(x[0], approximate='tanh')" },
   ],
 });
 
@@ -311,7 +311,7 @@ export const silu = defineOp({
   name: 'silu', method: 'silu', args: one, forward: unaryKernel('silu'), saves: ['input'],
   vjp: (g, { input }) => ({ input: activationSlope.silu(g, input) }),
   jvp: (t, { input }) => activationSlope.silu(t.input, input),
-  cases: [{ shapes: [[3, 4]], ref: (x) => x / (1 + Math.exp(-x)) }],
+  cases: [{ shapes: [[3, 4]], ref: (x) => x / (1 + Math.exp(-x)), torch: 'F.silu(x[0])' }],
 });
 
 /** clamp(x, min, max); the gradient passes where min ≤ x ≤ max (inclusive, as PyTorch). */
@@ -327,9 +327,9 @@ export const clamp = defineOp({
   vjp: (g, { input, min, max }) => ({ input: mul(g, clampMask(input, min, max, g.dtype)) }),
   jvp: (t, { input, min, max }) => mul(t.input, clampMask(input, min, max, t.input.dtype)),
   cases: [
-    { label: '[-0.5, 0.5]', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, -0.5, 0.5), ref: (x) => Math.min(Math.max(x, -0.5), 0.5) },
-    { label: 'min only', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, -0.5), ref: (x) => Math.max(x, -0.5) },
-    { label: 'max only', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, null, 0.5), ref: (x) => Math.min(x, 0.5) },
+    { label: '[-0.5, 0.5]', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, -0.5, 0.5), ref: (x) => Math.min(Math.max(x, -0.5), 0.5), torch: 'torch.clamp(x[0], -0.5, 0.5)' },
+    { label: 'min only', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, -0.5), ref: (x) => Math.max(x, -0.5), torch: 'torch.clamp(x[0], min=-0.5)' },
+    { label: 'max only', shapes: [[3, 4]], domain: 'clampSafe', call: (c, x) => c(x, null, 0.5), ref: (x) => Math.min(x, 0.5), torch: 'torch.clamp(x[0], max=0.5)' },
   ],
 });
 
@@ -355,11 +355,11 @@ export const add = defineOp({
   vjp: (g) => ({ input: g, other: g }),
   jvp: 'linear',
   cases: [
-    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x + y },
-    { label: 'broadcast [3,1]+[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x + y },
-    { label: 'broadcast [2,3]+[3]', shapes: [[2, 3], [3]], ref: (x, y) => x + y },
-    { label: '0-d tensor', shapes: [[2, 3], []], ref: (x, y) => x + y },
-    { label: 'scalar', shapes: [[2, 3]], call: (f, x) => f(x, 2.5), ref: (x) => x + 2.5 },
+    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x + y, torch: 'x[0] + x[1]' },
+    { label: 'broadcast [3,1]+[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x + y, torch: 'x[0] + x[1]' },
+    { label: 'broadcast [2,3]+[3]', shapes: [[2, 3], [3]], ref: (x, y) => x + y, torch: 'x[0] + x[1]' },
+    { label: '0-d tensor', shapes: [[2, 3], []], ref: (x, y) => x + y, torch: 'x[0] + x[1]' },
+    { label: 'scalar', shapes: [[2, 3]], call: (f, x) => f(x, 2.5), ref: (x) => x + 2.5, torch: 'x[0] + 2.5' },
   ],
 });
 
@@ -369,16 +369,16 @@ export const sub = defineOp({
   vjp: (g) => ({ input: g, other: neg(g) }),
   jvp: 'linear',
   cases: [
-    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x - y },
-    { label: 'broadcast [3,1]-[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x - y },
-    { label: 'scalar - tensor', shapes: [[2, 3]], call: (f, x) => f(1.5, x), ref: (x) => 1.5 - x },
+    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x - y, torch: 'x[0] - x[1]' },
+    { label: 'broadcast [3,1]-[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x - y, torch: 'x[0] - x[1]' },
+    { label: 'scalar - tensor', shapes: [[2, 3]], call: (f, x) => f(1.5, x), ref: (x) => 1.5 - x, torch: '1.5 - x[0]' },
   ],
 });
 
 /** b − a (scalar − tensor) */
 export const rsub = defineOp({
   name: 'rsub', args: two, composite: true, forward: ({ input, other }) => sub(other, input),
-  cases: [{ shapes: [[2, 3], [2, 3]], ref: (x, y) => y - x }],
+  cases: [{ shapes: [[2, 3], [2, 3]], ref: (x, y) => y - x, torch: 'torch.rsub(x[0], x[1])' }],
 });
 
 /** a · b: each input's gradient is the upstream times the other ("mul swaps"); ẏ = ȧ·b + a·ḃ */
@@ -388,11 +388,11 @@ export const mul = defineOp({
   vjp: (g, { input, other, needs }): { input: Tensor | null; other: Tensor | null } => ({ input: needs.input ? mul(g, other) : null, other: needs.other ? mul(g, input) : null }),
   jvp: (t, { input, other }): Tensor => add(mul(t.input, other), mul(input, t.other)),
   cases: [
-    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x * y },
-    { label: 'broadcast [2,3]*[3]', shapes: [[2, 3], [3]], ref: (x, y) => x * y },
-    { label: 'broadcast [3,1]*[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x * y },
-    { label: 'scalar', shapes: [[2, 3]], call: (f, x) => f(x, -3), ref: (x) => x * -3 },
-    { label: 'self (x·x)', shapes: [[2, 3]], call: (f, x) => f(x, x), ref: (x) => x * x },
+    { shapes: [[3, 4], [3, 4]], ref: (x, y) => x * y, torch: 'x[0] * x[1]' },
+    { label: 'broadcast [2,3]*[3]', shapes: [[2, 3], [3]], ref: (x, y) => x * y, torch: 'x[0] * x[1]' },
+    { label: 'broadcast [3,1]*[1,4]', shapes: [[3, 1], [1, 4]], ref: (x, y) => x * y, torch: 'x[0] * x[1]' },
+    { label: 'scalar', shapes: [[2, 3]], call: (f, x) => f(x, -3), ref: (x) => x * -3, torch: 'x[0] * -3' },
+    { label: 'self (x·x)', shapes: [[2, 3]], call: (f, x) => f(x, x), ref: (x) => x * x, torch: 'x[0] * x[0]' },
   ],
 });
 
@@ -406,13 +406,13 @@ export const div = defineOp({
   }),
   jvp: (t, { input, other }): Tensor => sub(div(t.input, other), div(mul(input, t.other), mul(other, other))),
   cases: [
-    { shapes: [[3, 4], [3, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y },
-    { label: 'broadcast [3,1]/[1,4]', shapes: [[3, 1], [1, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y },
-    { label: 'scalar / tensor', shapes: [[2, 3]], domain: 'nonzero', call: (f, x) => f(1.5, x), ref: (x) => 1.5 / x },
-    { label: 'tensor / scalar', shapes: [[2, 3]], call: (f, x) => f(x, 4), ref: (x) => x / 4 },
+    { shapes: [[3, 4], [3, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y, torch: 'x[0] / x[1]' },
+    { label: 'broadcast [3,1]/[1,4]', shapes: [[3, 1], [1, 4]], domain: ['real', 'nonzero'], ref: (x, y) => x / y, torch: 'x[0] / x[1]' },
+    { label: 'scalar / tensor', shapes: [[2, 3]], domain: 'nonzero', call: (f, x) => f(1.5, x), ref: (x) => 1.5 / x, torch: '1.5 / x[0]' },
+    { label: 'tensor / scalar', shapes: [[2, 3]], call: (f, x) => f(x, 4), ref: (x) => x / 4, torch: 'x[0] / 4' },
     // a zero denominator: ±∞ and 0/0 = NaN forward; da = g/0 = +∞, db = −g·a/0² = ∓∞ and NaN at 0/0 (PyTorch's values)
-    { label: 'zero denominator', shapes: [[3], [3]], values: [[1, -1, 0], [0, 0, 0]], ref: (x, y) => x / y, gradWant: [[Infinity, Infinity, Infinity], [-Infinity, Infinity, NaN]] },
-    { label: 'zero numerator', shapes: [[3], [3]], values: [[0, -0, 1.5], [2, -0.5, 3]], ref: (x, y) => x / y },
+    { label: 'zero denominator', shapes: [[3], [3]], values: [[1, -1, 0], [0, 0, 0]], ref: (x, y) => x / y, gradWant: [[Infinity, Infinity, Infinity], [-Infinity, Infinity, NaN]], torch: 'x[0] / x[1]' },
+    { label: 'zero numerator', shapes: [[3], [3]], values: [[0, -0, 1.5], [2, -0.5, 3]], ref: (x, y) => x / y, torch: 'x[0] / x[1]' },
   ],
 });
 
@@ -458,15 +458,15 @@ export const pow = defineOp({
     return typeof e === 'number' ? da : add(da, mul(t.exponent, powExpSlope(input, e, result)));
   },
   cases: [
-    { label: 'tensor exponent', shapes: [[3, 4], [3, 4]], domain: ['positive', 'real'], ref: (x, y) => x ** y },
-    { label: 'broadcast [2,3]**[3]', shapes: [[2, 3], [3]], domain: ['positive', 'real'], ref: (x, y) => x ** y },
-    { label: 'scalar base', shapes: [[2, 3]], call: (f, x) => f(2, x), ref: (x) => 2 ** x },
-    { label: 'scalar exponent 3', shapes: [[2, 3]], call: (f, x) => f(x, 3), ref: (x) => x ** 3 },
-    { label: 'scalar exponent 2.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, 2.5), ref: (x) => x ** 2.5 },
-    { label: 'scalar exponent -1.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, -1.5), ref: (x) => x ** -1.5 },
-    { label: 'scalar exponent 0', shapes: [[2, 3]], call: (f, x) => f(x, 0), ref: () => 1 },
+    { label: 'tensor exponent', shapes: [[3, 4], [3, 4]], domain: ['positive', 'real'], ref: (x, y) => x ** y, torch: 'torch.pow(x[0], x[1])' },
+    { label: 'broadcast [2,3]**[3]', shapes: [[2, 3], [3]], domain: ['positive', 'real'], ref: (x, y) => x ** y, torch: 'torch.pow(x[0], x[1])' },
+    { label: 'scalar base', shapes: [[2, 3]], call: (f, x) => f(2, x), ref: (x) => 2 ** x, torch: 'torch.pow(2, x[0])' },
+    { label: 'scalar exponent 3', shapes: [[2, 3]], call: (f, x) => f(x, 3), ref: (x) => x ** 3, torch: 'torch.pow(x[0], 3)' },
+    { label: 'scalar exponent 2.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, 2.5), ref: (x) => x ** 2.5, torch: 'torch.pow(x[0], 2.5)' },
+    { label: 'scalar exponent -1.5', shapes: [[2, 3]], domain: 'positive', call: (f, x) => f(x, -1.5), ref: (x) => x ** -1.5, torch: 'torch.pow(x[0], -1.5)' },
+    { label: 'scalar exponent 0', shapes: [[2, 3]], call: (f, x) => f(x, 0), ref: () => 1, torch: 'torch.pow(x[0], 0)' },
     // base 0 with exponents ≥ 2: base gradient b·0^(b−1) = 0, exponent gradient y·ln 0 taken as 0 (PyTorch's limit)
-    { label: 'zero base', shapes: [[3], [3]], values: [[0, 0, 1.5], [2, 3, 2.2]], ref: (x, y) => x ** y, twice: false }, // second differences step to a negative base (ln of it: NaN)
+    { label: 'zero base', shapes: [[3], [3]], values: [[0, 0, 1.5], [2, 3, 2.2]], ref: (x, y) => x ** y, twice: false, torch: 'torch.pow(x[0], x[1])' }, // second differences step to a negative base (ln of it: NaN)
   ],
 });
 
@@ -484,11 +484,11 @@ export const maximum = defineOp({
     return add(mul(t.input, m), mul(t.other, sub(1, m)));
   },
   cases: [
-    { shapes: [[3, 4], [3, 4]], ref: Math.max },
-    { label: 'broadcast [3,1],[1,4]', shapes: [[3, 1], [1, 4]], ref: Math.max },
-    { label: 'with scalar', shapes: [[3, 4]], domain: 'clampSafe', call: (f, x) => f(x, 0.2), ref: (x) => Math.max(x, 0.2) },
+    { shapes: [[3, 4], [3, 4]], ref: Math.max, torch: 'torch.maximum(x[0], x[1])' },
+    { label: 'broadcast [3,1],[1,4]', shapes: [[3, 1], [1, 4]], ref: Math.max, torch: 'torch.maximum(x[0], x[1])' },
+    { label: 'with scalar', shapes: [[3, 4]], domain: 'clampSafe', call: (f, x) => f(x, 0.2), ref: (x) => Math.max(x, 0.2), torch: 'torch.maximum(x[0], torch.tensor(0.2))' },
     // a tie splits the gradient in half between the inputs (PyTorch); weights 1, 2, 3 per output
-    { label: 'ties', shapes: [[3], [3]], values: [[1, 2, 4], [1, 3, 4]], ref: Math.max, gradWant: [[0.5, 0, 1.5], [0.5, 2, 1.5]] },
+    { label: 'ties', shapes: [[3], [3]], values: [[1, 2, 4], [1, 3, 4]], ref: Math.max, gradWant: [[0.5, 0, 1.5], [0.5, 2, 1.5]], torch: 'torch.maximum(x[0], x[1])' },
   ],
 });
 export const minimum = defineOp({
@@ -503,10 +503,10 @@ export const minimum = defineOp({
     return add(mul(t.input, m), mul(t.other, sub(1, m)));
   },
   cases: [
-    { shapes: [[3, 4], [3, 4]], ref: Math.min },
-    { label: 'broadcast [2,3],[3]', shapes: [[2, 3], [3]], ref: Math.min },
-    { label: 'ties', shapes: [[3], [3]], values: [[1, 2, 4], [1, 3, 4]], ref: Math.min, gradWant: [[0.5, 2, 1.5], [0.5, 0, 1.5]] },
-    { label: 'tie with a broadcast operand', shapes: [[3], [1]], values: [[0, 1, 2], [1]], ref: Math.min, gradWant: [[1, 1, 0], [4]] },
+    { shapes: [[3, 4], [3, 4]], ref: Math.min, torch: 'torch.minimum(x[0], x[1])' },
+    { label: 'broadcast [2,3],[3]', shapes: [[2, 3], [3]], ref: Math.min, torch: 'torch.minimum(x[0], x[1])' },
+    { label: 'ties', shapes: [[3], [3]], values: [[1, 2, 4], [1, 3, 4]], ref: Math.min, gradWant: [[0.5, 2, 1.5], [0.5, 0, 1.5]], torch: 'torch.minimum(x[0], x[1])' },
+    { label: 'tie with a broadcast operand', shapes: [[3], [1]], values: [[0, 1, 2], [1]], ref: Math.min, gradWant: [[1, 1, 0], [4]], torch: 'torch.minimum(x[0], x[1])' },
   ],
 });
 
@@ -514,7 +514,10 @@ export const minimum = defineOp({
 const compare = <const N extends string>(name: N, op: BinaryOp, ref: (x: number, y: number) => boolean) =>
   defineOp({
     name, method: name, args: two, prepare: prepareBinary(name), forward: binaryKernel(name, op, 'bool'),
-    cases: [{ shapes: [[3, 4], [3, 4]], ref: (x, y) => Number(ref(x, y)) }, { label: 'scalar', shapes: [[3, 4]], call: (f, x) => f(x, 0.25), ref: (x) => Number(ref(x, 0.25)) }],
+    cases: [
+      { shapes: [[3, 4], [3, 4]], ref: (x, y) => Number(ref(x, y)), torch: `torch.${name}(x[0], x[1])` },
+      { label: 'scalar', shapes: [[3, 4]], call: (f, x) => f(x, 0.25), ref: (x) => Number(ref(x, 0.25)), torch: `torch.${name}(x[0], 0.25)` },
+    ],
   });
 export const eq = compare('eq', 'eq', (x, y) => x === y);
 export const ne = compare('ne', 'ne', (x, y) => x !== y);
@@ -524,19 +527,19 @@ export const gt = compare('gt', 'gt', (x, y) => x > y);
 export const ge = compare('ge', 'ge', (x, y) => x >= y);
 export const logicalAnd = defineOp({
   name: 'logicalAnd', args: two, prepare: prepareBinary('logicalAnd'), forward: binaryKernel('logicalAnd', 'logicalAnd', 'bool'),
-  cases: [{ shapes: [[3, 4], [3, 4]], domain: 'nonzero', call: (f, x, y) => f(x.gt(0), y.gt(0)), ref: (x, y) => Number(x > 0 && y > 0) }],
+  cases: [{ shapes: [[3, 4], [3, 4]], domain: 'nonzero', call: (f, x, y) => f(x.gt(0), y.gt(0)), ref: (x, y) => Number(x > 0 && y > 0), torch: 'torch.logical_and(x[0] > 0, x[1] > 0)' }],
 });
 export const logicalOr = defineOp({
   name: 'logicalOr', args: two, prepare: prepareBinary('logicalOr'), forward: binaryKernel('logicalOr', 'logicalOr', 'bool'),
-  cases: [{ shapes: [[3, 4], [3, 4]], domain: 'nonzero', call: (f, x, y) => f(x.gt(0), y.gt(0)), ref: (x, y) => Number(x > 0 || y > 0) }],
+  cases: [{ shapes: [[3, 4], [3, 4]], domain: 'nonzero', call: (f, x, y) => f(x.gt(0), y.gt(0)), ref: (x, y) => Number(x > 0 || y > 0), torch: 'torch.logical_or(x[0] > 0, x[1] > 0)' }],
 });
 export const logicalNot = defineOp({
   name: 'logicalNot', method: 'logicalNot', args: one, forward: ({ input }) => unaryRaw('logicalNot', input, 'bool'),
-  cases: [{ shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x.gt(0)), ref: (x) => Number(!(x > 0)) }],
+  cases: [{ shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x.gt(0)), ref: (x) => Number(!(x > 0)), torch: 'torch.logical_not(x[0] > 0)' }],
 });
 export const isnan = defineOp({
   name: 'isnan', args: one, forward: ({ input }) => unaryRaw('isnan', input, 'bool'),
-  cases: [{ shapes: [[3, 4]], call: (f, x) => f(x.log()), ref: (x) => Number(Number.isNaN(Math.log(x))) }],
+  cases: [{ shapes: [[3, 4]], call: (f, x) => f(x.log()), ref: (x) => Number(Number.isNaN(Math.log(x))), torch: 'torch.isnan(torch.log(x[0]))' }],
 });
 
 /**
@@ -563,9 +566,9 @@ export const where = defineOp({
   vjp: (g, { condition, needs }): { input: Tensor | null; other: Tensor | null } => ({ input: needs.input ? where(condition, g, 0) : null, other: needs.other ? where(condition, 0, g) : null }),
   jvp: (t, { condition }): Tensor => where(condition, t.input, t.other),
   cases: [
-    { shapes: [[3, 4], [3, 4]], call: (w, x, y) => w(x.gt(0.3), x, y), ref: (x, y) => (x > 0.3 ? x : y) },
-    { label: 'broadcast cond [3,1], a [1,4], b []', shapes: [[3, 1], [1, 4], []], call: (w, c, x, y) => w(c.gt(0), x, y), ref: (c, x, y) => (c > 0 ? x : y) },
-    { label: 'with scalar branch', shapes: [[3, 4]], call: (w, x) => w(x.gt(0.3), x, 0), ref: (x) => (x > 0.3 ? x : 0) },
+    { shapes: [[3, 4], [3, 4]], call: (w, x, y) => w(x.gt(0.3), x, y), ref: (x, y) => (x > 0.3 ? x : y), torch: 'torch.where(x[0] > 0.3, x[0], x[1])' },
+    { label: 'broadcast cond [3,1], a [1,4], b []', shapes: [[3, 1], [1, 4], []], call: (w, c, x, y) => w(c.gt(0), x, y), ref: (c, x, y) => (c > 0 ? x : y), torch: 'torch.where(x[0] > 0, x[1], x[2])' },
+    { label: 'with scalar branch', shapes: [[3, 4]], call: (w, x) => w(x.gt(0.3), x, 0), ref: (x) => (x > 0.3 ? x : 0), torch: 'torch.where(x[0] > 0.3, x[0], torch.zeros(()))' },
   ],
 });
 

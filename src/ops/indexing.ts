@@ -61,8 +61,8 @@ export const gather = defineOp({
   vjp: (g, { index, dim, shapes }): { input: Tensor } => ({ input: scatterAdd(shapes.input, normDim('gather', dim, shapes.input.length), index, g) }),
   jvp: (t, { index, dim }): Tensor => gather(t.input, dim, index),
   cases: [
-    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1, idx(x, gatherIdx1)), expect: (R, x) => R.gather(1, arr(gatherIdx1))(x) },
-    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0, idx(x, gatherIdx0)), expect: (R, x) => R.gather(0, arr(gatherIdx0))(x) },
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1, idx(x, gatherIdx1)), expect: (R, x) => R.gather(1, arr(gatherIdx1))(x), torch: 'x[0].gather(1, torch.tensor([[0, 3], [2, 2], [1, 0]]))' },
+    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0, idx(x, gatherIdx0)), expect: (R, x) => R.gather(0, arr(gatherIdx0))(x), torch: 'torch.gather(x[0], 0, torch.tensor([[2, 0, 1, 1], [0, 0, 2, 1]]))' },
   ],
 });
 
@@ -85,7 +85,7 @@ export const scatterAdd = defineOp({
     return { src: numel(gs.shape) === numel(shapes.src) ? gs : padInto(shapes.src, gs) };
   },
   jvp: (t, { shape, dim, index }): Tensor => scatterAdd(shape, dim, index, t.src),
-  cases: [{ label: 'dim 1', shapes: [[3, 2]], call: (f, src) => f([3, 4], 1, idx(src, scatterIdx), src), expect: (R, src) => R.scatterAdd([3, 4], 1, arr(scatterIdx))(src) }],
+  cases: [{ label: 'dim 1', shapes: [[3, 2]], call: (f, src) => f([3, 4], 1, idx(src, scatterIdx), src), expect: (R, src) => R.scatterAdd([3, 4], 1, arr(scatterIdx))(src), torch: 'torch.zeros(3, 4).scatter_add(1, torch.tensor([[0, 0], [3, 1], [2, 3]]), x[0])' }],
 });
 
 /** Zero-pad gs (a leading block of `shape`) back to `shape` (its adjoint is the leading slice). */
@@ -119,8 +119,8 @@ export const indexSelect = defineOp({
   vjp: (g, { index, dim, shapes }): { input: Tensor } => ({ input: indexAdd(shapes.input, normDim('indexSelect', dim, shapes.input.length), index, g) }),
   jvp: (t, { index, dim }): Tensor => indexSelect(t.input, dim, index),
   cases: [
-    { label: 'dim 0 (repeated index)', shapes: [[3, 4]], call: (f, x) => f(x, 0, idx(x, [2, 0, 2])), expect: (R, x) => R.indexSelect(0, [2, 0, 2])(x) },
-    { label: 'dim 1', shapes: [[2, 4]], call: (f, x) => f(x, 1, idx(x, [3, 1])), expect: (R, x) => R.indexSelect(1, [3, 1])(x) },
+    { label: 'dim 0 (repeated index)', shapes: [[3, 4]], call: (f, x) => f(x, 0, idx(x, [2, 0, 2])), expect: (R, x) => R.indexSelect(0, [2, 0, 2])(x), torch: 'x[0].index_select(0, torch.tensor([2, 0, 2]))' },
+    { label: 'dim 1', shapes: [[2, 4]], call: (f, x) => f(x, 1, idx(x, [3, 1])), expect: (R, x) => R.indexSelect(1, [3, 1])(x), torch: 'torch.index_select(x[0], 1, torch.tensor([3, 1]))' },
   ],
 });
 
@@ -140,7 +140,7 @@ export const indexAdd = defineOp({
   saves: ['index'],
   vjp: (g, { index, dim }): { src: Tensor } => ({ src: indexSelect(g, dim, index) }),
   jvp: (t, { shape, dim, index }): Tensor => indexAdd(shape, dim, index, t.src),
-  cases: [{ label: 'dim 0', shapes: [[3, 3]], call: (f, src) => f([4, 3], 0, idx(src, [0, 2, 0]), src), expect: (R, src) => R.indexAdd([4, 3], 0, [0, 2, 0])(src) }],
+  cases: [{ label: 'dim 0', shapes: [[3, 3]], call: (f, src) => f([4, 3], 0, idx(src, [0, 2, 0]), src), expect: (R, src) => R.indexAdd([4, 3], 0, [0, 2, 0])(src), torch: 'torch.zeros(4, 3).index_add(0, torch.tensor([0, 2, 0]), x[0])' }],
 });
 
 type Methods = { gather: Method<typeof gather>; indexSelect: Method<typeof indexSelect> };

@@ -78,11 +78,11 @@ const batchedMatmul = defineOp({
   }),
   jvp: (t, { input: A, other: Bt }): Tensor => add(matmul(t.input, Bt), matmul(A, t.other)),
   cases: [
-    { label: '2-D·2-D', shapes: [[2, 3], [3, 4]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: 'batched 3-D·3-D', shapes: [[2, 2, 3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: 'broadcast 3-D·2-D', shapes: [[2, 2, 3], [3, 4]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: 'broadcast 2-D·3-D', shapes: [[2, 3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: 'broadcast batch [2,1]·[3]', shapes: [[2, 1, 2, 3], [3, 3, 2]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: '2-D·2-D', shapes: [[2, 3], [3, 4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: 'batched 3-D·3-D', shapes: [[2, 2, 3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: 'broadcast 3-D·2-D', shapes: [[2, 2, 3], [3, 4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: 'broadcast 2-D·3-D', shapes: [[2, 3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: 'broadcast batch [2,1]·[3]', shapes: [[2, 1, 2, 3], [3, 3, 2]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
   ],
 });
 
@@ -110,11 +110,11 @@ export const matmul = defineOp({
     return batchedMatmul(A, Bt);
   },
   cases: [
-    { label: '1-D·1-D (dot)', shapes: [[4], [4]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: '1-D·2-D', shapes: [[3], [3, 4]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: '2-D·1-D', shapes: [[2, 3], [3]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: '1-D·3-D', shapes: [[3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y) },
-    { label: '3-D·1-D', shapes: [[2, 3, 4], [4]], expect: (R, x, y) => R.matmul(x, y) },
+    { label: '1-D·1-D (dot)', shapes: [[4], [4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: '1-D·2-D', shapes: [[3], [3, 4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: '2-D·1-D', shapes: [[2, 3], [3]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: '1-D·3-D', shapes: [[3], [2, 3, 4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
+    { label: '3-D·1-D', shapes: [[2, 3, 4], [4]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.matmul(x[0], x[1])' },
   ],
 });
 
@@ -122,7 +122,7 @@ export const matmul = defineOp({
 export const mm = defineOp({
   name: 'mm', method: 'mm', args: [tensor('input'), tensor('other')], composite: true,
   forward: ({ input, other }) => matmul(input, other),
-  cases: [{ shapes: [[3, 2], [2, 3]], expect: (R, x, y) => R.matmul(x, y) }],
+  cases: [{ shapes: [[3, 2], [2, 3]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.mm(x[0], x[1])' }],
 });
 
 /** Batched matmul of two 3-D tensors (no broadcasting, as torch.bmm). */
@@ -133,7 +133,7 @@ export const bmm = defineOp({
     if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new Error(`bmm: expected 3-D tensors with equal batch, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
     return matmul(a, b);
   },
-  cases: [{ shapes: [[2, 3, 2], [2, 2, 3]], expect: (R, x, y) => R.matmul(x, y) }],
+  cases: [{ shapes: [[2, 3, 2], [2, 2, 3]], expect: (R, x, y) => R.matmul(x, y), torch: 'torch.bmm(x[0], x[1])' }],
 });
 
 /** activations linear can fuse after its bias (Linear's `activation` option) */
@@ -263,16 +263,18 @@ export const linear = defineOp({
   name: 'linear', args: [tensor('input'), tensor('weight'), optTensor('bias'), options('opts', { activation: activationArg })], composite: true,
   forward: ({ input, weight, bias, opts }) => linearImpl(input, weight, bias, opts.activation),
   cases: [
-    { label: 'with bias', shapes: [[5, 3], [4, 3], [4]], expect: (R, x, w, b) => R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b) },
-    { label: 'without bias', shapes: [[5, 3], [4, 3]], expect: (R, x, w) => R.matmul(x, R.permute([1, 0])(w)) },
-    { label: '3-D input', shapes: [[2, 5, 3], [4, 3], [4]], expect: (R, x, w, b) => R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b) },
+    { label: 'with bias', shapes: [[5, 3], [4, 3], [4]], expect: (R, x, w, b) => R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b), torch: 'F.linear(x[0], x[1], x[2])' },
+    { label: 'without bias', shapes: [[5, 3], [4, 3]], expect: (R, x, w) => R.matmul(x, R.permute([1, 0])(w)), torch: 'F.linear(x[0], x[1])' },
+    { label: '3-D input', shapes: [[2, 5, 3], [4, 3], [4]], expect: (R, x, w, b) => R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b), torch: 'F.linear(x[0], x[1], x[2])' },
     {
       label: 'fused tanh', shapes: [[5, 3], [4, 3], [4]], call: (f, x, w, b) => f(x, w, b, { activation: 'tanh' }),
       expect: (R, x, w, b) => R.un(Math.tanh)(R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b)),
+      torch: 'torch.tanh(F.linear(x[0], x[1], x[2]))',
     },
     {
       label: 'fused relu', shapes: [[5, 3], [4, 3], [4]], domain: 'nonzero', call: (f, x, w, b) => f(x, w, b, { activation: 'relu' }), twice: false,
       expect: (R, x, w, b) => R.un((v) => Math.max(v, 0))(R.bin((p, q) => p + q)(R.matmul(x, R.permute([1, 0])(w)), b)),
+      torch: 'torch.relu(F.linear(x[0], x[1], x[2]))',
     },
   ],
 });
@@ -284,7 +286,7 @@ export const outer = defineOp({
     if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`outer: expected 1-D tensors, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
     return matmul(unsqueeze(a, 1), unsqueeze(b, 0));
   },
-  cases: [{ shapes: [[3], [4]], expect: (R, x, y) => R.matmul(R.reshape([3, 1])(x), R.reshape([1, 4])(y)) }],
+  cases: [{ shapes: [[3], [4]], expect: (R, x, y) => R.matmul(R.reshape([3, 1])(x), R.reshape([1, 4])(y)), torch: 'torch.outer(x[0], x[1])' }],
 });
 
 type Methods = { matmul: Method<typeof matmul>; mm: Method<typeof mm> };

@@ -38,7 +38,7 @@ export const clone = defineOp({
   },
   vjp: (g) => ({ input: g }),
   jvp: 'linear',
-  cases: [{ shapes: [[3, 4]], ref: (x) => x }],
+  cases: [{ shapes: [[3, 4]], ref: (x) => x, torch: 'x[0].clone()' }],
 });
 
 /** x itself when its data is contiguous, else a contiguous copy (clone) */
@@ -46,8 +46,8 @@ export const contiguous = defineOp({
   name: 'contiguous', method: 'contiguous', args: [tensor('input')], composite: true,
   forward: ({ input: x }) => (x.isContiguous() ? x : clone(x)),
   cases: [
-    { shapes: [[3, 4]], ref: (x) => x },
-    { label: 'of a transpose', shapes: [[3, 4]], call: (f, x) => f(x.T), expect: (R, x) => R.permute([1, 0])(x) },
+    { shapes: [[3, 4]], ref: (x) => x, torch: 'x[0].contiguous()' },
+    { label: 'of a transpose', shapes: [[3, 4]], call: (f, x) => f(x.T), expect: (R, x) => R.permute([1, 0])(x), torch: 'x[0].T.contiguous()' },
   ],
 });
 
@@ -67,7 +67,7 @@ export const view = defineOp({
   },
   vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
   jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
-  cases: [{ shapes: [[3, 4]], call: (f, x) => f(x, 2, 6), expect: (R, x) => R.reshape([2, 6])(x), contiguousOnly: true }],
+  cases: [{ shapes: [[3, 4]], call: (f, x) => f(x, 2, 6), expect: (R, x) => R.reshape([2, 6])(x), contiguousOnly: true, torch: 'x[0].view(2, 6)' }],
 });
 
 /** reshape: a view when the data is contiguous, a copy otherwise. dx = reshape(g, x.shape); ẏ = reshape(ẋ). */
@@ -82,8 +82,8 @@ export const reshape = defineOp({
   vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
   jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
   cases: [
-    { shapes: [[2, 3, 4]], call: (f, x) => f(x, 6, 4), expect: (R, x) => R.reshape([6, 4])(x) },
-    { label: 'with -1', shapes: [[2, 3, 2]], call: (f, x) => f(x, [-1, 3]), expect: (R, x) => R.reshape([4, 3])(x) },
+    { shapes: [[2, 3, 4]], call: (f, x) => f(x, 6, 4), expect: (R, x) => R.reshape([6, 4])(x), torch: 'x[0].reshape(6, 4)' },
+    { label: 'with -1', shapes: [[2, 3, 2]], call: (f, x) => f(x, [-1, 3]), expect: (R, x) => R.reshape([4, 3])(x), torch: 'x[0].reshape(-1, 3)' },
   ],
 });
 
@@ -97,8 +97,8 @@ export const flatten = defineOp({
     return reshape(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
   },
   cases: [
-    { shapes: [[2, 3, 4]], expect: (R, x) => R.reshape([24])(x) },
-    { label: '(1)', shapes: [[2, 3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reshape([2, 12])(x) },
+    { shapes: [[2, 3, 4]], expect: (R, x) => R.reshape([24])(x), torch: 'x[0].flatten()' },
+    { label: '(1)', shapes: [[2, 3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reshape([2, 12])(x), torch: 'x[0].flatten(1)' },
   ],
 });
 
@@ -113,8 +113,8 @@ export const squeeze = defineOp({
   vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
   jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
   cases: [
-    { shapes: [[3, 1, 4]], expect: (R, x) => R.reshape([3, 4])(x) },
-    { label: '(1)', shapes: [[3, 1, 4, 1]], call: (f, x) => f(x, 1), expect: (R, x) => R.reshape([3, 4, 1])(x) },
+    { shapes: [[3, 1, 4]], expect: (R, x) => R.reshape([3, 4])(x), torch: 'x[0].squeeze()' },
+    { label: '(1)', shapes: [[3, 1, 4, 1]], call: (f, x) => f(x, 1), expect: (R, x) => R.reshape([3, 4, 1])(x), torch: 'x[0].squeeze(1)' },
   ],
 });
 
@@ -131,8 +131,8 @@ export const unsqueeze = defineOp({
   vjp: (g, { shapes }): { input: Tensor } => ({ input: reshape(g, shapes.input) }),
   jvp: (t, { result }): Tensor => reshape(t.input, result.shape),
   cases: [
-    { label: '(0)', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reshape([1, 3, 4])(x) },
-    { label: '(-1)', shapes: [[3, 4]], call: (f, x) => f(x, -1), expect: (R, x) => R.reshape([3, 4, 1])(x) },
+    { label: '(0)', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reshape([1, 3, 4])(x), torch: 'x[0].unsqueeze(0)' },
+    { label: '(-1)', shapes: [[3, 4]], call: (f, x) => f(x, -1), expect: (R, x) => R.reshape([3, 4, 1])(x), torch: 'x[0].unsqueeze(-1)' },
   ],
 });
 
@@ -153,7 +153,7 @@ export const permute = defineOp({
     return { input: permute(g, inv) };
   },
   jvp: 'linear',
-  cases: [{ shapes: [[2, 3, 4]], call: (f, x) => f(x, 2, 0, 1), expect: (R, x) => R.permute([2, 0, 1])(x) }],
+  cases: [{ shapes: [[2, 3, 4]], call: (f, x) => f(x, 2, 0, 1), expect: (R, x) => R.permute([2, 0, 1])(x), torch: 'x[0].permute(2, 0, 1)' }],
 });
 
 /** swap two dims (a permute); a ≤ 1-D tensor with the default dims is returned as is */
@@ -168,9 +168,9 @@ export const transpose = defineOp({
     return permute(x, p);
   },
   cases: [
-    { shapes: [[3, 4]], call: (f, x) => f(x, 0, 1), expect: (R, x) => R.permute([1, 0])(x) },
-    { label: '3-D (0,2)', shapes: [[2, 3, 4]], call: (f, x) => f(x, 0, 2), expect: (R, x) => R.permute([2, 1, 0])(x) },
-    { label: '.T', shapes: [[3, 4]], call: (_, x) => x.T, expect: (R, x) => R.permute([1, 0])(x) },
+    { shapes: [[3, 4]], call: (f, x) => f(x, 0, 1), expect: (R, x) => R.permute([1, 0])(x), torch: 'x[0].transpose(0, 1)' },
+    { label: '3-D (0,2)', shapes: [[2, 3, 4]], call: (f, x) => f(x, 0, 2), expect: (R, x) => R.permute([2, 1, 0])(x), torch: 'x[0].transpose(0, 2)' },
+    { label: '.T', shapes: [[3, 4]], call: (_, x) => x.T, expect: (R, x) => R.permute([1, 0])(x), torch: 'x[0].T' },
   ],
 });
 
@@ -198,9 +198,9 @@ export const expand = defineOp({
   vjp: (g, { shapes }): { input: Tensor } => ({ input: ops.sumToShape(g, shapes.input) }),
   jvp: (t, { result }): Tensor => expand(t.input, result.shape),
   cases: [
-    { label: '[3,1]→[3,4]', shapes: [[3, 1]], call: (f, x) => f(x, 3, 4), expect: (R, x) => R.expand([3, 4])(x) },
-    { label: '[4]→[2,3,4]', shapes: [[4]], call: (f, x) => f(x, [2, 3, 4]), expect: (R, x) => R.expand([2, 3, 4])(x) },
-    { label: 'then mul (stride-0 reuse)', shapes: [[3, 1]], call: (f, x) => f(x, 3, 4).mul(f(x, 3, 4)), expect: (R, x) => R.expand([3, 4])(R.un((v) => v * v)(x)) },
+    { label: '[3,1]→[3,4]', shapes: [[3, 1]], call: (f, x) => f(x, 3, 4), expect: (R, x) => R.expand([3, 4])(x), torch: 'x[0].expand(3, 4)' },
+    { label: '[4]→[2,3,4]', shapes: [[4]], call: (f, x) => f(x, [2, 3, 4]), expect: (R, x) => R.expand([2, 3, 4])(x), torch: 'x[0].expand(2, 3, 4)' },
+    { label: 'then mul (stride-0 reuse)', shapes: [[3, 1]], call: (f, x) => f(x, 3, 4).mul(f(x, 3, 4)), expect: (R, x) => R.expand([3, 4])(R.un((v) => v * v)(x)), torch: 'x[0].expand(3, 4) * x[0].expand(3, 4)' },
   ],
 });
 
@@ -208,7 +208,7 @@ export const expand = defineOp({
 const expandAs = defineOp({
   name: 'expandAs', method: 'expandAs', args: [tensor('input'), tensor('other')], composite: true,
   forward: ({ input, other }) => expand(input, other.shape),
-  cases: [{ shapes: [[3, 1], [3, 4]], expect: (R, x) => R.expand([3, 4])(x) }],
+  cases: [{ shapes: [[3, 1], [3, 4]], expect: (R, x) => R.expand([3, 4])(x), torch: 'x[0].expand_as(x[1])' }],
 });
 
 function normSlice(size: number, start: number | undefined, end: number | undefined, step: number): [number, number, number] {
@@ -245,9 +245,9 @@ export const slice = defineOp({
   },
   jvp: 'linear',
   cases: [
-    { shapes: [[3, 5]], call: (f, x) => f(x, 1, 1, 4), expect: (R, x) => R.slice(1, 1, 3)(x) },
-    { label: 'with step', shapes: [[3, 6]], call: (f, x) => f(x, 1, 0, 6, 2), expect: (R, x) => R.slice(1, 0, 3, 2)(x) },
-    { label: 'negative start, step 3', shapes: [[7, 2]], call: (f, x) => f(x, 0, -5, undefined, 3), expect: (R, x) => R.slice(0, 2, 2, 3)(x) },
+    { shapes: [[3, 5]], call: (f, x) => f(x, 1, 1, 4), expect: (R, x) => R.slice(1, 1, 3)(x), torch: 'x[0][:, 1:4]' },
+    { label: 'with step', shapes: [[3, 6]], call: (f, x) => f(x, 1, 0, 6, 2), expect: (R, x) => R.slice(1, 0, 3, 2)(x), torch: 'x[0][:, 0:6:2]' },
+    { label: 'negative start, step 3', shapes: [[7, 2]], call: (f, x) => f(x, 0, -5, undefined, 3), expect: (R, x) => R.slice(0, 2, 2, 3)(x), torch: 'x[0][-5::3]' },
   ],
 });
 
@@ -287,7 +287,7 @@ export const narrow = defineOp({
     if (s < 0 || length < 0 || s + length > size) throw new RangeError(`narrow: start ${start} + length ${length} exceeds dimension ${dim} of size ${size}`);
     return slice(x, d, s, s + length);
   },
-  cases: [{ shapes: [[4, 3]], call: (f, x) => f(x, 0, 1, 2), expect: (R, x) => R.slice(0, 1, 2)(x) }],
+  cases: [{ shapes: [[4, 3]], call: (f, x) => f(x, 0, 1, 2), expect: (R, x) => R.slice(0, 1, 2)(x), torch: 'x[0].narrow(0, 1, 2)' }],
 });
 
 /** x.select(dim, i): the slice at index i with dim removed. */
@@ -301,8 +301,8 @@ export const select = defineOp({
     return squeeze(slice(x, d, i, i + 1), d);
   },
   cases: [
-    { shapes: [[3, 4]], call: (f, x) => f(x, 1, 2), expect: (R, x) => R.reshape([3])(R.slice(1, 2, 1)(x)) },
-    { label: 'negative index', shapes: [[3, 4]], call: (f, x) => f(x, 0, -1), expect: (R, x) => R.reshape([4])(R.slice(0, 2, 1)(x)) },
+    { shapes: [[3, 4]], call: (f, x) => f(x, 1, 2), expect: (R, x) => R.reshape([3])(R.slice(1, 2, 1)(x)), torch: 'x[0].select(1, 2)' },
+    { label: 'negative index', shapes: [[3, 4]], call: (f, x) => f(x, 0, -1), expect: (R, x) => R.reshape([4])(R.slice(0, 2, 1)(x)), torch: 'x[0].select(0, -1)' },
   ],
 });
 
@@ -373,9 +373,9 @@ export const cat = defineOp({
   },
   jvp: 'linear',
   cases: [
-    { label: 'dim 0', shapes: [[2, 3], [4, 3]], call: (f, x, y) => f([x, y], 0), expect: (R, x, y) => R.cat(0)(x, y) },
-    { label: 'dim 1 (three inputs)', shapes: [[2, 1], [2, 3], [2, 2]], call: (f, x, y, z) => f([x, y, z], 1), expect: (R, x, y, z) => R.cat(1)(x, y, z) },
-    { label: 'same tensor twice', shapes: [[2, 3]], call: (f, x) => f([x, x.mul(2)], -1), expect: (R, x) => R.cat(1)(x, R.un((v) => 2 * v)(x)) },
+    { label: 'dim 0', shapes: [[2, 3], [4, 3]], call: (f, x, y) => f([x, y], 0), expect: (R, x, y) => R.cat(0)(x, y), torch: 'torch.cat([x[0], x[1]], 0)' },
+    { label: 'dim 1 (three inputs)', shapes: [[2, 1], [2, 3], [2, 2]], call: (f, x, y, z) => f([x, y, z], 1), expect: (R, x, y, z) => R.cat(1)(x, y, z), torch: 'torch.cat(x, 1)' },
+    { label: 'same tensor twice', shapes: [[2, 3]], call: (f, x) => f([x, x.mul(2)], -1), expect: (R, x) => R.cat(1)(x, R.un((v) => 2 * v)(x)), torch: 'torch.cat([x[0], x[0] * 2], -1)' },
   ],
 });
 
@@ -395,8 +395,8 @@ export const stack = defineOp({
     return cat(tensors.map((t) => unsqueeze(t, d)), d);
   },
   cases: [
-    { label: 'dim 0', shapes: [[2, 3], [2, 3]], call: (f, x, y) => f([x, y]), expect: (R, x, y) => R.cat(0)(R.reshape([1, 2, 3])(x), R.reshape([1, 2, 3])(y)) },
-    { label: 'dim 2', shapes: [[2, 3], [2, 3]], call: (f, x, y) => f([x, y], 2), expect: (R, x, y) => R.cat(2)(R.reshape([2, 3, 1])(x), R.reshape([2, 3, 1])(y)) },
+    { label: 'dim 0', shapes: [[2, 3], [2, 3]], call: (f, x, y) => f([x, y]), expect: (R, x, y) => R.cat(0)(R.reshape([1, 2, 3])(x), R.reshape([1, 2, 3])(y)), torch: 'torch.stack(x)' },
+    { label: 'dim 2', shapes: [[2, 3], [2, 3]], call: (f, x, y) => f([x, y], 2), expect: (R, x, y) => R.cat(2)(R.reshape([2, 3, 1])(x), R.reshape([2, 3, 1])(y)), torch: 'torch.stack(x, 2)' },
   ],
 });
 
@@ -420,8 +420,8 @@ export const split = defineOp({
     return out;
   },
   cases: [
-    { label: 'size 2', shapes: [[3, 5]], call: (f, x) => f(x, 2, 1), expect: (R, x) => [R.slice(1, 0, 2)(x), R.slice(1, 2, 2)(x), R.slice(1, 4, 1)(x)] },
-    { label: 'sizes [1,3]', shapes: [[4, 2]], call: (f, x) => f(x, [1, 3], 0), expect: (R, x) => [R.slice(0, 0, 1)(x), R.slice(0, 1, 3)(x)] },
+    { label: 'size 2', shapes: [[3, 5]], call: (f, x) => f(x, 2, 1), expect: (R, x) => [R.slice(1, 0, 2)(x), R.slice(1, 2, 2)(x), R.slice(1, 4, 1)(x)], torch: 'x[0].split(2, 1)' },
+    { label: 'sizes [1,3]', shapes: [[4, 2]], call: (f, x) => f(x, [1, 3], 0), expect: (R, x) => [R.slice(0, 0, 1)(x), R.slice(0, 1, 3)(x)], torch: 'torch.split(x[0], [1, 3], 0)' },
   ],
 });
 
@@ -445,7 +445,7 @@ export const chunk = defineOp({
     const d = normDim('chunk', dim, x.ndim);
     return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
   },
-  cases: [{ label: '3', shapes: [[6, 2]], call: (f, x) => f(x, 3, 0), expect: (R, x) => [R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x), R.slice(0, 4, 2)(x)] }],
+  cases: [{ label: '3', shapes: [[6, 2]], call: (f, x) => f(x, 3, 0), expect: (R, x) => [R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x), R.slice(0, 4, 2)(x)], torch: 'x[0].chunk(3, 0)' }],
 });
 
 type ShapeMethod = (...shape: number[] | [readonly number[]]) => Tensor;

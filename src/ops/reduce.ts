@@ -61,11 +61,11 @@ const sumOp = defineOp({
   vjp: (g, { dim, keepdim, shapes }) => ({ input: expandBack(g, shapes.input, normDims('sum', dim, rank(shapes.input)), keepdim) }),
   jvp: 'linear',
   cases: [
-    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.sum)(x) },
-    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.sum, [1])(x) },
-    { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.sum, [0, 2], true)(x) },
-    { label: 'over an empty dim (0)', shapes: [[0, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.sum, [0])(x) },
-    { label: 'dim -1 keepdim (by name)', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, { dim: -1, keepdim: true }), expect: (R, x) => R.reduce(R.sum, [-1], true)(x) },
+    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.sum)(x), torch: 'x[0].sum()' },
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.sum, [1])(x), torch: 'x[0].sum(1)' },
+    { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.sum, [0, 2], true)(x), torch: 'x[0].sum((0, 2), keepdim=True)' },
+    { label: 'over an empty dim (0)', shapes: [[0, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.sum, [0])(x), torch: 'x[0].sum(0)' },
+    { label: 'dim -1 keepdim (by name)', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, { dim: -1, keepdim: true }), expect: (R, x) => R.reduce(R.sum, [-1], true)(x), torch: 'x[0].sum(dim=-1, keepdim=True)' },
   ],
 });
 export const sum: WithKw<typeof sumOp, ReduceKw> = sumOp as never;
@@ -80,9 +80,9 @@ const meanOp = defineOp({
     return div(sum(xf, dl, keepdim), n);
   },
   cases: [
-    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.mean)(x) },
-    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.mean, [0])(x) },
-    { label: 'dims [1,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, { dim: [1, 2], keepdim: true }), expect: (R, x) => R.reduce(R.mean, [1, 2], true)(x) },
+    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.mean)(x), torch: 'x[0].mean()' },
+    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.mean, [0])(x), torch: 'x[0].mean(0)' },
+    { label: 'dims [1,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, { dim: [1, 2], keepdim: true }), expect: (R, x) => R.reduce(R.mean, [1, 2], true)(x), torch: 'x[0].mean((1, 2), keepdim=True)' },
   ],
 });
 export const mean: WithKw<typeof meanOp, ReduceKw> = meanOp as never;
@@ -126,19 +126,19 @@ const extremeAll = <const N extends 'amax' | 'amin'>(name: N, op: 'max' | 'min')
   },
   cases: op === 'max'
     ? [
-      { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.max, [1])(x) },
-      { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.max, [0, 2], true)(x) },
-      { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.max)(x) },
+      { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.max, [1])(x), torch: 'x[0].amax(1)' },
+      { label: 'dims [0,2] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 2], true), expect: (R, x) => R.reduce(R.max, [0, 2], true)(x), torch: 'x[0].amax((0, 2), keepdim=True)' },
+      { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.max)(x), torch: 'x[0].amax()' },
       // ties share the gradient evenly (PyTorch's subgradient); the weights 1, 2, … tell the outputs apart
-      { label: '(all) three-way tie', shapes: [[3, 2]], values: [[1, 3, 3, 2, 3, 0]], expect: (R, x) => R.reduce(R.max)(x), gradWant: [[0, 1 / 3, 1 / 3, 0, 1 / 3, 0]] },
-      { label: 'dim 0 with a tie', shapes: [[3, 2]], call: (f, x) => f(x, 0), values: [[1, 3, 3, 2, 3, 0]], expect: (R, x) => R.reduce(R.max, [0])(x), gradWant: [[0, 2, 0.5, 0, 0.5, 0]] },
+      { label: '(all) three-way tie', shapes: [[3, 2]], values: [[1, 3, 3, 2, 3, 0]], expect: (R, x) => R.reduce(R.max)(x), gradWant: [[0, 1 / 3, 1 / 3, 0, 1 / 3, 0]], torch: 'x[0].amax()' },
+      { label: 'dim 0 with a tie', shapes: [[3, 2]], call: (f, x) => f(x, 0), values: [[1, 3, 3, 2, 3, 0]], expect: (R, x) => R.reduce(R.max, [0])(x), gradWant: [[0, 2, 0.5, 0, 0.5, 0]], torch: 'x[0].amax(0)' },
     ]
     : [
-      { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.min)(x) },
-      { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.min, [0])(x) },
-      { label: '(all) two-way tie', shapes: [[2, 2]], values: [[2, -1, -1, 5]], expect: (R, x) => R.reduce(R.min)(x), gradWant: [[0, 0.5, 0.5, 0]] },
-      { label: 'dim 1 with ties', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[1, 1, 4, 0, 2, 0]], expect: (R, x) => R.reduce(R.min, [1])(x), gradWant: [[0.5, 0.5, 0, 1, 0, 1]] },
-      { label: 'dims [0,1] keepdim three-way tie', shapes: [[2, 2]], call: (f, x) => f(x, [0, 1], true), values: [[1, 5, 1, 1]], expect: (R, x) => R.reduce(R.min, [0, 1], true)(x), gradWant: [[1 / 3, 0, 1 / 3, 1 / 3]] },
+      { label: '(all)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.min)(x), torch: 'x[0].amin()' },
+      { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.min, [0])(x), torch: 'x[0].amin(0)' },
+      { label: '(all) two-way tie', shapes: [[2, 2]], values: [[2, -1, -1, 5]], expect: (R, x) => R.reduce(R.min)(x), gradWant: [[0, 0.5, 0.5, 0]], torch: 'x[0].amin()' },
+      { label: 'dim 1 with ties', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[1, 1, 4, 0, 2, 0]], expect: (R, x) => R.reduce(R.min, [1])(x), gradWant: [[0.5, 0.5, 0, 1, 0, 1]], torch: 'x[0].amin(1)' },
+      { label: 'dims [0,1] keepdim three-way tie', shapes: [[2, 2]], call: (f, x) => f(x, [0, 1], true), values: [[1, 5, 1, 1]], expect: (R, x) => R.reduce(R.min, [0, 1], true)(x), gradWant: [[1 / 3, 0, 1 / 3, 1 / 3]], torch: 'x[0].amin((0, 1), keepdim=True)' },
     ],
 });
 export const amax = extremeAll('amax', 'max');
@@ -188,15 +188,17 @@ const extremeDim = <const N extends 'max' | 'min'>(name: N) => defineOp({
     return [keepdim || input.ndim === 0 ? r : squeeze(r, d), null];
   },
   cases: [
-    { label: 'dim 1 values', shapes: [[3, 4]], call: (f, x) => f(x, 1)[0]!, expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [1])(x) },
+    { label: 'dim 1 values', shapes: [[3, 4]], call: (f, x) => f(x, 1)[0]!, expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [1])(x), torch: `x[0].${name}(1).values` },
     {
       label: 'dim 0 keepdim values', shapes: [[2, 3, 4]], call: (f, x) => (f as unknown as (...a: unknown[]) => ValuesIndices)(x, { dim: 0, keepdim: true }).values,
       expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [0], true)(x),
+      torch: `x[0].${name}(0, keepdim=True).values`,
     },
     // a tie along the dim: the whole gradient goes to the returned (first) index
     {
       label: 'dim 1 with ties', shapes: [[2, 3]], call: (f, x) => f(x, 1)[0]!, values: [name === 'max' ? [3, 1, 3, 0, 5, 5] : [1, 3, 1, 5, 0, 0]],
       expect: (R, x) => R.reduce(name === 'max' ? R.max : R.min, [1])(x), gradWant: [[1, 0, 0, 0, 2, 0]],
+      torch: `x[0].${name}(1).values`,
     },
   ],
 });
@@ -252,8 +254,8 @@ const argExtreme = <const N extends 'argmax' | 'argmin'>(name: N) => {
     },
     cases: [
       // the index picks the extreme: checked through the value it selects
-      { label: 'dim 1 (selects the extreme)', shapes: [[3, 4]], differentiable: true, call: (f, x) => gather(x, 1, f(x, 1, true)), expect: (R, x) => R.reduce(name === 'argmax' ? R.max : R.min, [1], true)(x) },
-      { label: 'flattened keepdim (selects the extreme)', shapes: [[3, 4]], differentiable: true, call: (f, x) => gather(reshape(x, [12]), 0, reshape(f(x, undefined, true), [1])), expect: (R, x) => R.reshape([1])(R.reduce(name === 'argmax' ? R.max : R.min)(x)) },
+      { label: 'dim 1 (selects the extreme)', shapes: [[3, 4]], differentiable: true, call: (f, x) => gather(x, 1, f(x, 1, true)), expect: (R, x) => R.reduce(name === 'argmax' ? R.max : R.min, [1], true)(x), torch: `x[0].gather(1, x[0].${name}(1, keepdim=True))` },
+      { label: 'flattened keepdim (selects the extreme)', shapes: [[3, 4]], differentiable: true, call: (f, x) => gather(reshape(x, [12]), 0, reshape(f(x, undefined, true), [1])), expect: (R, x) => R.reshape([1])(R.reduce(name === 'argmax' ? R.max : R.min)(x)), torch: `x[0].reshape(12).gather(0, x[0].${name}().reshape(1))` },
     ],
   });
   return op;
@@ -280,12 +282,12 @@ const prodOp = defineOp({
     return sum(mul(t.input, prodOthers(input, dl)), dl, keepdim);
   },
   cases: [
-    { shapes: [[2, 3]], domain: 'nonzero', expect: (R, x) => R.reduce(R.prod)(x) },
-    { label: 'dim 1', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.prod, [1])(x) },
-    { label: 'dim 0 keepdim', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 0, true), expect: (R, x) => R.reduce(R.prod, [0], true)(x) },
+    { shapes: [[2, 3]], domain: 'nonzero', expect: (R, x) => R.reduce(R.prod)(x), torch: 'x[0].prod()' },
+    { label: 'dim 1', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.prod, [1])(x), torch: 'x[0].prod(1)' },
+    { label: 'dim 0 keepdim', shapes: [[3, 4]], domain: 'nonzero', call: (f, x) => f(x, 0, true), expect: (R, x) => R.reduce(R.prod, [0], true)(x), torch: 'x[0].prod(0, keepdim=True)' },
     // zero factors: one zero (its gradient is the product of the others), two zeros (all gradients 0 but theirs... 0 too)
-    { label: 'dim 1 with zeros', shapes: [[3, 4]], call: (f, x) => f(x, 1), values: [[0, 1.5, -2, 0.7, 0, 0, 1.2, -0.8, 1.1, -0.9, 1.3, 0.6]], expect: (R, x) => R.reduce(R.prod, [1])(x) },
-    { label: 'over an empty dim (1)', shapes: [[0, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.prod, [0])(x) },
+    { label: 'dim 1 with zeros', shapes: [[3, 4]], call: (f, x) => f(x, 1), values: [[0, 1.5, -2, 0.7, 0, 0, 1.2, -0.8, 1.1, -0.9, 1.3, 0.6]], expect: (R, x) => R.reduce(R.prod, [1])(x), torch: 'x[0].prod(1)' },
+    { label: 'over an empty dim (1)', shapes: [[0, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.reduce(R.prod, [0])(x), torch: 'x[0].prod(0)' },
   ],
 });
 export const prod: WithKw<typeof prodOp, ReduceKw> = prodOp as never;
@@ -335,10 +337,10 @@ const varianceOp = defineOp({
     return div(sum(mul(dev, dev), dl, keepdim), Math.max(0, n - c));
   },
   cases: [
-    { label: '(correction 1)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.var(1))(x) },
-    { label: 'dim 1 correction 0', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 1, { correction: 0 }), expect: (R, x) => R.reduce(R.var(0), [1])(x) },
-    { label: 'dim 0 keepdim', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 0, { keepdim: true }), expect: (R, x) => R.reduce(R.var(1), [0], true)(x) },
-    { label: 'dim 1 unbiased false', shapes: [[3, 4]], call: (f, x) => f(x, 1, false), expect: (R, x) => R.reduce(R.var(0), [1])(x) },
+    { label: '(correction 1)', shapes: [[3, 4]], expect: (R, x) => R.reduce(R.var(1))(x), torch: 'x[0].var()' },
+    { label: 'dim 1 correction 0', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 1, { correction: 0 }), expect: (R, x) => R.reduce(R.var(0), [1])(x), torch: 'x[0].var(1, unbiased=False)' },
+    { label: 'dim 0 keepdim', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 0, { keepdim: true }), expect: (R, x) => R.reduce(R.var(1), [0], true)(x), torch: 'x[0].var(0, keepdim=True)' },
+    { label: 'dim 1 unbiased false', shapes: [[3, 4]], call: (f, x) => f(x, 1, false), expect: (R, x) => R.reduce(R.var(0), [1])(x), torch: 'x[0].var(1, unbiased=False)' },
   ],
 });
 export const variance: WithKw<typeof varianceOp, SpreadKw> & ((input: Tensor, unbiased: boolean) => Tensor) = varianceOp as never;
@@ -348,10 +350,10 @@ const stdOp = defineOp({
   name: 'std', method: 'std', args: spreadArgs, kwargs: true, positional: 4, callForm: spreadForm, composite: true,
   forward: ({ input, dim, unbiased, keepdim, correction }) => sqrt(kw(variance)(input, dim, { unbiased, keepdim, correction: correction ?? undefined })),
   cases: [
-    { label: '(correction 1)', shapes: [[3, 4]], expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(1)(v)))(x) },
-    { label: 'dim 1 correction 0', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 1, { correction: 0 }), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(0)(v)), [1])(x) },
-    { label: 'dim -1 keepdim', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, -1, { keepdim: true }), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(1)(v)), [-1], true)(x) },
-    { label: 'unbiased false (the torch.std(x, False) form)', shapes: [[3, 4]], call: (f, x) => kw(f)(x, false), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(0)(v)))(x) },
+    { label: '(correction 1)', shapes: [[3, 4]], expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(1)(v)))(x), torch: 'x[0].std()' },
+    { label: 'dim 1 correction 0', shapes: [[3, 4]], call: (f, x) => kw(f)(x, 1, { correction: 0 }), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(0)(v)), [1])(x), torch: 'x[0].std(1, unbiased=False)' },
+    { label: 'dim -1 keepdim', shapes: [[2, 3, 4]], call: (f, x) => kw(f)(x, -1, { keepdim: true }), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(1)(v)), [-1], true)(x), torch: 'x[0].std(-1, keepdim=True)' },
+    { label: 'unbiased false (the torch.std(x, False) form)', shapes: [[3, 4]], call: (f, x) => kw(f)(x, false), expect: (R, x) => R.reduce((v) => Math.sqrt(R.var(0)(v)))(x), torch: 'torch.std(x[0], False)' },
   ],
 });
 export const std: WithKw<typeof stdOp, SpreadKw> & ((input: Tensor, unbiased: boolean) => Tensor) = stdOp as never;
@@ -373,13 +375,14 @@ const logsumexpOp = defineOp({
     return keepdim ? s : reshape(s, x.shape.filter((_, i) => !dl.includes(i)));
   },
   cases: [
-    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.lse)(x) },
-    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.lse, [1])(x) },
-    { label: 'dims [0,1] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 1], true), expect: (R, x) => R.reduce(R.lse, [0, 1], true)(x) },
+    { shapes: [[3, 4]], expect: (R, x) => R.reduce(R.lse)(x), torch: 'torch.logsumexp(x[0], (0, 1))' },
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => R.reduce(R.lse, [1])(x), torch: 'torch.logsumexp(x[0], 1)' },
+    { label: 'dims [0,1] keepdim', shapes: [[2, 3, 4]], call: (f, x) => f(x, [0, 1], true), expect: (R, x) => R.reduce(R.lse, [0, 1], true)(x), torch: 'torch.logsumexp(x[0], (0, 1), keepdim=True)' },
     // a row of all −∞: −∞ (not NaN); its gradient exp(x − y) is NaN there, as PyTorch's
     {
       label: 'all −∞ row', shapes: [[1, 3]], call: (f, x) => f(x, 1), values: [[-Infinity, -Infinity, -Infinity]], gradcheck: false,
       expect: (R, x) => R.reduce((v) => (v.every((e) => e === -Infinity) ? -Infinity : R.lse(v)), [1])(x), gradWant: [[NaN, NaN, NaN]],
+      torch: 'torch.logsumexp(x[0], 1)',
     },
   ],
 });

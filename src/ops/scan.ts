@@ -80,10 +80,10 @@ export const cumprod = defineOp({
     return backFrom(z, input, dim);
   },
   cases: [
-    { label: 'dim 1', shapes: [[3, 4]], call: (op, x) => op(x, 1) },
-    { label: 'dim 0', shapes: [[5, 2]], call: (op, x) => op(x, 0) },
-    { label: 'dim -1 of a 3-D tensor (length 7)', shapes: [[2, 2, 7]], call: (op, x) => op(x, -1) },
-    { label: 'length 1', shapes: [[3, 1]], call: (op, x) => op(x, 1) },
+    { label: 'dim 1', shapes: [[3, 4]], call: (op, x) => op(x, 1), torch: 'torch.cumprod(x[0], 1)' },
+    { label: 'dim 0', shapes: [[5, 2]], call: (op, x) => op(x, 0), torch: 'torch.cumprod(x[0], 0)' },
+    { label: 'dim -1 of a 3-D tensor (length 7)', shapes: [[2, 2, 7]], call: (op, x) => op(x, -1), torch: 'torch.cumprod(x[0], -1)' },
+    { label: 'length 1', shapes: [[3, 1]], call: (op, x) => op(x, 1), torch: 'torch.cumprod(x[0], 1)' },
   ],
 });
 

@@ -46,10 +46,10 @@ export const softmax = defineOp({
   vjp: (g, { result, dim }) => ({ input: softmaxBackward(g, result, axisOf(dim, result.ndim)) }),
   jvp: (t, { result, dim }) => softmaxBackward(t.input, result, axisOf(dim, result.ndim)),
   cases: [
-    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, false) },
-    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, false) },
-    { label: 'dim -1 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, -1), expect: (R, x) => softmaxRef(R, x, 2, false) },
-    { label: 'all −∞ row (NaN, as PyTorch)', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[-Infinity, -Infinity, -Infinity, 0.5, -1, 2]], gradcheck: false, expect: (R, x) => softmaxRef(R, x, 1, false) },
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, false), torch: 'F.softmax(x[0], 1)' },
+    { label: 'dim 0', shapes: [[3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, false), torch: 'F.softmax(x[0], 0)' },
+    { label: 'dim -1 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, -1), expect: (R, x) => softmaxRef(R, x, 2, false), torch: 'F.softmax(x[0], -1)' },
+    { label: 'all −∞ row (NaN, as PyTorch)', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[-Infinity, -Infinity, -Infinity, 0.5, -1, 2]], gradcheck: false, expect: (R, x) => softmaxRef(R, x, 1, false), torch: 'F.softmax(x[0], 1)' },
   ],
 });
 
@@ -70,12 +70,13 @@ export const logSoftmax = defineOp({
   vjp: (g, { result, dim }) => ({ input: logSoftmaxBackward(g, result, axisOf(dim, result.ndim)) }),
   jvp: (t, { result, dim }) => (result.ndim === 0 ? mul(t.input, 0) : sub(t.input, sum(mul(exp(result), t.input), axisOf(dim, result.ndim), true))),
   cases: [
-    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, true) },
-    { label: 'dim 0 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, true) },
+    { label: 'dim 1', shapes: [[3, 4]], call: (f, x) => f(x, 1), expect: (R, x) => softmaxRef(R, x, 1, true), torch: 'F.log_softmax(x[0], 1)' },
+    { label: 'dim 0 of 3-D', shapes: [[2, 3, 4]], call: (f, x) => f(x, 0), expect: (R, x) => softmaxRef(R, x, 0, true), torch: 'F.log_softmax(x[0], 0)' },
     // a row of all −∞ gives −∞ log-probabilities (not NaN); its gradient is NaN there, as PyTorch's
     {
       label: 'all −∞ row', shapes: [[2, 3]], call: (f, x) => f(x, 1), values: [[-Infinity, -Infinity, -Infinity, 0.5, -1, 2]], gradcheck: false,
       expect: (R, x) => R.bin((v, l) => (l === -Infinity ? -Infinity : v - l))(x, R.reduce((r) => (r.every((e) => e === -Infinity) ? -Infinity : R.lse(r)), [1], true)(x)),
+      torch: 'F.log_softmax(x[0], 1)',
     },
   ],
 });
@@ -99,8 +100,8 @@ export const swiglu = defineOp({
     return mul(silu(a), b);
   },
   cases: [
-    { shapes: [[2, 6]], expect: (R, x) => R.bin((a, b) => (a / (1 + Math.exp(-a))) * b)(R.slice(1, 0, 3)(x), R.slice(1, 3, 3)(x)) },
-    { label: 'dim 0', shapes: [[4, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.bin((a, b) => (a / (1 + Math.exp(-a))) * b)(R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x)) },
+    { shapes: [[2, 6]], expect: (R, x) => R.bin((a, b) => (a / (1 + Math.exp(-a))) * b)(R.slice(1, 0, 3)(x), R.slice(1, 3, 3)(x)), torch: '(lambda a, b: F.silu(a) * b)(*x[0].chunk(2, -1))' },
+    { label: 'dim 0', shapes: [[4, 3]], call: (f, x) => f(x, 0), expect: (R, x) => R.bin((a, b) => (a / (1 + Math.exp(-a))) * b)(R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x)), torch: '(lambda a, b: F.silu(a) * b)(*x[0].chunk(2, 0))' },
   ],
 });
 

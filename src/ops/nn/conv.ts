@@ -116,7 +116,7 @@ export const im2col = defineOp({
   },
   vjp: (g, { window: p, shapes }): { input: Tensor } => ({ input: col2im(g, shapes.input as unknown as [number, number, number, number], { ...p, padValue: 0 }) }),
   jvp: (t, { window: p }): Tensor => im2col(t.input, { ...p, padValue: 0 }),
-  cases: [{ label: 'kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]', shapes: [[1, 2, 4, 5]], call: (f, x) => f(x, caseWindow), expect: (_R, x) => im2colRef(x, caseWindow) }],
+  cases: [{ label: 'kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]', shapes: [[1, 2, 4, 5]], call: (f, x) => f(x, caseWindow), expect: (_R, x) => im2colRef(x, caseWindow), torch: 'F.unfold(x[0], kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))' }],
 });
 
 /** col2im (the backend's fold kernel): [N, C·kh·kw, L] → [N, C, H, W] summing overlaps; dcols = im2col(g), ẏ = col2im(ċ). */
@@ -134,6 +134,7 @@ export const col2im = defineOp({
   cases: [{
     label: 'kernel [2,3] stride [2,1] padding [1,0] dilation [1,2]', shapes: [[1, 12, 3]],
     call: (f, c) => f(c, [1, 2, 4, 5], caseWindow), expect: (_R, c) => col2imRef(c, [1, 2, 4, 5], caseWindow),
+    torch: 'F.fold(x[0], output_size=(4, 5), kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2))',
   }],
 });
 const unfoldOp = (x: Tensor, p: UnfoldParams): Tensor => im2col(x, p);

@@ -64,8 +64,10 @@ const dropoutOp = defineOp({
     {
       label: 'p 0.4, seeded', shapes: [[3, 4]], call: (f, x) => (f as unknown as DropoutKw)(x, { p: 0.4, generator: new Generator(5) }),
       expect: (R, x) => R.bin((v, m) => v * m)(x, { shape: [3, 4], data: maskOf(5, 12, 0.4) }),
+      // torch checks x ⊙ mask and its gradient with the mask nabla's Generator(5) draws, written out
+      torch: `x[0] * torch.tensor([${maskOf(5, 12, 0.4).join(', ')}], dtype=torch.float64).reshape(3, 4)`,
     },
-    { label: 'p 1 (zeros)', shapes: [[2, 3]], call: (f, x) => f(x, 1), ref: () => 0 },
+    { label: 'p 1 (zeros)', shapes: [[2, 3]], call: (f, x) => f(x, 1), ref: () => 0, torch: 'F.dropout(x[0], 1.0)' },
   ],
 });
 type DropoutKw = (input: Tensor, opts: DropoutOptions & { inplace?: boolean }) => Tensor;

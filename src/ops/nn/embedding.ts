@@ -63,11 +63,13 @@ export const embedding = defineOp({
     {
       label: 'indices [2, 3] (repeats: gradients add)', shapes: [[5, 3]], call: (f, w) => f(idx(w, [1, 4, 1, 0, 2, 1], [2, 3]), w),
       expect: (_R, w) => rowsRef(w, [1, 4, 1, 0, 2, 1], [2, 3]),
+      torch: 'F.embedding(torch.tensor([[1, 4, 1], [0, 2, 1]]), x[0])',
     },
     {
       // the padding row (0) is looked up but gets no gradient: Σ w·out with w = 1, 2, … gives row 2 [1+5, 2+6]
       label: 'paddingIdx 0', shapes: [[4, 2]], values: [[0.5, -1, 2, 0.25, -0.75, 1.5, 3, -2]], gradWant: [[0, 0, 0, 0, 6, 8, 0, 0]],
       call: (f, w) => f(idx(w, [2, 0, 2], [3]), w, { paddingIdx: 0 }), expect: (_R, w) => rowsRef(w, [2, 0, 2], [3]),
+      torch: 'F.embedding(torch.tensor([2, 0, 2]), x[0], padding_idx=0)',
     },
   ],
 });

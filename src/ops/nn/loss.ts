@@ -134,6 +134,7 @@ export const crossEntropyRows = defineOp({
   cases: [{
     label: 'row losses, an ignored row', shapes: [[3, 5]], call: (f, x) => (f(x, classes(x, [1, -100, 4])) as unknown as { loss: Tensor }).loss,
     expect: (_R, x) => ceRef(x, [1, -100, 4], { reduction: 'none' }),
+    torch: "F.cross_entropy(x[0], torch.tensor([1, -100, 4]), reduction='none')",
   }],
 });
 
@@ -205,6 +206,8 @@ export const nllLoss = defineOp({
     label: `${reduction}, weight, ignoreIndex`, shapes: [[4, 3]],
     call: (f: (...a: never[]) => Tensor, x: Tensor) => (f as unknown as NllFn)(x, classes(x, [0, 2, -100, 1]), { reduction, weight: floats(x, nllWeight) }),
     expect: (_R: RefLib, x: Arr) => nllRef(x, [0, 2, -100, 1], { reduction, weight: nllWeight }),
+    // class targets are int64 in torch, weights float64
+    torch: `F.nll_loss(x[0], torch.tensor([0, 2, -100, 1]), weight=torch.tensor([1, 0.3, 2], dtype=torch.float64), reduction='${reduction}')`,
   })),
 });
 type NllFn = (x: Tensor, t: Tensor, o: { reduction: Reduction; weight: Tensor }) => Tensor;
@@ -281,24 +284,28 @@ export const crossEntropy = defineOp({
       label: `class targets ${reduction}`, shapes: [[4, 3]],
       call: (f: CeFn, x: Tensor) => f(x, classes(x, [2, 0, 1, 2]), { reduction }),
       expect: (_R: RefLib, x: Arr) => ceRef(x, [2, 0, 1, 2], { reduction }),
+      torch: `F.cross_entropy(x[0], torch.tensor([2, 0, 1, 2]), reduction='${reduction}')`,
     })),
     {
       label: 'weight, ignoreIndex, labelSmoothing 0.1', shapes: [[4, 3]],
       call: (f, x) => f(x, classes(x, [2, -1, 1, 0]), { weight: floats(x, ceWeight), ignoreIndex: -1, labelSmoothing: 0.1 }),
       expect: (_R, x) => ceRef(x, [2, -1, 1, 0], { weight: ceWeight, ignoreIndex: -1, eps: 0.1 }),
+      torch: 'F.cross_entropy(x[0], torch.tensor([2, -1, 1, 0]), weight=torch.tensor([0.5, 2, 1.5], dtype=torch.float64), ignore_index=-1, label_smoothing=0.1)',
     },
     {
       label: 'weight, ignoreIndex, none (fused rows)', shapes: [[4, 3]],
       call: (f, x) => f(x, classes(x, [2, -1, 1, 0]), { weight: floats(x, ceWeight), ignoreIndex: -1, reduction: 'none' }),
       expect: (_R, x) => ceRef(x, [2, -1, 1, 0], { weight: ceWeight, ignoreIndex: -1, reduction: 'none' }),
+      torch: "F.cross_entropy(x[0], torch.tensor([2, -1, 1, 0]), weight=torch.tensor([0.5, 2, 1.5], dtype=torch.float64), ignore_index=-1, reduction='none')",
     },
-    { label: '9 classes', shapes: [[3, 9]], call: (f, x) => f(x, classes(x, [8, 0, 4])), expect: (_R, x) => ceRef(x, [8, 0, 4], {}) },
+    { label: '9 classes', shapes: [[3, 9]], call: (f, x) => f(x, classes(x, [8, 0, 4])), expect: (_R, x) => ceRef(x, [8, 0, 4], {}), torch: 'F.cross_entropy(x[0], torch.tensor([8, 0, 4]))' },
     {
       label: '[N, C, d] labelSmoothing 0.3', shapes: [[2, 3, 3]],
       call: (f, x) => f(x, classes(x, [0, 2, 1, 1, 0, 2], [2, 3]), { labelSmoothing: 0.3 }),
       expect: (_R, x) => ceRef(x, [0, 2, 1, 1, 0, 2], { eps: 0.3 }),
+      torch: 'F.cross_entropy(x[0], torch.tensor([[0, 2, 1], [1, 0, 2]]), label_smoothing=0.3)',
     },
-    { label: 'unbatched', shapes: [[4]], call: (f, x) => f(x, classes(x, [1], [])), expect: (_R, x) => ceRef(x, [1], {}) },
+    { label: 'unbatched', shapes: [[4]], call: (f, x) => f(x, classes(x, [1], [])), expect: (_R, x) => ceRef(x, [1], {}), torch: 'F.cross_entropy(x[0], torch.tensor(1))' },
     {
       // −Σ_c w_c·t'_c·lp_c, t' = (1 − ε)·t + ε/C, mean over the N rows; the target is differentiable too
       label: 'probability targets, weight, labelSmoothing 0.1', shapes: [[3, 4], [3, 4]], domain: ['real', 'prob'],
@@ -309,6 +316,7 @@ export const crossEntropy = defineOp({
         const term = R.nary((p, q, w) => -w * (0.9 * q + 0.1 / 4) * p)(lp, tp, wt);
         return { shape: [], data: [R.sum(term.data) / 3] };
       },
+      torch: 'F.cross_entropy(x[0], x[1], weight=torch.tensor([1, 2, 0.5, 1], dtype=torch.float64), label_smoothing=0.1)',
     },
   ],
 });
@@ -330,10 +338,12 @@ const reducedRef = (R: RefLib, f: (x: number, y: number) => number, reduction: R
   const e = R.bin(f)(x, y);
   return reduction === 'none' ? e : { shape: [], data: [reduction === 'sum' ? R.sum(e.data) : R.mean(e.data)] };
 };
-const pairCases = (f: (x: number, y: number) => number, shape: number[], reductions: readonly Reduction[]) => reductions.map((reduction) => ({
+/** rows of a pair loss, one per reduction; torchFn is its torch.nn.functional name */
+const pairCases = (f: (x: number, y: number) => number, torchFn: string, shape: number[], reductions: readonly Reduction[]) => reductions.map((reduction) => ({
   label: reduction, shapes: [shape, shape],
   call: (op: PairFn, x: Tensor, y: Tensor) => op(x, y, { reduction }),
   expect: (R: RefLib, x: Arr, y: Arr) => reducedRef(R, f, reduction, x, y),
+  torch: `F.${torchFn}(x[0], x[1], reduction='${reduction}')`,
 }));
 
 /** mean/sum of (input − target)²; both inputs are differentiable (d/dx = 2(x − y), d/dy = −2(x − y)) */
@@ -344,7 +354,7 @@ export const mseLoss = defineOp({
     const [x, y] = elementwiseLossInputs('mseLoss', input, target);
     return reduceLoss(square(sub(x, y)), o.reduction);
   },
-  cases: pairCases((x, y) => (x - y) ** 2, [3, 4], ['mean', 'none', 'sum']),
+  cases: pairCases((x, y) => (x - y) ** 2, 'mse_loss', [3, 4], ['mean', 'none', 'sum']),
 });
 
 /** mean/sum of |input − target| (gradient sign(x − y), 0 at equality) */
@@ -355,7 +365,7 @@ export const l1Loss = defineOp({
     const [x, y] = elementwiseLossInputs('l1Loss', input, target);
     return reduceLoss(abs(sub(x, y)), o.reduction);
   },
-  cases: pairCases((x, y) => Math.abs(x - y), [3, 4], ['mean', 'sum']),
+  cases: pairCases((x, y) => Math.abs(x - y), 'l1_loss', [3, 4], ['mean', 'sum']),
 });
 
 /** Huber: ½d² where |d| < δ, else δ(|d| − ½δ) (default δ = 1); d = input − target */
@@ -377,6 +387,7 @@ export const huberLoss = defineOp({
     label: `${reduction} delta ${delta}`, shapes: [[3, 4], [3, 4]],
     call: (f: (...a: never[]) => Tensor, x: Tensor, y: Tensor) => (f as unknown as (x: Tensor, y: Tensor, o: object) => Tensor)(x, y, { reduction, delta }),
     expect: (R: RefLib, x: Arr, y: Arr) => reducedRef(R, (a, b) => (Math.abs(a - b) < delta ? 0.5 * (a - b) ** 2 : delta * (Math.abs(a - b) - 0.5 * delta)), reduction, x, y),
+    torch: `F.huber_loss(x[0], x[1], reduction='${reduction}', delta=${delta})`,
   })),
 });
 
@@ -402,7 +413,7 @@ export const binaryCrossEntropyTerms = defineOp({
   vjp: (g, { input: p, target: y, needs }) => ({ input: needs.input ? mul(g, bceDp(p, y)) : null, target: needs.target ? mul(g, bceDy(p)) : null }),
   // a target without a tangent contributes nothing (its zero tangent times an infinite ∂/∂y at p = 0 or 1 would be NaN)
   jvp: (t, { input: p, target: y }) => add(mul(t.input, bceDp(p, y)), where(ne(t.target, 0), mul(t.target, bceDy(p)), 0)),
-  cases: [{ shapes: [[2, 3], [2, 3]], domain: 'prob', ref: bceRef }],
+  cases: [{ shapes: [[2, 3], [2, 3]], domain: 'prob', ref: bceRef, torch: "F.binary_cross_entropy(x[0], x[1], reduction='none')" }],
 });
 
 /**
@@ -433,8 +444,9 @@ export const binaryCrossEntropy = defineOp({
       label: 'weight', shapes: [[2, 3], [2, 3]], domain: 'prob',
       call: (f, p, y) => f(p, y, { weight: floats(p, [1, 2, 0.5]) }),
       expect: (R, p, y) => ({ shape: [], data: [R.mean(R.nary((a, b, w) => w * bceRef(a, b))(p, y, { shape: [3], data: [1, 2, 0.5] }).data)] }),
+      torch: 'F.binary_cross_entropy(x[0], x[1], weight=torch.tensor([1, 2, 0.5], dtype=torch.float64))',
     },
-    { label: 'sum', shapes: [[2, 2], [2, 2]], domain: 'prob', call: (f, p, y) => f(p, y, { reduction: 'sum' }), expect: (R, p, y) => ({ shape: [], data: [R.sum(R.bin(bceRef)(p, y).data)] }) },
+    { label: 'sum', shapes: [[2, 2], [2, 2]], domain: 'prob', call: (f, p, y) => f(p, y, { reduction: 'sum' }), expect: (R, p, y) => ({ shape: [], data: [R.sum(R.bin(bceRef)(p, y).data)] }), torch: "F.binary_cross_entropy(x[0], x[1], reduction='sum')" },
   ],
 });
 
@@ -471,11 +483,12 @@ export const binaryCrossEntropyWithLogits = defineOp({
     return reduceLoss(loss, o.reduction);
   },
   cases: [
-    { shapes: [[2, 3], [2, 3]], domain: ['real', 'prob'], expect: (R, x, y) => ({ shape: [], data: [R.mean(R.bin((a, b) => bceLogitsRef(a, b, 1, 1))(x, y).data)] }) },
+    { shapes: [[2, 3], [2, 3]], domain: ['real', 'prob'], expect: (R, x, y) => ({ shape: [], data: [R.mean(R.bin((a, b) => bceLogitsRef(a, b, 1, 1))(x, y).data)] }), torch: 'F.binary_cross_entropy_with_logits(x[0], x[1])' },
     {
       label: 'posWeight, weight', shapes: [[2, 3], [2, 3]], domain: ['real', 'prob'],
       call: (f, x, y) => f(x, y, { posWeight: floats(x, [1.5, 0.5, 2]), weight: floats(x, [1, 3], [2, 1]) }),
       expect: (R, x, y) => ({ shape: [], data: [R.mean(R.nary(bceLogitsRef)(x, y, { shape: [3], data: [1.5, 0.5, 2] }, { shape: [2, 1], data: [1, 3] }).data)] }),
+      torch: 'F.binary_cross_entropy_with_logits(x[0], x[1], weight=torch.tensor([[1], [3]], dtype=torch.float64), pos_weight=torch.tensor([1.5, 0.5, 2], dtype=torch.float64))',
     },
   ],
 });

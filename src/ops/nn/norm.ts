@@ -101,6 +101,7 @@ export const normRows = defineOp({
     label: rms ? 'rms' : 'centred', shapes: [[3, 4]],
     call: (f: (...a: never[]) => unknown, x: Tensor) => (f as unknown as (x: Tensor, d: number[], e: number, r: boolean) => { xhat: Tensor })(x, [1], 1e-5, rms).xhat,
     expect: (_R: RefLib, x: Arr) => normRef(x, 1, 1e-5, !rms),
+    torch: rms ? 'x[0] * torch.rsqrt(x[0].pow(2).mean(1, keepdim=True) + 1e-5)' : 'F.layer_norm(x[0], [4], eps=1e-5)',
   })),
 });
 
@@ -130,6 +131,7 @@ export const batchNormalize = defineOp({
       const y = normRef({ shape: [2, 6], data: p.data }, 1, 1e-5, true);
       return R.permute([1, 0, 2])({ shape: [2, 3, 2], data: y.data });
     },
+    torch: 'F.batch_norm(x[0], None, None, training=True, eps=1e-5)',
   }],
 });
 
@@ -191,11 +193,12 @@ const layerNormOp = defineOp({
     return y;
   },
   cases: [
-    { label: 'with affine', shapes: [[3, 4], [4], [4]], call: (f, x, w, b) => f(x, [4], w, b), expect: (R, x, w, b) => affineRef(R, normRef(x, 1, 1e-5, true), w, b) },
-    { label: 'no affine, normalizedShape 3', shapes: [[2, 3]], call: (f, x) => f(x, 3), expect: (_R, x) => normRef(x, 1, 1e-5, true) },
+    { label: 'with affine', shapes: [[3, 4], [4], [4]], call: (f, x, w, b) => f(x, [4], w, b), expect: (R, x, w, b) => affineRef(R, normRef(x, 1, 1e-5, true), w, b), torch: 'F.layer_norm(x[0], [4], x[1], x[2])' },
+    { label: 'no affine, normalizedShape 3', shapes: [[2, 3]], call: (f, x) => f(x, 3), expect: (_R, x) => normRef(x, 1, 1e-5, true), torch: 'F.layer_norm(x[0], [3])' },
     {
       label: 'two dims, weight, eps 1e-3 by keyword', shapes: [[2, 2, 3], [2, 3]],
       call: (f, x, w) => (f as unknown as LayerNormKw)(x, [2, 3], { weight: w, eps: 1e-3 }), expect: (R, x, w) => affineRef(R, normRef(x, 2, 1e-3, true), w),
+      torch: 'F.layer_norm(x[0], [2, 3], weight=x[1], eps=1e-3)',
     },
   ],
 });
@@ -222,8 +225,8 @@ const rmsNormOp = defineOp({
     return w ? mul(y, w) : y;
   },
   cases: [
-    { label: 'weight, eps 1e-6', shapes: [[2, 3], [3]], call: (f, x, w) => f(x, [3], w, 1e-6), expect: (R, x, w) => affineRef(R, normRef(x, 1, 1e-6, false), w) },
-    { label: 'two dims, default eps', shapes: [[2, 2, 3]], call: (f, x) => f(x, [2, 3]), expect: (_R, x) => normRef(x, 2, 2.220446049250313e-16, false) },
+    { label: 'weight, eps 1e-6', shapes: [[2, 3], [3]], call: (f, x, w) => f(x, [3], w, 1e-6), expect: (R, x, w) => affineRef(R, normRef(x, 1, 1e-6, false), w), torch: 'x[0] * torch.rsqrt(x[0].pow(2).mean(-1, keepdim=True) + 1e-6) * x[1]' },
+    { label: 'two dims, default eps', shapes: [[2, 2, 3]], call: (f, x) => f(x, [2, 3]), expect: (_R, x) => normRef(x, 2, 2.220446049250313e-16, false), torch: 'x[0] * torch.rsqrt(x[0].pow(2).mean((-2, -1), keepdim=True) + torch.finfo(torch.float64).eps)' },
   ],
 });
 type RmsNormKw = (input: Tensor, normalizedShape: number | readonly number[], opts: { weight?: Tensor | null; eps?: number | null }) => Tensor;
@@ -296,14 +299,16 @@ export const batchNorm = defineOp({
       label: 'training [N, C], affine, running statistics', shapes: [[4, 3], [3], [3]],
       call: (f, x, w, b) => f(x, Tensor.fromValues([0, 0, 0], [3], x.dtype, x.backend), Tensor.fromValues([1, 1, 1], [3], x.dtype, x.backend), w, b, { training: true }),
       expect: (R, x, w, b) => batchNormRef(R, x, w, b),
+      torch: 'F.batch_norm(x[0], torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64), x[1], x[2], training=True)',
     },
-    { label: 'training [N, C, H, W], weight', shapes: [[2, 2, 2, 2], [2]], call: (f, x, w) => f(x, null, null, w, null, { training: true }), expect: (R, x, w) => batchNormRef(R, x, w) },
+    { label: 'training [N, C, H, W], weight', shapes: [[2, 2, 2, 2], [2]], call: (f, x, w) => f(x, null, null, w, null, { training: true }), expect: (R, x, w) => batchNormRef(R, x, w), torch: 'F.batch_norm(x[0], None, None, x[1], None, training=True)' },
     {
       // (x − running mean)/√(running var + ε)·w + b
       label: 'eval', shapes: [[3, 2, 2], [2], [2]],
       call: (f, x, w, b) => f(x, Tensor.fromValues([0.1, -0.2], [2], x.dtype, x.backend), Tensor.fromValues([1.5, 0.7], [2], x.dtype, x.backend), w, b),
       expect: (R, x, w, b) => R.nary((v, m, s, ww, bb) => ((v - m) / Math.sqrt(s + 1e-5)) * ww + bb)(x,
         { shape: [1, 2, 1], data: [0.1, -0.2] }, { shape: [1, 2, 1], data: [1.5, 0.7] }, { shape: [1, 2, 1], data: w.data }, { shape: [1, 2, 1], data: b.data }),
+      torch: 'F.batch_norm(x[0], torch.tensor([0.1, -0.2], dtype=torch.float64), torch.tensor([1.5, 0.7], dtype=torch.float64), x[1], x[2], training=False)',
     },
   ],
 });
