@@ -12,11 +12,8 @@ export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export { tensor, full, zeros, ones, empty, zerosLike, onesLike, emptyLike, fullLike, randLike, randnLike, arange, linspace, eye, rand, randn, randint, randperm, type CreateOptions, type RandomOptions, type Shape } from './creation.js';
-export {
-  cast, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, erf, log1p, expm1, sin, cos, reciprocal, square, floor, ceil, round,
-  softplus, silu, rsub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
-  logicalNot, isnan, where,
-} from './ops/elementwise.js';
+// every element-wise record (add/sub/clamp/gelu/leakyRelu are re-exported below with PyTorch's call forms, which take precedence)
+export * from './ops/elementwise.js';
 // reductions with PyTorch's call forms (dim, keepdim) / {dim, keepdim}, destructurable max/min (their records' schemas)
 export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, type ValuesIndices, type ValuesIndicesPair } from './ops/reduce.js';
 // clamp and add/sub with PyTorch's call forms

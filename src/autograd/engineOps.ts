@@ -1,6 +1,7 @@
 /** The few ops the engine itself needs (summing incoming gradients, seeding, copying). */
 import { Tensor } from '../tensor.js';
-import { add as addOp, hasNonFinite } from '../ops/elementwise.js';
+import { add as addOp } from '../ops/elementwise.js';
+import { hasNonFinite } from '../ops/util.js';
 import { clone as cloneOp } from '../ops/movement.js';
 import { full } from '../creation.js';
 import { add_ } from '../ops/inplace.js';

@@ -214,6 +214,25 @@ export type Op<A extends readonly AnySpec[], M extends string, O extends Outputs
 
 /** The method an op brings: x.method(...rest) ≡ op(x, ...rest). */
 export type Method<F> = F extends (x: any, ...r: infer R) => infer O ? (...r: R) => O : never;
+/**
+ * The Tensor methods of an op module, from its namespace type: each export but those in Skip becomes the
+ * method of the same name, typed Method<op>. The keys come from the export names alone (never from their
+ * types), which is what lets `interface Tensor extends MethodsOf<...>` compile: a key that needed the records'
+ * types would make Tensor's base type depend on Tensor. MethodsMismatch checks the names against the records.
+ */
+export type MethodsOf<NS, Skip extends keyof NS = never> = { [K in keyof NS as K extends Skip ? never : K]: Method<NS[K]> };
+/**
+ * The exports of an op module that MethodsOf gets wrong: one outside Skip that is not an op record with a
+ * method of its own name, or one in Skip whose record has a method (never when all agree; checked beside each
+ * declaration, so a new export without a method must be named in Skip).
+ */
+export type MethodsMismatch<NS, Skip extends keyof NS> = {
+  [K in keyof NS]: NS[K] extends { readonly methodName?: infer M } ? Agrees<K, Exclude<M, undefined>, K extends Skip ? true : false> : K extends Skip ? never : K;
+}[keyof NS];
+/** Compiles (as `true`) only when MethodsMismatch is empty; otherwise the type names the disagreeing exports. */
+export type AssertMethods<NS, Skip extends keyof NS> = [MethodsMismatch<NS, Skip>] extends [never] ? true : { methodNameDisagreesWithExport: MethodsMismatch<NS, Skip> };
+/** K when a record named K with method M disagrees with being skipped (no method) or not (method K) */
+type Agrees<K, M, Skipped extends boolean> = Skipped extends true ? ([M] extends [never] ? never : K) : [M] extends [K] ? ([K] extends [M] ? never : K) : K;
 /** Method names declared by the ops of a module (for the exhaustiveness check beside each declare-module block). */
 export type MethodNames<T> = { [K in keyof T]: T[K] extends { readonly methodName?: infer M extends string } ? (string extends M ? never : M) : never }[keyof T];
 /** Compiles only when every name in Want is a key of Have: a record's method missing from the Tensor declarations fails to compile. */

@@ -4,29 +4,17 @@
  * Gradient flow: add distributes the gradient unchanged, mul swaps the operands, max routes it to the
  * larger input; an input that was broadcast gets its gradient summed back to its shape (broadcast: true).
  */
-import { capabilitiesOf, type BinaryOp, type UnaryOp } from '../backends/backend.js';
+import type { BinaryOp, UnaryOp } from '../backends/backend.js';
 import { floatOf, isFloat, type DType } from '../dtype.js';
 import { noGrad } from '../autograd/gradMode.js';
-import { broadcastShapes, sameShape } from '../shape.js';
+import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, broadcastView, lift, resultDType, type TensorLike } from './util.js';
-import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { defineOp, type AssertMethods, type MethodsOf } from './define.js';
 import { dtypeArg, num, oneOf, optNum, options, tensor, tensorLike, type Named } from './args.js';
 import { provide } from './registry.js';
-
-// ---------------------------------------------------------------------------------------------
-// kernel wrappers (no autograd)
-
-export function unaryRaw(op: UnaryOp, x: Tensor, outDtype: DType, params?: readonly number[]): Tensor {
-  const b = x.backend;
-  return Tensor.fromData(b, b.unary(op, x.backendView(), outDtype, params), x.shape, outDtype);
-}
-
-export function binaryRaw(name: string, op: BinaryOp, a: Tensor, b: Tensor, outDtype: DType): Tensor {
-  const be = backendOf(name, a, b);
-  const shape = broadcastShapes(name, a.shape, b.shape);
-  return Tensor.fromData(be, be.binary(op, broadcastView(a, shape), broadcastView(b, shape), outDtype), shape, outDtype);
-}
+import { binaryRaw, unaryRaw } from './kernelCalls.js';
+import { activationSlope } from './activationSlope.js';
 
 /** forward of a float unary op: integer and bool inputs compute in float32 */
 const unaryKernel = (op: UnaryOp, params?: readonly number[]) => ({ input }: { input: Tensor }) => unaryRaw(op, input, floatOf(input.dtype), params);
@@ -259,38 +247,6 @@ export const leakyRelu = defineOp({
     { label: '0.2', shapes: [[3, 4]], domain: 'nonzero', call: (lr, x) => lr(x, 0.2), ref: (x) => (x > 0 ? x : 0.2 * x), torch: 'F.leaky_relu(x[0], 0.2)' },
   ],
 });
-
-/**
- * The derivatives of the smooth activations as functions (factor, s) ↦ factor · f'(x), where s is the
- * tensor the rule reads (the output y for sigmoid and tanh, the input x for the others). Used both as
- * vjp (factor = g) and as jvp (factor = ẋ), and by linear's fused bias + activation (matmul.ts).
- */
-export const activationSlope = {
-  /** σ' = y(1 − y) */
-  sigmoid: (g: Tensor, y: Tensor): Tensor => mul(g, mul(y, sub(1, y))),
-  /** tanh' = 1 − y² */
-  tanh: (g: Tensor, y: Tensor): Tensor => mul(g, sub(1, mul(y, y))),
-  /** silu' = σ(x)(1 + x(1 − σ(x))) */
-  silu: (g: Tensor, x: Tensor): Tensor => {
-    const s = sigmoid(x);
-    return mul(g, mul(s, add(mul(x, sub(1, s)), 1)));
-  },
-  /** gelu' = Φ(x) + x·φ(x), Φ(x) = (1 + erf(x/√2))/2, φ(x) = e^(−x²/2)/√(2π) */
-  gelu: (g: Tensor, x: Tensor): Tensor => {
-    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
-    const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-    return mul(g, add(cdf, mul(x, pdf)));
-  },
-  /** d/dx 0.5x(1 + t), t = tanh(k(x + 0.044715x³)), k = √(2/π): 0.5(1 + t) + 0.5x(1 − t²)·k(1 + 3·0.044715x²) */
-  geluTanh: (g: Tensor, x: Tensor): Tensor => {
-    const k = Math.sqrt(2 / Math.PI);
-    const x2 = mul(x, x);
-    const t = tanh(mul(add(x, mul(mul(x2, x), 0.044715)), k));
-    const left = mul(add(t, 1), 0.5);
-    const right = mul(mul(mul(x, sub(1, mul(t, t))), add(mul(x2, 3 * 0.044715), 1)), 0.5 * k);
-    return mul(g, add(left, right));
-  },
-};
 
 /** GELU. Exact: x·Φ(x). approximate 'tanh': 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). Slopes in activationSlope. */
 export const gelu = defineOp({
@@ -572,23 +528,6 @@ export const where = defineOp({
   ],
 });
 
-/** True when any element is NaN or ±Inf (for anomaly mode and tests): a host read, so it needs syncRead. */
-export function hasNonFinite(x: Tensor): boolean {
-  if (!isFloat(x.dtype)) return false;
-  if (!capabilitiesOf(x.backend).syncRead) {
-    throw new Error(`anomaly mode: checking ${x.describe()} for NaN/Inf reads it on the host, which the ${x.backend.name} backend cannot do synchronously; turn anomaly mode off on this backend`);
-  }
-  return noGrad(() => {
-    const d = x.data();
-    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return true;
-    return false;
-  });
-}
-
-export function sameShapeOrThrow(op: string, a: Tensor, b: Tensor): void {
-  if (!sameShape(a.shape, b.shape)) throw new Error(`${op}: expected tensors of the same shape, got [${a.shape}] and [${b.shape}]`);
-}
-
 /** erf to float64 accuracy: Maclaurin series for |x| < 3, erfc's continued fraction beyond (the test reference) */
 function erfRef(x: number): number {
   const ax = Math.abs(x);
@@ -610,26 +549,19 @@ function erfRef(x: number): number {
   return x < 0 ? -r : r;
 }
 
-type Methods = {
-  neg: Method<typeof neg>; exp: Method<typeof exp>; log: Method<typeof log>; sqrt: Method<typeof sqrt>; rsqrt: Method<typeof rsqrt>;
-  abs: Method<typeof abs>; sign: Method<typeof sign>; floor: Method<typeof floor>; ceil: Method<typeof ceil>; round: Method<typeof round>;
-  tanh: Method<typeof tanh>; sigmoid: Method<typeof sigmoid>; relu: Method<typeof relu>; erf: Method<typeof erf>; log1p: Method<typeof log1p>;
-  expm1: Method<typeof expm1>; sin: Method<typeof sin>; cos: Method<typeof cos>; reciprocal: Method<typeof reciprocal>; square: Method<typeof square>;
-  softplus: Method<typeof softplus>; leakyRelu: Method<typeof leakyRelu>; gelu: Method<typeof gelu>; silu: Method<typeof silu>; clamp: Method<typeof clamp>;
-  add: Method<typeof add>; sub: Method<typeof sub>; mul: Method<typeof mul>; div: Method<typeof div>; pow: Method<typeof pow>;
-  maximum: Method<typeof maximum>; minimum: Method<typeof minimum>; eq: Method<typeof eq>; ne: Method<typeof ne>; lt: Method<typeof lt>;
-  le: Method<typeof le>; gt: Method<typeof gt>; ge: Method<typeof ge>; logicalNot: Method<typeof logicalNot>;
-};
+// every export is a record whose Tensor method has its name, except these (no method)
+type NoMethod = 'cast' | 'rsub' | 'logicalAnd' | 'logicalOr' | 'isnan' | 'where';
+type Methods = MethodsOf<typeof import('./elementwise.js'), NoMethod>;
 declare module '../tensor.js' {
   // the methods defineOp attaches above, typed from the records
   interface Tensor extends Methods {}
 }
-// a record with a method name that is missing above fails to compile here
-const methodsDeclared: AssertDeclared<MethodNames<typeof import('./elementwise.js')>, Methods> = true;
-void methodsDeclared;
+// compiles only when those names agree with the records (a new export without a method joins NoMethod)
+const methodsAgree: AssertMethods<typeof import('./elementwise.js'), NoMethod> = true;
+void methodsAgree;
 
 provide({
-  unaryRaw, binaryRaw, cast, neg, exp, log, sqrt, rsqrt, abs, sign, floor, ceil, round, tanh, sigmoid, relu, erf, log1p, expm1, sin, cos,
+  cast, neg, exp, log, sqrt, rsqrt, abs, sign, floor, ceil, round, tanh, sigmoid, relu, erf, log1p, expm1, sin, cos,
   reciprocal, square, softplus, leakyRelu, gelu, silu, clamp, add, sub, rsub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-  logicalAnd, logicalOr, logicalNot, isnan, where, hasNonFinite,
+  logicalAnd, logicalOr, logicalNot, isnan, where,
 });

@@ -7,7 +7,7 @@ import { record } from '../autograd/record.js';
 import { fmt, normDim, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf } from './util.js';
-import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { defineOp, type AssertMethods, type MethodsOf } from './define.js';
 import { argError, int, tensor, type ArgSpec } from './args.js';
 import { provide } from './registry.js';
 
@@ -143,13 +143,15 @@ export const indexAdd = defineOp({
   cases: [{ label: 'dim 0', shapes: [[3, 3]], call: (f, src) => f([4, 3], 0, idx(src, [0, 2, 0]), src), expect: (R, src) => R.indexAdd([4, 3], 0, [0, 2, 0])(src), torch: 'torch.zeros(4, 3).index_add(0, torch.tensor([0, 2, 0]), x[0])' }],
 });
 
-type Methods = { gather: Method<typeof gather>; indexSelect: Method<typeof indexSelect> };
+// every export is a record whose Tensor method has its name, except these (no method)
+type NoMethod = 'scatterAdd' | 'indexAdd';
+type Methods = MethodsOf<typeof import('./indexing.js'), NoMethod>;
 declare module '../tensor.js' {
   // the methods defineOp attaches above, typed from the records
   interface Tensor extends Methods {}
 }
-// a record with a method name that is missing above fails to compile here
-const methodsDeclared: AssertDeclared<MethodNames<typeof import('./indexing.js')>, Methods> = true;
-void methodsDeclared;
+// compiles only when those names agree with the records (a new export without a method joins NoMethod)
+const methodsAgree: AssertMethods<typeof import('./indexing.js'), NoMethod> = true;
+void methodsAgree;
 
 provide({ gather, scatterAdd, indexSelect, indexAdd });

@@ -10,13 +10,14 @@ import { isForwardActive } from '../autograd/forward.js';
 import { broadcastShapes, fmt, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
-import { add, cast, gelu, mul, relu, sigmoid, silu, tanh, unaryRaw } from './elementwise.js';
-import { activationSlope } from './elementwise.js';
+import { add, cast, gelu, mul, relu, sigmoid, silu, tanh } from './elementwise.js';
+import { unaryRaw } from './kernelCalls.js';
+import { activationSlope } from './activationSlope.js';
 import { sumToShape } from './reduce.js';
 import { expand, reshape, squeeze, transpose, unsqueeze, contiguous } from './movement.js';
 import type { BiasActivation, View } from '../backends/backend.js';
 import { provide } from './registry.js';
-import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { defineOp, type AssertMethods, type MethodsOf } from './define.js';
 import { optTensor, options, tensor, type ArgSpec } from './args.js';
 
 /** Collapse batch dims of a (broadcast) view into one stride, if its layout allows it. */
@@ -289,13 +290,15 @@ export const outer = defineOp({
   cases: [{ shapes: [[3], [4]], expect: (R, x, y) => R.matmul(R.reshape([3, 1])(x), R.reshape([1, 4])(y)), torch: 'torch.outer(x[0], x[1])' }],
 });
 
-type Methods = { matmul: Method<typeof matmul>; mm: Method<typeof mm> };
+// every export is a record whose Tensor method has its name, except these (no method)
+type NoMethod = 'bmm' | 'linear' | 'outer';
+type Methods = MethodsOf<typeof import('./matmul.js'), NoMethod>;
 declare module '../tensor.js' {
   // the methods defineOp attaches above, typed from the records
   interface Tensor extends Methods {}
 }
-// a record with a method name that is missing above fails to compile here
-const methodsDeclared: AssertDeclared<MethodNames<typeof import('./matmul.js')>, Methods> = true;
-void methodsDeclared;
+// compiles only when those names agree with the records (a new export without a method joins NoMethod)
+const methodsAgree: AssertMethods<typeof import('./matmul.js'), NoMethod> = true;
+void methodsAgree;
 
 provide({ matmul, mm, bmm, linear, outer });

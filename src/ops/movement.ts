@@ -10,7 +10,7 @@ import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
 import { cast } from './elementwise.js';
 import { ops, provide } from './registry.js';
-import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { defineOp, type Method, type AssertMethods, type MethodsOf } from './define.js';
 import { dims, int, shapeRest, tensor, tensorList } from './args.js';
 
 /** Resolve a single −1 in a target shape. */
@@ -449,19 +449,20 @@ export const chunk = defineOp({
 });
 
 type ShapeMethod = (...shape: number[] | [readonly number[]]) => Tensor;
-type Methods = {
-  clone: Method<typeof clone>; contiguous: Method<typeof contiguous>; flatten: Method<typeof flatten>;
-  squeeze: Method<typeof squeeze>; unsqueeze: Method<typeof unsqueeze>; transpose: Method<typeof transpose>;
+// every export is a record whose Tensor method has its name, except these (no method)
+type NoMethod = 'index' | 'cat' | 'stack';
+type Methods = MethodsOf<typeof import('./movement.js'), NoMethod | 'view' | 'reshape' | 'permute' | 'expand'> & {
   // a shape as the rest of the arguments (shapeRest): reshape(2, 3) or reshape([2, 3])
   view: ShapeMethod; reshape: ShapeMethod; permute: ShapeMethod; expand: ShapeMethod;
-  expandAs: Method<typeof expandAs>; slice: Method<typeof slice>; narrow: Method<typeof narrow>; select: Method<typeof select>; split: Method<typeof split>; chunk: Method<typeof chunk>;
+  // a record that is a method only (no nb.expandAs)
+  expandAs: Method<typeof expandAs>;
 };
 declare module '../tensor.js' {
   // the methods defineOp attaches above, typed from the records
   interface Tensor extends Methods {}
 }
-// a record with a method name that is missing above fails to compile here
-const methodsDeclared: AssertDeclared<MethodNames<typeof import('./movement.js')>, Methods> = true;
-void methodsDeclared;
+// compiles only when those names agree with the records (a new export without a method joins NoMethod)
+const methodsAgree: AssertMethods<typeof import('./movement.js'), NoMethod> = true;
+void methodsAgree;
 
 provide({ clone, contiguous, view, reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, select, index, cat, stack, split, chunk });

@@ -14,7 +14,7 @@ import { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd/gradMode.js';
 import { withoutTangents } from '../autograd/forward.js';
 import { normDim } from '../shape.js';
-import { defineOp, type AssertDeclared, type Method, type MethodNames } from './define.js';
+import { defineOp, type AssertMethods, type MethodsOf } from './define.js';
 import { int, tensor } from './args.js';
 import { add, cast, mul } from './elementwise.js';
 import { cat, expand, reshape, slice, transpose } from './movement.js';
@@ -87,10 +87,13 @@ export const cumprod = defineOp({
   ],
 });
 
-type Methods = { cumprod: Method<typeof cumprod> };
+// every export is a record whose Tensor method has its name, except these (no method)
+type NoMethod = never;
+type Methods = MethodsOf<typeof import('./scan.js'), NoMethod>;
 declare module '../tensor.js' {
-  // the method defineOp attaches above, typed from the record
+  // the methods defineOp attaches above, typed from the records
   interface Tensor extends Methods {}
 }
-const methodsDeclared: AssertDeclared<MethodNames<typeof import('./scan.js')>, Methods> = true;
-void methodsDeclared;
+// compiles only when those names agree with the records (a new export without a method joins NoMethod)
+const methodsAgree: AssertMethods<typeof import('./scan.js'), NoMethod> = true;
+void methodsAgree;

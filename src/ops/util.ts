@@ -1,6 +1,7 @@
 /** Helpers every op file shares: scalar lifting, broadcast views, and summing a gradient back to a shape. */
-import type { Backend, View } from '../backends/backend.js';
-import { promote, promoteScalar, type DType } from '../dtype.js';
+import { capabilitiesOf, type Backend, type View } from '../backends/backend.js';
+import { isFloat, promote, promoteScalar, type DType } from '../dtype.js';
+import { noGrad } from '../autograd/gradMode.js';
 import { fmt, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -57,4 +58,17 @@ export function broadcastView(t: Tensor, shape: Shape): View {
 
 export function shapeError(op: string, what: string, ...shapes: Shape[]): Error {
   return new Error(`${op}: ${what} (got ${shapes.map(fmt).join(' and ')})`);
+}
+
+/** True when any element is NaN or ±Inf (for anomaly mode and tests): a host read, so it needs syncRead. */
+export function hasNonFinite(x: Tensor): boolean {
+  if (!isFloat(x.dtype)) return false;
+  if (!capabilitiesOf(x.backend).syncRead) {
+    throw new Error(`anomaly mode: checking ${x.describe()} for NaN/Inf reads it on the host, which the ${x.backend.name} backend cannot do synchronously; turn anomaly mode off on this backend`);
+  }
+  return noGrad(() => {
+    const d = x.data();
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return true;
+    return false;
+  });
 }

@@ -11,7 +11,7 @@ import { exp, mul, silu, sub } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { chunk } from '../movement.js';
 import { floatInput } from './_util.js';
-import { defineOp, type Arr, type AssertDeclared, type Method, type MethodNames, type RefLib } from '../define.js';
+import { defineOp, type Arr, type RefLib, type AssertMethods, type MethodsOf } from '../define.js';
 import { int, tensor } from '../args.js';
 
 function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
@@ -105,11 +105,13 @@ export const swiglu = defineOp({
   ],
 });
 
-type Methods = { softmax: Method<typeof softmax>; logSoftmax: Method<typeof logSoftmax> };
+// every export is a record whose Tensor method has its name, except these (no method)
+type NoMethod = 'softmaxBackward' | 'logSoftmaxBackward' | 'swiglu';
+type Methods = MethodsOf<typeof import('./activation.js'), NoMethod>;
 declare module '../../tensor.js' {
   // the methods defineOp attaches above, typed from the records
   interface Tensor extends Methods {}
 }
-// a record with a method name that is missing above fails to compile here
-const methodsDeclared: AssertDeclared<MethodNames<typeof import('./activation.js')>, Methods> = true;
-void methodsDeclared;
+// compiles only when those names agree with the records (a new export without a method joins NoMethod)
+const methodsAgree: AssertMethods<typeof import('./activation.js'), NoMethod> = true;
+void methodsAgree;
