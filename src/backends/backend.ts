@@ -108,8 +108,13 @@ export interface BackendCapabilities {
   readonly device: string;
 }
 
-export type FusedKernel = 'adamStep' | 'normRows' | 'biasAct' | 'crossEntropyRows' | 'crossEntropyRowsGrad' | 'attention' | 'attentionGrad' | 'geluBackward';
-export const FUSED_KERNELS: readonly FusedKernel[] = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad', 'geluBackward'];
+/**
+ * The optional fused kernels, by name: each is an optional method of Backend below (its signature there).
+ * capabilities.fused lists those a backend has. The compiler checks this list against Backend's optional
+ * methods (fusedListed, after the interface), so a new fused method cannot be left out of it.
+ */
+export const FUSED_KERNELS = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad', 'geluBackward'] as const;
+export type FusedKernel = (typeof FUSED_KERNELS)[number];
 
 export interface Backend<D = unknown> {
   readonly name: string;
@@ -234,6 +239,13 @@ export interface Backend<D = unknown> {
    */
   matmulHalf?(a: View<D>, b: View<D>): D | null;
 }
+
+/** the optional members of Backend that are not fused kernels: its description, async read and 16-bit helpers */
+type NotFused = 'capabilities' | 'readAsync' | 'widenHalf' | 'narrowHalf' | 'matmulHalf';
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+// compiles only when FUSED_KERNELS names exactly the optional kernel methods of Backend
+const fusedListed: [Exclude<OptionalKeys<Backend>, NotFused | FusedKernel> | Exclude<FusedKernel, OptionalKeys<Backend>>] extends [never] ? true : never = true;
+void fusedListed;
 
 /** The kernels every backend must provide (optional fused kernels are not listed: ops compose them). */
 export const REQUIRED_KERNELS = [
