@@ -1,6 +1,7 @@
 /**
  * `nb.memory.record(fn)`: run fn and return the timeline of every storage allocation and release it caused,
- * each tagged with the op responsible — the notes' "pebble graph" as data.
+ * each tagged with the op responsible: which activations are alive at each moment of forward and backward (the
+ * "pebble" view of a graph's memory, from which checkpointing trades recomputation for peak bytes).
  *
  * Timeline shape (stable; the explorer draws it):
  *   { result, backend, startBytes, endBytes, peakBytes, peakIndex, events: MemoryEvent[] }
@@ -45,7 +46,7 @@ export interface MemoryEvent {
   bytesInUse: number;
   /** milliseconds since the recording started */
   timeMs: number;
-  /** alloc events only: a graph node saved this storage for its backward (an activation, in the notes' terms) */
+  /** alloc events only: a graph node saved this storage for its backward (an activation) */
   savedForBackward?: boolean;
 }
 

@@ -9,7 +9,11 @@ import type { Tensor } from '../tensor.js';
 import { summarize, type ValueSummary } from './summary.js';
 import { backwardGrads, forwardValues, nodeId } from './tape.js';
 
-/** The four ways gradient flows through a node, as the notes name them. */
+/**
+ * The four ways gradient flows through a node: add hands the upstream gradient to every input unchanged, mul
+ * hands each input the gradient times the other input, max routes it to the larger input only, and a tensor
+ * used several times (a copy) receives the sum of the gradients of its uses.
+ */
 export type FlowPattern = 'add distributes' | 'mul swaps' | 'max routes' | 'copy sums';
 
 export interface SavedInfo {
