@@ -5,7 +5,7 @@
  * file, in order, until the folder's share of the time is spent; the score counts the files that finished.
  * Prints per folder: files done, mutants, killed (incl. timeouts), survived, score and minutes taken, and
  * every survivor (file:line, mutator, replacement) for review; writes reports/mutation/summary.json.
- * NABLA_MUTATE_ONLY=file.js mutates one file of the folder; NABLA_MUTATE_TESTS=a,b narrows its test files.
+ * NABLA_MUTATE_ONLY=a.js,b.js mutates only those files of the folder; NABLA_MUTATE_TESTS=a,b narrows its test files.
  * Build first (npm run build); the mutants live in dist/src, so no mutant needs a TypeScript build.
  */
 import fs from 'node:fs';
@@ -24,16 +24,19 @@ const chosen = names.length ? names : Object.keys(folders);
 for (const n of chosen) if (!folders[n]) { console.error(`mutation: unknown folder '${n}' (one of ${Object.keys(folders).join(', ')})`); process.exit(2); }
 if (!fs.existsSync('dist/src')) { console.error('mutation: build first (npm run build)'); process.exit(2); }
 
-const only = process.env.NABLA_MUTATE_ONLY; // one file name, e.g. checkpoint.js
+const only = process.env.NABLA_MUTATE_ONLY; // file names, e.g. checkpoint.js or define.js,args.js
 const filesOf = (n) => {
-  if (only) return [path.join('dist/src', n, only)];
+  if (only) return only.split(',').map((f) => path.join('dist/src', n, f));
   const dir = path.join('dist/src', n);
   const skip = new Set(folders[n].skip ?? []);
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.js') && !skip.has(f)).map((f) => path.join(dir, f));
+  // smallest first: a file cut off by the time box counts for nothing, so the budget finishes as many as it can
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.js') && !skip.has(f)).map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(a).size - fs.statSync(b).size);
 };
 
-const summary = {};
+// summary.json keeps the other folders' last results: one run per folder can fill it over several sessions
 fs.mkdirSync('reports/mutation', { recursive: true });
+const summary = fs.existsSync('reports/mutation/summary.json') ? JSON.parse(fs.readFileSync('reports/mutation/summary.json', 'utf8')) : {};
 for (const n of chosen) {
   const budget = (minutes * 60000) / chosen.length;
   const t0 = Date.now();
@@ -66,9 +69,11 @@ for (const n of chosen) {
   const detected = s.killed + s.timeout, valid = detected + s.survived + s.noCoverage;
   s.score = valid ? Math.round((1000 * detected) / valid) / 10 : null;
   s.minutes = Math.round((Date.now() - t0) / 6000) / 10;
+  s.when = new Date().toISOString();
   summary[n] = s;
   console.log(`\n${n}: ${s.files.length} files done, ${s.skippedFiles.length} not reached; ${s.mutants} mutants, ${detected} killed (${s.timeout} by timeout), ${s.survived} survived, ${s.noCoverage} no coverage, ${s.errors} errors → score ${s.score}% in ${s.minutes} min`);
   for (const sv of s.survivors) console.log(`  survived ${sv}`);
   for (const f of s.skippedFiles) console.log(`  not reached: ${f}`);
+  fs.writeFileSync('reports/mutation/summary.json', JSON.stringify(summary, null, 2));
 }
 fs.writeFileSync('reports/mutation/summary.json', JSON.stringify(summary, null, 2));

@@ -2,6 +2,7 @@
  * StrykerJS over one folder (NABLA_MUTATE=io|data|optim|autograd|ops), command runner, mutants in dist/src.
  * Run through `npm run mutation -- <folder> [minutes]`, which builds first and sets the variables.
  */
+import { fileURLToPath } from 'node:url';
 import { folders } from './folders.mjs';
 
 const name = process.env.NABLA_MUTATE ?? 'io';
@@ -11,15 +12,20 @@ if (!folder) throw new Error(`stryker.config: NABLA_MUTATE must be one of ${Obje
 export default {
   // one file per Stryker run when the driver (run.mjs) time-boxes a folder file by file
   mutate: process.env.NABLA_MUTATE_FILE ? [process.env.NABLA_MUTATE_FILE] : folder.mutate,
-  testRunner: 'command',
+  // 'nabla' (nabla-runner.mjs): per-test-file coverage, each mutant runs only the test files that reach it, stops
+  // at the first failure; NABLA_MUTATE_RUNNER=command falls back to Stryker's command runner (all files per mutant)
+  testRunner: process.env.NABLA_MUTATE_RUNNER ?? 'nabla',
+  plugins: ['@stryker-mutator/*', fileURLToPath(new URL('./nabla-runner.mjs', import.meta.url))],
   commandRunner: { command: `node tools/mutation/run-tests.mjs ${name}` },
-  coverageAnalysis: 'off',
+  coverageAnalysis: process.env.NABLA_MUTATE_RUNNER === 'command' ? 'off' : 'perTest',
+  dryRunTimeoutMinutes: 30,
   ignorePatterns: ['node_modules', '.stryker-tmp', 'reports', 'out', 'runs', 'bench', 'examples', 'explorer', 'systest', 'dist/bench', 'dist/examples', 'dist/systest'],
   reporters: ['json', 'progress'],
   jsonReporter: { fileName: process.env.NABLA_MUTATE_REPORT ?? `reports/mutation/${name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
   concurrency: Number(process.env.NABLA_MUTATE_CONCURRENCY ?? 2),
-  timeoutMS: 60000,
+  // a mutant's limit is 2 × its test files' dry-run time + this; an endless loop is usually stopped earlier by the hit limit
+  timeoutMS: Number(process.env.NABLA_MUTATE_TIMEOUT_MS ?? 20000),
   timeoutFactor: 2,
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
