@@ -264,6 +264,32 @@ describe('dropout, embedding, attention', () => {
     assert.throws(() => nb.dropout(x, 0.3, 'yes' as never), /dropout: argument 'training' must be a boolean/);
   });
 
+  test('dropout inplace (PyTorch\'s flag): the input becomes x ⊙ m/(1 − p) and carries the gradient, as the out-of-place form', () => {
+    const g = () => new nb.Generator(9);
+    const w = rnd([3, 4], 77);
+    const want = nb.dropout(w.mul(2), { p: 0.4, generator: g() });
+    want.mul(nb.arange(12, { dtype: f64 }).reshape(3, 4)).sum().backward();
+    const gradWant = vals(w.grad!);
+    w.grad = null;
+    const a = w.mul(2);
+    const v0 = a.storage.version;
+    const y = nb.dropout(a, 0.4, true, true, { generator: g() } as never);
+    assert.equal(y, a, 'returns its input');
+    assert.ok(a.storage.version > v0, 'the input was written (version bumped)');
+    assert.deepEqual(vals(a), vals(want));
+    y.mul(nb.arange(12, { dtype: f64 }).reshape(3, 4)).sum().backward();
+    assert.deepEqual(vals(w.grad!), gradWant);
+    // the module honours it too, and a leaf that requires grad refuses, as in PyTorch
+    const m = new nb.nn.Dropout(0.4, true);
+    m.generator = g();
+    const b = w.mul(2);
+    assert.equal(m.forward(b), b);
+    assert.deepEqual(vals(b), vals(want));
+    assert.match(String(m), /inplace=True/);
+    assert.throws(() => nb.dropout(w, { p: 0.4, inplace: true }), /leaf/);
+    assert.throws(() => nb.dropout(nb.ones([3], { dtype: 'int32' }), { p: 0.4, inplace: true }), /dropout: inplace needs a floating-point input/);
+  });
+
   test('dropout: scaled by 1/(1−p), identity when not training or p = 0, zeros at p = 1, seeded', () => {
     const x = nb.ones([1000], { dtype: f64 });
     const y = vals(nb.dropout(x, { p: 0.3, generator: new nb.Generator(1) }));

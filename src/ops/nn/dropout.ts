@@ -8,6 +8,7 @@ import { arrayFor } from '../../dtype.js';
 import { Tensor } from '../../tensor.js';
 import { defaultGenerator, Generator } from '../../random.js';
 import { mul } from '../elementwise.js';
+import { mul_ } from '../inplace.js';
 import { floatInput } from './_util.js';
 import { defineOp } from '../define.js';
 import { argError, bool, num, tensor, type ArgSpec } from '../args.js';
@@ -19,6 +20,8 @@ export interface DropoutOptions {
   training?: boolean;
   /** seeded generator for the mask (default: the global generator) */
   generator?: Generator;
+  /** write x ⊙ mask into x and return x (default false) */
+  inplace?: boolean;
 }
 
 /** The scaled keep-mask m/(1 − p) with x's shape, dtype and backend. */
@@ -53,12 +56,14 @@ const dropoutOp = defineOp({
   name: 'dropout', kwargs: true, positional: 4,
   args: [tensor('input'), num('p', 0.5), bool('training', true), bool('inplace', false), generatorArg('generator')],
   composite: true,
-  forward: ({ input, p, training, generator }) => {
+  forward: ({ input, p, training, inplace, generator }) => {
     const xf = floatInput('dropout', 'input', input);
     if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability p has to be between 0 and 1, but got ${p}`);
+    if (inplace && xf !== input) throw new TypeError(`dropout: inplace needs a floating-point input to write into, got ${input.describe()}`);
     if (!training || p === 0) return xf;
-    if (p === 1) return mul(xf, 0);
-    return mul(xf, dropoutMask(xf, p, generator));
+    const m = p === 1 ? 0 : dropoutMask(xf, p, generator);
+    // inplace (PyTorch's flag): the input itself becomes x ⊙ m (version bumped; a non-leaf takes the new node)
+    return inplace ? mul_(xf, m) : mul(xf, m);
   },
   cases: [
     {
