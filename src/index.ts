@@ -15,7 +15,8 @@ export { tensor, full, zeros, ones, empty, zerosLike, onesLike, emptyLike, fullL
 // every element-wise record (add/sub/clamp/gelu/leakyRelu are re-exported below with PyTorch's call forms, which take precedence)
 export * from './ops/elementwise.js';
 // reductions with PyTorch's call forms (dim, keepdim) / {dim, keepdim}, destructurable max/min (their records' schemas)
-export { sum, mean, variance as var, variance, std, prod, max, min, amax, amin, argmax, argmin, logsumexp, type ValuesIndices, type ValuesIndicesPair } from './ops/reduce.js';
+export * from './ops/reduce.js';
+export { variance as var } from './ops/reduce.js';
 // clamp and add/sub with PyTorch's call forms
 export { clamp, clip, add, sub, index } from './callForms.js';
 export * from './ops/movement.js';

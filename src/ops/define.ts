@@ -22,7 +22,7 @@ import type { BackwardFn } from '../autograd/node.js';
 import type { JvpFn } from '../autograd/forward.js';
 import { isForwardActive, zerosShaped } from '../autograd/forward.js';
 import type { AnySpec, Named, Params, TensorNames } from './args.js';
-import { ops } from './registry.js';
+import { sumToShape } from './sumToShape.js';
 import { isPlainObject, unknownKeyMessage } from '../strict.js';
 
 /** How the op-table tests sample an input. */
@@ -335,7 +335,7 @@ function backwardOf(
       const k = inputNames[i]!;
       const ri = g[k];
       const gi = !needs[i] ? null : Array.isArray(ri) ? ri[i - lists![k]!] : ri;
-      grads[i] = gi ? (r.broadcast ? ops.sumToShape(gi, shapes[k] as Shape) : gi) : null;
+      grads[i] = gi ? (r.broadcast ? sumToShape(gi, shapes[k] as Shape) : gi) : null;
     }
     return grads;
   };

@@ -13,7 +13,7 @@ import { backendOf, checkTensor } from './util.js';
 import { add, cast, gelu, mul, relu, sigmoid, silu, tanh } from './elementwise.js';
 import { unaryRaw } from './kernelCalls.js';
 import { activationSlope } from './activationSlope.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './sumToShape.js';
 import { expand, reshape, squeeze, transpose, unsqueeze, contiguous } from './movement.js';
 import type { BiasActivation, View } from '../backends/backend.js';
 import { provide } from './registry.js';

@@ -10,6 +10,7 @@ import { Tensor } from '../tensor.js';
 import { backendOf, checkTensor } from './util.js';
 import { cast } from './elementwise.js';
 import { ops, provide } from './registry.js';
+import { sumToShape } from './sumToShape.js';
 import { defineOp, type Method, type AssertMethods, type MethodsOf } from './define.js';
 import { dims, int, shapeRest, tensor, tensorList } from './args.js';
 
@@ -195,7 +196,7 @@ export const expand = defineOp({
     if (sameShape(out, x.shape)) return x;
     return x._restride(out, strides, x.offset);
   },
-  vjp: (g, { shapes }): { input: Tensor } => ({ input: ops.sumToShape(g, shapes.input) }),
+  vjp: (g, { shapes }): { input: Tensor } => ({ input: sumToShape(g, shapes.input) }),
   jvp: (t, { result }): Tensor => expand(t.input, result.shape),
   cases: [
     { label: '[3,1]→[3,4]', shapes: [[3, 1]], call: (f, x) => f(x, 3, 4), expect: (R, x) => R.expand([3, 4])(x), torch: 'x[0].expand(3, 4)' },

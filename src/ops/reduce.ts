@@ -10,7 +10,7 @@
 import { autocastF32 } from '../amp/autocast.js';
 import type { ReduceOp } from '../backends/backend.js';
 import { floatOf, isFloat, type DType } from '../dtype.js';
-import { fmt, normDim, normDims, numel, sameShape, type Shape } from '../shape.js';
+import { fmt, normDim, normDims, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
 import { add, cast, div, eq, exp, log, maximum, minimum, mul, sqrt, sub, where } from './elementwise.js';
@@ -87,19 +87,6 @@ const meanOp = defineOp({
 });
 export const mean: WithKw<typeof meanOp, ReduceKw> = meanOp as never;
 
-/** Sum g down to `shape` (the inverse of broadcasting): the bias gradient is the batch sum. */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  if (lead < 0) throw new Error(`sumToShape: cannot reduce ${fmt(g.shape)} to the larger shape ${fmt(shape)}`);
-  const dl: number[] = [];
-  for (let i = 0; i < g.ndim; i++) {
-    if (i < lead) dl.push(i);
-    else if (shape[i - lead] === 1 && g.shape[i] !== 1) dl.push(i);
-  }
-  const s = dl.length ? sum(g, dl, true) : g;
-  return reshape(s, shape);
-}
 
 /**
  * amax/amin over dims: the gradient is shared evenly among the elements equal to the extreme,
@@ -440,4 +427,4 @@ declare module '../tensor.js' {
 const methodsDeclared: AssertDeclared<MethodNames<typeof import('./reduce.js')>, Methods> = true;
 void methodsDeclared;
 
-provide({ sum, mean, sumToShape, amax, amin, max, min, argmax, argmin, prod, variance, std, logsumexp });
+provide({ sum, mean, amax, amin, max, min, argmax, argmin, prod, variance, std, logsumexp });
