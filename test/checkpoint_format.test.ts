@@ -93,6 +93,9 @@ test('a bare tensor is saved under "_", and tensors whose paths collide keep apa
   assert.deepEqual(Object.keys(decodeSafetensors(enc).tensors).sort(), ['a.b', 'a.b~1', 'x.0', 'x.0~1']);
   const got = decodeCheckpoint(enc).state as { 'a.b': Tensor; a: { b: Tensor }; x: Tensor[]; 'x.0': Tensor };
   assert.deepEqual([got['a.b'], got.a.b, got.x[0]!, got['x.0']].map((v) => v.item()), [1, 2, 3, 4]);
+  // three paths to 'a.b.c': suffixes count up
+  const three = encodeCheckpoint({ 'a.b.c': nb.tensor([1]), 'a.b': { c: nb.tensor([2]) }, a: { 'b.c': nb.tensor([3]) } } as never);
+  assert.deepEqual(Object.keys(decodeSafetensors(three).tensors).sort(), ['a.b.c', 'a.b.c~1', 'a.b.c~2']);
 });
 
 test('nesting limit at its exact boundary: save takes 1000 levels, load reads 1001, one more is refused', () => {

@@ -54,9 +54,14 @@ test('randomSplit: PyTorch rounding of fractions (floors, then the remainder rou
   // the subsets are consecutive slices of one permutation (torch.randperm's draws)
   const parts = data.randomSplit(ds(9), [4, 5], { generator: g() });
   assert.deepEqual(parts.flatMap((p) => Array.from(p.indices)), Array.from(data.permutation(9, g())));
-  assert.deepEqual(Array.from(data.permutation(9, g())), nb.randperm(9, { generator: g() }).dataArray());
+  const g1 = g(), g2 = g();
+  assert.deepEqual(Array.from(data.permutation(9, g1)), nb.randperm(9, { generator: g2 }).dataArray());
+  assert.equal(g1.random(), g2.random(), 'the same number of draws as randperm (n − 1)');
   throwsMsg(() => data.randomSplit(ds(4), [0.5, 0.6]), Error, 'randomSplit: fractions must be in [0, 1] and sum to 1, got [0.5, 0.6]');
   throwsMsg(() => data.randomSplit(ds(4), [1.5, -0.5]), Error, 'randomSplit: fractions must be in [0, 1] and sum to 1, got [1.5, -0.5]');
+  throwsMsg(() => data.randomSplit(ds(4), [0.6, 0.6, -0.2]), Error, 'randomSplit: fractions must be in [0, 1] and sum to 1, got [0.6, 0.6, -0.2]');
+  // one fractional entry makes them all fractions
+  throwsMsg(() => data.randomSplit(ds(4), [2, 2.5]), Error, 'randomSplit: fractions must be in [0, 1] and sum to 1, got [2, 2.5]');
   throwsMsg(() => data.randomSplit(ds(4), [-1, 5]), Error, 'randomSplit: lengths must be non-negative, got [-1, 5]');
   throwsMsg(() => data.randomSplit(ds(4), [2, 3]), Error, 'randomSplit: sum of input lengths (5) does not equal the length of the input dataset (4)');
 });
@@ -181,5 +186,36 @@ test('SeededRandom: unbiased integers by rejection (checked against a re-impleme
   for (let i = exp.length - 1; i > 0; i--) { const j = rref.nextInt(i + 1); [exp[i], exp[j]] = [exp[j]!, exp[i]!]; }
   assert.equal(shuffleInPlace(arr, rng), arr);
   assert.deepEqual(arr, exp);
+  // exactly n − 1 draws: the stream after the shuffle continues where the reference's does
+  assert.equal(rng.nextUint32(), rref.nextUint32());
   assert.notDeepEqual(exp, [0, 1, 2, 3, 4, 5]);
+});
+
+test('DistributedSampler: every rejection with its message; -0 never leaks into numSamples; dropLast when R divides n', () => {
+  const S = data.DistributedSampler;
+  const four = { length: 4 };
+  const badLen = 'DistributedSampler: dataset must have a non-negative integer length';
+  for (const d of [null, { length: -1 }, { length: 1.5 }, { length: '3' }]) throwsMsg(() => new S(d as never, { numReplicas: 1, rank: 0 }), TypeError, badLen);
+  for (const o of [null, 5]) throwsMsg(() => new S(four, o as never), TypeError, 'DistributedSampler: options must be an object {numReplicas, rank, shuffle, seed, dropLast}');
+  throwsMsg(() => new S(four, { numReplicas: 1, rank: 0, drop_last: true } as never), TypeError, "DistributedSampler: unknown option 'drop_last' (did you mean dropLast?); expected numReplicas, rank, shuffle, seed, dropLast");
+  throwsMsg(() => new S(four, { numReplicas: 1, rank: 0, foo: 1 } as never), TypeError, "DistributedSampler: unknown option 'foo'; expected numReplicas, rank, shuffle, seed, dropLast");
+  for (const R of [0, 1.5]) throwsMsg(() => new S(four, { numReplicas: R, rank: 0 }), RangeError, `DistributedSampler: numReplicas must be a positive integer, got ${R}`);
+  throwsMsg(() => new S(four, { numReplicas: 2 }), Error, 'DistributedSampler: rank not given and the default process group has not been initialized (call nb.distributed.initProcessGroup() or pass rank)');
+  for (const r of [-1, 0.5]) throwsMsg(() => new S(four, { numReplicas: 2, rank: r }), RangeError, `DistributedSampler: invalid rank ${r}, rank should be in the interval [0, 1]`);
+  throwsMsg(() => new S(four, { numReplicas: 2, rank: 0, shuffle: 'yes' as never }), TypeError, 'DistributedSampler: shuffle must be true or false, got "yes"');
+  throwsMsg(() => new S(four, { numReplicas: 2, rank: 0, dropLast: 1 as never }), TypeError, 'DistributedSampler: dropLast must be true or false, got 1');
+  for (const seed of [-1, 1.5]) throwsMsg(() => new S(four, { numReplicas: 2, rank: 0, seed }), RangeError, `DistributedSampler: seed must be a non-negative integer, got ${seed}`);
+  assert.equal(new S(four, { numReplicas: 2, rank: 0, seed: 0 }).seed, 0);
+  const s = new S(four, { numReplicas: 2, rank: 1 });
+  for (const e of [-1, 2.5]) throwsMsg(() => s.setEpoch(e), RangeError, `DistributedSampler.setEpoch: epoch must be a non-negative integer, got ${e}`);
+  // torch: num_samples = ceil((n - R) / R) with drop_last when R does not divide n, else ceil(n / R)
+  const one = new S({ length: 1 }, { numReplicas: 2, rank: 1, dropLast: true });
+  assert.ok(Object.is(one.length, 0), `numSamples ${one.length}`);
+  assert.deepEqual(one.indices(), []);
+  const even = new S(four, { numReplicas: 2, rank: 1, dropLast: true, shuffle: false });
+  assert.equal(even.length, 2);
+  assert.deepEqual(even.indices(), [1, 3]);
+  const empty = new S({ length: 0 }, { numReplicas: 3, rank: 2 });
+  assert.equal(empty.length, 0);
+  assert.deepEqual(empty.indices(), []);
 });
