@@ -1,11 +1,10 @@
 /**
  * nb.nn.functional: torch.nn.functional with camelCase names and PyTorch's call forms. The options-object
  * forms of the ops keep working; the positional forms PyTorch users write first are read the same way
- * (`F.conv2d(x, w, b, 1, 1)` ≡ `F.conv2d(x, w, b, {stride: 1, padding: 1})`), and an argument that
- * does not fit is an error, never ignored.
+ * (`F.gelu(x, 'tanh')` ≡ `F.gelu(x, {approximate: 'tanh'})`), and an argument that does not fit is an error,
+ * never ignored.
  */
 import type { Tensor } from '../tensor.js';
-import * as ops from '../ops/nn/index.js';
 import * as E from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
 import { sum } from '../ops/reduce.js';
@@ -16,7 +15,6 @@ import { describeValue, mergeArgs } from '../strict.js';
 export * from '../ops/nn/index.js';
 export { relu, sigmoid, tanh, silu, softplus } from '../ops/elementwise.js';
 
-type IntOrPair = number | readonly number[];
 
 function tensorArg(op: string, name: string, v: unknown): asserts v is Tensor {
   if (!(v instanceof TensorClass)) throw new TypeError(`${op}: ${name} must be a tensor, got ${describeValue(v)}`);
@@ -42,39 +40,8 @@ export function relu6(x: Tensor): Tensor {
   return E.clamp(x, 0, 6);
 }
 
-/** conv2d(x, weight, bias?, stride = 1, padding = 0, dilation = 1, groups = 1), or with {stride, padding, dilation, groups} */
-export function conv2d(x: Tensor, weight: Tensor, ...rest: [bias?: Tensor | null, opts?: ops.Conv2dOptions] | [bias: Tensor | null, stride?: IntOrPair, padding?: IntOrPair, dilation?: IntOrPair, groups?: number]): Tensor {
-  const o = mergeArgs('conv2d', rest, ['bias', 'stride', 'padding', 'dilation', 'groups']);
-  const { bias, ...opts } = o;
-  if (bias !== undefined && bias !== null) tensorArg('conv2d', 'bias', bias);
-  return ops.conv2d(x, weight, (bias ?? null) as Tensor | null, opts as ops.Conv2dOptions);
-}
-
-/** conv1d(x, weight, bias?, stride = 1, padding = 0, dilation = 1, groups = 1), or with options */
-export function conv1d(x: Tensor, weight: Tensor, ...rest: [bias?: Tensor | null, opts?: ops.Conv1dOptions] | [bias: Tensor | null, stride?: IntOrPair, padding?: IntOrPair, dilation?: IntOrPair, groups?: number]): Tensor {
-  const o = mergeArgs('conv1d', rest, ['bias', 'stride', 'padding', 'dilation', 'groups']);
-  const { bias, ...opts } = o;
-  if (bias !== undefined && bias !== null) tensorArg('conv1d', 'bias', bias);
-  return ops.conv1d(x, weight, (bias ?? null) as Tensor | null, opts as ops.Conv1dOptions);
-}
-
-/** maxPool2d(x, kernelSize, stride = kernelSize, padding = 0, dilation = 1), or maxPool2d(x, {kernelSize, ...}) */
-export function maxPool2d(x: Tensor, ...rest: [opts: ops.Pool2dOptions] | [kernelSize: IntOrPair, stride?: IntOrPair | null, padding?: IntOrPair, dilation?: IntOrPair, ceilMode?: false, returnIndices?: false]): Tensor {
-  const o = mergeArgs('maxPool2d', rest, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
-  for (const k of ['ceilMode', 'returnIndices']) if (o[k] !== undefined && o[k] !== false) throw new Error(`maxPool2d: ${k}=${describeValue(o[k])} is not supported (only false)`);
-  delete o.ceilMode; delete o.returnIndices;
-  if (o.kernelSize === undefined) throw new TypeError('maxPool2d: kernelSize is required');
-  return ops.maxPool2d(x, o as unknown as ops.Pool2dOptions);
-}
-
-/** avgPool2d(x, kernelSize, stride = kernelSize, padding = 0, ceilMode = false, countIncludePad = true, divisorOverride?) */
-export function avgPool2d(x: Tensor, ...rest: [opts: ops.AvgPool2dOptions] | [kernelSize: IntOrPair, stride?: IntOrPair | null, padding?: IntOrPair, ceilMode?: false, countIncludePad?: boolean, divisorOverride?: number]): Tensor {
-  const o = mergeArgs('avgPool2d', rest, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], ['dilation']);
-  if (o.ceilMode !== undefined && o.ceilMode !== false) throw new Error(`avgPool2d: ceilMode=${describeValue(o.ceilMode)} is not supported (only false)`);
-  delete o.ceilMode;
-  if (o.kernelSize === undefined) throw new TypeError('avgPool2d: kernelSize is required');
-  return ops.avgPool2d(x, o as unknown as ops.AvgPool2dOptions);
-}
+// conv1d, conv2d, maxPool2d and avgPool2d take PyTorch's positional and keyword forms themselves (their records'
+// schemas, src/ops/nn/conv.ts): conv2d(x, w, b, 1, 1) ≡ conv2d(x, w, b, {stride: 1, padding: 1})
 
 /** linear(x, weight, bias?) = x·Wᵀ + b */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {

@@ -1,20 +1,24 @@
 /**
- * Scaled dot-product attention: softmax(q·kᵀ·scale + mask)·v, q [..., L, E],
- * k [..., S, E], v [..., S, Ev] (batch dims broadcast). The gradient follows from matmul and softmax.
+ * Scaled dot-product attention: softmax(q·kᵀ·scale + mask)·v, q [..., L, E], k [..., S, E], v [..., S, Ev] (batch
+ * dims broadcast). A composite record (PyTorch's F.scaled_dot_product_attention(query, key, value, attn_mask,
+ * dropout_p, is_causal, scale); generator and training keyword-only): its gradient follows from matmul and
+ * softmax, or from the fused flash-attention record (flashAttention.ts) where that path is taken.
  */
 import { autocastLow } from '../../amp/autocast.js';
 import { noGrad } from '../../autograd/gradMode.js';
 import { fmt } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
-import type { Generator } from '../../random.js';
 import { add, cast, eq, mul, where } from '../elementwise.js';
 import { amax } from '../reduce.js';
 import { matmul } from '../matmul.js';
 import { transpose } from '../movement.js';
 import { softmax } from './activation.js';
-import { dropout } from './dropout.js';
+import { dropout, generatorArg } from './dropout.js';
 import { checkFloat, checkTensorArg } from './_util.js';
-import { fusedAttention, fusedMinScores } from './flashAttention.js';
+import { defineOp, type Arr } from '../define.js';
+import { bool, num, optBool, optNum, optTensor, tensor } from '../args.js';
+import { Generator } from '../../random.js';
+import { attentionRef, fusedAttention, fusedMinScores } from './flashAttention.js';
 
 export interface AttentionOptions {
   /** bool (true = take part, as PyTorch) or additive float mask, broadcastable to [..., L, S] */
@@ -29,7 +33,7 @@ export interface AttentionOptions {
   training?: boolean;
 }
 
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
   [q, k, v] = autocastLow(q, k, v); // autocast dispatch (src/amp/autocast.ts)
   const op = 'scaledDotProductAttention';
   checkTensorArg(op, 'query', q);
@@ -80,3 +84,42 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (p > 0 && (opts.training ?? true)) attn = dropout(attn, { p, generator: opts.generator });
   return matmul(attn, v);
 }
+
+const sdpaRef = (q: Arr, k: Arr, v: Arr, o?: Parameters<typeof attentionRef>[3]): Arr => attentionRef(q, k, v, o).out;
+/** the bool mask of the 'bool mask' row: query i attends key j where keepMask[i][j] */
+const keepMask = [[true, false], [true, true], [false, true]];
+const boolMask = (like: Tensor) => Tensor.fromValues(keepMask.flat().map(Number), [3, 2], 'bool', like.backend);
+/** the scaled keep factors a seeded Generator(seed) draws for n weights (dropout's mask, drawn the same way) */
+const dropFactors = (seed: number, n: number, p: number) => {
+  const g = new Generator(seed);
+  return Array.from({ length: n }, () => (g.random() >= p ? 1 / (1 - p) : 0));
+};
+
+const sdpaOp = defineOp({
+  name: 'scaledDotProductAttention', kwargs: true, positional: 7,
+  args: [tensor('query'), tensor('key'), tensor('value'), optTensor('attnMask'), num('dropoutP', 0), bool('isCausal', false), optNum('scale'), generatorArg('generator'), optBool('training')],
+  composite: true,
+  forward: ({ query, key, value, attnMask, dropoutP, isCausal, scale, generator, training }) =>
+    attention(query, key, value, { attnMask, dropoutP, isCausal, scale: scale ?? undefined, generator, training }),
+  cases: [
+    { label: 'batched', torch: 'torch.softmax(x[0] @ x[1].transpose(-2, -1) / 2, -1) @ x[2]', shapes: [[2, 3, 4], [2, 5, 4], [2, 5, 3]], expect: (_R, q, k, v) => sdpaRef(q, k, v) },
+    {
+      label: 'isCausal scale 0.7 by keyword', torch: "torch.softmax((x[0] @ x[1].transpose(-2, -1) * 0.7).masked_fill(torch.ones(4, 4).triu(1).bool(), float('-inf')), -1) @ x[2]", shapes: [[1, 2, 4, 3], [1, 2, 4, 3], [1, 2, 4, 2]],
+      call: (f, q, k, v) => (f as unknown as SdpaFn)(q, k, v, { isCausal: true, scale: 0.7 }), expect: (_R, q, k, v) => sdpaRef(q, k, v, { keep: (i, j) => j <= i, scale: 0.7 }),
+    },
+    {
+      label: 'bool mask, positional', torch: "torch.softmax((x[0] @ x[1].transpose(-2, -1) / 2).masked_fill(~torch.tensor([[True, False], [True, True], [False, True]]), float('-inf')), -1) @ x[2]", shapes: [[3, 4], [2, 4], [2, 5]],
+      call: (f, q, k, v) => f(q, k, v, boolMask(q)), expect: (_R, q, k, v) => sdpaRef(q, k, v, { keep: (i, j) => keepMask[i]![j]! }),
+    },
+    {
+      label: 'float mask (differentiable)', torch: 'torch.softmax(x[0] @ x[1].transpose(-2, -1) / 2 + x[3], -1) @ x[2]', shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 2], [3, 3]],
+      call: (f, q, k, v, m) => (f as unknown as SdpaFn)(q, k, v, { attnMask: m }), expect: (_R, q, k, v, m) => sdpaRef(q, k, v, { add: m }),
+    },
+    {
+      label: 'dropoutP 0.3, seeded', torch: `(torch.softmax(x[0] @ x[1].transpose(-2, -1) / 3 ** 0.5, -1) * torch.tensor([${dropFactors(9, 12, 0.3).join(', ')}], dtype=torch.float64).reshape(2, 2, 3)) @ x[2]`, shapes: [[2, 2, 3], [2, 3, 3], [2, 3, 2]],
+      call: (f, q, k, v) => (f as unknown as SdpaFn)(q, k, v, { dropoutP: 0.3, generator: new Generator(9) }), expect: (_R, q, k, v) => sdpaRef(q, k, v, { drop: dropFactors(9, 12, 0.3) }),
+    },
+  ],
+});
+type SdpaFn = (query: Tensor, key: Tensor, value: Tensor, opts?: AttentionOptions) => Tensor;
+export const scaledDotProductAttention: typeof sdpaOp & SdpaFn = sdpaOp as never;
