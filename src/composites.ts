@@ -2,9 +2,8 @@
  * Tensor ops models reach for, composed from differentiable primitives (so each has a backward, and a
  * second derivative, for free): tril/triu and maskedFill (where with a mask), dot and lerp, repeat/tile
  * (expand + reshape), flip/roll (indexSelect with a permuted arange), cumsum (a product with a triangular
- * ones matrix: y_i = Σ_{j ≤ i} x_j), norm, diag, sort/argsort/topk (indices found on the host, values
- * gathered, so the gradient flows to the selected elements), all/any, multinomial (seeded, not
- * differentiable).
+ * ones matrix: y_i = Σ_{j ≤ i} x_j), norm, diag, all/any, multinomial (seeded, not differentiable);
+ * sort/argsort/topk are op records (src/ops/sort.ts), re-exported here.
  */
 import { Tensor } from './tensor.js';
 import * as E from './ops/elementwise.js';
@@ -14,8 +13,6 @@ import * as I from './ops/indexing.js';
 import * as MM from './ops/matmul.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { describeValue, mergeArgs } from './strict.js';
-import { valuesIndices } from './callForms.js';
-import type { ValuesIndicesPair } from './ops/reduce.js';
 
 function tensorIn(op: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a tensor, got ${describeValue(x)}`);
@@ -143,48 +140,9 @@ export function diag(x: Tensor): Tensor {
   return M.reshape(I.gather(M.narrow(x, 0, 0, n), 1, int32(Array.from({ length: n }, (_, i) => i), [n, 1], x)), [n]);
 }
 
-/** Indices that sort each row along dim (stable; NaN last as PyTorch), computed on the host. */
-function sortIndices(x: Tensor, d: number, descending: boolean): Tensor {
-  const moved = M.contiguous(M.transpose(x, d, -1));
-  const vals = moved.data(), n = moved.shape[moved.ndim - 1] ?? 1, rows = n ? vals.length / n : 0;
-  const out = new Int32Array(vals.length);
-  const key = (v: number) => (Number.isNaN(v) ? Infinity : v);
-  for (let r = 0; r < rows; r++) {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    const row = vals.subarray(r * n, r * n + n);
-    idx.sort((a, b) => {
-      const na = Number.isNaN(row[a]!), nbv = Number.isNaN(row[b]!);
-      if (na !== nbv) return na ? 1 : -1; // NaN sorts as the largest value
-      const c = descending ? key(row[b]!) - key(row[a]!) : key(row[a]!) - key(row[b]!);
-      return c || a - b;
-    });
-    out.set(idx, r * n);
-  }
-  return M.contiguous(M.transpose(int32(out, [...moved.shape], x), d, -1));
-}
-
-/** sort(x, dim = −1, descending = false) → {values, indices} (also [values, indices]); values are differentiable */
-export function sort(x: Tensor, ...rest: [dim?: number, descending?: boolean] | [opts: { dim?: number; descending?: boolean; stable?: boolean }]): ValuesIndicesPair {
-  tensorIn('sort', x);
-  const o = mergeArgs('sort', rest, ['dim', 'descending'], ['stable']);
-  const d = dimOf('sort', o.dim ?? -1, x.ndim);
-  const indices = sortIndices(x, d, (o.descending ?? false) as boolean);
-  return valuesIndices({ values: I.gather(x, d, indices), indices });
-}
-export function argsort(x: Tensor, ...rest: [dim?: number, descending?: boolean] | [opts: { dim?: number; descending?: boolean; stable?: boolean }]): Tensor {
-  tensorIn('argsort', x);
-  const o = mergeArgs('argsort', rest, ['dim', 'descending'], ['stable']);
-  return sortIndices(x, dimOf('argsort', o.dim ?? -1, x.ndim), (o.descending ?? false) as boolean);
-}
-/** topk(x, k, dim = −1, largest = true, sorted = true) → {values, indices} */
-export function topk(x: Tensor, k: number, ...rest: [dim?: number, largest?: boolean, sorted?: boolean] | [opts: { dim?: number; largest?: boolean; sorted?: boolean }]): ValuesIndicesPair {
-  tensorIn('topk', x);
-  const o = mergeArgs('topk', rest, ['dim', 'largest', 'sorted']);
-  const d = dimOf('topk', o.dim ?? -1, x.ndim);
-  if (!Number.isInteger(k) || k < 0 || k > (x.shape[d] ?? 1)) throw new RangeError(`topk: k (${describeValue(k)}) must be an integer in [0, ${x.shape[d]}]`);
-  const indices = M.contiguous(M.narrow(sortIndices(x, d, (o.largest ?? true) as boolean), d, 0, k));
-  return valuesIndices({ values: I.gather(x, d, indices), indices });
-}
+// sort, argsort and topk are op records (src/ops/sort.ts: the backend's stable sort kernel, gradients scattered to
+// the sorted positions); re-exported here with the other tensor utilities
+export { sort, argsort, topk } from './ops/sort.js';
 
 /** all(x, dim?, keepdim?) / any(...): logical reductions (bool result) */
 function logical(op: 'all' | 'any', x: Tensor, rest: unknown[]): Tensor {
@@ -238,9 +196,6 @@ declare module './tensor.js' {
     cumsum(dim: number): Tensor;
     norm(p?: number | 'fro', dim?: number | number[] | null, keepdim?: boolean): Tensor;
     diag(): Tensor;
-    sort(dim?: number, descending?: boolean): ValuesIndicesPair;
-    argsort(dim?: number, descending?: boolean): Tensor;
-    topk(k: number, dim?: number, largest?: boolean, sorted?: boolean): ValuesIndicesPair;
     all(dim?: number, keepdim?: boolean): Tensor;
     any(dim?: number, keepdim?: boolean): Tensor;
     multinomial(numSamples: number, replacement?: boolean, opts?: { generator?: Generator }): Tensor;
@@ -248,7 +203,7 @@ declare module './tensor.js' {
   }
 }
 const P = Tensor.prototype as unknown as Record<string, unknown>;
-const fns: Record<string, (x: Tensor, ...a: any[]) => unknown> = { tril, triu, maskedFill, dot, lerp, repeat, tile, flip, roll, cumsum, norm, diag, sort, argsort, topk, all, any, multinomial };
+const fns: Record<string, (x: Tensor, ...a: any[]) => unknown> = { tril, triu, maskedFill, dot, lerp, repeat, tile, flip, roll, cumsum, norm, diag, all, any, multinomial };
 for (const [name, f] of Object.entries(fns)) P[name] = function (this: Tensor, ...a: unknown[]) { return f(this, ...a); };
 P.maskedFill_ = function (this: Tensor, mask: Tensor, value: number) {
   if (arguments.length > 2) throw new TypeError('maskedFill_: expected (mask, value)');

@@ -151,6 +151,12 @@ export interface Backend<D = unknown> {
   argReduce(op: ArgReduceOp, x: View<D>, axis: number): D;
   /** a: [batch, M, K], b: [batch, K, N] (any strides, 0 for broadcast batch) → [batch, M, N] */
   matmul(a: View<D>, b: View<D>, outDtype: DType): D;
+  /**
+   * Optional: stable sort along `axis` → values (x's dtype) and int32 indices along that axis, both contiguous in
+   * x's shape (ties keep their input order, NaN is the largest value). The sort/argsort/topk ops need it; the ts
+   * and wasm backends bind the reference kernel (ts/kernels.ts sortAlong).
+   */
+  sort?(x: View<D>, axis: number, descending: boolean): { values: D; indices: D };
   /** contiguous copy, converting to outDtype */
   copy(x: View<D>, outDtype: DType): D;
   /** dst[...] = src[...] elementwise (same shape; src may be broadcast); writes into dst's block */
@@ -240,8 +246,8 @@ export interface Backend<D = unknown> {
   matmulHalf?(a: View<D>, b: View<D>): D | null;
 }
 
-/** the optional members of Backend that are not fused kernels: its description, async read and 16-bit helpers */
-type NotFused = 'capabilities' | 'readAsync' | 'widenHalf' | 'narrowHalf' | 'matmulHalf';
+/** the optional members of Backend that are not fused kernels: its description, async read, 16-bit helpers and sort */
+type NotFused = 'capabilities' | 'readAsync' | 'widenHalf' | 'narrowHalf' | 'matmulHalf' | 'sort';
 type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
 // compiles only when FUSED_KERNELS names exactly the optional kernel methods of Backend
 const fusedListed: [Exclude<OptionalKeys<Backend>, NotFused | FusedKernel> | Exclude<FusedKernel, OptionalKeys<Backend>>] extends [never] ? true : never = true;

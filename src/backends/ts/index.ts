@@ -51,6 +51,12 @@ export function createTsBackend(): Backend<TypedArray> {
       K.argReduce(o, op, av(x), axis);
       return o;
     },
+    sort(x, axis, descending) {
+      const n = K.numel(x.shape);
+      const values = out(x.dtype, n), indices = out('int32', n) as Int32Array;
+      K.sortAlong(values, indices, av(x), axis, descending);
+      return { values, indices };
+    },
     matmul(a, b, dt) {
       const o = out(dt, a.shape[0]! * a.shape[1]! * b.shape[2]!);
       K.matmul(o, av(a), av(b));

@@ -440,6 +440,49 @@ export function reduce(out: TypedArray, outDtype: DType, op: ReduceOp, x: ArrVie
   }
 }
 
+/**
+ * Stable sort of each line of x along `axis`: values (x's dtype) and the int32 source index of each along that axis,
+ * both contiguous in x's shape. Ascending, or descending; equal values keep their input order either way (PyTorch's
+ * stable=True) and NaN orders as the largest value (last ascending, first descending), as PyTorch.
+ */
+export function sortAlong(values: TypedArray, indices: Int32Array, x: ArrView, axis: number, descending: boolean): void {
+  const shape = x.shape;
+  const n = shape[axis]!;
+  let inner = 1;
+  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d]!;
+  const total = numel(shape);
+  if (total === 0) return;
+  const outer = total / (n * inner);
+  const offs = offsetsOf(x);
+  const A = x.arr;
+  const line = new Float64Array(n);
+  const order = Array.from({ length: n }, (_, i) => i);
+  // a before b (a < b as indices): negative when line[a] goes first; ties by index (stability)
+  const cmp = (a: number, b: number): number => {
+    const va = line[a]!, vb = line[b]!;
+    const na = va !== va, nb = vb !== vb;
+    if (na || nb) return na && nb ? a - b : (na !== descending ? 1 : -1);
+    if (va !== vb) return (va < vb) !== descending ? -1 : 1;
+    return a - b;
+  };
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i;
+      for (let r = 0; r < n; r++) {
+        const flat = base + r * inner;
+        line[r] = A[offs ? offs[flat]! : x.offset + flat]!;
+        order[r] = r;
+      }
+      order.sort(cmp);
+      for (let r = 0; r < n; r++) {
+        const flat = base + r * inner;
+        values[flat] = line[order[r]!]!;
+        indices[flat] = order[r]!;
+      }
+    }
+  }
+}
+
 export function argReduce(out: Int32Array, op: ArgReduceOp, x: ArrView, axis: number): void {
   const mid = middleRun(x, [axis]);
   if (mid && mid.R > 0) {

@@ -127,6 +127,13 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       if (!simdArgReduce(rt, op, x, axis, o)) K.argReduce(arrOf(rt, o, 'int32') as Int32Array, op, av(rt, x), axis);
       return o;
     },
+    sort(x, axis, descending) {
+      // the reference kernel (no SIMD sort): both blocks allocated before their arrays are taken (growth moves memory)
+      const n = K.numel(x.shape);
+      const values = out(rt, x.dtype, n), indices = out(rt, 'int32', n);
+      K.sortAlong(arrOf(rt, values, x.dtype), arrOf(rt, indices, 'int32') as Int32Array, av(rt, x), axis, descending);
+      return { values, indices };
+    },
     matmul(a, b, dt) {
       if (!f32(a.dtype, b.dtype, dt)) {
         const o = out(rt, dt, K.numel([a.shape[0]!, a.shape[1]!, b.shape[2]!]));
