@@ -45,6 +45,7 @@ test('weight decay 0 and momentum 0 are skipped: an infinite parameter stays inf
     ['Adagrad', (ps: nb.Tensor[]) => new nb.optim.Adagrad(ps, { lr: 0.1 })],
     ['RMSprop', (ps: nb.Tensor[]) => new nb.optim.RMSprop(ps, { lr: 0.1 })],
     ['Adam', (ps: nb.Tensor[]) => new nb.optim.Adam(ps, { lr: 0.1 })],
+    ['Adam op-by-op', (ps: nb.Tensor[]) => new nb.optim.Adam(ps, { lr: 0.1, fused: false })],
   ] as const) {
     const p = nb.tensor([Infinity, 2], { dtype: 'float64', requiresGrad: true });
     const opt = make([p]);
@@ -58,6 +59,7 @@ test('weight decay 0 and momentum 0 are skipped: an infinite parameter stays inf
     const st = opt.state.get(p) ?? {};
     assert.equal('momentum_buffer' in st, false, `${name} keeps no momentum buffer`);
     assert.equal('grad_avg' in st, false, `${name} keeps no grad_avg (not centered)`);
+    assert.equal('max_exp_avg_sq' in st, false, `${name} keeps no max_exp_avg_sq (not amsgrad)`);
     if (!name.startsWith('SGD')) assert.equal(Number(st.step), 2, `${name}: state.step counts the steps`);
   }
 });
@@ -121,5 +123,24 @@ test('Adafactor: the default ε₁ is the dtype\'s machine epsilon (2^-23 for fl
     const got = p.dataArray();
     const tol = dtype === 'float32' ? 1e-6 : 1e-14;
     for (let k = 0; k < 2; k++) assert.ok(Math.abs(got[k]! - expected[k]!) <= tol, `${dtype}[${k}]: ${got[k]} vs ${expected[k]}`);
+  }
+});
+
+test('Adam/AdamW: a step counts as one in-place change of the parameter (fused and op-by-op), betas checks, fused by default', () => {
+  for (const O of [nb.optim.Adam, nb.optim.AdamW]) {
+    assert.equal(group(new O([w()])).fused, true, `${O.name} fuses by default`);
+    for (const fused of [true, false]) {
+      const p = nb.tensor([1, 2], { requiresGrad: true });
+      const y = p.mul(p).sum();
+      const opt = new O([p], { lr: 0.1, fused });
+      p.grad = nb.ones([2]);
+      opt.step();
+      // the graph saved p at version 0: backward must refuse, naming a later version (AdamW op-by-op: 2, shrink then step)
+      assert.throws(() => y.backward(), /modified by an inplace operation: .* is at version [1-9]; expected version 0 instead/, `${O.name} fused=${fused}`);
+    }
+    const name = O.name;
+    assert.throws(() => new O([w()], { betas: [0.9, -0.1] }), (e: Error) => e instanceof RangeError && e.message === `${name}: invalid beta parameter at index 1: -0.1`);
+    const opt = new O([w()]);
+    assert.throws(() => opt.addParamGroup({ params: [w()], betas: [0.9] as never }), (e: Error) => e instanceof TypeError && e.message === `${name}: betas must be a pair [β1, β2]`);
   }
 });
