@@ -45,6 +45,7 @@ test('weight decay 0 and momentum 0 are skipped: an infinite parameter stays inf
     ['Adagrad', (ps: nb.Tensor[]) => new nb.optim.Adagrad(ps, { lr: 0.1 })],
     ['RMSprop', (ps: nb.Tensor[]) => new nb.optim.RMSprop(ps, { lr: 0.1 })],
     ['Adam', (ps: nb.Tensor[]) => new nb.optim.Adam(ps, { lr: 0.1 })],
+    ['Adam op-by-op', (ps: nb.Tensor[]) => new nb.optim.Adam(ps, { lr: 0.1, fused: false })],
   ] as const) {
     const p = nb.tensor([Infinity, 2], { dtype: 'float64', requiresGrad: true });
     const opt = make([p]);
@@ -58,6 +59,7 @@ test('weight decay 0 and momentum 0 are skipped: an infinite parameter stays inf
     const st = opt.state.get(p) ?? {};
     assert.equal('momentum_buffer' in st, false, `${name} keeps no momentum buffer`);
     assert.equal('grad_avg' in st, false, `${name} keeps no grad_avg (not centered)`);
+    assert.equal('max_exp_avg_sq' in st, false, `${name} keeps no max_exp_avg_sq (not amsgrad)`);
     if (!name.startsWith('SGD')) assert.equal(Number(st.step), 2, `${name}: state.step counts the steps`);
   }
 });
@@ -75,4 +77,70 @@ test('LAMB: option boundaries (eps 0 and betas 0 allowed, 1 and negatives refuse
   p.grad = nb.zeros([2], { dtype: 'float64' });
   opt.step();
   assert.deepEqual(p.dataArray(), [3, -4]);
+});
+
+test('Adafactor: a 3-D parameter is factored per matrix (row/col statistics over the last two dims), checked against a re-implementation', () => {
+  const [N, A, B] = [2, 2, 3];
+  const p0 = Array.from({ length: N * A * B }, (_, i) => Math.sin(i + 1));
+  const g = Array.from({ length: N * A * B }, (_, i) => Math.cos(3 * i) + 0.1);
+  const p = nb.tensor(p0, { dtype: 'float64', requiresGrad: true }).reshape(N, A, B).detach().requiresGrad_();
+  const opt = new nb.optim.Adafactor([p]);
+  p.grad = nb.tensor(g, { dtype: 'float64' }).reshape(N, A, B);
+  opt.step();
+  const st = opt.state.get(p)!;
+  assert.deepEqual((st.row_var as nb.Tensor).shape, [N, A, 1]);
+  assert.deepEqual((st.col_var as nb.Tensor).shape, [N, 1, B]);
+  // step 1: β̂ weight 1^−0.8 = 1, so R = mean over columns of g², C = mean over rows of g²
+  const at = (n: number, i: number, j: number) => (n * A + i) * B + j;
+  const R = (n: number, i: number) => { let s = 0; for (let j = 0; j < B; j++) s += g[at(n, i, j)]! ** 2; return s / B; };
+  const C = (n: number, j: number) => { let s = 0; for (let i = 0; i < A; i++) s += g[at(n, i, j)]! ** 2; return s / A; };
+  const u: number[] = [];
+  for (let n = 0; n < N; n++) {
+    let rMean = 0;
+    for (let i = 0; i < A; i++) rMean += R(n, i) / A;
+    for (let i = 0; i < A; i++) for (let j = 0; j < B; j++) u[at(n, i, j)] = g[at(n, i, j)]! / Math.sqrt((R(n, i) * C(n, j)) / rMean);
+  }
+  const rms = (x: number[]) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
+  const alpha = Math.max(1e-3, rms(p0)) * Math.min(1e-2, 1); // relative step, t = 1
+  const denom = Math.max(1, rms(u) / 1);
+  const expected = p0.map((v, k) => v - (alpha * u[k]!) / denom);
+  const got = p.dataArray();
+  for (let k = 0; k < expected.length; k++) assert.ok(Math.abs(got[k]! - expected[k]!) <= 1e-12 * Math.abs(expected[k]!), `entry ${k}: ${got[k]} vs ${expected[k]}`);
+  assert.deepEqual((st.row_var as nb.Tensor).reshape(-1).dataArray().map((v) => +v.toPrecision(12)), [0, 1, 0, 1].map((_, k) => +R(k >> 1, k & 1).toPrecision(12)));
+});
+
+test('Adafactor: the default ε₁ is the dtype\'s machine epsilon (2^-23 for float32, 2^-52 for float64)', () => {
+  // one tiny gradient on a 1-D parameter: v = g² lies below ε₁², so the update is g/ε₁ scaled by the relative step
+  for (const [dtype, eps1, gv] of [['float32', 2 ** -23, 1e-10], ['float64', 2 ** -52, 1e-20]] as const) {
+    const p = nb.tensor([1, 2], { dtype, requiresGrad: true });
+    const opt = new nb.optim.Adafactor([p]);
+    p.grad = nb.tensor([gv, gv], { dtype });
+    opt.step();
+    const u = gv / eps1;
+    const alpha = Math.sqrt(2.5) * 1e-2; // rms([1, 2]) · min(lr, 1)
+    const denom = Math.max(1, u); // rms(u) / d with d = 1
+    const expected = [1 - (alpha * u) / denom, 2 - (alpha * u) / denom];
+    const got = p.dataArray();
+    const tol = dtype === 'float32' ? 1e-6 : 1e-14;
+    for (let k = 0; k < 2; k++) assert.ok(Math.abs(got[k]! - expected[k]!) <= tol, `${dtype}[${k}]: ${got[k]} vs ${expected[k]}`);
+  }
+});
+
+test('Adam/AdamW: a step counts as one in-place change of the parameter (fused and op-by-op), betas checks, fused by default', () => {
+  for (const O of [nb.optim.Adam, nb.optim.AdamW]) {
+    assert.equal(group(new O([w()])).fused, true, `${O.name} fuses by default`);
+    for (const fused of [true, false]) {
+      const p = nb.tensor([1, 2], { requiresGrad: true });
+      const y = p.mul(p).sum();
+      const opt = new O([p], { lr: 0.1, fused });
+      p.grad = nb.ones([2]);
+      opt.step();
+      // the graph saved p at version 0: backward must refuse, naming a later version (AdamW op-by-op: 2, shrink then step)
+      assert.throws(() => y.backward(), /modified by an inplace operation: .* is at version [1-9]; expected version 0 instead/, `${O.name} fused=${fused}`);
+    }
+    const name = O.name;
+    assert.throws(() => new O([w()], { betas: [0.9, -0.1] }), (e: Error) => e instanceof RangeError && e.message === `${name}: invalid beta parameter at index 1: -0.1`);
+    const opt = new O([w()]);
+    assert.throws(() => opt.addParamGroup({ params: [w()], betas: [0.9] as never }), (e: Error) => e instanceof TypeError && e.message === `${name}: betas must be a pair [β1, β2]`);
+  }
 });

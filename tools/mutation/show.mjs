@@ -13,6 +13,7 @@ const totals = args[0] === '--totals';
 const folders = {};
 for (const file of args.filter((a) => !a.startsWith('--'))) {
   const rep = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (!rep.files) continue; // not a Stryker report (summary.json)
   const folder = path.basename(file, '.json').split('-')[0];
   for (const [f, { source, mutants }] of Object.entries(rep.files)) {
     const c = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0 };

@@ -1,0 +1,37 @@
+/**
+ * Autograd details pinned by the mutation review (tools/mutation): the implicit seed of backward() on a
+ * scalar has the scalar's dtype (PyTorch: torch.ones_like(loss)), visible in a retained root gradient.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+
+test('backward() seeds a scalar with ones of its own dtype (float64, float16, bfloat16)', () => {
+  for (const dtype of ['float64', 'float16', 'bfloat16'] as const) {
+    const x = nb.tensor([1, 2], { dtype, requiresGrad: true });
+    const loss = x.mul(3).sum();
+    loss.retainGrad();
+    loss.backward();
+    assert.equal(loss.grad!.dtype, dtype, `root grad of a ${dtype} loss`);
+    assert.equal(loss.grad!.item(), 1);
+    assert.equal(x.grad!.dtype, dtype);
+    assert.deepEqual(x.grad!.dataArray(), [3, 3]);
+  }
+});
+
+test('autograd.jvp: argument checks name the function and the argument; a tangent of another dtype is cast to the primal\'s', () => {
+  const x = nb.tensor([1, 2], { dtype: 'float64' });
+  const f = (a: nb.Tensor) => a.mul(a);
+  const rejects = (fn: () => unknown, type: ErrorConstructor, msg: string) =>
+    assert.throws(fn, (e: Error) => e instanceof type && e.message === msg);
+  rejects(() => nb.autograd.jvp(f, [x], []), Error, 'autograd.jvp: got 1 primals but 0 tangents');
+  rejects(() => nb.autograd.jvp(f, [[1, 2] as never], [x]), TypeError, 'autograd.jvp: primals[0] must be a Tensor');
+  rejects(() => nb.autograd.jvp(f, [x], [[1, 1] as never]), TypeError, 'autograd.jvp: tangents[0] must be a Tensor');
+  assert.throws(() => nb.autograd.jvp(f, [x], [nb.ones([3], { dtype: 'float64' })]), /^Error: autograd\.jvp: tangents\[0\] has shape \[3\], but primals\[0\] has shape \[2\]$/);
+  rejects(() => nb.autograd.jvp(() => 3 as never, [x], [x]), TypeError, 'autograd.jvp: the function must return a Tensor');
+  // d(a²) = 2a·ȧ with a float32 tangent on a float64 primal: the result is float64
+  const [y, dy] = nb.autograd.jvp(f, [x], [nb.tensor([1, 0.5], { dtype: 'float32' })]);
+  assert.deepEqual(y.dataArray(), [1, 4]);
+  assert.equal(dy.dtype, 'float64');
+  assert.deepEqual(dy.dataArray(), [2, 2]);
+});
