@@ -106,12 +106,21 @@ export interface ConformanceReport {
   cases: number;
   gradients: number;
   failures: string[];
-  /** advanced-index rows that refused with the documented synchronous-read error */
+  /** rows that refused with their documented error (advanced indexing: synchronous read; sort: no kernel) */
   refused: number;
 }
 
-/** op-table rows of advanced reads (integer tensors/arrays, masks) and index writes: they read index data on the host */
-const HOST_INDEX_ROW = /^(index (int32 tensor|full-shape mask)|indexPut)/;
+/**
+ * Rows that must refuse on webgpu, each with the clear error it must give (and only these may throw):
+ *  - advanced reads (integer tensors/arrays, masks) and index writes read their index data on the host, which
+ *    webgpu cannot do synchronously;
+ *  - sort/argsort/topk need Backend.sort, a kernel the webgpu backend does not have yet.
+ */
+const REFUSED_ROWS: { rows: RegExp; error: RegExp }[] = [
+  { rows: /^(index (int32 tensor|full-shape mask)|indexPut)/, error: /webgpu backend cannot read .* synchronously; use await/ },
+  { rows: /^(sort|argsort|topk) /, error: /^(sort|argsort|topk): the webgpu backend has no sort kernel \(Backend\.sort\)/ },
+];
+const refusalOf = (name: string) => REFUSED_ROWS.find((r) => r.rows.test(name));
 
 /** Run every op-table row on webgpu (the current backend must be webgpu) against the references. */
 export async function runOpTable(): Promise<ConformanceReport> {
@@ -145,17 +154,16 @@ export async function runOpTable(): Promise<ConformanceReport> {
         }
       });
     } catch (e) {
-      // advanced reads and index writes read their index data on the host (documented): on webgpu, which cannot
-      // read synchronously, they must refuse with the backend's clear error — and only they may
+      // the rows of REFUSED_ROWS must refuse with their clear error — and only they may
       const msg = String((e as Error).message ?? e);
-      if (HOST_INDEX_ROW.test(c.name) && /webgpu backend cannot read .* synchronously; use await/.test(msg)) refused++;
+      if (refusalOf(c.name)?.error.test(msg)) refused++;
       else failures.push(`${c.name}: threw ${(e as Error).stack ?? e}`);
     } finally {
       await nb.setBackend('ts');
     }
   }
-  const expected = [...opCases, ...nnCases].filter((r) => HOST_INDEX_ROW.test(r.name) && !r.shapes.some((s) => s.includes(0))).length;
-  if (refused !== expected) failures.push(`${expected} advanced-index rows should refuse on webgpu with the synchronous-read error, ${refused} did`);
+  const expected = [...opCases, ...nnCases].filter((r) => refusalOf(r.name) && !r.shapes.some((s) => s.includes(0))).length;
+  if (refused !== expected) failures.push(`${expected} rows (advanced indexing, sort) should refuse on webgpu with their clear error, ${refused} did`);
   return { cases, gradients, failures, refused };
 }
 
