@@ -38,6 +38,7 @@
  * 8. Failures. Device loss and out-of-memory surface as Errors naming the kernel and the bytes requested.
  */
 import type { DType, TypedArray } from '../dtype.js';
+import { FUSED_KERNELS, type FusedKernel, type FusedMethods } from './fusedKernels.js';
 
 /** A strided window onto backend data: element (i0,i1,..) lives at offset + Σ ik·strides[k]. */
 export interface View<D = unknown> {
@@ -109,14 +110,13 @@ export interface BackendCapabilities {
 }
 
 /**
- * The optional fused kernels, by name: each is an optional method of Backend below (its signature there).
- * capabilities.fused lists those a backend has. The compiler checks this list against Backend's optional
- * methods (fusedListed, after the interface), so a new fused method cannot be left out of it.
+ * The optional fused kernels (adamStep, normRows, biasAct, crossEntropyRows(Grad), attention(Grad), geluBackward):
+ * each is an optional method of Backend whose contract and reference implementation are one entry of FUSED in
+ * fusedKernels.ts. capabilities.fused lists those a backend has.
  */
-export const FUSED_KERNELS = ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad', 'geluBackward'] as const;
-export type FusedKernel = (typeof FUSED_KERNELS)[number];
+export { FUSED_KERNELS, type FusedKernel } from './fusedKernels.js';
 
-export interface Backend<D = unknown> {
+export interface Backend<D = unknown> extends FusedMethods<D> {
   readonly name: string;
   /** what this backend can do; absent on older backends, which then read synchronously (see capabilitiesOf) */
   readonly capabilities?: BackendCapabilities;
@@ -181,56 +181,9 @@ export interface Backend<D = unknown> {
    */
   softmax(x: View<D>, axis: number, log: boolean): D;
 
-  // ---- optional fused kernels (the ops use them when present, and compose basic kernels otherwise) ----
-  /**
-   * One Adam/AdamW update in a single pass, in place on param, m, v (and vmax for amsgrad). All views are
-   * contiguous, of one float dtype and one size; grad is only read.
-   */
-  adamStep?(param: View<D>, grad: View<D>, m: View<D>, v: View<D>, vmax: View<D> | null, h: AdamHyper): void;
-  /**
-   * Row normalisation of a contiguous x seen as [rows, cols], one pass over each row's statistics:
-   * layer norm (rms false): y = (x − μ)·rstd, rstd = 1/√(σ² + eps) (biased σ², two-pass); RMS norm (rms true):
-   * y = x·rstd, rstd = 1/√(mean(x²) + eps). Returns y (x's shape) and rstd ([rows]), both in x's dtype.
-   */
-  normRows?(x: View<D>, rows: number, cols: number, eps: number, rms: boolean): { y: D; rstd: D };
-  /**
-   * Bias + activation over a contiguous x seen as [rows, N]: z[r, j] = x[r, j] + bias[j] (bias: a contiguous
-   * [N] view, or null for none), y = act(z), both computed in outDtype (x, bias and outDtype share one float
-   * dtype). Returns y and, when keepPre is true and act is not 'none' or 'relu' (whose derivatives the
-   * output alone gives), z as well; otherwise z is null.
-   */
-  biasAct?(x: View<D>, bias: View<D> | null, act: BiasActivation, outDtype: DType, keepPre: boolean): { y: D; z: D | null };
-  /**
-   * Softmax cross-entropy of a contiguous float x seen as [rows, cols] against int32 class targets [rows] (each in
-   * [0, cols) or ignoreIndex), one pass over x, no log-probabilities written: max[r] = max_c x[r,c], logSum[r] =
-   * log Σ_c e^{x[r,c] − max[r]}, loss[r] = max[r] + logSum[r] − x[r, t_r] (0 where t_r = ignoreIndex). All three
-   * [rows], in x's dtype; max and logSum are what the gradient needs (kept apart: their rounded sum is not).
-   */
-  crossEntropyRows?(x: View<D>, target: View<D>, ignoreIndex: number): { loss: D; max: D; logSum: D };
-  /**
-   * Its gradient w.r.t. x in one pass: dx[r, c] = g[r]·(e^{x[r,c] − max[r] − logSum[r]} − [c = t_r]), 0 for ignored
-   * rows. x contiguous [rows, cols]; max, logSum, target and g are [rows] views (any stride).
-   */
-  crossEntropyRowsGrad?(x: View<D>, max: View<D>, logSum: View<D>, target: View<D>, g: View<D>, ignoreIndex: number): D;
-  /**
-   * Fused scaled dot-product attention that never holds the L×S weights (flash-attention style: tiles of queries
-   * against tiles of keys with an online softmax; reference in ts/attention.ts): q [...batch, L, E], k [...batch,
-   * S, E], v [...batch, S, F] share one batch shape and one float dtype (any strides; S ≥ 1). Returns
-   * out = softmax(scale·q·kᵀ, causal: key j ≤ query i)·v, contiguous [...batch, L, F], and lse [...batch, L], each
-   * query's log-sum-exp of its scaled (masked) scores: what attentionGrad needs to recompute the weights.
-   */
-  attention?(q: View<D>, k: View<D>, v: View<D>, causal: boolean, scale: number): { out: D; lse: D };
-  /**
-   * Its gradients, recomputing the weights tile by tile from lse: out and lse as attention returned them
-   * (contiguous), dOut [...batch, L, F] any strides. dq, dk, dv are contiguous, shaped as q, k, v.
-   */
-  attentionGrad?(q: View<D>, k: View<D>, v: View<D>, out: View<D>, lse: View<D>, dOut: View<D>, causal: boolean, scale: number): { dq: D; dk: D; dv: D };
-  /**
-   * The exact (erf) GELU's backward: dx = g·(Φ(x) + x·φ(x)), Φ the standard normal CDF and φ its density,
-   * for x and g of one shape and float dtype (any strides); dx contiguous in x's dtype. At ±Inf it gives the
-   * limits (1 and 0 times g); NaN propagates.
-   */
-  geluBackward?(x: View<D>, g: View<D>): D;
+  // ---- optional fused kernels: FusedMethods<D>, one per entry of FUSED in fusedKernels.ts (contract and reference there)
+
+  // ---- optional 16-bit helpers
   /**
    * 16-bit float conversions for the half-precision layer (halfPrecision.ts), optional: without them it converts
    * in JavaScript. widenHalf: a new float32 block holding the n elements src[lo, lo + n) of a bfloat16/float16
@@ -246,12 +199,6 @@ export interface Backend<D = unknown> {
   matmulHalf?(a: View<D>, b: View<D>): D | null;
 }
 
-/** the optional members of Backend that are not fused kernels: its description, async read, 16-bit helpers and sort */
-type NotFused = 'capabilities' | 'readAsync' | 'widenHalf' | 'narrowHalf' | 'matmulHalf' | 'sort';
-type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
-// compiles only when FUSED_KERNELS names exactly the optional kernel methods of Backend
-const fusedListed: [Exclude<OptionalKeys<Backend>, NotFused | FusedKernel> | Exclude<FusedKernel, OptionalKeys<Backend>>] extends [never] ? true : never = true;
-void fusedListed;
 
 /** The kernels every backend must provide (optional fused kernels are not listed: ops compose them). */
 export const REQUIRED_KERNELS = [

@@ -2,7 +2,7 @@
 import { arrayFor, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import type { Backend, View } from '../backend.js';
 import * as K from './kernels.js';
-import { attentionBackward, attentionForward } from './attention.js';
+import { bindReference } from '../fusedKernels.js';
 
 const av = (v: View<TypedArray>): K.ArrView => ({ arr: v.data, shape: v.shape, strides: v.strides, offset: v.offset });
 
@@ -108,43 +108,7 @@ export function createTsBackend(): Backend<TypedArray> {
       K.softmax(o, av(x), axis, log);
       return o;
     },
-    adamStep: (p, g, m, v, vmax, h) => K.adamStep(av(p), av(g), av(m), av(v), vmax ? av(vmax) : null, h),
-    normRows(x, rows, cols, eps, rms) {
-      const y = out(x.dtype, rows * cols), rstd = out(x.dtype, rows);
-      K.normRows(y, rstd, av(x), cols, eps, rms);
-      return { y, rstd };
-    },
-    crossEntropyRows(x, target, ignoreIndex) {
-      const rows = K.numel(target.shape), loss = out(x.dtype, rows), max = out(x.dtype, rows), logSum = out(x.dtype, rows);
-      K.crossEntropyRows(loss, max, logSum, av(x), av(target), rows ? K.numel(x.shape) / rows : 0, ignoreIndex);
-      return { loss, max, logSum };
-    },
-    crossEntropyRowsGrad(x, max, logSum, target, g, ignoreIndex) {
-      const n = K.numel(x.shape), rows = K.numel(target.shape), dx = out(x.dtype, n);
-      K.crossEntropyRowsGrad(dx, av(x), av(max), av(logSum), av(target), av(g), rows ? n / rows : 0, ignoreIndex);
-      return dx;
-    },
-    attention(q, k, v, causal, scale) {
-      const r = q.shape.length, L = q.shape[r - 2]!, F = v.shape[r - 1]!, rows = K.numel(q.shape.slice(0, -1));
-      const o = out(q.dtype, rows * F), lse = out(q.dtype, rows);
-      if (rows > 0 && L > 0) attentionForward(o, lse, av(q), av(k), av(v), causal, scale);
-      return { out: o, lse };
-    },
-    attentionGrad(q, k, v, o, lse, dOut, causal, scale) {
-      const dq = out(q.dtype, K.numel(q.shape)), dk = out(q.dtype, K.numel(k.shape)), dv = out(q.dtype, K.numel(v.shape));
-      if (dq.length > 0) attentionBackward(dq, dk, dv, av(q), av(k), av(v), o.data.subarray(o.offset), lse.data.subarray(lse.offset), av(dOut), causal, scale);
-      return { dq, dk, dv };
-    },
-    geluBackward(x, g) {
-      const dx = out(x.dtype, K.numel(x.shape));
-      K.geluBackward(dx, av(x), av(g));
-      return dx;
-    },
-    biasAct(x, bias, act, dt, keepPre) {
-      const y = out(dt, K.numel(x.shape));
-      const z = keepPre && K.biasActNeedsPre(act) ? out(dt, y.length) : null;
-      K.biasAct(y, z, av(x), bias ? av(bias) : null, act, x.shape.length ? x.shape[x.shape.length - 1]! : 1);
-      return { y, z };
-    },
+    // the fused kernels: their reference implementations (fusedKernels.ts), on this backend's arrays
+    ...bindReference<TypedArray>({ out: (dtype, n) => out(dtype, n), arr: (b) => b, view: (v) => av(v) }),
   };
 }

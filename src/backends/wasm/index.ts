@@ -19,12 +19,11 @@ import { arrOf, av, contiguous, addr, f32, out } from './host/runtime.js';
 import { simdBinary, simdUnary } from './host/elementwise.js';
 import { simdArgReduce, simdReduce } from './host/reduce.js';
 import { simdAssign, simdCopy, simdFold, simdGather, simdScatterAdd, simdUnfold } from './host/conv.js';
-import { crossEntropyRows, crossEntropyRowsGrad, normRows, softmax } from './host/rows.js';
-import { adamStep } from './host/optimizer.js';
-import { biasAct } from './host/biasAct.js';
-import { attention, attentionGrad } from './host/attention.js';
-import { geluBackward } from './host/gelu.js';
 import { halfJob } from './kernels/half.js';
+import { softmax } from './host/rows.js';
+import { FUSED_PLANS } from './kernels/index.js';
+import type { WasmHost } from './kernels/spec.js';
+import { bindReference } from '../fusedKernels.js';
 
 export type { WasmBlock } from './allocator.js';
 
@@ -197,14 +196,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       return o;
     },
     softmax: (x, axis, log) => softmax(rt, x, axis, log),
-    adamStep: (p, g, m, v, vmax, h) => adamStep(rt, p, g, m, v, vmax, h),
-    normRows: (x, rows, cols, eps, rms) => normRows(rt, x, rows, cols, eps, rms),
-    crossEntropyRows: (x, target, ignoreIndex) => crossEntropyRows(rt, x, target, ignoreIndex),
-    crossEntropyRowsGrad: (x, max, logSum, target, g, ignoreIndex) => crossEntropyRowsGrad(rt, x, max, logSum, target, g, ignoreIndex),
-    biasAct: (x, bias, act, dt, keepPre) => biasAct(rt, backend, x, bias, act, dt, keepPre),
-    attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale, (x) => backend.copy(x, x.dtype)),
-    attentionGrad: (q, k, v, o, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, o, lse, dOut, causal, scale, (x) => backend.copy(x, x.dtype)),
-    geluBackward: (x, g) => geluBackward(rt, x, g, (v) => backend.copy(v, v.dtype)),
+    // the fused kernels: each family's plan (kernels/*.ts `fused`) where it applies, the reference over the heap otherwise
+    ...bindReference<WasmBlock>({ out: (dtype, n, zero) => out(rt, dtype, n, zero), arr: (b, dtype) => arrOf(rt, b, dtype), view: (v) => av(rt, v) },
+      Object.fromEntries(Object.entries(FUSED_PLANS).map(([k, plan]) => [k, (...args: unknown[]) => (plan as (h: WasmHost, ...a: unknown[]) => unknown)(host, ...args)]))),
     // bfloat16 / float16 ↔ float32 as SIMD pool jobs (kernels/half.ts)
     widenHalf(dtype, src, lo, n) {
       const o = out(rt, 'float32', n);
@@ -217,5 +211,6 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       return o;
     },
   };
+  const host: WasmHost = { rt, backend };
   return backend;
 }

@@ -9,7 +9,7 @@
  * optional `webgpu` npm package (Dawn). See device.ts for the adapter search and runtime.ts for the pool.
  */
 import type { DType, TypedArray } from '../../dtype.js';
-import type { Backend, BackendCapabilities } from '../backend.js';
+import { FUSED_KERNELS, type Backend, type BackendCapabilities, type FusedKernel } from '../backend.js';
 import { acquireDevice } from './device.js';
 import * as E from './elementwise.js';
 import { attention, attentionGrad } from './attention.js';
@@ -62,14 +62,15 @@ function fromWords(dtype: DType, buf: ArrayBuffer, size: number): TypedArray {
 export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<WebGPUBackend> {
   const acquired = opts.device ? { device: opts.device, adapterName: 'given device', source: 'options.device', features: [...opts.device.features].sort() } : await acquireDevice(opts);
   const rt = new Runtime(acquired.device, acquired.adapterName);
+  const fused: FusedKernel[] = []; // filled below: the fused kernels this backend has methods for
   const capabilities: BackendCapabilities = {
     dtypes: ['float32', 'int32', 'bool'],
     syncRead: false,
-    fused: ['adamStep', 'normRows', 'biasAct', 'crossEntropyRows', 'crossEntropyRowsGrad', 'attention', 'attentionGrad', 'geluBackward'],
+    fused,
     fallbackKernels: [],
     device: `gpu: ${acquired.adapterName} (via ${acquired.source})`,
   };
-  return {
+  const backend: WebGPUBackend = {
     name: 'webgpu',
     capabilities,
     adapterName: acquired.adapterName,
@@ -134,4 +135,6 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     attention: (q, k, v, causal, scale) => attention(rt, q, k, v, causal, scale),
     attentionGrad: (q, k, v, out, lse, dOut, causal, scale) => attentionGrad(rt, q, k, v, out, lse, dOut, causal, scale),
   };
+  fused.push(...FUSED_KERNELS.filter((k) => typeof backend[k] === 'function'));
+  return backend;
 }

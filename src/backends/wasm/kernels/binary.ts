@@ -4,13 +4,19 @@
  *  - rs_<op>_<mode>(a, b, o, rows, inner, P, sb): one operand is one scalar per row of the other (a conv bias [C]
  *    added to [N, C, H, W]);
  *  - step_f32(x, o, n, t): o = x > t ? 1 : 0, the mask of relu's backward;
- *  - bias_<none|relu>_f32(x, b, o, rows, N): act(x + b[j]) over [rows, N] after a GEMM (Linear).
+ *  - bias_<none|relu>_f32(x, b, o, rows, N): act(x + b[j]) over [rows, N] after a GEMM (Linear), and the host
+ *    plan of the fused biasAct kernel (biasActSpec.fused) that picks between them and unary.ts's ub_<act>.
  * Vector loops cover n rounded down to a multiple of 4 where the doc says so; the host finishes the tail.
  */
 import type { FuncDef, Instr } from '../emitter.js';
 import { type Code, forRange, get, i32, ifElse, inc, set } from '../asm.js';
 import { defineJob, type KernelSpec, warmRun } from './spec.js';
 import { elemRange, elementChunks, rowChunks, share, unitChunks } from './split.js';
+import { BIASED_UNARY, biasUnaryJob } from './unary.js';
+import type { View } from '../../backend.js';
+import type { WasmBlock } from '../allocator.js';
+import { addr, contiguous, out, type WasmRuntime } from '../host/runtime.js';
+import { contiguousStrides, numel } from '../../ts/kernels.js';
 
 const V = 'v128';
 
@@ -226,9 +232,54 @@ export const stepSpec: KernelSpec = {
   warmCalls: (ex, { a, b }) => ex.step_f32!(a, b, 16383, 0),
 };
 
+/** o = act(x + bias) over contiguous float32 x [rows, N] and contiguous bias [N]; act 'none' or 'relu' */
+function biasNoneOrRelu(rt: WasmRuntime, x: View<WasmBlock>, bias: View<WasmBlock>, relu: boolean, o: WasmBlock): boolean {
+  if (x.dtype !== 'float32' || bias.dtype !== 'float32' || !contiguous(x) || !contiguous(bias) || x.shape.length === 0) return false;
+  const N = x.shape[x.shape.length - 1]!;
+  const n = numel(x.shape);
+  if (n === 0 || bias.shape.length !== 1 || bias.shape[0] !== N) return false;
+  rt.ex[relu ? 'bias_relu_f32' : 'bias_none_f32']!(addr(x), addr(bias), o.ptr, n / N, N);
+  return true;
+}
+
 export const biasActSpec: KernelSpec = {
   name: 'biasAct',
   emit: () => [biasActFunc(false), biasActFunc(true)],
+  fused: {
+    /**
+     * float32, contiguous: gelu, geluTanh, silu, sigmoid and tanh with a row length that is a multiple of 4 run
+     * ub_<act> (z = x + b, y = act(z), z stored too when backward needs it), rows split across threads; relu and
+     * none run bias_<act>_f32; the other activations take z = x + b from bias_none_f32 and then the backend's
+     * unary over z (two passes); no bias: the backend's unary (or copy). Other dtypes and layouts: the reference.
+     */
+    biasAct({ rt, backend }, x, bias, act, dt, keepPre) {
+      const n = numel(x.shape);
+      const N = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+      const pre = keepPre && act !== 'none' && act !== 'relu';
+      if (!(x.dtype === 'float32' && dt === 'float32' && n > 0 && contiguous(x) && (!bias || (bias.dtype === 'float32' && contiguous(bias))))) return null;
+      if (!bias) {
+        if (act === 'none') return { y: backend.copy(x, dt), z: null };
+        return { y: backend.unary(act, x, dt), z: pre ? backend.copy(x, dt) : null };
+      }
+      const relu = act === 'relu';
+      const bi = (BIASED_UNARY as readonly string[]).indexOf(act);
+      if (bi >= 0 && N % 4 === 0 && bias.shape.length === 1 && bias.shape[0] === N) {
+        const y = out(rt, dt, n), z = pre ? out(rt, dt, n) : null;
+        rt.run(biasUnaryJob, { act: bi, src: addr(x), bias: addr(bias), dst: y.ptr, zdst: z ? z.ptr : 0, rows: n / N, N });
+        return { y, z };
+      }
+      const o = out(rt, dt, n);
+      if (biasNoneOrRelu(rt, x, bias, relu, o)) {
+        if (relu || act === 'none') return { y: o, z: null };
+        const y = backend.unary(act, { data: o, dtype: dt, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 }, dt);
+        if (pre) return { y, z: o };
+        rt.release(o);
+        return { y, z: null };
+      }
+      rt.release(o);
+      return null;
+    },
+  },
   warmCalls(ex, { a, b, c }) {
     ex.bias_none_f32!(a, b, c, 64, 257);
     ex.bias_relu_f32!(a, b, c, 64, 257);

@@ -30,6 +30,12 @@ import { defineJob, type KernelSpec, warmRun } from './spec.js';
 import { elemRange, elementChunks } from './split.js';
 import { expCore, horner, interleave, renamed, unaryLocalNames, V } from './simdMath.js';
 import { ERFC_H, ERFC_P } from './unary.js';
+import type { View } from '../../backend.js';
+import * as K from '../../ts/kernels.js';
+import type { WasmBlock } from '../allocator.js';
+import { addr, av, contiguous, out } from '../host/runtime.js';
+
+const numel = K.numel;
 
 /** erf(x)/x ≈ P(x²) on |x| < 1 (least squares at Chebyshev nodes, coefficients rounded to float32 one at a time) */
 const ERF_P = [1.1283791065216064, -0.3761230707168579, 0.11280123144388199, -0.02671084553003311, 0.004917722195386887,
@@ -124,8 +130,38 @@ export const geluJob = defineJob({
   },
 });
 
+const flat = (v: View<WasmBlock>, data: WasmBlock, offset: number, n: number): View<WasmBlock> =>
+  ({ data, dtype: v.dtype, shape: [n], strides: [1], offset });
+
 export const geluSpec: KernelSpec = {
   name: 'gelu',
+  fused: {
+    /**
+     * Backend.geluBackward for float32 x and g: gelu_bwd split across the pool (a strided operand is copied
+     * contiguous first, O(n)); the ≤ 3 trailing elements the vector loops leave are finished by the reference.
+     */
+    geluBackward({ rt, backend }, x, g) {
+      const n = numel(x.shape);
+      if (x.dtype !== 'float32' || g.dtype !== 'float32' || n === 0) return null;
+      const dx = out(rt, x.dtype, n);
+      const tmp: WasmBlock[] = [];
+      const dense = (v: View<WasmBlock>): View<WasmBlock> => {
+        if (contiguous(v)) return flat(v, v.data, v.offset, n);
+        const b = backend.copy(v, v.dtype);
+        tmp.push(b);
+        return flat(v, b, 0, n);
+      };
+      const xc = dense(x), gc = dense(g);
+      rt.run(geluJob, { op: 0, x: addr(xc), g: addr(gc), dst: dx.ptr, n });
+      const tail = n & 3;
+      if (tail) {
+        const o = new Float32Array(rt.memory.buffer, dx.ptr + 4 * (n - tail), tail);
+        K.geluBackward(o, av(rt, { ...xc, shape: [tail], offset: xc.offset + n - tail }), av(rt, { ...gc, shape: [tail], offset: gc.offset + n - tail }));
+      }
+      for (const b of tmp) rt.release(b);
+      return dx;
+    },
+  },
   emit: (ctx) => [geluBwdFunc(ctx), erfFunc(ctx)],
   jobs: [geluJob],
   warmJobs: ({ a, b, o, n }) => [warmRun(geluJob, { op: 0, x: a, g: b, dst: o, n }), warmRun(geluJob, { op: 1, x: a, g: 0, dst: o, n })],

@@ -7,6 +7,8 @@ import { type Code, forRange, get, i32, set } from '../asm.js';
 import { type KernelContext, mul, sub } from './context.js';
 import { defineJob, type KernelSpec, warmRun } from './spec.js';
 import { elemRange, elementChunks } from './split.js';
+import * as K from '../../ts/kernels.js';
+import { addr, av, contiguous } from '../host/runtime.js';
 
 /**
  * adam_f32(p, g, m, v, x, n, c1, b2, c2, eps, invBc2Sqrt, negStep, l2, shrink, sign): one Adam/AdamW step over
@@ -75,6 +77,22 @@ export const adamJob = defineJob({
 
 export const optimizerSpec: KernelSpec = {
   name: 'optimizer',
+  fused: {
+    /** float32 contiguous state: adam_f32 split by elements, the ≤ 3-element tail by the reference */
+    adamStep({ rt }, p, g, m, v, vmax, h) {
+      const n = K.numel(p.shape);
+      const views = vmax ? [p, g, m, v, vmax] : [p, g, m, v];
+      if (n === 0) return;
+      if (!views.every((w) => w.dtype === 'float32' && contiguous(w))) return null;
+      // adam_f32's scalars: c1 = 1 − β₁, b2 = β₂, c2 = 1 − β₂, eps, ibc = 1/√(1 − β₂ᵗ), nstep = −step size, l2, shrink, sign
+      rt.run(adamJob, {
+        p: addr(p), g: addr(g), m: addr(m), v: addr(v), x: vmax ? addr(vmax) : 0, n,
+        c1: 1 - h.beta1, b2: h.beta2, c2: 1 - h.beta2, eps: h.eps, ibc: 1 / h.bc2Sqrt, nstep: -h.stepSize, l2: h.l2, shrink: h.shrink, sign: h.maximize ? -1 : 1,
+      });
+      if (n & 3) K.adamStep(av(rt, p), av(rt, g), av(rt, m), av(rt, v), vmax ? av(rt, vmax) : null, h, n - (n & 3), n);
+      return;
+    },
+  },
   emit: (ctx) => [adamFunc(ctx)],
   jobs: [adamJob],
   // zeros in, so the in-place update of the scratch blocks stays finite

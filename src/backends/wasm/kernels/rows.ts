@@ -9,6 +9,10 @@ import { type KernelContext, constLocals, add, mul, sub } from './context.js';
 import { EXP_FAST, V, expCore, interleave, renamed, unaryLocalNames } from './simdMath.js';
 import { defineJob, type KernelSpec, warmRun } from './spec.js';
 import { rowChunks, share } from './split.js';
+import type { View } from '../../backend.js';
+import type { WasmBlock } from '../allocator.js';
+import { addr, contiguous, out } from '../host/runtime.js';
+import { numel } from '../../ts/kernels.js';
 
 /**
  * norm_rows_f32(src, dst, rstd, rows, cols, eps, rms): layer norm (rms = 0) or RMS norm (rms = 1) of `rows`
@@ -378,8 +382,36 @@ export const crossEntropyGradRowsJob = defineJob({
   },
 });
 
+const unitRow = (v: View<WasmBlock>, rows: number): boolean => rows <= 1 || v.strides[0] === 1;
+
 export const rowsSpec: KernelSpec = {
   name: 'rows',
+  fused: {
+    /** float32 contiguous rows: norm_rows_f32, rows split across threads */
+    normRows({ rt }, x, rows, cols, eps, rms) {
+      if (x.dtype !== 'float32' || !contiguous(x)) return null;
+      const y = out(rt, x.dtype, rows * cols), rstd = out(rt, x.dtype, rows);
+      rt.run(normRowsJob, { src: addr(x), dst: y.ptr, rstd: rstd.ptr, rows, cols, eps, rms: rms ? 1 : 0 });
+      return { y, rstd };
+    },
+    /** float32 rows of ≥ 4 classes with a unit-stride target: ce_rows_f32, rows split across threads */
+    crossEntropyRows({ rt }, x, target, ignoreIndex) {
+      const rows = numel(target.shape), cols = rows ? numel(x.shape) / rows : 0;
+      if (x.dtype !== 'float32' || cols < 4 || !contiguous(x) || !contiguous(target)) return null;
+      const loss = out(rt, x.dtype, rows), max = out(rt, x.dtype, rows), logSum = out(rt, x.dtype, rows);
+      rt.run(crossEntropyRowsJob, { src: addr(x), tgt: addr(target), loss: loss.ptr, max: max.ptr, lsum: logSum.ptr, rows, cols, ignore: ignoreIndex });
+      return { loss, max, logSum };
+    },
+    /** its gradient: ce_grad_rows_f32 where max, logSum, target have unit row stride and g unit or zero stride */
+    crossEntropyRowsGrad({ rt }, x, max, logSum, target, g, ignoreIndex) {
+      const rows = numel(target.shape), n = numel(x.shape), cols = rows ? n / rows : 0;
+      const gs = g.shape.length && rows > 1 ? g.strides[0]! : 0;
+      if (x.dtype !== 'float32' || cols < 4 || !contiguous(x) || !unitRow(max, rows) || !unitRow(logSum, rows) || !unitRow(target, rows) || (gs !== 0 && gs !== 1)) return null;
+      const dx = out(rt, x.dtype, n);
+      rt.run(crossEntropyGradRowsJob, { src: addr(x), max: addr(max), lsum: addr(logSum), tgt: addr(target), g: addr(g), dst: dx.ptr, rows, cols, ignore: ignoreIndex, gs: 4 * gs });
+      return dx;
+    },
+  },
   emit: (ctx) => [normRowsFunc(), softmaxRowsFunc(ctx), crossEntropyRowsFunc(ctx), crossEntropyGradRowsFunc(ctx)],
   jobs: [normRowsJob, softmaxRowsJob, crossEntropyRowsJob, crossEntropyGradRowsJob],
   warmJobs: ({ a, b, o, n, threads, round }) => [

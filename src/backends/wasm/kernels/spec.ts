@@ -6,14 +6,21 @@
  *    threads (`chunks`: 1 when it is too small to be worth waking the workers) and what one chunk does (`run`);
  *  - warm-up arguments: `warmJobs` (run as one chunk per thread, so every thread tiers the code up) and
  *    `warmCalls` (direct calls on the calling thread).
- * When a family applies (dtypes, layouts, sizes) is decided by its host-side entry points (host/*.ts), which fall
- * back to the reference kernels otherwise.
- * Adding a fused kernel: its emitter and its spec in one file under kernels/, the spec added to kernels/index.ts,
- * and the backend method that plans it.
+ *  - `fused`: the host plans of the fused kernels (fusedKernels.ts) it runs: each decides whether the SIMD kernel
+ *    applies (dtypes, layouts, sizes), runs it and returns the result, or returns null, and the reference kernel
+ *    runs over the heap instead. The backend binds every plan of every family; nothing else names them.
+ * When a required kernel's family applies is decided by its host-side entry point (host/*.ts), which falls back
+ * to the reference kernels otherwise.
+ * Adding a fused kernel: its emitter, job and spec (with the `fused` plan) in one file under kernels/, and the
+ * spec in kernels/index.ts if the family is new.
  */
 import type { FuncDef } from '../emitter.js';
 import type { KernelExports } from '../kernelExports.js';
 import type { KernelContext } from './context.js';
+import type { Backend } from '../../backend.js';
+import type { FusedArgs, FusedKernel, FusedResult } from '../../fusedKernels.js';
+import type { WasmBlock } from '../allocator.js';
+import type { WasmRuntime } from '../host/runtime.js';
 
 /** a job's parameters by name */
 export type Params<F extends string> = { readonly [K in F]: number };
@@ -59,6 +66,16 @@ export interface WarmRun<F extends string = string> {
 
 export const warmRun = <F extends string>(job: JobSpec<F>, params: Params<F>, repeat = 1): WarmRun<F> => ({ job, params, repeat });
 
+/** what a fused kernel's host plan works with: the runtime, and the backend for basic kernels (copy, unary) */
+export interface WasmHost {
+  readonly rt: WasmRuntime;
+  readonly backend: Backend<WasmBlock>;
+}
+
+type Plan<A, R> = A extends unknown[] ? (h: WasmHost, ...args: A) => R | null : never;
+/** host plans of fused kernels, by kernel: the result, or null where the SIMD kernel does not apply */
+export type FusedPlans = { readonly [K in FusedKernel]?: Plan<FusedArgs<K, WasmBlock>, FusedResult<K, WasmBlock>> };
+
 export interface KernelSpec {
   readonly name: string;
   /** the wasm functions of the family, in module order */
@@ -66,4 +83,5 @@ export interface KernelSpec {
   readonly jobs?: readonly JobSpec[];
   warmJobs?(w: WarmBuffers): WarmRun[];
   warmCalls?(ex: KernelExports, s: WarmScratch): void;
+  readonly fused?: FusedPlans;
 }
