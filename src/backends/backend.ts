@@ -53,7 +53,7 @@ export interface View<D = unknown> {
  * The unary element-wise ops: the keys of the reference kernel table (ts/kernels.ts, which documents each
  * op's params), so adding a reference kernel adds the op. A type-only import: no runtime dependency.
  */
-export type UnaryOp = keyof typeof import('./ts/kernels.js').unaryTable;
+export type UnaryOp = keyof typeof import('./unaryOps.js').UNARY_OPS;
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'

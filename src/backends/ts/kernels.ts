@@ -7,6 +7,8 @@
  */
 import type { DType, TypedArray } from '../../dtype.js';
 import type { ArgReduceOp, BiasActivation, BinaryOp, ReduceOp, UnaryOp, UnfoldParams, AdamHyper } from '../backend.js';
+import { INV_SQRT_2PI, normalCdf } from '../scalarMath.js';
+import { UNARY_OPS } from '../unaryOps.js';
 
 export interface ArrView {
   readonly arr: TypedArray;
@@ -74,132 +76,9 @@ export function offsetsOf(v: ArrView): Int32Array | null {
   return out;
 }
 
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is only 1e-7 accurate; use a series/continued-fraction pair accurate to ~1e-15
-  const ax = Math.abs(x);
-  let r: number;
-  if (ax < 2.5) {
-    // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = ax, sum = ax;
-    const x2 = ax * ax;
-    for (let n = 1; n < 60; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    r = (2 / Math.sqrt(Math.PI)) * sum;
-  } else if (ax < 6) {
-    r = 1 - erfcLarge(ax);
-  } else {
-    r = ax === ax ? 1 : NaN;
-  }
-  return x < 0 ? -r : r;
-}
-
-/**
- * erfc(x) for x ≥ 2.5 via Lentz's continued fraction, with full relative accuracy in the tail:
- * erfc x = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
- */
-function erfcLarge(ax: number): number {
-  if (ax === Infinity) return 0;
-  const tiny = 1e-300;
-  let f = ax, c = ax, d = 0;
-  for (let n = 1; n < 200; n++) {
-    const an = n / 2;
-    d = ax + an * d; d = d === 0 ? tiny : d; d = 1 / d;
-    c = ax + an / c; c = c === 0 ? tiny : c;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-}
-
-/** Φ(x) = erfc(−x/√2)/2, the standard normal CDF, with relative accuracy in the lower tail */
-function normalCdf(x: number): number {
-  const z = -x * SQRT1_2;
-  if (z < 2.5) return 0.5 * (1 - erf(z));
-  return 0.5 * erfcLarge(z);
-}
-
-const SQRT1_2 = Math.SQRT1_2;
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-
-/** softplus(x) = log(1 + e^x), evaluated without overflow: max(x,0) + log1p(e^-|x|) */
-function softplus(x: number): number {
-  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-}
-function sigmoid(x: number): number {
-  // split by sign so exp never overflows: sigmoid(±1000) is exactly 1 / 0
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-type Fn1 = (x: number) => number;
-/**
- * The reference element-wise kernels, one entry per unary op: this table DEFINES the set of unary ops
- * (backend.ts derives `UnaryOp` from its keys), so a new op's reference kernel is one entry here.
- * Params: leakyRelu [slope]; clamp [min, max] (±Infinity when absent); powScalar [exponent];
- * step [threshold] (the derivative mask of relu-like ops).
- */
-export const unaryTable = {
-  neg: () => (x) => -x,
-  exp: () => Math.exp,
-  log: () => Math.log,
-  sqrt: () => Math.sqrt,
-  rsqrt: () => (x) => 1 / Math.sqrt(x),
-  abs: () => Math.abs,
-  sign: () => (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
-  tanh: () => Math.tanh,
-  sigmoid: () => sigmoid,
-  relu: () => (x) => (x > 0 ? x : x === x ? 0 : NaN),
-  erf: () => erf,
-  log1p: () => Math.log1p,
-  expm1: () => Math.expm1,
-  sin: () => Math.sin,
-  cos: () => Math.cos,
-  reciprocal: () => (x) => 1 / x,
-  square: () => (x) => x * x,
-  softplus: () => softplus,
-  floor: () => Math.floor,
-  ceil: () => Math.ceil,
-  round: () => (x) => {
-    // round half to even, as PyTorch and NumPy do
-    const r = Math.round(x);
-    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  },
-  logicalNot: () => (x) => (x === 0 ? 1 : 0),
-  isnan: () => (x) => (x !== x ? 1 : 0),
-  gelu: () => (x) => 0.5 * x * (1 + erf(x * SQRT1_2)),
-  geluTanh: () => (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
-  silu: () => (x) => x * sigmoid(x),
-  leakyRelu: (p) => {
-    const slope = p[0] ?? 0.01;
-    return (x) => (x > 0 ? x : x * slope);
-  },
-  clamp: (p) => {
-    const lo = p[0] ?? -Infinity, hi = p[1] ?? Infinity;
-    return (x) => (x < lo ? lo : x > hi ? hi : x);
-  },
-  powScalar: (p) => {
-    const e = p[0]!;
-    if (e === 2) return (x) => x * x;
-    if (e === 0.5) return Math.sqrt;
-    if (e === 1) return (x) => x;
-    return (x) => Math.pow(x, e);
-  },
-  step: (p) => {
-    // 1 where x > threshold (p[0], default 0), else 0: the derivative mask of relu-like ops
-    const t = p[0] ?? 0;
-    return (x) => (x > t ? 1 : 0);
-  },
-} satisfies Record<string, (p: readonly number[]) => Fn1>;
-
-export function unaryFn(op: UnaryOp, params: readonly number[] = []): Fn1 {
-  return unaryTable[op](params);
+/** the reference kernel of a unary op as a scalar function (UNARY_OPS in ../unaryOps.ts) */
+export function unaryFn(op: UnaryOp, params: readonly number[] = []): (x: number) => number {
+  return UNARY_OPS[op].ref(params);
 }
 
 function store(out: TypedArray, dtype: DType, i: number, v: number): void {

@@ -11,6 +11,7 @@
  *   pow:   |a|^b = exp2(b·log2|a|), negative a only for integral b (sign from b's parity), else NaN.
  */
 import type { BinaryOp, UnaryOp } from '../backend.js';
+import { UNARY_OPS } from '../unaryOps.js';
 
 export const MATH_WGSL = /* wgsl */ `
 fn expm1f(x: f32) -> f32 {
@@ -107,39 +108,8 @@ fn minimumf(a: f32, b: f32) -> f32 { if (isnanf(a) || isnanf(b)) { return nanf()
 fn b2f(c: bool) -> f32 { return select(0.0, 1.0, c); }
 `;
 
-/** WGSL expression of a unary op on `x` (f32); p0, p1 are the op's parameters (f32 expressions). */
-export const UNARY_WGSL: { [K in UnaryOp]: string } = {
-  neg: '-x',
-  exp: 'exp(x)',
-  log: 'logf(x)',
-  sqrt: 'sqrtf(x)',
-  rsqrt: 'select(1.0 / sqrt(x), nanf(), x < 0.0)',
-  abs: 'abs(x)',
-  sign: 'signf(x)',
-  tanh: 'tanhf(x)',
-  sigmoid: 'sigmoidf(x)',
-  relu: 'select(select(0.0, x, isnanf(x)), x, x > 0.0)',
-  erf: 'erff(x)',
-  log1p: 'log1pf(x)',
-  expm1: 'expm1f(x)',
-  sin: 'sinf(x)',
-  cos: 'cosf(x)',
-  reciprocal: '1.0 / x',
-  square: 'x * x',
-  softplus: 'softplusf(x)',
-  floor: 'floor(x)',
-  ceil: 'ceil(x)',
-  round: 'round(x)',
-  logicalNot: 'b2f(x == 0.0)',
-  isnan: 'b2f(isnanf(x))',
-  gelu: '0.5 * x * (1.0 + erff(x * 0.7071067811865476))',
-  geluTanh: '0.5 * x * (1.0 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
-  silu: 'x * sigmoidf(x)',
-  leakyRelu: 'select(x * p0, x, x > 0.0)',
-  clamp: 'select(select(x, p1, x > p1), p0, x < p0)',
-  powScalar: 'powf(x, p0)',
-  step: 'b2f(x > p0)',
-};
+/** WGSL expression of a unary op on `x` (f32); p0, p1 are the op's parameters (f32 expressions). From UNARY_OPS. */
+export const UNARY_WGSL = Object.fromEntries(Object.entries(UNARY_OPS).map(([op, d]) => [op, d.wgsl])) as { [K in UnaryOp]: string };
 
 /** default parameters where the op's params are absent (as the reference kernels default them) */
 export const UNARY_DEFAULTS: Partial<Record<UnaryOp, [number, number]>> = {
