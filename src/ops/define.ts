@@ -183,11 +183,23 @@ export interface OpRecord {
 
 /** An op's outputs by name that also destructure and index as an array (PyTorch's named tuple). */
 export function namedOutputs<T extends Record<string, Tensor>>(names: readonly string[], outs: readonly Tensor[]): T & Iterable<Tensor> & { [i: number]: Tensor } {
-  const r: Record<string, unknown> = {};
-  names.forEach((n, i) => (r[n] = outs[i]));
-  Object.defineProperty(r, Symbol.iterator, { value: function* () { yield* outs; }, enumerable: false });
-  outs.forEach((o, i) => Object.defineProperty(r, i, { get: () => o, enumerable: false }));
-  return r as T & Iterable<Tensor> & { [i: number]: Tensor };
+  const r = Object.create(namedProto(names)) as Record<string, Tensor>;
+  for (let i = 0; i < names.length; i++) r[names[i]!] = outs[i]!;
+  return r as unknown as T & Iterable<Tensor> & { [i: number]: Tensor };
+}
+
+/** the shared prototype of one op's named outputs: index getters and the iterator (not own, not enumerable) */
+const namedProtos = new Map<string, object>();
+function namedProto(names: readonly string[]): object {
+  const key = names.join(',');
+  let p = namedProtos.get(key);
+  if (!p) {
+    p = {};
+    Object.defineProperty(p, Symbol.iterator, { value: function* (this: Record<string, Tensor>) { for (const n of names) yield this[n]!; } });
+    names.forEach((n, i) => Object.defineProperty(p, i, { get(this: Record<string, Tensor>) { return this[n]; } }));
+    namedProtos.set(key, p);
+  }
+  return p;
 }
 
 /** Attach x.name(...rest) ≡ fn(x, ...rest) to Tensor (for call-form dispatchers that are not records themselves). */
