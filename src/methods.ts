@@ -35,6 +35,7 @@ declare module './tensor.js' {
     fill_(value: number): Tensor;
     copy_(src: Tensor): Tensor;
     clamp_(min?: number | null, max?: number | null): Tensor;
+    relu_(): Tensor;
   }
 }
 
@@ -67,3 +68,7 @@ P.zero_ = function (this: Tensor) { return IP.zero_(this); };
 P.fill_ = function (this: Tensor, v: number) { return IP.fill_(this, v); };
 P.copy_ = function (this: Tensor, s: Tensor) { return IP.copy_(this, s); };
 P.clamp_ = function (this: Tensor, lo?: number | null, hi?: number | null) { return IP.clamp_(this, lo, hi); };
+P.relu_ = function (this: Tensor) {
+  if (arguments.length !== 0) throw new TypeError(`relu_: expected no arguments, got ${arguments.length}`);
+  return IP.relu_(this);
+};

@@ -126,7 +126,7 @@ test('Adafactor: the default ε₁ is the dtype\'s machine epsilon (2^-23 for fl
   }
 });
 
-test('Adam/AdamW: a step counts as one in-place change of the parameter (fused and op-by-op), betas checks, fused by default', () => {
+test('Adam/AdamW: a step counts as one in-place change of the parameter and of each state tensor (fused and op-by-op alike), betas checks, fused by default', () => {
   for (const O of [nb.optim.Adam, nb.optim.AdamW]) {
     assert.equal(group(new O([w()])).fused, true, `${O.name} fuses by default`);
     for (const fused of [true, false]) {
@@ -135,8 +135,28 @@ test('Adam/AdamW: a step counts as one in-place change of the parameter (fused a
       const opt = new O([p], { lr: 0.1, fused });
       p.grad = nb.ones([2]);
       opt.step();
-      // the graph saved p at version 0: backward must refuse, naming a later version (AdamW op-by-op: 2, shrink then step)
-      assert.throws(() => y.backward(), /modified by an inplace operation: .* is at version [1-9]; expected version 0 instead/, `${O.name} fused=${fused}`);
+      // the graph saved p at version 0: backward must refuse, naming version 1 (one write per step on both paths)
+      assert.throws(() => y.backward(), /modified by an inplace operation: .* is at version 1; expected version 0 instead/, `${O.name} fused=${fused}`);
+    }
+    // every stored tensor (θ, m, v, v_max) is written once per step on both paths: its version advances by exactly 1,
+    // with weight decay (AdamW's θ·(1 − γλ), Adam's L2) and amsgrad on
+    for (const amsgrad of [false, true]) {
+      const advance: Record<string, number[]> = {};
+      for (const fused of [true, false]) {
+        const p = nb.tensor([1, -2, 3], { dtype: 'float64', requiresGrad: true });
+        const opt = new O([p], { lr: 0.1, weightDecay: 0.2, amsgrad, fused });
+        const ver = () => [p, ...['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'].map((k) => opt.state.get(p)?.[k] as nb.Tensor | undefined)]
+          .map((t) => t?.storage.version ?? 0);
+        p.grad = nb.tensor([0.5, 1, -1], { dtype: 'float64' });
+        opt.step();
+        const v1 = ver();
+        p.grad = nb.tensor([-0.25, 2, 0.5], { dtype: 'float64' });
+        opt.step();
+        advance[String(fused)] = ver().map((v, i) => v - v1[i]!);
+      }
+      const want = [1, 1, 1, amsgrad ? 1 : 0];
+      assert.deepEqual(advance.true, want, `${O.name} amsgrad=${amsgrad} fused: versions of [θ, m, v, v_max] advance by`);
+      assert.deepEqual(advance.false, want, `${O.name} amsgrad=${amsgrad} op-by-op: versions of [θ, m, v, v_max] advance by`);
     }
     const name = O.name;
     assert.throws(() => new O([w()], { betas: [0.9, -0.1] }), (e: Error) => e instanceof RangeError && e.message === `${name}: invalid beta parameter at index 1: -0.1`);

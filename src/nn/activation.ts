@@ -4,40 +4,53 @@ import { gelu, leakyRelu, relu, sigmoid, silu, tanh, softplus, clamp } from '../
 import { softmax, logSoftmax } from '../ops/nn/index.js';
 import { Module, reprValue } from './module.js';
 import { checkArity, mergeArgs } from '../strict.js';
+import { clamp_, leakyRelu_, relu_, silu_ } from '../ops/inplace.js';
 
-/** `inplace` (PyTorch's memory saving flag) is accepted; nabla computes out of place, with the same result. */
-function checkInplace(op: string, v: unknown): void {
+/**
+ * `inplace` (PyTorch's flag): forward writes the activation into its input and returns that same tensor (version
+ * bumped, so a backward that saved the old values fails; a leaf that requires grad refuses, as in PyTorch).
+ */
+function checkInplace(op: string, v: unknown): boolean {
   if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${op}: inplace must be true or false, got ${JSON.stringify(v)}`);
+  return v === true;
 }
 
 export class ReLU extends Module {
+  readonly inplace: boolean;
+
+  /** ReLU(), ReLU(inplace), ReLU({inplace}) */
   constructor(...args: [inplace?: boolean] | [opts: { inplace?: boolean }]) {
     super();
-    checkInplace('ReLU', mergeArgs('ReLU', args, ['inplace']).inplace);
+    this.inplace = checkInplace('ReLU', mergeArgs('ReLU', args, ['inplace']).inplace);
   }
 
   forward(x: Tensor): Tensor {
-    return relu(x);
+    return this.inplace ? relu_(x) : relu(x);
+  }
+
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
   }
 }
 
 export class LeakyReLU extends Module {
   readonly negativeSlope: number;
+  readonly inplace: boolean;
 
   constructor(...args: [negativeSlope?: number, inplace?: boolean] | [opts: { negativeSlope?: number; inplace?: boolean }]) {
     super();
     const o = mergeArgs('LeakyReLU', args, ['negativeSlope', 'inplace']);
-    checkInplace('LeakyReLU', o.inplace);
+    this.inplace = checkInplace('LeakyReLU', o.inplace);
     this.negativeSlope = (o.negativeSlope ?? 0.01) as number;
     if (typeof this.negativeSlope !== 'number') throw new TypeError(`LeakyReLU: negativeSlope must be a number, got ${JSON.stringify(this.negativeSlope)}`);
   }
 
   forward(x: Tensor): Tensor {
-    return leakyRelu(x, this.negativeSlope);
+    return this.inplace ? leakyRelu_(x, this.negativeSlope) : leakyRelu(x, this.negativeSlope);
   }
 
   override extraRepr(): string {
-    return `negative_slope=${this.negativeSlope}`;
+    return `negative_slope=${this.negativeSlope}${this.inplace ? ', inplace=True' : ''}`;
   }
 }
 
@@ -62,13 +75,20 @@ export class GELU extends Module {
 }
 
 export class SiLU extends Module {
+  readonly inplace: boolean;
+
+  /** SiLU(), SiLU(inplace), SiLU({inplace}) */
   constructor(...args: [inplace?: boolean] | [opts: { inplace?: boolean }]) {
     super();
-    checkInplace('SiLU', mergeArgs('SiLU', args, ['inplace']).inplace);
+    this.inplace = checkInplace('SiLU', mergeArgs('SiLU', args, ['inplace']).inplace);
   }
 
   forward(x: Tensor): Tensor {
-    return silu(x);
+    return this.inplace ? silu_(x) : silu(x);
+  }
+
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
   }
 }
 
@@ -117,13 +137,20 @@ export class Softplus extends Module {
 
 /** ReLU6 = min(max(0, x), 6) */
 export class ReLU6 extends Module {
+  readonly inplace: boolean;
+
+  /** ReLU6(), ReLU6(inplace), ReLU6({inplace}) */
   constructor(...args: [inplace?: boolean] | [opts: { inplace?: boolean }]) {
     super();
-    checkInplace('ReLU6', mergeArgs('ReLU6', args, ['inplace']).inplace);
+    this.inplace = checkInplace('ReLU6', mergeArgs('ReLU6', args, ['inplace']).inplace);
   }
 
   forward(x: Tensor): Tensor {
-    return clamp(x, 0, 6);
+    return this.inplace ? clamp_(x, 0, 6) : clamp(x, 0, 6);
+  }
+
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
   }
 }
 

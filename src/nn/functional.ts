@@ -6,6 +6,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import * as E from '../ops/elementwise.js';
+import * as IP from '../ops/inplace.js';
 import { linear as linearOp } from '../ops/matmul.js';
 import { sum } from '../ops/reduce.js';
 import { Tensor as TensorClass } from '../tensor.js';
@@ -27,17 +28,23 @@ export function gelu(x: Tensor, ...rest: [approximate?: 'none' | 'tanh'] | [opts
   return E.gelu(x, o as { approximate?: 'none' | 'tanh' });
 }
 
-/** leakyRelu(x, negativeSlope = 0.01) */
-export function leakyRelu(x: Tensor, ...rest: [negativeSlope?: number, inplace?: boolean] | [opts: { negativeSlope?: number }]): Tensor {
+function inplaceArg(op: string, v: unknown): boolean {
+  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${op}: inplace must be true or false, got ${describeValue(v)}`);
+  return v === true;
+}
+
+/** leakyRelu(x, negativeSlope = 0.01, inplace = false); inplace writes the result into x and returns x */
+export function leakyRelu(x: Tensor, ...rest: [negativeSlope?: number, inplace?: boolean] | [opts: { negativeSlope?: number; inplace?: boolean }]): Tensor {
   const o = mergeArgs('leakyRelu', rest, ['negativeSlope', 'inplace']);
   if (o.negativeSlope !== undefined && typeof o.negativeSlope !== 'number') throw new TypeError(`leakyRelu: negativeSlope must be a number, got ${describeValue(o.negativeSlope)}`);
+  if (inplaceArg('leakyRelu', o.inplace)) return IP.leakyRelu_(x, o.negativeSlope as number | undefined);
   return E.leakyRelu(x, o.negativeSlope as number | undefined);
 }
 
-/** relu6(x) = min(max(x, 0), 6) */
-export function relu6(x: Tensor): Tensor {
-  mergeArgs('relu6', [...arguments].slice(1), ['inplace']);
-  return E.clamp(x, 0, 6);
+/** relu6(x, inplace = false) = min(max(x, 0), 6); inplace writes the result into x and returns x */
+export function relu6(x: Tensor, ...rest: [inplace?: boolean] | [opts: { inplace?: boolean }]): Tensor {
+  const o = mergeArgs('relu6', rest, ['inplace']);
+  return inplaceArg('relu6', o.inplace) ? IP.clamp_(x, 0, 6) : E.clamp(x, 0, 6);
 }
 
 // conv1d, conv2d, maxPool2d and avgPool2d take PyTorch's positional and keyword forms themselves (their records'

@@ -5,7 +5,7 @@
  */
 import { isGradEnabled } from '../autograd/gradMode.js';
 import { Tensor } from '../tensor.js';
-import { add, cast, clamp, div, mul, sub } from './elementwise.js';
+import { add, cast, clamp, div, leakyRelu, mul, relu, silu, sub } from './elementwise.js';
 import { broadcastView, type TensorLike } from './util.js';
 import { clone } from './movement.js';
 import { needsGraph } from '../autograd/record.js';
@@ -37,6 +37,28 @@ export function clamp_(self: Tensor, min?: number | null, max?: number | null): 
   checkWritable('clamp_', self);
   return commit('clamp_', self, clamp(operand(self), min, max));
 }
+
+/**
+ * An element-wise activation written into self: self ← f(self). Its result must have self's dtype (leakyRelu and
+ * silu of an integer tensor are floating point: there is nothing to write them into, as in PyTorch).
+ */
+function unaryInplace(op: string, f: (x: Tensor) => Tensor, self: Tensor): Tensor {
+  if (!(self instanceof Tensor)) throw new TypeError(`${op}: self must be a Tensor, got ${typeof self}`);
+  checkWritable(op, self);
+  const result = f(operand(self));
+  if (result.dtype !== self.dtype) throw new TypeError(`${op}: the result (${result.dtype}) cannot be written into ${self.describe()}; use the out-of-place op`);
+  return commit(op, self, result);
+}
+
+/** relu_(x): x ← max(0, x) (PyTorch's torch.relu_, nn.ReLU(inplace=True)) */
+export const relu_ = (self: Tensor): Tensor => unaryInplace('relu_', relu, self);
+/** leakyRelu_(x, negativeSlope = 0.01): x ← x if x > 0 else negativeSlope·x (F.leaky_relu_) */
+export function leakyRelu_(self: Tensor, negativeSlope = 0.01): Tensor {
+  if (typeof negativeSlope !== 'number') throw new TypeError(`leakyRelu_: negativeSlope must be a number, got ${JSON.stringify(negativeSlope)}`);
+  return unaryInplace('leakyRelu_', (x) => leakyRelu(x, negativeSlope), self);
+}
+/** silu_(x): x ← x·σ(x) (F.silu(x, inplace=True)) */
+export const silu_ = (self: Tensor): Tensor => unaryInplace('silu_', silu, self);
 
 export function fill_(self: Tensor, value: number): Tensor {
   checkWritable('fill_', self);

@@ -32,9 +32,20 @@ function sortKernel(op: string, x: Tensor, d: number, descending: boolean): [Ten
 
 const dimOf = (op: string, dim: number, x: Tensor) => (x.ndim === 0 ? (dim === 0 || dim === -1 ? 0 : normDim(op, dim, 0)) : normDim(op, dim, x.ndim));
 
-/** dx = g added at the indices along dim into zeros of x's shape (the indices are distinct along dim) */
-const scatterBack = (g: Tensor | null, indices: Tensor, shape: readonly number[], d: number): Tensor | null =>
-  g === null ? null : shape.length === 0 ? g : scatterAdd(shape, d, indices, g);
+/**
+ * the rules of an op whose outputs are [values, indices] with values = input gathered at the indices along dim
+ * (sort and topk; the indices are distinct along dim, and saved as 'indices'):
+ *   vjp: dx = g added at the indices along dim into zeros of x's shape,   jvp: ẏ = ẋ gathered at the indices
+ * (a 0-d input is its own single value: dx = g, ẏ = ẋ); the indices output has no gradient or tangent.
+ */
+const gatheredVjp = (op: string, [g]: (Tensor | null)[], c: { dim: number; shapes: { input: readonly number[] } }): { input: Tensor | null } => {
+  const indices = (c as unknown as { indices: Tensor }).indices;
+  const shape = c.shapes.input, n = shape.length;
+  if (g === null || g === undefined) return { input: null };
+  return { input: n === 0 ? g : scatterAdd(shape, normDim(op, c.dim, n), indices, g) };
+};
+const gatheredJvp = (op: string, t: { input: Tensor }, { input, results, dim }: { input: Tensor; results: Tensor[]; dim: number }): (Tensor | null)[] =>
+  [input.ndim === 0 ? t.input : gather(t.input, dimOf(op, dim, input), results[1]!), null];
 
 /** float64 reference: each line along dim sorted stably (NaN largest), values and indices */
 function sortRef(x: Arr, dim: number, descending: boolean, k?: number): { values: Arr; indices: Arr } {
@@ -73,12 +84,8 @@ const sortOp = defineOp({
   args: [tensor('input'), int('dim', -1), bool('descending', false), optBool('stable')],
   forward: ({ input: x, dim, descending }): Tensor[] => sortKernel('sort', x, dimOf('sort', dim, x), descending),
   saves: ['indices'],
-  vjp: ([g], c) => {
-    const indices = (c as unknown as { indices: Tensor }).indices;
-    const n = c.shapes.input.length;
-    return { input: scatterBack(g ?? null, indices, c.shapes.input, n === 0 ? 0 : normDim('sort', c.dim, n)) };
-  },
-  jvp: (t, { input, results, dim }) => [input.ndim === 0 ? t.input : gather(t.input, dimOf('sort', dim, input), results[1]!), null],
+  vjp: (g, c) => gatheredVjp('sort', g, c),
+  jvp: (t, c) => gatheredJvp('sort', t, c),
   cases: [
     { label: 'dim 1 values', shapes: [[3, 5]], call: (f, x) => (f as unknown as SortFn)(x, 1).values, expect: (_R, x) => sortRef(x, 1, false).values, torch: 'x[0].sort(1).values' },
     {
@@ -156,12 +163,8 @@ const topkOp = defineOp({
     return noGrad(() => [contiguous(narrow(values, d, 0, k)), contiguous(narrow(indices, d, 0, k))]);
   },
   saves: ['indices'],
-  vjp: ([g], c) => {
-    const indices = (c as unknown as { indices: Tensor }).indices;
-    const n = c.shapes.input.length;
-    return { input: scatterBack(g ?? null, indices, c.shapes.input, n === 0 ? 0 : normDim('topk', c.dim, n)) };
-  },
-  jvp: (t, { input, results, dim }) => [input.ndim === 0 ? t.input : gather(t.input, dimOf('topk', dim, input), results[1]!), null],
+  vjp: (g, c) => gatheredVjp('topk', g, c),
+  jvp: (t, c) => gatheredJvp('topk', t, c),
   cases: [
     { label: 'k 2 dim 1 values', shapes: [[3, 5]], call: (f, x) => (f as unknown as TopkFn)(x, 2, 1).values, expect: (_R, x) => sortRef(x, 1, true, 2).values, torch: 'x[0].topk(2, 1).values' },
     {

@@ -22,7 +22,7 @@
 import { Tensor } from '../tensor.js';
 import { add, div, maximum, mul, neg, sqrt, sub } from '../ops/elementwise.js';
 import { zerosLike } from '../creation.js';
-import { add_, copy_, mul_ } from '../ops/inplace.js';
+import { add_, copy_ } from '../ops/inplace.js';
 import { keep } from '../memory.js';
 import { Optimizer, num, ten, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 
@@ -87,19 +87,20 @@ class AdamBase extends Optimizer<AdamOptions> {
       return;
     }
 
+    // the same operations in the same order as the fused kernel, each stored tensor written once (one version bump
+    // per step, as the fused kernel): the intermediate β₂v and θ·(1 − γλ) are computed out of place
     let d = g.maximize ? neg(grad) : grad;
     if (l2 !== 0) d = add(d, mul(p, l2));
-    if (shrink !== 1) mul_(p, shrink);
     add_(m, sub(d, m), 1 - b1); // m.lerp_(g, 1 − β1)
-    mul_(v, b2);
-    add_(v, mul(d, d), 1 - b2);
+    copy_(v, add(mul(v, b2), mul(mul(d, d), 1 - b2))); // v ← β₂v + (1 − β₂)g²
     let second = v;
     if (vmax) {
       copy_(vmax, maximum(vmax, v));
       second = vmax;
     }
     const denom = add(div(sqrt(second), bc2Sqrt), g.eps);
-    add_(p, div(m, denom), -stepSize);
+    const shrunk = shrink !== 1 ? mul(p, shrink) : p;
+    copy_(p, add(shrunk, mul(div(m, denom), -stepSize))); // θ ← θ·(1 − γλ) − (γ/(1 − β₁ᵗ))·m/denom
   }
 }
 

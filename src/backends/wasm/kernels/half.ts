@@ -30,25 +30,36 @@ import { elemRange, elementChunks } from './split.js';
 const V = 'v128';
 const splat = (v: number): FuncDef['body'] => [i32(v), ['i32x4.splat']];
 
-const widenFunc: FuncDef = {
-  name: 'bf16_widen',
+/**
+ * a widen kernel name(s, d, n): n 16-bit values at s → n float32 at d. Eight per vector step: one v128 load into
+ * local v, whose low and high four u16 lanes are zero-extended to i32x4 (the instruction `ext`) and turned into four
+ * float32 bit patterns by `vector(ext)` (code that leaves that v128 on the stack); the n mod 8 tail runs
+ * `scalar` per element (code that leaves the element's float32 bits as an i32, reading the u16 at s).
+ */
+const widenKernel = (name: string, locals: FuncDef['locals'], vector: (ext: string) => FuncDef['body'], scalar: FuncDef['body']): FuncDef => ({
+  name,
   params: [['s', 'i32'], ['d', 'i32'], ['n', 'i32']],
-  locals: [['e8', 'i32'], ['e', 'i32'], ['v', V]],
+  locals: [['e8', 'i32'], ['e', 'i32'], ['v', V], ...locals],
   body: [
     get('s'), get('n'), i32(1), ['i32.shl'], ['i32.add'], set('e'),
     get('s'), get('n'), i32(-8), ['i32.and'], i32(1), ['i32.shl'], ['i32.add'], set('e8'),
     ...forRange('s', [get('s')], [get('e8')], 16, [
       get('s'), ['v128.load', 0], set('v'),
-      get('d'), get('v'), ['i32x4.extend_low_i16x8_u'], i32(16), ['i32x4.shl'], ['v128.store', 0],
-      get('d'), get('v'), ['i32x4.extend_high_i16x8_u'], i32(16), ['i32x4.shl'], ['v128.store', 16],
+      get('d'), ...vector('i32x4.extend_low_i16x8_u'), ['v128.store', 0],
+      get('d'), ...vector('i32x4.extend_high_i16x8_u'), ['v128.store', 16],
       ...inc('d', 32),
     ]),
     ...forRange('s', [get('s')], [get('e')], 2, [
-      get('d'), get('s'), ['i32.load16_u', 0], i32(16), ['i32.shl'], ['i32.store', 0],
+      get('d'), ...scalar, ['i32.store', 0],
       ...inc('d', 4),
     ]),
   ],
-};
+});
+
+/** bfloat16 → float32: the bits shifted up 16 (exact), four lanes at a time and a scalar tail */
+const widenFunc = widenKernel('bf16_widen', [],
+  (ext) => [get('v'), [ext], i32(16), ['i32x4.shl']],
+  [get('s'), ['i32.load16_u', 0], i32(16), ['i32.shl']]);
 
 /** the rounded bfloat16 bits of four float32 lanes (as i32x4) on the stack, from the v128 in local `x` */
 const roundLanes = (x: string): FuncDef['body'] => [
@@ -96,28 +107,10 @@ const widenF16Lanes = (h: string): FuncDef['body'] => [
   get(h), i32(16), ['i32x4.shl'], ...splat(0x80000000 | 0), ['v128.and'], ['v128.or'],
 ];
 
-const f16WidenFunc: FuncDef = {
-  name: 'f16_widen',
-  params: [['s', 'i32'], ['d', 'i32'], ['n', 'i32']],
-  locals: [['e8', 'i32'], ['e', 'i32'], ['v', V], ['h', V], ['m', V]],
-  body: [
-    get('s'), get('n'), i32(1), ['i32.shl'], ['i32.add'], set('e'),
-    get('s'), get('n'), i32(-8), ['i32.and'], i32(1), ['i32.shl'], ['i32.add'], set('e8'),
-    ...forRange('s', [get('s')], [get('e8')], 16, [
-      get('s'), ['v128.load', 0], set('v'),
-      get('v'), ['i32x4.extend_low_i16x8_u'], set('h'),
-      get('d'), ...widenF16Lanes('h'), ['v128.store', 0],
-      get('v'), ['i32x4.extend_high_i16x8_u'], set('h'),
-      get('d'), ...widenF16Lanes('h'), ['v128.store', 16],
-      ...inc('d', 32),
-    ]),
-    ...forRange('s', [get('s')], [get('e')], 2, [
-      get('s'), ['i32.load16_u', 0], ['i32x4.splat'], set('h'),
-      get('d'), ...widenF16Lanes('h'), ['i32x4.extract_lane', 0], ['i32.store', 0],
-      ...inc('d', 4),
-    ]),
-  ],
-};
+/** float16 → float32 by widenF16Lanes; the tail runs the same lane code on one splat element */
+const f16WidenFunc = widenKernel('f16_widen', [['h', V], ['m', V]],
+  (ext) => [get('v'), [ext], set('h'), ...widenF16Lanes('h')],
+  [get('s'), ['i32.load16_u', 0], ['i32x4.splat'], set('h'), ...widenF16Lanes('h'), ['i32x4.extract_lane', 0]]);
 
 /** the rounded float16 bits of four float32 lanes (as i32x4, high halves zero) from the v128 in local `x` */
 const narrowF16Lanes = (x: string): FuncDef['body'] => [
