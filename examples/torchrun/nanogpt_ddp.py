@@ -10,7 +10,8 @@ any non-zero single-stream value works around it. Plain `torchrun` is the same l
 
 The model is nanoGPT's GPT (model.py: pre-LayerNorm blocks, GELU MLP, learned positions, lm_head tied to wte)
 in plain torch, with nanoGPT's parameter names, so nabla's checkpoint loads with load_state_dict(strict=True).
-The safetensors format is read and written with numpy (no safetensors package needed); the output keeps the
+The safetensors format is read and written with numpy (no safetensors package needed); both live in
+nanogpt_model.py next to this file (shared with systest/gpt_torch.test.ts). The output keeps the
 input's metadata (config, nanogpt_config, tokenizer), so `nb.text.loadGPT(out)` and `nabla sample` read it.
 Training: nanoGPT's recipe per rank — random blocks of the character-tokenised text (seeded by --seed and the rank),
 AdamW (betas 0.9/0.99, weight decay 0.1 on matmul/embedding weights only), gradient clipping at 1.0, constant lr;
@@ -19,123 +20,14 @@ DDP averages the gradients over the ranks (gloo backend, CPU).
 training losses (averaged over ranks), the logits of the trained model on the first block of the text, and
 whether every rank ends with identical parameters.
 """
-import argparse, json, math, os, struct
-import numpy as np
+import argparse, json
 import torch
 import torch.distributed as dist
-import torch.nn as nn
-from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-
-# ---- nanoGPT's model.py (GPT-2), the torch-1.13 path: attention written out with a causal mask ----
-class LayerNorm(nn.Module):
-    def __init__(self, ndim, bias):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(ndim))
-        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
-
-    def forward(self, input):
-        return F.layer_norm(input, self.weight.shape, self.weight, self.bias, 1e-5)
-
-
-class CausalSelfAttention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.c_attn = nn.Linear(c['n_embd'], 3 * c['n_embd'], bias=c['bias'])
-        self.c_proj = nn.Linear(c['n_embd'], c['n_embd'], bias=c['bias'])
-        self.n_head, self.n_embd = c['n_head'], c['n_embd']
-        # nanoGPT registers this mask only without flash attention (torch < 2); not part of the weights
-        self.register_buffer('bias', torch.tril(torch.ones(c['block_size'], c['block_size'])).view(1, 1, c['block_size'], c['block_size']), persistent=False)
-
-    def forward(self, x):
-        B, T, C = x.size()
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float('-inf'))
-        att = F.softmax(att, dim=-1)
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
-        return self.c_proj(y)
-
-
-class MLP(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.c_fc = nn.Linear(c['n_embd'], 4 * c['n_embd'], bias=c['bias'])
-        self.gelu = nn.GELU()
-        self.c_proj = nn.Linear(4 * c['n_embd'], c['n_embd'], bias=c['bias'])
-
-    def forward(self, x):
-        return self.c_proj(self.gelu(self.c_fc(x)))
-
-
-class Block(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.ln_1 = LayerNorm(c['n_embd'], bias=c['bias'])
-        self.attn = CausalSelfAttention(c)
-        self.ln_2 = LayerNorm(c['n_embd'], bias=c['bias'])
-        self.mlp = MLP(c)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
-
-
-class GPT(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(c['vocab_size'], c['n_embd']),
-            wpe=nn.Embedding(c['block_size'], c['n_embd']),
-            drop=nn.Dropout(c['dropout']),
-            h=nn.ModuleList([Block(c) for _ in range(c['n_layer'])]),
-            ln_f=LayerNorm(c['n_embd'], bias=c['bias'])))
-        self.lm_head = nn.Linear(c['n_embd'], c['vocab_size'], bias=False)
-        self.transformer.wte.weight = self.lm_head.weight
-
-    def forward(self, idx, targets):
-        pos = torch.arange(0, idx.size(1), dtype=torch.long)
-        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
-        for block in self.transformer.h:
-            x = block(x)
-        logits = self.lm_head(self.transformer.ln_f(x))
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
-        return logits, loss
-
-
-# ---- safetensors with numpy: 8-byte little-endian header length, JSON header, raw little-endian data ----
-def read_safetensors(path):
-    data = open(path, 'rb').read()
-    n = struct.unpack('<Q', data[:8])[0]
-    header = json.loads(data[8:8 + n].decode('utf-8'))
-    meta = header.pop('__metadata__', {})
-    out = {}
-    for k, e in header.items():
-        if e['dtype'] != 'F32':
-            raise SystemExit(f'{path}: {k} is {e["dtype"]}; this script reads float32 checkpoints')
-        a, b = e['data_offsets']
-        out[k] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype='<f4').reshape(e['shape']).copy())
-    return out, meta
-
-
-def write_safetensors(path, tensors, meta):
-    header, offset, blobs = {}, 0, []
-    for k, t in tensors.items():
-        b = t.detach().cpu().contiguous().numpy().astype('<f4').tobytes()
-        header[k] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    header['__metadata__'] = meta
-    h = json.dumps(header).encode('utf-8')
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-    os.replace(tmp, path)
+# the model and the safetensors helpers, shared with systest/gpt_torch.test.ts; torch.distributed.run starts this
+# file as a script, so its own folder (examples/torchrun) is on sys.path
+from nanogpt_model import GPT, read_safetensors, write_safetensors
 
 
 def main():
@@ -154,7 +46,10 @@ def main():
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(args.seed)
 
-    sd, meta = read_safetensors(args.checkpoint)
+    try:
+        sd, meta = read_safetensors(args.checkpoint)
+    except ValueError as e:  # a tensor that is not float32
+        raise SystemExit(str(e))
     c = json.loads(meta['nanogpt_config'])
     tok = json.loads(meta['tokenizer'])
     if tok.get('kind') != 'char':
