@@ -8,10 +8,10 @@
  */
 import type { Backend } from './backends/backend.js';
 import { itemSize, type DType } from './dtype.js';
-import { allocEpoch, countersFor, newStorageId, noteAlloc, noteFree } from './memory/accounting.js';
+import { allocEpoch, countersFor, newStorageId, noteAlloc, noteFree, type BackendCounters } from './memory/accounting.js';
 
 /** How many Tensor objects view a storage; `dead` once the storage is freed (its views no longer count). */
-interface ViewCount { n: number; dead: boolean; backend: string }
+interface ViewCount { n: number; dead: boolean; counters: BackendCounters }
 
 interface Held { backend: Backend; data: unknown; id: number; dtype: DType; size: number; views: ViewCount }
 
@@ -25,7 +25,7 @@ const finalizer = new FinalizationRegistry<Held>((h) => {
 
 function releaseViews(v: ViewCount): void {
   if (v.dead) return;
-  countersFor(v.backend).liveTensors -= v.n;
+  v.counters.liveTensors -= v.n;
   v.n = 0;
   v.dead = true;
 }
@@ -33,7 +33,7 @@ function releaseViews(v: ViewCount): void {
 const tensorFinalizer = new FinalizationRegistry<ViewCount>((v) => {
   if (v.dead) return;
   v.n--;
-  countersFor(v.backend).liveTensors--;
+  v.counters.liveTensors--;
 });
 
 /**
@@ -71,17 +71,31 @@ export class Storage {
   /** how many live graph nodes saved a tensor viewing this storage */
   savedRefs = 0;
   private disposed = false;
+  private registered = false;
   /** why the block was released, when a loop scope released it (shown by the error on a later read) */
   releasedBecause: string | null = null;
-  private readonly token = {};
   private readonly views: ViewCount;
 
   constructor(readonly backend: Backend, public data: unknown, readonly dtype: DType, readonly size: number) {
     liveStorages++;
-    this.views = { n: 0, dead: false, backend: backend.name };
-    finalizer.register(this, { backend, data, id: this.id, dtype, size, views: this.views }, this.token);
-    scopeStack[scopeStack.length - 1]?.push(this);
+    this.views = { n: 0, dead: false, counters: countersFor(backend.name) };
+    const top = scopeStack[scopeStack.length - 1];
+    if (top) top.push(this); // the scope holds it (and frees or hands it on when it closes): no finalizer yet
+    else this._register();
     noteAlloc(this.id, backend.name, dtype, size, this.bytes);
+  }
+
+  /**
+   * Internal: let the garbage collector free the block once the storage is unreachable. Called when the storage
+   * is outside every scope: at creation, or when a closing scope lets it go (kept, or returned) with no enclosing
+   * scope. A scope's list holds its storages strongly, so a finalizer registered earlier could never fire, and
+   * registering one per op (a weak cell and a held record each) was the largest cost of a small op.
+   */
+  _register(): void {
+    if (this.registered || this.disposed) return;
+    this.registered = true;
+    // the storage itself is the unregister token (held weakly, like the target)
+    finalizer.register(this, { backend: this.backend, data: this.data, id: this.id, dtype: this.dtype, size: this.size, views: this.views }, this);
   }
 
   /** bytes the storage holds: numel × itemSize */
@@ -93,7 +107,7 @@ export class Storage {
   _addView(t: object): void {
     const v = this.views;
     v.n++;
-    countersFor(v.backend).liveTensors++;
+    v.counters.liveTensors++;
     const top = scopeStack[scopeStack.length - 1];
     if (top) (top.views ??= []).push(t, v);
     else tensorFinalizer.register(t, v);
@@ -107,7 +121,7 @@ export class Storage {
     if (this.disposed) return;
     this.disposed = true;
     if (reason) this.releasedBecause = reason;
-    finalizer.unregister(this.token);
+    if (this.registered) finalizer.unregister(this);
     liveStorages--;
     releaseViews(this.views);
     noteFree(this.id, this.backend.name, this.dtype, this.size, this.bytes);
@@ -128,8 +142,10 @@ export function closeScope(keep: ReadonlySet<Storage>): void {
   const created = scopeStack.pop() ?? [];
   const parent = scopeStack[scopeStack.length - 1];
   for (const s of created) {
-    if (keep.has(s) || s.kept) parent?.push(s);
-    else s.dispose();
+    if (keep.has(s) || s.kept) {
+      if (parent) parent.push(s);
+      else s._register();
+    } else s.dispose();
   }
   settleViews(created, parent);
 }
@@ -156,8 +172,10 @@ export function closeIterationScope(handle: Storage[], reason: string | null): v
   scopeStack.splice(i, 1);
   const parent = scopeStack[i - 1];
   for (const s of handle) {
-    if (reason === null || s.kept) parent?.push(s);
-    else s.dispose(reason);
+    if (reason === null || s.kept) {
+      if (parent) parent.push(s);
+      else s._register();
+    } else s.dispose(reason);
   }
   settleViews(handle, parent);
 }
@@ -167,6 +185,7 @@ export function detachIterationScope(handle: Storage[]): void {
   abandoned.unregister(handle);
   const i = scopeStack.lastIndexOf(handle);
   if (i >= 0) scopeStack.splice(i, 1);
+  for (const s of handle) s._register(); // outside every scope now: the collector frees what releaseStorages does not
   settleViews(handle, undefined);
 }
 

@@ -142,3 +142,32 @@ test('liveTensors: tensors made in a scope leave the count with their storages, 
   assert.equal(left, 0, 'collected views must leave the count');
   a.dispose();
 });
+
+test('storages that leave every scope (returned, kept, or handed out by nested scopes) are freed by the collector once unreachable', async () => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const settle = async (): Promise<number> => { // collect until the storage count stops moving
+    let prev = NaN;
+    for (let i = 0; i < 100 && nb.memory.stats().liveStorages !== prev; i++) {
+      prev = nb.memory.stats().liveStorages;
+      gc();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return nb.memory.stats().liveStorages;
+  };
+  const s0 = await settle();
+  // a scope holds what it makes (no finalizer while inside); what escapes must get one, or it leaks forever
+  let held: unknown[] | null = [
+    nb.scope(() => nb.ones([64]).add(1)), // returned from the outermost scope
+    nb.scope(() => { nb.keep(nb.ones([8]).mul(2)); return 0; }) === 0 ? null : null, // kept, not returned (dropped)
+    nb.scope(() => nb.scope(() => nb.ones([16]).exp())), // returned through a nested scope
+    nb.scope(() => ({ m: new Map([['w', nb.ones([4]).neg()]]) })), // returned inside a Map
+  ];
+  assert.equal(nb.memory.stats().liveStorages - s0, 4, 'the four escaped storages are alive');
+  held = null;
+  void held;
+  const s1 = await settle();
+  assert.equal(s1 - s0, 0, 'unreachable escaped storages must be freed by the collector');
+});

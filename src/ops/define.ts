@@ -17,7 +17,8 @@
 import { floatOf, type DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { needsGraph, record } from '../autograd/record.js';
+import { record } from '../autograd/record.js';
+import { isGradEnabled } from '../autograd/gradMode.js';
 import type { BackwardFn } from '../autograd/node.js';
 import type { JvpFn } from '../autograd/forward.js';
 import { isForwardActive, zerosShaped } from '../autograd/forward.js';
@@ -276,11 +277,24 @@ function gatherRest(args: unknown[], n: number): unknown[] {
   return head;
 }
 
+/** grad mode is on and a tensor argument (or a member of a tensor-list argument) requires grad */
+function anyNeedsGrad(specNames: readonly string[], a: Record<string, unknown>): boolean {
+  if (!isGradEnabled()) return false;
+  for (let i = 0; i < specNames.length; i++) {
+    const v = a[specNames[i]!];
+    if (v instanceof Tensor) { if (v.requiresGrad) return true; }
+    else if (Array.isArray(v)) { for (const t of v) if (t instanceof Tensor && t.requiresGrad) return true; }
+  }
+  return false;
+}
+
 /**
  * Record the graph node of one call. Kept out of the call wrapper so that the backward closure captures only
  * what it reads (names, shapes, dtypes, non-tensor arguments): an input that is not saved stays collectable.
  */
 function attach(r: RuleInfo, a: Record<string, unknown>, out: Outputs): Outputs {
+  const fw = isForwardActive();
+  if (!fw && !anyNeedsGrad(r.specNames, a)) return out; // no node: nothing to build (noGrad, or no input requires grad)
   const multi = Array.isArray(out);
   const outs: Tensor[] = multi ? out : [out];
   const inputs: Tensor[] = [];
@@ -298,8 +312,6 @@ function attach(r: RuleInfo, a: Record<string, unknown>, out: Outputs): Outputs 
   }
   // an op that hands back an input unchanged (reshape to the same shape) adds no node
   for (const o of outs) if (inputs.includes(o)) return out;
-  const fw = isForwardActive();
-  if (!fw && !needsGraph(inputs)) return out;
 
   // what backward may read: non-tensor arguments and shapes (never an unsaved tensor, so it can be freed)
   const shapes: Record<string, Shape | Shape[]> = {};
