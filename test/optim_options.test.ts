@@ -144,3 +144,15 @@ test('Adam/AdamW: a step counts as one in-place change of the parameter (fused a
     assert.throws(() => opt.addParamGroup({ params: [w()], betas: [0.9] as never }), (e: Error) => e instanceof TypeError && e.message === `${name}: betas must be a pair [β1, β2]`);
   }
 });
+
+test('LAMB: weight decay 0 is skipped (not added as 0·θ): with maxTrustRatio 1 an infinite weight stays infinite and the others take the plain step', () => {
+  const p = nb.tensor([Infinity, 2], { dtype: 'float64', requiresGrad: true });
+  const opt = new nb.optim.LAMB([p], { lr: 0.1, maxTrustRatio: 1 });
+  p.grad = nb.tensor([1, 1], { dtype: 'float64' });
+  opt.step();
+  // t = 1: m̂ = g = 1, v̂ = g² = 1, r = 1/(1 + ε); trust = min(‖θ‖/‖r‖ = ∞, 1) = 1
+  const r = 1 / (1 + 1e-6);
+  const [a, b] = p.dataArray();
+  assert.equal(a, Infinity);
+  assert.ok(Math.abs(b! - (2 - 0.1 * r)) <= 1e-14, `${b} vs ${2 - 0.1 * r}`);
+});
