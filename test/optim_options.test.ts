@@ -156,3 +156,50 @@ test('LAMB: weight decay 0 is skipped (not added as 0·θ): with maxTrustRatio 1
   assert.equal(a, Infinity);
   assert.ok(Math.abs(b! - (2 - 0.1 * r)) <= 1e-14, `${b} vs ${2 - 0.1 * r}`);
 });
+
+test('Adam/AdamW on a non-contiguous parameter or gradient (a transposed view) and on float16: the same values as the formula', () => {
+  // PyTorch's order: θ ← θ·(1 − γλ) (AdamW); m ← m + (g − m)(1 − β₁); v ← β₂v + (1 − β₂)g²;
+  // θ ← θ − (γ/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε), element by element in float64
+  const ref = (p0: number[], grads: number[][], lr: number, wd: number, decoupled: boolean) => {
+    const p = p0.slice(), m = p0.map(() => 0), v = p0.map(() => 0);
+    grads.forEach((gs, s) => {
+      const t = s + 1, bc1 = 1 - 0.9 ** t, bc2 = 1 - 0.999 ** t;
+      for (let i = 0; i < p.length; i++) {
+        let d = gs[i]!;
+        if (!decoupled) d += wd * p[i]!; else p[i] = p[i]! * (1 - lr * wd);
+        m[i] = m[i]! + (d - m[i]!) * 0.1;
+        v[i] = v[i]! * 0.999 + d * d * (1 - 0.999);
+        p[i] = p[i]! - (lr / bc1) * (m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(bc2) + 1e-8));
+      }
+    });
+    return p;
+  };
+  // values in the transposed (logical) order: row-major over the [3, 2] view
+  const T = (rows: number[][]) => rows[0]!.flatMap((_, j) => rows.map((r) => r[j]!));
+  const p0 = [[1, 2, 3], [4, 5, 6]];
+  const grads = [[[0.5, -1, 2], [3, -0.25, 1]], [[-1, 0.5, 0.25], [2, 1, -3]], [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]]];
+  for (const [O, wd, decoupled] of [[nb.optim.Adam, 0.05, false], [nb.optim.AdamW, 0.05, true]] as const) {
+    for (const which of ['param', 'grad'] as const) {
+      const pv = which === 'param' ? nb.tensor(p0, { dtype: 'float64' }).t() : nb.tensor(T(p0), { dtype: 'float64' }).reshape(3, 2);
+      const p = pv.requiresGrad_();
+      assert.equal(p.isContiguous(), which !== 'param');
+      const opt = new O([p], { lr: 0.1, weightDecay: wd });
+      for (const g of grads) {
+        p.grad = which === 'grad' ? nb.tensor(g, { dtype: 'float64' }).t() : nb.tensor(T(g), { dtype: 'float64' }).reshape(3, 2);
+        assert.equal(p.grad.isContiguous(), which !== 'grad');
+        opt.step();
+      }
+      const want = ref(T(p0), grads.map(T), 0.1, wd, decoupled);
+      const got = p.dataArray();
+      for (let i = 0; i < 6; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-12, `${O.name}, non-contiguous ${which}, [${i}]: ${got[i]} vs ${want[i]}`);
+    }
+    // float16 takes the op-by-op path (each op rounded to float16), fused or not: the two agree bit for bit
+    const run = (fused: boolean) => {
+      const p = nb.tensor(T(p0), { dtype: 'float16' }).requiresGrad_();
+      const opt = new O([p], { lr: 0.1, weightDecay: wd, fused });
+      for (const g of grads) { p.grad = nb.tensor(T(g), { dtype: 'float16' }); opt.step(); }
+      return p.dataArray();
+    };
+    assert.deepEqual(run(true), run(false), `${O.name} float16`);
+  }
+});
