@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
+import { forwardJvp } from '../src/autograd/jvp.js';
 
 test('backward() seeds a scalar with ones of its own dtype (float64, float16, bfloat16)', () => {
   for (const dtype of ['float64', 'float16', 'bfloat16'] as const) {
@@ -34,4 +35,10 @@ test('autograd.jvp: argument checks name the function and the argument; a tangen
   assert.deepEqual(y.dataArray(), [1, 4]);
   assert.equal(dy.dtype, 'float64');
   assert.deepEqual(dy.dataArray(), [2, 2]);
+});
+
+test('forwardJvp (the engine under autograd.jvp and func.jvp) names itself "jvp" when the caller gives no name', () => {
+  const x = nb.tensor([1, 2]);
+  assert.throws(() => forwardJvp((a) => a, [x], []), (e: Error) => e.message === 'jvp: got 1 primals but 0 tangents');
+  assert.throws(() => nb.func.jvp((a: nb.Tensor) => a, [x], []), (e: Error) => e.message === 'func.jvp: got 1 primals but 0 tangents');
 });
