@@ -203,3 +203,15 @@ test('Adam/AdamW on a non-contiguous parameter or gradient (a transposed view) a
     assert.deepEqual(run(true), run(false), `${O.name} float16`);
   }
 });
+
+test('Adam without decoupled decay changes the parameter in place once per step (op-by-op and fused): version 1 after one step', () => {
+  for (const fused of [false, true]) {
+    const p = nb.tensor([1, 2], { requiresGrad: true });
+    const y = p.mul(p).sum();
+    const opt = new nb.optim.Adam([p], { lr: 0.1, fused });
+    p.grad = nb.ones([2]);
+    opt.step();
+    // only θ ← θ − step·m/denom touches θ (no θ·1 shrink when there is no decoupled decay)
+    assert.throws(() => y.backward(), /is at version 1; expected version 0 instead/, `fused=${fused}`);
+  }
+});
