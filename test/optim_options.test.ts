@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
+import { num } from '../src/optim/optimizer.js';
 
 const w = () => nb.zeros([2], { requiresGrad: true });
 const group = (o: { paramGroups: readonly object[] }) => o.paramGroups[0] as Record<string, unknown>;
@@ -214,4 +215,83 @@ test('Adam without decoupled decay changes the parameter in place once per step 
     // only θ ← θ − step·m/denom touches θ (no θ·1 shrink when there is no decoupled decay)
     assert.throws(() => y.backward(), /is at version 1; expected version 0 instead/, `fused=${fused}`);
   }
+});
+
+test('Optimizer base: constructor and param-group rejections with their messages; params(); defaults fill undefined options; options are copies', () => {
+  const throwsMsg = (fn: () => unknown, type: ErrorConstructor, msg: string) =>
+    assert.throws(fn, (e: Error) => { assert.ok(e instanceof type, `${e.name}: ${e.message}`); assert.equal(e.message, msg); return true; });
+  const { SGD, Adam } = nb.optim;
+  const iterMsg = 'SGD: params must be an iterable of tensors or param groups (e.g. model.parameters()), got ';
+  throwsMsg(() => new SGD(null as never, 0.1), TypeError, `${iterMsg}null`);
+  throwsMsg(() => new SGD({} as never, 0.1), TypeError, `${iterMsg}an object with keys {}`);
+  throwsMsg(() => new SGD(5 as never, 0.1), TypeError, `${iterMsg}number 5`);
+  // a function with a parameters() method is no Module (not an object) and not iterable
+  throwsMsg(() => new SGD(Object.assign(() => 1, { parameters() { return []; } }) as never, 0.1), TypeError, `${iterMsg}a function`);
+  throwsMsg(() => new SGD([], 0.1), Error, 'SGD: optimizer got an empty parameter list');
+  const opt = new SGD([w()], 0.1);
+  for (const g of [null, 5, w(), { lr: 1 }]) throwsMsg(() => opt.addParamGroup(g as never), TypeError, "SGD: a param group must be an object with a 'params' field");
+  throwsMsg(() => new SGD([w(), 5 as never], 0.1), TypeError, 'SGD: optimizer can only optimize Tensors, got number');
+  throwsMsg(() => new SGD([w().mul(2)], 0.1), Error, "SGD: can't optimize a non-leaf tensor [float32 [2]]");
+  throwsMsg(() => new SGD([nb.zeros([2], { dtype: 'int32' })], 0.1), TypeError, 'SGD: can only optimize floating point tensors, got [int32 [2]]');
+  throwsMsg(() => new SGD([w()], { lr: 0.1, nesterov: 1 as never }), TypeError, 'SGD: nesterov must be a boolean, got number 1');
+  throwsMsg(() => new nb.optim.LAMB([w()], 0.1, [0.9] as never), TypeError, 'LAMB: betas must be an array of 2, got an array [0.9]');
+  // a lone tensor as a group's params; 'initialLr' (set by schedulers) is a known key; undefined takes the default
+  const [a, b, c] = [w(), w(), w()];
+  const o = new SGD([a], { lr: 0.1, momentum: 0.5 });
+  o.addParamGroup({ params: b as never, momentum: undefined, initialLr: 0.3 });
+  o.addParamGroup({ params: [c], lr: 0.2 });
+  assert.deepEqual(o.params(), [a, b, c]);
+  assert.equal(o.paramGroups[1]!.momentum, 0.5);
+  assert.equal(o.paramGroups[1]!.initialLr, 0.3);
+  assert.deepEqual(o.paramGroups[1]!.params, [b]);
+  // each group's array options are its own copies: changing one group's betas leaves the defaults and others alone
+  const ad = new Adam([{ params: [w()] }, { params: [w()] }], { betas: [0.8, 0.9] });
+  (ad.paramGroups[0]!.betas as number[])[0] = 0.5;
+  assert.deepEqual(ad.defaults.betas, [0.8, 0.9]);
+  assert.deepEqual(ad.paramGroups[1]!.betas, [0.8, 0.9]);
+  const sd = ad.stateDict();
+  (sd.param_groups[1]!.betas as number[])[1] = 0.1;
+  assert.deepEqual(ad.paramGroups[1]!.betas, [0.8, 0.9]);
+});
+
+test('Optimizer base: step() checks the gradient\'s shape, casts a gradient of another dtype, zeroGrad skips parameters without one', () => {
+  const p = nb.zeros([2], { requiresGrad: true });
+  const opt = new nb.optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+  p.grad = nb.ones([3]);
+  assert.throws(() => opt.step(), (e: Error) => e.message === 'SGD: gradient [3] does not match parameter [float32 [2]]');
+  // a float64 gradient on a float32 parameter is cast first: the momentum buffer (a copy of it) is float32
+  p.grad = nb.tensor([0.5, -1], { dtype: 'float64' });
+  opt.step();
+  assert.equal((opt.state.get(p)!.momentum_buffer as nb.Tensor).dtype, 'float32');
+  assert.deepEqual(p.dataArray(), [-0.05, 0.1].map(Math.fround));
+  const q = nb.zeros([2], { requiresGrad: true });
+  opt.addParamGroup({ params: [q] });
+  opt.zeroGrad({ setToNone: false }); // q has no gradient: skipped, not zeroed
+  assert.equal(q.grad, null);
+  assert.deepEqual(p.grad!.dataArray(), [0, 0]);
+});
+
+test('Optimizer base: loadStateDict rejections with their messages; floating state is cast to the parameter\'s dtype, other state kept', () => {
+  const throwsMsg = (fn: () => unknown, type: ErrorConstructor, msg: string) =>
+    assert.throws(fn, (e: Error) => { assert.ok(e instanceof type, `${e.name}: ${e.message}`); assert.equal(e.message, msg); return true; });
+  const o = new nb.optim.SGD([w()], 0.1);
+  for (const sd of [null, {}, { state: {}, param_groups: 5 }]) throwsMsg(() => o.loadStateDict(sd as never), TypeError, 'SGD.loadStateDict: expected {state, param_groups}');
+  throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{ params: 5 }] } as never), Error, 'SGD.loadStateDict: group 0 has undefined parameters in the state dict, 1 in the optimizer');
+  throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{ params: [0, 1] }] }), Error, 'SGD.loadStateDict: group 0 has 2 parameters in the state dict, 1 in the optimizer');
+  throwsMsg(() => o.loadStateDict({ state: { 3: {} }, param_groups: [{ params: [0] }] }), Error, 'SGD.loadStateDict: state for parameter 3, which no group lists');
+  throwsMsg(() => o.loadStateDict({ state: { 0: { step: 'x' as never } }, param_groups: [{ params: [0] }] }), TypeError, 'SGD.loadStateDict: state 0.step must be a Tensor or a number, got string');
+  const p = nb.zeros([2], { dtype: 'float64', requiresGrad: true });
+  const opt = new nb.optim.SGD([p], 0.1);
+  opt.loadStateDict({ state: { 0: { momentum_buffer: nb.ones([2]), count: nb.tensor([1, 2], { dtype: 'int32' }), step: 3 } }, param_groups: [{ params: [0] }] });
+  const st = opt.state.get(p)!;
+  assert.equal((st.momentum_buffer as nb.Tensor).dtype, 'float64');
+  assert.equal((st.count as nb.Tensor).dtype, 'int32');
+  assert.equal(st.step, 3);
+  // an Adam state without its moments is refused when it is used, naming the entry
+  const q = nb.zeros([2], { requiresGrad: true });
+  const ad = new nb.optim.Adam([q]);
+  ad.loadStateDict({ state: { 0: { step: 1 } }, param_groups: [{ params: [0] }] });
+  q.grad = nb.ones([2]);
+  assert.throws(() => ad.step(), (e: Error) => e.message === "optimizer state 'exp_avg' is missing or not a tensor");
+  assert.throws(() => num({}, 'step'), (e: Error) => e.message === "optimizer state 'step' is missing or not a number");
 });
