@@ -42,3 +42,22 @@ test('forwardJvp (the engine under autograd.jvp and func.jvp) names itself "jvp"
   assert.throws(() => forwardJvp((a) => a, [x], []), (e: Error) => e.message === 'jvp: got 1 primals but 0 tangents');
   assert.throws(() => nb.func.jvp((a: nb.Tensor) => a, [x], []), (e: Error) => e.message === 'func.jvp: got 1 primals but 0 tangents');
 });
+
+test('forwardAD: makeDual/unpackDual argument checks with their messages; the views they return are named in the graph', () => {
+  const { dualLevel, makeDual, unpackDual } = nb.autograd.forwardAD;
+  const x = nb.tensor([1, 2], { requiresGrad: true });
+  const rejects = (fn: () => unknown, type: ErrorConstructor, msg: string) =>
+    assert.throws(fn, (e: Error) => e instanceof type && e.message === msg);
+  dualLevel(() => {
+    rejects(() => makeDual([1, 2] as never, nb.ones([2])), TypeError, 'forwardAD.makeDual: argument primal must be a Tensor');
+    rejects(() => makeDual(x, [1, 1] as never), TypeError, 'forwardAD.makeDual: argument tangent must be a Tensor');
+    rejects(() => makeDual(nb.tensor([1, 2], { dtype: 'int32' }), nb.ones([2], { dtype: 'int32' })), TypeError, 'forwardAD.makeDual: argument primal must be a floating point tensor, got int32');
+    rejects(() => unpackDual(3 as never), TypeError, 'forwardAD.unpackDual: argument must be a Tensor');
+    const y = makeDual(x, nb.ones([2]));
+    assert.equal(y.gradFn!.name, 'makeDual');
+    const { primal, tangent } = unpackDual(y.mul(3));
+    assert.equal(primal.gradFn!.name, 'unpackDual');
+    assert.deepEqual(tangent!.dataArray(), [3, 3]);
+    assert.deepEqual(primal.dataArray(), [3, 6]);
+  });
+});
