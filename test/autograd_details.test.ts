@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 import { forwardJvp } from '../src/autograd/jvp.js';
+import { alias, observeRecords } from '../src/autograd/record.js';
 
 test('backward() seeds a scalar with ones of its own dtype (float64, float16, bfloat16)', () => {
   for (const dtype of ['float64', 'float16', 'bfloat16'] as const) {
@@ -60,4 +61,25 @@ test('forwardAD: makeDual/unpackDual argument checks with their messages; the vi
     assert.deepEqual(tangent!.dataArray(), [3, 3]);
     assert.deepEqual(primal.dataArray(), [3, 6]);
   });
+});
+
+test('record: observers see each node until they stop; integer outputs stay out of the graph; a stack is kept only under detectAnomaly; alias\'s default name', () => {
+  const x = nb.tensor([3, 1, 2], { requiresGrad: true });
+  const seen: string[] = [];
+  const stop = observeRecords((node, outputs) => { seen.push(`${node.name}:${outputs.length}`); });
+  x.mul(2).sum();
+  stop();
+  x.mul(2);
+  assert.deepEqual(seen, ['mul:1', 'sum:1']);
+  // sort's indices are int32: no gradFn and no requiresGrad, while its values join the graph
+  const { values, indices } = x.sort();
+  assert.equal(values.gradFn!.name, 'sort');
+  assert.equal(indices.gradFn, null);
+  assert.equal(indices.requiresGrad, false);
+  assert.equal(values.gradFn!.forwardTrace, undefined);
+  const traced = nb.detectAnomaly(() => x.mul(2));
+  assert.match(traced.gradFn!.forwardTrace!, /Error/);
+  const a = alias(x);
+  assert.equal(a.gradFn!.name, 'alias');
+  assert.deepEqual(a.dataArray(), [3, 1, 2]);
 });
