@@ -82,4 +82,9 @@ test('record: observers see each node until they stop; integer outputs stay out 
   const a = alias(x);
   assert.equal(a.gradFn!.name, 'alias');
   assert.deepEqual(a.dataArray(), [3, 1, 2]);
+  // an alias of a dual tensor carries its tangent unchanged
+  nb.autograd.forwardAD.dualLevel(() => {
+    const d = nb.autograd.forwardAD.makeDual(x, nb.tensor([1, -1, 0.5]));
+    assert.deepEqual(nb.autograd.forwardAD.unpackDual(alias(d)).tangent!.dataArray(), [1, -1, 0.5]);
+  });
 });
