@@ -277,6 +277,7 @@ test('Optimizer base: loadStateDict rejections with their messages; floating sta
   const o = new nb.optim.SGD([w()], 0.1);
   for (const sd of [null, {}, { state: {}, param_groups: 5 }]) throwsMsg(() => o.loadStateDict(sd as never), TypeError, 'SGD.loadStateDict: expected {state, param_groups}');
   throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{ params: 5 }] } as never), Error, 'SGD.loadStateDict: group 0 has undefined parameters in the state dict, 1 in the optimizer');
+  throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{}] } as never), Error, 'SGD.loadStateDict: group 0 has undefined parameters in the state dict, 1 in the optimizer');
   throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{ params: [0, 1] }] }), Error, 'SGD.loadStateDict: group 0 has 2 parameters in the state dict, 1 in the optimizer');
   throwsMsg(() => o.loadStateDict({ state: { 3: {} }, param_groups: [{ params: [0] }] }), Error, 'SGD.loadStateDict: state for parameter 3, which no group lists');
   throwsMsg(() => o.loadStateDict({ state: { 0: { step: 'x' as never } }, param_groups: [{ params: [0] }] }), TypeError, 'SGD.loadStateDict: state 0.step must be a Tensor or a number, got string');
