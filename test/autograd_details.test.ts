@@ -88,3 +88,19 @@ test('record: observers see each node until they stop; integer outputs stay out 
     assert.deepEqual(nb.autograd.forwardAD.unpackDual(alias(d)).tangent!.dataArray(), [1, -1, 0.5]);
   });
 });
+
+test('forward mode: an input without a tangent counts as zeros; integer outputs (sort\'s indices, a cast to int32) carry no tangent', () => {
+  const { dualLevel, makeDual, unpackDual } = nb.autograd.forwardAD;
+  const x = nb.tensor([3, 1, 2]);
+  const y = nb.tensor([0.5, -2, 4]);
+  dualLevel(() => {
+    const d = makeDual(x, nb.tensor([1, 10, 100]));
+    // z = x·y + y: ż = ẋ·y + x·0 + 0
+    const z = unpackDual(d.mul(y).add(y));
+    assert.deepEqual(z.tangent!.dataArray(), [0.5, -20, 400]);
+    const { values, indices } = d.sort();
+    assert.deepEqual(unpackDual(values).tangent!.dataArray(), [10, 100, 1]);
+    assert.equal(unpackDual(indices).tangent, null);
+    assert.equal(unpackDual(d.to('int32')).tangent, null);
+  });
+});
