@@ -104,3 +104,20 @@ test('forward mode: an input without a tangent counts as zeros; integer outputs 
     assert.equal(unpackDual(d.to('int32')).tangent, null);
   });
 });
+
+test('graph nodes: toString, a saved tensor\'s release (isReleased, its message when read after backward, released twice), a second backward\'s message', () => {
+  const x = nb.tensor([1, 2], { requiresGrad: true });
+  const y = x.mul(x);
+  const node = y.gradFn!;
+  const saved = node.saved[0]!;
+  assert.equal(String(node), '<mul>');
+  assert.equal(saved.isReleased, false);
+  y.sum().backward();
+  assert.equal(saved.isReleased, true);
+  assert.throws(() => saved.unpack(), (e: Error) => e.message === 'mul: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retainGraph: true if you need to backward through the graph a second time.');
+  saved.release();
+  node.release();
+  // the engine refuses a released node before any saved tensor is read, with its own (shorter) message
+  assert.throws(() => y.sum().backward(), (e: Error) => e.message === 'mul: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Specify retainGraph: true if you need to backward through the graph a second time.');
+  assert.deepEqual(x.grad!.dataArray(), [2, 4]);
+});
