@@ -121,3 +121,27 @@ test('graph nodes: toString, a saved tensor\'s release (isReleased, its message 
   assert.throws(() => y.sum().backward(), (e: Error) => e.message === 'mul: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Specify retainGraph: true if you need to backward through the graph a second time.');
   assert.deepEqual(x.grad!.dataArray(), [2, 4]);
 });
+
+test('custom Function: what is not implemented, a forward returning a non-tensor, a backward or jvp returning the wrong number of results', () => {
+  const F = nb.autograd.Function;
+  const x = nb.tensor([1, 2], { requiresGrad: true });
+  class NoForward extends F {}
+  assert.throws(() => NoForward.apply(x), (e: Error) => e.message === 'NoForward.forward is not implemented');
+  class NoBackward extends F { static override forward(_c: unknown, a: nb.Tensor) { return a.mul(2); } }
+  assert.throws(() => (NoBackward.apply(x) as nb.Tensor).sum().backward(), /NoBackward\.backward is not implemented: this custom Function cannot be differentiated$/);
+  class Num extends F { static override forward() { return 3 as never; } }
+  assert.throws(() => Num.apply(x), (e: Error) => e instanceof TypeError && e.message === 'Num.forward must return a Tensor or an array of Tensors; output 0 is number');
+  class ThreeGrads extends F {
+    static override forward(_c: unknown, a: nb.Tensor) { return a.mul(2); }
+    static override backward(_c: unknown, g: nb.Tensor) { return [g, g, g] as never; }
+  }
+  assert.throws(() => (ThreeGrads.apply(x, 5) as nb.Tensor).sum().backward(), /ThreeGrads\.backward returned 3 gradients, expected 2 \(one per forward argument, null for non-tensors\)$/);
+  class TwoTangents extends F {
+    static override forward(_c: unknown, a: nb.Tensor) { return a.mul(2); }
+    static override jvp(_c: unknown, t: nb.Tensor) { return [t, t] as never; }
+  }
+  nb.autograd.forwardAD.dualLevel(() => {
+    const d = nb.autograd.forwardAD.makeDual(nb.tensor([1, 2]), nb.ones([2]));
+    assert.throws(() => TwoTangents.apply(d), /TwoTangents\.jvp returned 2 tangents, expected 1 \(one per differentiable output\)$/);
+  });
+});
