@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
+import { forwardJvp } from '../src/autograd/jvp.js';
+import { alias, observeRecords } from '../src/autograd/record.js';
 
 test('backward() seeds a scalar with ones of its own dtype (float64, float16, bfloat16)', () => {
   for (const dtype of ['float64', 'float16', 'bfloat16'] as const) {
@@ -34,4 +36,112 @@ test('autograd.jvp: argument checks name the function and the argument; a tangen
   assert.deepEqual(y.dataArray(), [1, 4]);
   assert.equal(dy.dtype, 'float64');
   assert.deepEqual(dy.dataArray(), [2, 2]);
+});
+
+test('forwardJvp (the engine under autograd.jvp and func.jvp) names itself "jvp" when the caller gives no name', () => {
+  const x = nb.tensor([1, 2]);
+  assert.throws(() => forwardJvp((a) => a, [x], []), (e: Error) => e.message === 'jvp: got 1 primals but 0 tangents');
+  assert.throws(() => nb.func.jvp((a: nb.Tensor) => a, [x], []), (e: Error) => e.message === 'func.jvp: got 1 primals but 0 tangents');
+});
+
+test('forwardAD: makeDual/unpackDual argument checks with their messages; the views they return are named in the graph', () => {
+  const { dualLevel, makeDual, unpackDual } = nb.autograd.forwardAD;
+  const x = nb.tensor([1, 2], { requiresGrad: true });
+  const rejects = (fn: () => unknown, type: ErrorConstructor, msg: string) =>
+    assert.throws(fn, (e: Error) => e instanceof type && e.message === msg);
+  dualLevel(() => {
+    rejects(() => makeDual([1, 2] as never, nb.ones([2])), TypeError, 'forwardAD.makeDual: argument primal must be a Tensor');
+    rejects(() => makeDual(x, [1, 1] as never), TypeError, 'forwardAD.makeDual: argument tangent must be a Tensor');
+    rejects(() => makeDual(nb.tensor([1, 2], { dtype: 'int32' }), nb.ones([2], { dtype: 'int32' })), TypeError, 'forwardAD.makeDual: argument primal must be a floating point tensor, got int32');
+    rejects(() => unpackDual(3 as never), TypeError, 'forwardAD.unpackDual: argument must be a Tensor');
+    const y = makeDual(x, nb.ones([2]));
+    assert.equal(y.gradFn!.name, 'makeDual');
+    const { primal, tangent } = unpackDual(y.mul(3));
+    assert.equal(primal.gradFn!.name, 'unpackDual');
+    assert.deepEqual(tangent!.dataArray(), [3, 3]);
+    assert.deepEqual(primal.dataArray(), [3, 6]);
+  });
+});
+
+test('record: observers see each node until they stop; integer outputs stay out of the graph; a stack is kept only under detectAnomaly; alias\'s default name', () => {
+  const x = nb.tensor([3, 1, 2], { requiresGrad: true });
+  const seen: string[] = [];
+  const stop = observeRecords((node, outputs) => { seen.push(`${node.name}:${outputs.length}`); });
+  x.mul(2).sum();
+  stop();
+  x.mul(2);
+  assert.deepEqual(seen, ['mul:1', 'sum:1']);
+  // sort's indices are int32: no gradFn and no requiresGrad, while its values join the graph
+  const { values, indices } = x.sort();
+  assert.equal(values.gradFn!.name, 'sort');
+  assert.equal(indices.gradFn, null);
+  assert.equal(indices.requiresGrad, false);
+  assert.equal(values.gradFn!.forwardTrace, undefined);
+  const traced = nb.detectAnomaly(() => x.mul(2));
+  assert.match(traced.gradFn!.forwardTrace!, /Error/);
+  const a = alias(x);
+  assert.equal(a.gradFn!.name, 'alias');
+  assert.deepEqual(a.dataArray(), [3, 1, 2]);
+  // an alias of a dual tensor carries its tangent unchanged
+  nb.autograd.forwardAD.dualLevel(() => {
+    const d = nb.autograd.forwardAD.makeDual(x, nb.tensor([1, -1, 0.5]));
+    assert.deepEqual(nb.autograd.forwardAD.unpackDual(alias(d)).tangent!.dataArray(), [1, -1, 0.5]);
+  });
+});
+
+test('forward mode: an input without a tangent counts as zeros; integer outputs (sort\'s indices, a cast to int32) carry no tangent', () => {
+  const { dualLevel, makeDual, unpackDual } = nb.autograd.forwardAD;
+  const x = nb.tensor([3, 1, 2]);
+  const y = nb.tensor([0.5, -2, 4]);
+  dualLevel(() => {
+    const d = makeDual(x, nb.tensor([1, 10, 100]));
+    // z = x·y + y: ż = ẋ·y + x·0 + 0
+    const z = unpackDual(d.mul(y).add(y));
+    assert.deepEqual(z.tangent!.dataArray(), [0.5, -20, 400]);
+    const { values, indices } = d.sort();
+    assert.deepEqual(unpackDual(values).tangent!.dataArray(), [10, 100, 1]);
+    assert.equal(unpackDual(indices).tangent, null);
+    assert.equal(unpackDual(d.to('int32')).tangent, null);
+  });
+});
+
+test('graph nodes: toString, a saved tensor\'s release (isReleased, its message when read after backward, released twice), a second backward\'s message', () => {
+  const x = nb.tensor([1, 2], { requiresGrad: true });
+  const y = x.mul(x);
+  const node = y.gradFn!;
+  const saved = node.saved[0]!;
+  assert.equal(String(node), '<mul>');
+  assert.equal(saved.isReleased, false);
+  y.sum().backward();
+  assert.equal(saved.isReleased, true);
+  assert.throws(() => saved.unpack(), (e: Error) => e.message === 'mul: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retainGraph: true if you need to backward through the graph a second time.');
+  saved.release();
+  node.release();
+  // the engine refuses a released node before any saved tensor is read, with its own (shorter) message
+  assert.throws(() => y.sum().backward(), (e: Error) => e.message === 'mul: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Specify retainGraph: true if you need to backward through the graph a second time.');
+  assert.deepEqual(x.grad!.dataArray(), [2, 4]);
+});
+
+test('custom Function: what is not implemented, a forward returning a non-tensor, a backward or jvp returning the wrong number of results', () => {
+  const F = nb.autograd.Function;
+  const x = nb.tensor([1, 2], { requiresGrad: true });
+  class NoForward extends F {}
+  assert.throws(() => NoForward.apply(x), (e: Error) => e.message === 'NoForward.forward is not implemented');
+  class NoBackward extends F { static override forward(_c: unknown, a: nb.Tensor) { return a.mul(2); } }
+  assert.throws(() => (NoBackward.apply(x) as nb.Tensor).sum().backward(), /NoBackward\.backward is not implemented: this custom Function cannot be differentiated$/);
+  class Num extends F { static override forward() { return 3 as never; } }
+  assert.throws(() => Num.apply(x), (e: Error) => e instanceof TypeError && e.message === 'Num.forward must return a Tensor or an array of Tensors; output 0 is number');
+  class ThreeGrads extends F {
+    static override forward(_c: unknown, a: nb.Tensor) { return a.mul(2); }
+    static override backward(_c: unknown, g: nb.Tensor) { return [g, g, g] as never; }
+  }
+  assert.throws(() => (ThreeGrads.apply(x, 5) as nb.Tensor).sum().backward(), /ThreeGrads\.backward returned 3 gradients, expected 2 \(one per forward argument, null for non-tensors\)$/);
+  class TwoTangents extends F {
+    static override forward(_c: unknown, a: nb.Tensor) { return a.mul(2); }
+    static override jvp(_c: unknown, t: nb.Tensor) { return [t, t] as never; }
+  }
+  nb.autograd.forwardAD.dualLevel(() => {
+    const d = nb.autograd.forwardAD.makeDual(nb.tensor([1, 2]), nb.ones([2]));
+    assert.throws(() => TwoTangents.apply(d), /TwoTangents\.jvp returned 2 tangents, expected 1 \(one per differentiable output\)$/);
+  });
 });

@@ -219,3 +219,19 @@ test('DistributedSampler: every rejection with its message; -0 never leaks into 
   assert.equal(empty.length, 0);
   assert.deepEqual(empty.indices(), []);
 });
+
+test('DataLoader: an empty epoch and a return() before the first batch end cleanly; a sampler needs a numeric length; undefined items stay a list', () => {
+  // an epoch of an empty dataset ends at the first next(), before any iteration scope exists
+  const empty = new data.DataLoader({ length: 0, get: (i: number) => i }, { batchSize: 2 });
+  assert.deepEqual([...empty], []);
+  assert.equal(empty.length, 0);
+  const it = new data.DataLoader(ds(4), { batchSize: 2 })[Symbol.iterator]();
+  assert.deepEqual(it.return!(undefined), { value: undefined, done: true });
+  // a Set is iterable but has `size`, not `length`
+  throwsMsg(() => new data.DataLoader(ds(4), { sampler: new Set([0, 1]) as never }), TypeError,
+    'DataLoader: sampler must be an iterable of indices with a numeric length (e.g. nb.data.DistributedSampler)');
+  // undefined (like strings) is no tensor, array or plain object: the batch is the list itself
+  const items = [undefined, undefined];
+  assert.equal(data.defaultCollate(items as never), items);
+  assert.deepEqual([...new data.DataLoader({ length: 3, get: () => undefined }, { batchSize: 2, scopePerBatch: false })], [[undefined, undefined], [undefined]]);
+});

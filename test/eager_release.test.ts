@@ -104,3 +104,23 @@ test('createGraph keeps every gradient (they are inputs of the second backward)'
   // f = sin(x³): f' = 3x² cos x³, f'' = 6x cos x³ − 9x⁴ sin x³
   h!.dataArray().forEach((v, i) => { const t = [0.5, -1, 2][i]!; const e = 6 * t * Math.cos(t ** 3) - 9 * t ** 4 * Math.sin(t ** 3); assert.ok(Math.abs(v - e) < 1e-12, `${v} vs ${e}`); });
 });
+
+test('a gradient summed into a buffer is freed once added: 40 branches into one tensor peak at a few buffers, not one per branch', () => {
+  const x = nb.randn([N], { generator: new nb.Generator(3) }).requiresGrad_(true);
+  // loss = Σₖ sum(h·(k+1)) with h = 1.001·x: mul by a number saves only a 0-d tensor, so the backward frees no saved buffer
+  // to offset what it keeps; each branch's gradient (k+1)·1 is added into h's buffer and is then garbage
+  const buf = 4 * N;
+  nb.scope(() => {
+    const h = x.mul(1.001);
+    let loss = h.mul(1).sum();
+    for (let k = 1; k < 40; k++) loss = loss.add(h.mul(k + 1).sum());
+    const peak = peakOf(() => nb.scope(() => { loss.backward(); return 0; }));
+    // kept branch gradients would be 39 more buffers
+    assert.ok(peak < buf * 10, `backward peak ${(peak / buf).toFixed(1)} buffers`);
+    return 0;
+  });
+  // d loss/dx = 1.001 · Σₖ (k+1) = 1.001 · 820 on every element
+  const gs = x.grad!.dataArray();
+  for (const i of [0, 5, N - 1]) assert.ok(Math.abs(gs[i]! - 1.001 * 820) <= 1e-3, `grad[${i}] ${gs[i]}`);
+  x.grad!.dispose(); x.dispose();
+});

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
+import { num } from '../src/optim/optimizer.js';
 
 const w = () => nb.zeros([2], { requiresGrad: true });
 const group = (o: { paramGroups: readonly object[] }) => o.paramGroups[0] as Record<string, unknown>;
@@ -163,4 +164,155 @@ test('Adam/AdamW: a step counts as one in-place change of the parameter and of e
     const opt = new O([w()]);
     assert.throws(() => opt.addParamGroup({ params: [w()], betas: [0.9] as never }), (e: Error) => e instanceof TypeError && e.message === `${name}: betas must be a pair [β1, β2]`);
   }
+});
+
+test('LAMB: weight decay 0 is skipped (not added as 0·θ): with maxTrustRatio 1 an infinite weight stays infinite and the others take the plain step', () => {
+  const p = nb.tensor([Infinity, 2], { dtype: 'float64', requiresGrad: true });
+  const opt = new nb.optim.LAMB([p], { lr: 0.1, maxTrustRatio: 1 });
+  p.grad = nb.tensor([1, 1], { dtype: 'float64' });
+  opt.step();
+  // t = 1: m̂ = g = 1, v̂ = g² = 1, r = 1/(1 + ε); trust = min(‖θ‖/‖r‖ = ∞, 1) = 1
+  const r = 1 / (1 + 1e-6);
+  const [a, b] = p.dataArray();
+  assert.equal(a, Infinity);
+  assert.ok(Math.abs(b! - (2 - 0.1 * r)) <= 1e-14, `${b} vs ${2 - 0.1 * r}`);
+});
+
+test('Adam/AdamW on a non-contiguous parameter or gradient (a transposed view) and on float16: the same values as the formula', () => {
+  // PyTorch's order: θ ← θ·(1 − γλ) (AdamW); m ← m + (g − m)(1 − β₁); v ← β₂v + (1 − β₂)g²;
+  // θ ← θ − (γ/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε), element by element in float64
+  const ref = (p0: number[], grads: number[][], lr: number, wd: number, decoupled: boolean) => {
+    const p = p0.slice(), m = p0.map(() => 0), v = p0.map(() => 0);
+    grads.forEach((gs, s) => {
+      const t = s + 1, bc1 = 1 - 0.9 ** t, bc2 = 1 - 0.999 ** t;
+      for (let i = 0; i < p.length; i++) {
+        let d = gs[i]!;
+        if (!decoupled) d += wd * p[i]!; else p[i] = p[i]! * (1 - lr * wd);
+        m[i] = m[i]! + (d - m[i]!) * 0.1;
+        v[i] = v[i]! * 0.999 + d * d * (1 - 0.999);
+        p[i] = p[i]! - (lr / bc1) * (m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(bc2) + 1e-8));
+      }
+    });
+    return p;
+  };
+  // values in the transposed (logical) order: row-major over the [3, 2] view
+  const T = (rows: number[][]) => rows[0]!.flatMap((_, j) => rows.map((r) => r[j]!));
+  const p0 = [[1, 2, 3], [4, 5, 6]];
+  const grads = [[[0.5, -1, 2], [3, -0.25, 1]], [[-1, 0.5, 0.25], [2, 1, -3]], [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]]];
+  for (const [O, wd, decoupled] of [[nb.optim.Adam, 0.05, false], [nb.optim.AdamW, 0.05, true]] as const) {
+    for (const which of ['param', 'grad'] as const) {
+      const pv = which === 'param' ? nb.tensor(p0, { dtype: 'float64' }).t() : nb.tensor(T(p0), { dtype: 'float64' }).reshape(3, 2);
+      const p = pv.requiresGrad_();
+      assert.equal(p.isContiguous(), which !== 'param');
+      const opt = new O([p], { lr: 0.1, weightDecay: wd });
+      for (const g of grads) {
+        p.grad = which === 'grad' ? nb.tensor(g, { dtype: 'float64' }).t() : nb.tensor(T(g), { dtype: 'float64' }).reshape(3, 2);
+        assert.equal(p.grad.isContiguous(), which !== 'grad');
+        opt.step();
+      }
+      const want = ref(T(p0), grads.map(T), 0.1, wd, decoupled);
+      const got = p.dataArray();
+      for (let i = 0; i < 6; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-12, `${O.name}, non-contiguous ${which}, [${i}]: ${got[i]} vs ${want[i]}`);
+    }
+    // float16 takes the op-by-op path (each op rounded to float16), fused or not: the two agree bit for bit
+    const run = (fused: boolean) => {
+      const p = nb.tensor(T(p0), { dtype: 'float16' }).requiresGrad_();
+      const opt = new O([p], { lr: 0.1, weightDecay: wd, fused });
+      for (const g of grads) { p.grad = nb.tensor(T(g), { dtype: 'float16' }); opt.step(); }
+      return p.dataArray();
+    };
+    assert.deepEqual(run(true), run(false), `${O.name} float16`);
+  }
+});
+
+test('Adam without decoupled decay changes the parameter in place once per step (op-by-op and fused): version 1 after one step', () => {
+  for (const fused of [false, true]) {
+    const p = nb.tensor([1, 2], { requiresGrad: true });
+    const y = p.mul(p).sum();
+    const opt = new nb.optim.Adam([p], { lr: 0.1, fused });
+    p.grad = nb.ones([2]);
+    opt.step();
+    // only θ ← θ − step·m/denom touches θ (no θ·1 shrink when there is no decoupled decay)
+    assert.throws(() => y.backward(), /is at version 1; expected version 0 instead/, `fused=${fused}`);
+  }
+});
+
+test('Optimizer base: constructor and param-group rejections with their messages; params(); defaults fill undefined options; options are copies', () => {
+  const throwsMsg = (fn: () => unknown, type: ErrorConstructor, msg: string) =>
+    assert.throws(fn, (e: Error) => { assert.ok(e instanceof type, `${e.name}: ${e.message}`); assert.equal(e.message, msg); return true; });
+  const { SGD, Adam } = nb.optim;
+  const iterMsg = 'SGD: params must be an iterable of tensors or param groups (e.g. model.parameters()), got ';
+  throwsMsg(() => new SGD(null as never, 0.1), TypeError, `${iterMsg}null`);
+  throwsMsg(() => new SGD({} as never, 0.1), TypeError, `${iterMsg}an object with keys {}`);
+  throwsMsg(() => new SGD(5 as never, 0.1), TypeError, `${iterMsg}number 5`);
+  // a function with a parameters() method is no Module (not an object) and not iterable
+  throwsMsg(() => new SGD(Object.assign(() => 1, { parameters() { return []; } }) as never, 0.1), TypeError, `${iterMsg}a function`);
+  throwsMsg(() => new SGD([], 0.1), Error, 'SGD: optimizer got an empty parameter list');
+  const opt = new SGD([w()], 0.1);
+  for (const g of [null, 5, w(), { lr: 1 }]) throwsMsg(() => opt.addParamGroup(g as never), TypeError, "SGD: a param group must be an object with a 'params' field");
+  throwsMsg(() => new SGD([w(), 5 as never], 0.1), TypeError, 'SGD: optimizer can only optimize Tensors, got number');
+  throwsMsg(() => new SGD([w().mul(2)], 0.1), Error, "SGD: can't optimize a non-leaf tensor [float32 [2]]");
+  throwsMsg(() => new SGD([nb.zeros([2], { dtype: 'int32' })], 0.1), TypeError, 'SGD: can only optimize floating point tensors, got [int32 [2]]');
+  throwsMsg(() => new SGD([w()], { lr: 0.1, nesterov: 1 as never }), TypeError, 'SGD: nesterov must be a boolean, got number 1');
+  throwsMsg(() => new nb.optim.LAMB([w()], 0.1, [0.9] as never), TypeError, 'LAMB: betas must be an array of 2, got an array [0.9]');
+  // a lone tensor as a group's params; 'initialLr' (set by schedulers) is a known key; undefined takes the default
+  const [a, b, c] = [w(), w(), w()];
+  const o = new SGD([a], { lr: 0.1, momentum: 0.5 });
+  o.addParamGroup({ params: b as never, momentum: undefined, initialLr: 0.3 });
+  o.addParamGroup({ params: [c], lr: 0.2 });
+  assert.deepEqual(o.params(), [a, b, c]);
+  assert.equal(o.paramGroups[1]!.momentum, 0.5);
+  assert.equal(o.paramGroups[1]!.initialLr, 0.3);
+  assert.deepEqual(o.paramGroups[1]!.params, [b]);
+  // each group's array options are its own copies: changing one group's betas leaves the defaults and others alone
+  const ad = new Adam([{ params: [w()] }, { params: [w()] }], { betas: [0.8, 0.9] });
+  (ad.paramGroups[0]!.betas as number[])[0] = 0.5;
+  assert.deepEqual(ad.defaults.betas, [0.8, 0.9]);
+  assert.deepEqual(ad.paramGroups[1]!.betas, [0.8, 0.9]);
+  const sd = ad.stateDict();
+  (sd.param_groups[1]!.betas as number[])[1] = 0.1;
+  assert.deepEqual(ad.paramGroups[1]!.betas, [0.8, 0.9]);
+});
+
+test('Optimizer base: step() checks the gradient\'s shape, casts a gradient of another dtype, zeroGrad skips parameters without one', () => {
+  const p = nb.zeros([2], { requiresGrad: true });
+  const opt = new nb.optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+  p.grad = nb.ones([3]);
+  assert.throws(() => opt.step(), (e: Error) => e.message === 'SGD: gradient [3] does not match parameter [float32 [2]]');
+  // a float64 gradient on a float32 parameter is cast first: the momentum buffer (a copy of it) is float32
+  p.grad = nb.tensor([0.5, -1], { dtype: 'float64' });
+  opt.step();
+  assert.equal((opt.state.get(p)!.momentum_buffer as nb.Tensor).dtype, 'float32');
+  assert.deepEqual(p.dataArray(), [-0.05, 0.1].map(Math.fround));
+  const q = nb.zeros([2], { requiresGrad: true });
+  opt.addParamGroup({ params: [q] });
+  opt.zeroGrad({ setToNone: false }); // q has no gradient: skipped, not zeroed
+  assert.equal(q.grad, null);
+  assert.deepEqual(p.grad!.dataArray(), [0, 0]);
+});
+
+test('Optimizer base: loadStateDict rejections with their messages; floating state is cast to the parameter\'s dtype, other state kept', () => {
+  const throwsMsg = (fn: () => unknown, type: ErrorConstructor, msg: string) =>
+    assert.throws(fn, (e: Error) => { assert.ok(e instanceof type, `${e.name}: ${e.message}`); assert.equal(e.message, msg); return true; });
+  const o = new nb.optim.SGD([w()], 0.1);
+  for (const sd of [null, {}, { state: {}, param_groups: 5 }]) throwsMsg(() => o.loadStateDict(sd as never), TypeError, 'SGD.loadStateDict: expected {state, param_groups}');
+  throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{ params: 5 }] } as never), Error, 'SGD.loadStateDict: group 0 has undefined parameters in the state dict, 1 in the optimizer');
+  throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{}] } as never), Error, 'SGD.loadStateDict: group 0 has undefined parameters in the state dict, 1 in the optimizer');
+  throwsMsg(() => o.loadStateDict({ state: {}, param_groups: [{ params: [0, 1] }] }), Error, 'SGD.loadStateDict: group 0 has 2 parameters in the state dict, 1 in the optimizer');
+  throwsMsg(() => o.loadStateDict({ state: { 3: {} }, param_groups: [{ params: [0] }] }), Error, 'SGD.loadStateDict: state for parameter 3, which no group lists');
+  throwsMsg(() => o.loadStateDict({ state: { 0: { step: 'x' as never } }, param_groups: [{ params: [0] }] }), TypeError, 'SGD.loadStateDict: state 0.step must be a Tensor or a number, got string');
+  const p = nb.zeros([2], { dtype: 'float64', requiresGrad: true });
+  const opt = new nb.optim.SGD([p], 0.1);
+  opt.loadStateDict({ state: { 0: { momentum_buffer: nb.ones([2]), count: nb.tensor([1, 2], { dtype: 'int32' }), step: 3 } }, param_groups: [{ params: [0] }] });
+  const st = opt.state.get(p)!;
+  assert.equal((st.momentum_buffer as nb.Tensor).dtype, 'float64');
+  assert.equal((st.count as nb.Tensor).dtype, 'int32');
+  assert.equal(st.step, 3);
+  // an Adam state without its moments is refused when it is used, naming the entry
+  const q = nb.zeros([2], { requiresGrad: true });
+  const ad = new nb.optim.Adam([q]);
+  ad.loadStateDict({ state: { 0: { step: 1 } }, param_groups: [{ params: [0] }] });
+  q.grad = nb.ones([2]);
+  assert.throws(() => ad.step(), (e: Error) => e.message === "optimizer state 'exp_avg' is missing or not a tensor");
+  assert.throws(() => num({}, 'step'), (e: Error) => e.message === "optimizer state 'step' is missing or not a number");
 });

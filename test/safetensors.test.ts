@@ -523,3 +523,34 @@ out = {k: {"dtype": names[v["dtype"]], "shape": v["shape"], "hex": raw[8 + n + v
 print(json.dumps({"tensors": out, "metadata": meta}))
 `;
 
+
+test('safetensors: exact messages and small rules (error name, F16/BOOL header dtypes, bool bytes normalised to 0/1, the header-size limit is inclusive)', () => {
+  const fails = (fn: () => unknown, msg: string) =>
+    assert.throws(fn, (e: Error) => { assert.ok(e instanceof SafetensorsError, `${e.name}: ${e.message}`); assert.equal(e.name, 'SafetensorsError'); assert.equal(e.message, msg); return true; });
+  fails(() => encodeSafetensors({ a: { dtype: 'int8', shape: [1], data: new Int8Array(1) } } as never), 'tensor "a": unsupported dtype "int8"');
+  fails(() => encodeSafetensors({ a: { dtype: 'float32', shape: 3, data: new Float32Array(3) } } as never), 'tensor "a": shape must be an array, got 3');
+  fails(() => encodeSafetensors({ a: { dtype: 'float32', shape: [2, 3], data: new Float32Array(5) } }), 'tensor "a": shape [2, 3] has 6 elements but data has 5');
+  fails(() => decodeSafetensors([1, 2] as never), 'expected a Uint8Array, got an array');
+  // float16 is written as F16; bool bytes other than 0/1 are written as 1
+  const b = encodeSafetensors({ h: { dtype: 'float16', shape: [1], data: new Uint16Array([0x3c00]) }, m: { dtype: 'bool', shape: [3], data: new Uint8Array([0, 2, 1]) } });
+  const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))), { h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] }, m: { dtype: 'BOOL', shape: [3], data_offsets: [2, 5] } });
+  assert.deepEqual(Array.from(b.subarray(8 + n)), [0, 0x3c, 0, 1, 1]);
+  // a header of exactly MAX_HEADER_BYTES is allowed (then refused for running past this 8-byte file); one more is over the limit
+  const z = new Uint8Array(8);
+  new DataView(z.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES), true);
+  fails(() => decodeSafetensors(z), `header length ${MAX_HEADER_BYTES} runs past the end of the 8-byte file`);
+  new DataView(z.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 1), true);
+  fails(() => decodeSafetensors(z), `header length ${MAX_HEADER_BYTES + 1} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const file = (h: unknown) => {
+    const j = new TextEncoder().encode(JSON.stringify(h));
+    const o = new Uint8Array(8 + j.length + 16);
+    new DataView(o.buffer).setBigUint64(0, BigInt(j.length), true);
+    o.set(j, 8);
+    return o;
+  };
+  fails(() => decodeSafetensors(file({ a: { dtype: 'Q8', shape: [1], data_offsets: [0, 1] } })), 'tensor "a": unsupported dtype "Q8" (readable: F32, F64, I32, BOOL, F16, BF16)');
+  fails(() => decodeSafetensors(file({ a: { dtype: 'F32', shape: [2, 2], data_offsets: [4, 8] } })), 'tensor "a": data_offsets [4, 8) span 4 bytes but shape [2, 2] of F32 needs 16');
+  fails(() => decodeSafetensors(file({ a: null })), 'tensor "a": entry must be an object with dtype, shape and data_offsets, got null');
+  fails(() => decodeSafetensors(file({ __metadata__: 5 })), '"__metadata__" must be an object of strings, got 5');
+});
