@@ -12,7 +12,7 @@ export function backendOf(op: string, ...ts: (Tensor | null | undefined)[]): Bac
   let b: Backend | null = null;
   for (const t of ts) {
     if (!t) continue;
-    if (b && t.backend !== b) throw new Error(`${op}: tensors live on different backends (${b.name} and ${t.backend.name}); move one with .toBackend()`);
+    if (b && t.backend !== b) throw new Error(`${op}: tensors live on different backends (${b.name} and ${t.backend.name}); copy one across: nb.tensor(await t.dataAsync(), { shape: t.shape, dtype: t.dtype }) while the other backend is current`);
     b = t.backend;
   }
   if (!b) throw new Error(`${op}: expected at least one tensor argument`);
