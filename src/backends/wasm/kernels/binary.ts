@@ -16,7 +16,7 @@ import { BIASED_UNARY, biasUnaryJob } from './unary.js';
 import type { View } from '../../backend.js';
 import type { WasmBlock } from '../allocator.js';
 import { addr, contiguous, out, type WasmRuntime } from '../host/runtime.js';
-import { contiguousStrides, numel } from '../../ts/kernels.js';
+import { biasActNeedsPre, contiguousStrides, numel } from '../../ts/kernels.js';
 
 const V = 'v128';
 
@@ -255,7 +255,7 @@ export const biasActSpec: KernelSpec = {
     biasAct({ rt, backend }, x, bias, act, dt, keepPre) {
       const n = numel(x.shape);
       const N = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
-      const pre = keepPre && act !== 'none' && act !== 'relu';
+      const pre = keepPre && biasActNeedsPre(act);
       if (!(x.dtype === 'float32' && dt === 'float32' && n > 0 && contiguous(x) && (!bias || (bias.dtype === 'float32' && contiguous(bias))))) return null;
       if (!bias) {
         if (act === 'none') return { y: backend.copy(x, dt), z: null };

@@ -35,7 +35,6 @@ import * as K from '../../ts/kernels.js';
 import type { WasmBlock } from '../allocator.js';
 import { addr, av, contiguous, out } from '../host/runtime.js';
 
-const numel = K.numel;
 
 /** erf(x)/x ≈ P(x²) on |x| < 1 (least squares at Chebyshev nodes, coefficients rounded to float32 one at a time) */
 const ERF_P = [1.1283791065216064, -0.3761230707168579, 0.11280123144388199, -0.02671084553003311, 0.004917722195386887,
@@ -141,7 +140,7 @@ export const geluSpec: KernelSpec = {
      * contiguous first, O(n)); the ≤ 3 trailing elements the vector loops leave are finished by the reference.
      */
     geluBackward({ rt, backend }, x, g) {
-      const n = numel(x.shape);
+      const n = K.numel(x.shape);
       if (x.dtype !== 'float32' || g.dtype !== 'float32' || n === 0) return null;
       const dx = out(rt, x.dtype, n);
       const tmp: WasmBlock[] = [];

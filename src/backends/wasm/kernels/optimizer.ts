@@ -90,7 +90,6 @@ export const optimizerSpec: KernelSpec = {
         c1: 1 - h.beta1, b2: h.beta2, c2: 1 - h.beta2, eps: h.eps, ibc: 1 / h.bc2Sqrt, nstep: -h.stepSize, l2: h.l2, shrink: h.shrink, sign: h.maximize ? -1 : 1,
       });
       if (n & 3) K.adamStep(av(rt, p), av(rt, g), av(rt, m), av(rt, v), vmax ? av(rt, vmax) : null, h, n - (n & 3), n);
-      return;
     },
   },
   emit: (ctx) => [adamFunc(ctx)],
