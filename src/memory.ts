@@ -14,16 +14,21 @@ import { Tensor } from './tensor.js';
  * nesting cannot overflow the stack and cycles end.
  */
 function collect(value: unknown, into: Set<Storage>): void {
+  // the common results first (nothing, a number, a tensor, a flat list of tensors), without the visited set
+  if (value === null || typeof value !== 'object') return;
+  if (value instanceof Tensor) { keepTensor(value, into); return; }
+  if (Array.isArray(value) && value.every((x) => x === null || x === undefined || x instanceof Tensor)) {
+    for (const x of value) if (x) keepTensor(x, into);
+    return;
+  }
   const seen = new Set<object>();
   const stack: unknown[] = [value];
   while (stack.length) {
     const v = stack.pop();
     if (v === null || typeof v !== 'object' || seen.has(v)) continue;
     seen.add(v);
-    if (v instanceof Tensor) {
-      into.add(v.storage);
-      if (v.grad) into.add(v.grad.storage);
-    } else if (v instanceof Map) {
+    if (v instanceof Tensor) keepTensor(v, into);
+    else if (v instanceof Map) {
       for (const [k, x] of v) stack.push(k, x);
     } else if (v instanceof Set || Array.isArray(v)) {
       for (const x of v) stack.push(x);
@@ -33,6 +38,13 @@ function collect(value: unknown, into: Set<Storage>): void {
   }
 }
 
+function keepTensor(t: Tensor, into: Set<Storage>): void {
+  into.add(t.storage);
+  if (t.grad) into.add(t.grad.storage);
+}
+
+const NOTHING: ReadonlySet<Storage> = new Set();
+
 /** Run fn; free every tensor created inside except those reachable from its result, kept ones, and .grad buffers. */
 export function scope<T>(fn: () => T): T {
   openScope();
@@ -40,9 +52,10 @@ export function scope<T>(fn: () => T): T {
   try {
     result = fn();
   } catch (e) {
-    closeScope(new Set());
+    closeScope(NOTHING);
     throw e;
   }
+  if (result === null || typeof result !== 'object') { closeScope(NOTHING); return result; }
   const keepSet = new Set<Storage>();
   collect(result, keepSet);
   closeScope(keepSet);

@@ -47,6 +47,18 @@ export class GradBufferRelease {
     this.escaped.add(t.storage);
   }
 
+  /**
+   * t is a whole block born in this pass (contiguous over every element of its storage) that exactly one
+   * slot holds and nothing outside the engine can see (not escaped, saved or kept): that slot's owner may keep it
+   * as it is instead of copying it (a leaf's first gradient becomes its .grad without a copy, as PyTorch's
+   * AccumulateGrad steals a gradient nobody else references).
+   */
+  sole(t: Tensor): boolean {
+    const s = t.storage;
+    return this.refs.get(s) === 1 && this.born.has(s.id) && !this.escaped.has(s) && !s.kept && s.savedRefs === 0 &&
+      !s.isDisposed && t.numel() === s.size && t.isContiguous();
+  }
+
   /** Free every candidate no slot holds. Call after a node's gradients have all been routed. */
   flush(): void {
     for (const s of this.candidates) {

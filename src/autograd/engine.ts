@@ -163,7 +163,12 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
       }
 
       if (node.isAccumulate) {
-        if (!opts.capture) withMemoryContext('AccumulateGrad', 'backward', () => accumulate(node.variable!, grads[0] ?? null, createGraph));
+        if (!opts.capture) {
+          const g = grads[0] ?? null;
+          // a gradient buffer no one else holds or sees becomes the leaf's .grad as it is (no copy)
+          const own = !!g && !!eager && !node.hooks[0]!.length && !backwardObservers.size && eager.sole(g);
+          withMemoryContext('AccumulateGrad', 'backward', () => accumulate(node.variable!, g, createGraph, own));
+        }
         if (!opts.capture && grads[0] && node.postAccumulateHooks.length) for (const h of node.postAccumulateHooks.slice()) h(node.variable!);
       } else if (run && grads.some((g) => g !== null)) {
         // a node that saved nothing can run again (as in PyTorch); one that did has lost its saved tensors
@@ -251,12 +256,16 @@ export function releaseGrad(p: Tensor): void {
   }
 }
 
-/** .grad accumulates across backward calls, as in PyTorch; the first gradient is copied so no two leaves alias one buffer. */
-function accumulate(leaf: Tensor, g: Tensor | null, createGraph: boolean): void {
+/**
+ * .grad accumulates across backward calls, as in PyTorch. The first gradient is copied, so no two leaves alias one
+ * buffer, unless the engine owns it outright (`own`: a whole buffer of this pass that no other slot, graph node,
+ * hook or caller holds), which then becomes .grad without a copy.
+ */
+function accumulate(leaf: Tensor, g: Tensor | null, createGraph: boolean, own: boolean): void {
   if (!g) return;
   leaf.storage; // a disposed leaf fails in add/clone with a clear message
   if (leaf.grad === null) {
-    leaf.grad = createGraph ? g : noGrad(() => clone(g));
+    leaf.grad = createGraph ? g : own ? g : noGrad(() => clone(g));
     if (!createGraph) engineGrads.add(leaf.grad);
   }
   else if (createGraph || leaf.grad.requiresGrad) leaf.grad = add(leaf.grad, g);

@@ -54,7 +54,10 @@ export function withHalfPrecision<D>(inner: Backend<D>): Backend<D> {
     for (const t of temps) inner.dispose(t);
     return isHalf(dt) ? narrow(r, dt, n) : r;
   };
-  const anyHalf = (...vs: (V | null | undefined)[]) => vs.some((v) => v && isHalf(v.dtype));
+  // fixed arities (no rest array or closure: this runs on every kernel call)
+  const half = (v: V | null | undefined): boolean => !!v && isHalf(v.dtype);
+  const anyHalf = (a: V | null | undefined, b?: V | null, c?: V | null, d?: V | null, e?: V | null): boolean =>
+    half(a) || half(b) || half(c) || half(d) || half(e);
   /** Write the float32 values of a widened view back into the 16-bit block of `dst` (same touched range). */
   const writeBack = (dst: V, widened: V) => {
     const r = range(dst);

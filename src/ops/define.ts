@@ -183,8 +183,8 @@ export interface OpRecord {
 }
 
 /** An op's outputs by name that also destructure and index as an array (PyTorch's named tuple). */
-export function namedOutputs<T extends Record<string, Tensor>>(names: readonly string[], outs: readonly Tensor[]): T & Iterable<Tensor> & { [i: number]: Tensor } {
-  const r = Object.create(namedProto(names)) as Record<string, Tensor>;
+export function namedOutputs<T extends Record<string, Tensor>>(names: readonly string[], outs: readonly Tensor[], proto: object = namedProto(names)): T & Iterable<Tensor> & { [i: number]: Tensor } {
+  const r = Object.create(proto) as Record<string, Tensor>;
   for (let i = 0; i < names.length; i++) r[names[i]!] = outs[i]!;
   return r as unknown as T & Iterable<Tensor> & { [i: number]: Tensor };
 }
@@ -268,6 +268,8 @@ interface RuleInfo {
   readonly outNames: readonly string[];
   readonly restLast: boolean;
   readonly call: (...args: unknown[]) => Outputs;
+  /** argument patterns seen so far (see patternOf) */
+  readonly patterns: Map<number, ArgPattern>;
 }
 
 /** (x, 2, 3) → (x, [2, 3]): the trailing arguments of a rest-shaped schema gathered into one array */
@@ -289,6 +291,22 @@ function anyNeedsGrad(specNames: readonly string[], a: Record<string, unknown>):
 }
 
 /**
+ * Which arguments of a call are tensors, by the set of argument positions that hold one (a bit per position):
+ * their names and the names of the other (plain) arguments. One entry per pattern an op is called with, so a
+ * call's graph node needs no per-call name lists.
+ */
+interface ArgPattern { readonly tensorNames: readonly string[]; readonly plainNames: readonly string[] }
+function patternOf(r: RuleInfo, mask: number): ArgPattern {
+  let p = r.patterns.get(mask);
+  if (!p) {
+    p = { tensorNames: r.specNames.filter((_, i) => mask & (1 << i)), plainNames: r.specNames.filter((_, i) => !(mask & (1 << i))) };
+    r.patterns.set(mask, p);
+  }
+  return p;
+}
+const NONE: readonly never[] = [];
+
+/**
  * Record the graph node of one call. Kept out of the call wrapper so that the backward closure captures only
  * what it reads (names, shapes, dtypes, non-tensor arguments): an input that is not saved stays collectable.
  */
@@ -297,21 +315,38 @@ function attach(r: RuleInfo, a: Record<string, unknown>, out: Outputs): Outputs 
   if (!fw && !anyNeedsGrad(r.specNames, a)) return out; // no node: nothing to build (noGrad, or no input requires grad)
   const multi = Array.isArray(out);
   const outs: Tensor[] = multi ? out : [out];
-  const inputs: Tensor[] = [];
-  const inputNames: string[] = [];
-  let lists: Record<string, number> | null = null; // a tensor-list argument: its name → its first input
   const specNames = r.specNames;
-  for (let i = 0; i < specNames.length; i++) {
-    const k = specNames[i]!;
-    const v = a[k];
-    if (v instanceof Tensor) { inputs.push(v); inputNames.push(k); }
-    else if (Array.isArray(v) && v[0] instanceof Tensor) {
-      (lists ??= {})[k] = inputs.length;
-      for (const t of v as Tensor[]) { inputs.push(t); inputNames.push(k); }
+  // the common case, tensors and plain values only (no tensor lists; at most 31 arguments): names by pattern
+  let mask = 0, count = 0, hasList = specNames.length > 31;
+  for (let i = 0; i < specNames.length && !hasList; i++) {
+    const v = a[specNames[i]!];
+    if (v instanceof Tensor) { mask |= 1 << i; count++; }
+    else if (Array.isArray(v) && v[0] instanceof Tensor) hasList = true;
+  }
+  let inputs: Tensor[], inputNames: readonly string[], plainNames: readonly string[], lists: Record<string, number> | null = null;
+  if (!hasList) {
+    const p = patternOf(r, mask);
+    inputNames = p.tensorNames;
+    plainNames = p.plainNames;
+    inputs = new Array<Tensor>(count);
+    for (let i = 0; i < count; i++) inputs[i] = a[inputNames[i]!] as Tensor;
+  } else {
+    inputs = [];
+    const names: string[] = [], plain: string[] = [];
+    for (let i = 0; i < specNames.length; i++) {
+      const k = specNames[i]!;
+      const v = a[k];
+      if (v instanceof Tensor) { inputs.push(v); names.push(k); }
+      else if (Array.isArray(v) && v[0] instanceof Tensor) {
+        (lists ??= {})[k] = inputs.length;
+        for (const t of v as Tensor[]) { inputs.push(t); names.push(k); }
+      } else plain.push(k);
     }
+    inputNames = names;
+    plainNames = plain;
   }
   // an op that hands back an input unchanged (reshape to the same shape) adds no node
-  for (const o of outs) if (inputs.includes(o)) return out;
+  for (let i = 0; i < outs.length; i++) if (inputs.includes(outs[i]!)) return out;
 
   // what backward may read: non-tensor arguments and shapes (never an unsaved tensor, so it can be freed)
   const shapes: Record<string, Shape | Shape[]> = {};
@@ -323,27 +358,30 @@ function attach(r: RuleInfo, a: Record<string, unknown>, out: Outputs): Outputs 
     dtypes[k] = inputs[i]!.dtype;
   }
   if (lists) for (const k in lists) { const l = a[k] as Tensor[]; shapes[k] = l.map((t) => t.shape); dtypes[k] = l.map((t) => t.dtype); }
-  const save: Tensor[] = [];
-  const savedNames: string[] = [];
-  for (const k of r.savedInputs) if (a[k] instanceof Tensor) { savedNames.push(k); save.push(a[k] as Tensor); }
-  if (r.saveResult) save.push(outs[0]!);
-  for (const k of r.savedOutputs) save.push(outs[r.outNames.indexOf(k)]!);
+  let save: Tensor[] | readonly never[] = NONE, savedNames: string[] | readonly never[] = NONE;
+  if (r.savedInputs.length || r.saveResult || r.savedOutputs.length) {
+    const sv: Tensor[] = [], sn: string[] = [];
+    for (const k of r.savedInputs) if (a[k] instanceof Tensor) { sn.push(k); sv.push(a[k] as Tensor); }
+    if (r.saveResult) sv.push(outs[0]!);
+    for (const k of r.savedOutputs) sv.push(outs[r.outNames.indexOf(k)]!);
+    save = sv;
+    savedNames = sn;
+  }
+  const plainValues = new Array<unknown>(plainNames.length);
+  for (let i = 0; i < plainNames.length; i++) plainValues[i] = a[plainNames[i]!];
 
-  record(r.name, inputs, outs, save, backwardOf(r, a, lists, shapes, dtypes, inputNames, savedNames, multi), fw ? jvpOf(r, a, lists, inputs, inputNames, outs, shapes, dtypes) : null);
+  record(r.name, inputs, outs, save, backwardOf(r, plainNames, plainValues, lists, shapes, dtypes, inputNames, savedNames, multi), fw ? jvpOf(r, a, lists, inputs, inputNames, outs, shapes, dtypes) : null);
   return out;
 }
 
 /** The node's backward: builds the rule context (non-tensor arguments, saved tensors, shapes) only when it runs. */
 function backwardOf(
-  r: RuleInfo, a: Record<string, unknown>, lists: Record<string, number> | null, shapes: Record<string, unknown>, dtypes: Record<string, unknown>,
-  inputNames: readonly string[], savedNames: readonly string[], multi: boolean,
+  r: RuleInfo, plainNames: readonly string[], plainValues: readonly unknown[], lists: Record<string, number> | null,
+  shapes: Record<string, unknown>, dtypes: Record<string, unknown>, inputNames: readonly string[], savedNames: readonly string[], multi: boolean,
 ): BackwardFn {
-  // the non-tensor arguments, taken now: `a` itself holds the input tensors and must not be captured
-  const plain: [string, unknown][] = [];
-  for (const k in a) { const v = a[k]; if (!(v instanceof Tensor) && !(lists && k in lists)) plain.push([k, v]); }
   return (gs, saved, needs) => {
     const c: Record<string, unknown> = {};
-    for (const [k, v] of plain) c[k] = v;
+    for (let i = 0; i < plainNames.length; i++) c[plainNames[i]!] = plainValues[i];
     c.shapes = shapes;
     c.dtypes = dtypes;
     for (let i = 0; i < savedNames.length; i++) c[savedNames[i]!] = saved[i];
@@ -451,9 +489,10 @@ export function defineOp<const A extends readonly AnySpec[], const M extends str
   };
   const rule: RuleInfo = {
     name, specs, specNames, vjp: vjp as VjpRule | undefined, jvp: jvp as JvpRule | undefined, broadcast: !!broadcast,
-    savedInputs, saveResult, savedOutputs, outNames, restLast, call: call as (...args: unknown[]) => Outputs,
+    savedInputs, saveResult, savedOutputs, outNames, restLast, call: call as (...args: unknown[]) => Outputs, patterns: new Map(),
   };
-  const fn = def.outputs ? (...args: unknown[]) => namedOutputs(outNames, call(...args) as Tensor[]) : call;
+  const proto = def.outputs ? namedProto(outNames) : null;
+  const fn = proto ? (...args: unknown[]) => namedOutputs(outNames, call(...args) as Tensor[], proto) : call;
   Object.defineProperty(fn, 'name', { value: name });
   const rec: OpRecord = { name, method: def.method, args: specs, differentiable: !!vjp || !!def.composite, composite: !!def.composite, cases: def.cases, fn };
   (fn as unknown as { record: OpRecord }).record = rec;

@@ -36,7 +36,7 @@ export const av = (rt: WasmRuntime, v: View<WasmBlock>): K.ArrView =>
 /** a fresh block for n elements of dtype (zero-filled when asked) */
 export const out = (rt: WasmRuntime, dtype: DType, n: number, zero = false): WasmBlock => rt.alloc(n * itemSize[dtype], zero);
 
-export const f32 = (...ds: DType[]): boolean => ds.every((d) => d === 'float32');
+export const f32 = (a: DType, b: DType, c?: DType): boolean => a === 'float32' && b === 'float32' && (c === undefined || c === 'float32');
 export const contiguous = (v: View<WasmBlock>): boolean => K.isContiguous(v.shape, v.strides);
 /** byte address of a float32 (or other 4-byte) view's first element */
 export const addr = (v: View<WasmBlock>): number => v.data.ptr + 4 * v.offset;
