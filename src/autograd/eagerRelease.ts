@@ -9,20 +9,16 @@
  * returns a reshaped view of its incoming gradient keeps the block alive. The temporaries of each built-in
  * backward formula are freed by the nb.scope the engine runs it in.
  */
-import { addListener } from '../memory/accounting.js';
+import { upcomingStorageId } from '../memory/accounting.js';
 import type { Storage } from '../storage.js';
 import type { Tensor } from '../tensor.js';
 
 export class GradBufferRelease {
-  private readonly born = new Set<number>();
+  /** storages with an id from here on were allocated during this pass (ids only grow) */
+  private readonly firstId = upcomingStorageId();
   private readonly refs = new Map<Storage, number>();
   private readonly escaped = new Set<Storage>();
   private candidates: Storage[] = [];
-  private readonly stopListening: () => void;
-
-  constructor() {
-    this.stopListening = addListener((e) => { if (e.kind === 'alloc') this.born.add(e.storageId); });
-  }
 
   /** a buffer slot now holds t */
   hold(t: Tensor): void {
@@ -55,20 +51,17 @@ export class GradBufferRelease {
    */
   sole(t: Tensor): boolean {
     const s = t.storage;
-    return this.refs.get(s) === 1 && this.born.has(s.id) && !this.escaped.has(s) && !s.kept && s.savedRefs === 0 &&
+    return this.refs.get(s) === 1 && s.id >= this.firstId && !this.escaped.has(s) && !s.kept && s.savedRefs === 0 &&
       !s.isDisposed && t.numel() === s.size && t.isContiguous();
   }
 
   /** Free every candidate no slot holds. Call after a node's gradients have all been routed. */
   flush(): void {
     for (const s of this.candidates) {
-      if (s.isDisposed || this.refs.has(s) || this.escaped.has(s) || s.kept || s.savedRefs > 0 || !this.born.has(s.id)) continue;
+      if (s.isDisposed || this.refs.has(s) || this.escaped.has(s) || s.kept || s.savedRefs > 0 || s.id < this.firstId) continue;
       s.dispose();
     }
     this.candidates = [];
   }
 
-  end(): void {
-    this.stopListening();
-  }
 }

@@ -130,7 +130,6 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
     };
   }
 
-  try {
   return setGradEnabled(createGraph, () => {
     rootEdges.forEach((e, i) => addTo(e.node, e.index, rootGrads[i]!));
     const ready: Node[] = [];
@@ -140,6 +139,8 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
       const grads = buffers.get(node) ?? new Array(node.outputs.length).fill(null);
       buffers.delete(node);
       const run = needed === null || needed.has(node);
+      // what the memory timeline charges this node's allocations and releases to
+      const label = node.isAccumulate ? 'AccumulateGrad' : `${node.name}Backward`;
 
       // hooks and retained grads see the summed incoming gradient
       const incoming = eager ? grads.slice() : null;
@@ -185,7 +186,7 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
           const call = () => node.backwardFn!(grads, saved, needs);
           // a custom Function's backward is user code: what it makes may be kept by the user, so no scope there
           const user = node.userBackward;
-          inGrads = withMemoryContext(`${node.name}Backward`, 'backward', eager && !user ? () => scope(call) : call);
+          inGrads = withMemoryContext(label, 'backward', eager && !user ? () => scope(call) : call);
           if (eager && user) for (const g of inGrads) if (g) eager.escape(g);
         } catch (err) {
           if (err instanceof Error && !err.message.includes('Backward')) err.message = `in ${node.name}Backward: ${err.message}`;
@@ -210,11 +211,11 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
         if (backwardObservers.size) for (const obs of backwardObservers) obs(node, grads, inGrads);
       }
       if (node.isAccumulate && backwardObservers.size) for (const obs of backwardObservers) obs(node, grads, []);
-      if (!retainGraph && !node.isAccumulate) withMemoryContext(`${node.name}Backward`, 'backward', () => node.release());
+      if (!retainGraph && !node.isAccumulate) withMemoryContext(label, 'backward', () => node.release());
       if (eager && incoming) {
         for (const g of incoming) if (g) eager.drop(g);
         for (const g of grads) if (g) eager.consider(g);
-        withMemoryContext(node.isAccumulate ? 'AccumulateGrad' : `${node.name}Backward`, 'backward', () => eager.flush());
+        withMemoryContext(label, 'backward', () => eager.flush());
       }
 
       for (const e of node.next) {
@@ -234,9 +235,6 @@ function runBackwardIn(roots: readonly Tensor[], rootGrads: readonly Tensor[], o
     }
     return captured;
   });
-  } finally {
-    eager?.end();
-  }
 }
 
 /** Gradient buffers the engine allocated for leaves (no one else holds them unless the user took p.grad). */

@@ -47,6 +47,11 @@ export function newStorageId(): number {
   return nextId++;
 }
 
+/** The id the next storage will get: ids only grow, so a storage with id ≥ this value was allocated after the call. */
+export function upcomingStorageId(): number {
+  return nextId;
+}
+
 export function noteAlloc(storageId: number, backend: string, dtype: DType, numel: number, bytes: number): void {
   const c = countersFor(backend);
   c.bytesInUse += bytes;
