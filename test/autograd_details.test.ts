@@ -145,3 +145,116 @@ test('custom Function: what is not implemented, a forward returning a non-tensor
     assert.throws(() => TwoTangents.apply(d), /TwoTangents\.jvp returned 2 tangents, expected 1 \(one per differentiable output\)$/);
   });
 });
+
+test('custom Function: needsInputGrad, an input returned unchanged, markNonDifferentiable on it, gradients per argument or per tensor argument, zeros for a missing upstream gradient, jvp\'s tangents per argument', () => {
+  const F = nb.autograd.Function;
+  const f64 = (v: number[], requiresGrad = false) => nb.tensor(v, { dtype: 'float64', requiresGrad });
+  // needsInputGrad: one flag per forward argument, true only for a tensor that requires grad
+  let seen: boolean[] = [];
+  let savedInForward: unknown[] = [];
+  class Scale extends F {
+    static override forward(ctx: nb.autograd.FunctionCtx, s: number, a: nb.Tensor, _b: nb.Tensor) {
+      seen = ctx.needsInputGrad.slice();
+      savedInForward = ctx.savedTensors.slice();
+      return a.mul(s);
+    }
+    // one gradient per tensor argument (a, b): d(s·a)/da = s, b gets none
+    static override backward(_c: nb.autograd.FunctionCtx, g: nb.Tensor) { return [g.mul(3), null]; }
+  }
+  const a = f64([1, 2], true);
+  const b = f64([5, 6]);
+  const y = Scale.apply(3, a, b) as nb.Tensor;
+  assert.deepEqual(seen, [false, true, false]);
+  assert.deepEqual(savedInForward, []); // nothing saved: an empty list, not a placeholder
+  assert.deepEqual(y.dataArray(), [3, 6]);
+  y.sum().backward();
+  assert.deepEqual(a.grad!.dataArray(), [3, 3]);
+  assert.equal(b.grad, null);
+  Scale.apply(3, f64([1]), f64([1]));
+  assert.deepEqual(seen, [false, false, false]);
+
+  // one gradient per forward argument (PyTorch's form), the tensor not first: null for the number
+  class ScaleArgs extends F {
+    static override forward(_c: nb.autograd.FunctionCtx, s: number, a2: nb.Tensor) { return a2.mul(s); }
+    static override backward(_c: nb.autograd.FunctionCtx, g: nb.Tensor) { return [null, g.mul(2)]; }
+  }
+  const a2 = f64([1, 2], true);
+  (ScaleArgs.apply(2, a2) as nb.Tensor).sum().backward();
+  assert.deepEqual(a2.grad!.dataArray(), [2, 2]);
+  // one gradient per tensor argument with a number before it: [g] is a2's gradient, not the number's
+  class ScaleTensorOnly extends F {
+    static override forward(_c: nb.autograd.FunctionCtx, s: number, a3: nb.Tensor) { return a3.mul(s); }
+    static override backward(_c: nb.autograd.FunctionCtx, g: nb.Tensor) { return g.mul(4); }
+  }
+  const a3 = f64([1, 2], true);
+  (ScaleTensorOnly.apply(4, a3) as nb.Tensor).sum().backward();
+  assert.deepEqual(a3.grad!.dataArray(), [4, 4]);
+
+  // an output made in forward is returned as that very tensor (now with a gradFn), as in PyTorch
+  let made: nb.Tensor | null = null;
+  class Twice extends F {
+    static override forward(_c: nb.autograd.FunctionCtx, t: nb.Tensor) { made = t.mul(2); return made; }
+    static override backward(_c: nb.autograd.FunctionCtx, g: nb.Tensor) { return g.mul(2); }
+  }
+  const yt = Twice.apply(f64([1, 2], true)) as nb.Tensor;
+  assert.ok(yt === (made as unknown), "the returned tensor is the one forward made");
+  assert.equal(yt.gradFn!.name, 'Twice');
+  // an input returned unchanged becomes a new node's output; the input stays a leaf
+  class Id extends F {
+    static override forward(_c: nb.autograd.FunctionCtx, x: nb.Tensor) { return x; }
+    static override backward(_c: nb.autograd.FunctionCtx, g: nb.Tensor) { return g.mul(5); }
+  }
+  const x = f64([1, 2], true);
+  const yi = Id.apply(x) as nb.Tensor;
+  assert.notEqual(yi, x);
+  assert.equal(x.gradFn, null);
+  assert.equal(yi.gradFn!.name, 'Id');
+  yi.sum().backward();
+  assert.deepEqual(x.grad!.dataArray(), [5, 5]);
+
+  // markNonDifferentiable on an input returned unchanged: its output (a new view) is not differentiable
+  class PassAndDouble extends F {
+    static override forward(ctx: nb.autograd.FunctionCtx, x2: nb.Tensor) { ctx.markNonDifferentiable(x2); return [x2, x2.mul(2)]; }
+    static override backward(_c: nb.autograd.FunctionCtx, g: nb.Tensor) { return g.mul(2); }
+  }
+  const x2 = f64([1, 2], true);
+  const [p, d] = PassAndDouble.apply(x2) as nb.Tensor[];
+  assert.equal(p!.requiresGrad, false);
+  assert.equal(d!.requiresGrad, true);
+  d!.sum().backward();
+  assert.deepEqual(x2.grad!.dataArray(), [2, 2]);
+
+  // a missing upstream gradient reaches backward as zeros of that output's shape and dtype
+  let g2seen: nb.Tensor | null = null;
+  class TwoOut extends F {
+    static override forward(_c: nb.autograd.FunctionCtx, x3: nb.Tensor) { return [x3.mul(2), x3.reshape([2, 1]).to('float16')]; }
+    static override backward(_c: nb.autograd.FunctionCtx, g1: nb.Tensor, g2: nb.Tensor) { g2seen = g2; return g1.mul(2); }
+  }
+  const x3 = f64([1, 2], true);
+  const [o1] = TwoOut.apply(x3) as nb.Tensor[];
+  o1!.sum().backward();
+  assert.deepEqual(x3.grad!.dataArray(), [2, 2]);
+  const g2 = g2seen as unknown as nb.Tensor;
+  assert.deepEqual([g2.shape, g2.dtype, g2.dataArray()], [[2, 1], 'float16', [0, 0]]);
+
+  // no input requires grad: no node, the output has no gradFn
+  const plain = Id.apply(f64([1])) as nb.Tensor;
+  assert.equal(plain.gradFn, null);
+  assert.equal(plain.requiresGrad, false);
+
+  // jvp: one tangent per forward argument: null for a number, zeros for a tensor without a tangent
+  let tangents: (nb.Tensor | null)[] = [];
+  class Mix extends F {
+    static override forward(_c: nb.autograd.FunctionCtx, s: number, u: nb.Tensor, v: nb.Tensor) { return u.mul(v).mul(s); }
+    static override jvp(_c: nb.autograd.FunctionCtx, ...t: (nb.Tensor | null)[]) { tangents = t; return t[1]!.mul(10); }
+  }
+  nb.autograd.forwardAD.dualLevel(() => {
+    const u = nb.autograd.forwardAD.makeDual(f64([1, 2]), f64([7, 8]));
+    const out = Mix.apply(2, f64([3, 4]), u) as nb.Tensor;
+    assert.equal(tangents.length, 3);
+    assert.equal(tangents[0], null);
+    assert.deepEqual(tangents[1]!.dataArray(), [0, 0]);
+    assert.deepEqual(tangents[2]!.dataArray(), [7, 8]);
+    assert.deepEqual(nb.autograd.forwardAD.unpackDual(out).tangent!.dataArray(), [0, 0]);
+  });
+});
