@@ -258,3 +258,72 @@ test('custom Function: needsInputGrad, an input returned unchanged, markNonDiffe
     assert.deepEqual(nb.autograd.forwardAD.unpackDual(out).tangent!.dataArray(), [0, 0]);
   });
 });
+
+test('nb.func: argument checks with their messages, argnums as a number or a list, unused inputs get zeros, empty inputs and outputs, vjp\'s output and cotangent, hessian blocks for several argnums', () => {
+  const { grad, vjp, jacrev, jacfwd, hessian } = nb.func;
+  const f64 = (v: number[], requiresGrad = false) => nb.tensor(v, { dtype: 'float64', requiresGrad });
+  const msg = (fn: () => unknown, type: ErrorConstructor, text: string) =>
+    assert.throws(fn, (e: Error) => { assert.ok(e instanceof type, `${e.name}: ${e.message}`); assert.equal(e.message, text); return true; });
+  const a = f64([1, 2]);
+  const b = f64([3, 4]);
+  const sumxy = (x: nb.Tensor, y: nb.Tensor) => x.mul(y).sum();
+  // argnums: an integer index in [0, number of arguments)
+  msg(() => grad(sumxy, { argnums: 2 })(a, b), RangeError, 'func.grad: argnums 2 is out of range for a function called with 2 arguments');
+  msg(() => grad((x: nb.Tensor) => x.sum(), { argnums: 1 })(a), RangeError, 'func.grad: argnums 1 is out of range for a function called with 1 argument');
+  msg(() => jacrev(sumxy, { argnums: [0, -1] })(a, b), RangeError, 'func.jacrev: argnums -1 is out of range for a function called with 2 arguments');
+  msg(() => jacfwd(sumxy, { argnums: 0.5 })(a, b), RangeError, 'func.jacfwd: argnums 0.5 is out of range for a function called with 2 arguments');
+  // every argument must be a tensor
+  msg(() => grad(sumxy)(a, 3 as never), TypeError, 'func.grad: argument 1 must be a Tensor, got number');
+  msg(() => vjp(sumxy, 'x' as never, a), TypeError, 'func.vjp: argument 0 must be a Tensor, got string');
+  msg(() => jacrev(sumxy)(a, null as never), TypeError, 'func.jacrev: argument 1 must be a Tensor, got object');
+  msg(() => jacfwd(sumxy)(a, true as never), TypeError, 'func.jacfwd: argument 1 must be a Tensor, got boolean');
+  // the function must return a tensor
+  msg(() => grad(() => 1 as never)(a), Error, 'func.grad: the function must return a one-element Tensor, got number');
+  msg(() => vjp(() => 1 as never, a), TypeError, 'func.vjp: the function must return a Tensor');
+  msg(() => jacrev(() => 1 as never)(a), TypeError, 'func.jacrev: the function must return a Tensor');
+  msg(() => jacfwd(() => 1 as never)(a), TypeError, 'func.jacfwd: the function must return a Tensor');
+  // jacfwd does not nest in forward mode
+  nb.autograd.forwardAD.dualLevel(() => {
+    msg(() => jacfwd((x: nb.Tensor) => x)(a), Error, 'func.jacfwd: nested forward-mode transforms (jacfwd/jvp inside jacfwd/jvp) are not supported');
+  });
+  // argnums as a list gives a list (also of one); an input the function does not use gets zeros; a number gives one tensor
+  const one = grad(sumxy, { argnums: [1] })(a, b) as nb.Tensor[];
+  assert.equal(one.length, 1);
+  assert.deepEqual(one[0]!.dataArray(), [1, 2]);
+  const [gx, gy] = grad((x: nb.Tensor, _y: nb.Tensor) => x.mul(x).sum(), { argnums: [0, 1] })(a, b) as nb.Tensor[];
+  assert.deepEqual([gx!.dataArray(), gy!.dataArray(), gy!.dtype], [[2, 4], [0, 0], 'float64']);
+  assert.deepEqual((grad(sumxy, { argnums: 1 })(a, b) as nb.Tensor).dataArray(), [1, 2]);
+  // an output that depends on no input at all: zero gradients (no backward to run)
+  assert.deepEqual((grad(() => f64([5]).sum())(a) as nb.Tensor).dataArray(), [0, 0]);
+  assert.deepEqual((jacrev(() => f64([5, 6]))(a) as nb.Tensor).dataArray(), [0, 0, 0, 0]);
+  const jz = jacfwd(() => f64([5, 6]))(a) as nb.Tensor;
+  assert.deepEqual([jz.shape, jz.dataArray()], [[2, 2], [0, 0, 0, 0]]);
+  // Jacobians with an empty output or an empty input: shape [...y.shape, ...x.shape], no elements
+  const e0 = f64([]);
+  const jr = jacrev((x: nb.Tensor) => x.sum().reshape([1]).narrow(0, 0, 0))(a) as nb.Tensor;
+  assert.deepEqual([jr.shape, jr.dtype], [[0, 2], 'float64']);
+  const jf = jacfwd((x: nb.Tensor) => x.sum().reshape([1]).add(f64([1, 2, 3])))(e0) as nb.Tensor;
+  assert.deepEqual([jf.shape, jf.numel()], [[3, 0], 0]);
+  // vjp: the output is detached unless a primal takes part in an outer reverse pass; the cotangent must match its shape
+  const [y0, pull0] = vjp((x: nb.Tensor) => x.mul(3), a);
+  assert.equal(y0.requiresGrad, false);
+  assert.deepEqual((pull0(f64([1, 1])) as nb.Tensor[])[0]!.dataArray(), [3, 3]);
+  const [y1] = vjp((x: nb.Tensor) => x.mul(3), f64([1, 2], true));
+  assert.equal(y1.requiresGrad, true);
+  for (const bad of [f64([1, 1, 1]), f64([1, 1]).reshape([2, 1]), f64([1]).reshape([]), 7]) {
+    msg(() => pull0(bad as never), Error, 'func.vjp: the cotangent must be a Tensor of the output\'s shape [2]');
+  }
+  // hessian over two arguments: f = Σ x²·y, blocks [Hxx, Hxy, Hyx, Hyy] = [diag(2y), diag(2x), diag(2x), 0]
+  const hs = hessian((x: nb.Tensor, y: nb.Tensor) => x.mul(x).mul(y).sum(), { argnums: [0, 1] })(a, b) as nb.Tensor[];
+  assert.deepEqual(hs.map((h) => h.dataArray()), [[6, 0, 0, 8], [2, 0, 0, 4], [2, 0, 0, 4], [0, 0, 0, 0]]);
+  assert.deepEqual(hs.map((h) => h.shape), [[2, 2], [2, 2], [2, 2], [2, 2]]);
+  // one argument (the default argnums): the Hessian of Σ x³ is diag(6x)
+  assert.deepEqual((hessian((x: nb.Tensor) => x.mul(x).mul(x).sum())(a) as nb.Tensor).dataArray(), [6, 0, 0, 12]);
+  // grad only of a one-element output
+  msg(() => grad((x: nb.Tensor) => x.mul(2))(a), Error, 'func.grad: the function must return a one-element Tensor, got shape [2]');
+  // transforms compose: an input that requires grad (here: from an outer grad) is differentiated through, d/dx Σ 3x² = 6x
+  assert.deepEqual((grad((x: nb.Tensor) => (grad((z: nb.Tensor) => z.mul(z).mul(z).sum())(x) as nb.Tensor).sum())(a) as nb.Tensor).dataArray(), [6, 12]);
+  // one primal in an outer reverse pass is enough to keep vjp's output in the graph
+  const [y2] = vjp((x: nb.Tensor, z: nb.Tensor) => x.mul(z), f64([1, 2], true), b);
+  assert.equal(y2.requiresGrad, true);
+});
