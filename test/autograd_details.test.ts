@@ -326,4 +326,21 @@ test('nb.func: argument checks with their messages, argnums as a number or a lis
   // one primal in an outer reverse pass is enough to keep vjp's output in the graph
   const [y2] = vjp((x: nb.Tensor, z: nb.Tensor) => x.mul(z), f64([1, 2], true), b);
   assert.equal(y2.requiresGrad, true);
+  // an input that requires grad enters the inner pass through a view named 'func'
+  let handle = '';
+  grad((x: nb.Tensor) => { handle = x.gradFn?.name ?? 'none'; return x.sum(); })(f64([1, 2], true));
+  assert.equal(handle, 'func');
+  // without an outer reverse pass, the results carry no graph (the caller's arguments are not replaced by the inner handles)
+  assert.equal((grad((x: nb.Tensor) => x.mul(x).sum())(a) as nb.Tensor).requiresGrad, false);
+  assert.equal((jacrev((x: nb.Tensor) => x.mul(x))(a) as nb.Tensor).requiresGrad, false);
+  // a cotangent of the output's rank that differs in one dimension only
+  const [, pull2] = vjp((x: nb.Tensor) => x.reshape([1, 2]), a);
+  msg(() => pull2(nb.zeros([1, 3], { dtype: 'float64' })), Error, 'func.vjp: the cotangent must be a Tensor of the output\'s shape [1,2]');
+  // jacfwd of a rank-2 output: J[i, j, k] = ∂y[i, j]/∂x[k] for y = x ⊗ [1, 10] (y[i, j] = x[i]·c[j])
+  const c = f64([1, 10]);
+  const jo = jacfwd((x: nb.Tensor) => x.reshape([2, 1]).mul(c.reshape([1, 2])))(a) as nb.Tensor;
+  assert.deepEqual(jo.shape, [2, 2, 2]);
+  assert.deepEqual(jo.dataArray(), [1, 0, 10, 0, 0, 1, 0, 10]);
+  // hessian with argnums a number: ∂²/∂y² of Σ x·y³ is diag(6·x·y) (not ∂/∂x of ∂f/∂y, diag(3y²))
+  assert.deepEqual((hessian((x: nb.Tensor, y: nb.Tensor) => x.mul(y.mul(y).mul(y)).sum(), { argnums: 1 })(a, b) as nb.Tensor).dataArray(), [18, 0, 0, 48]);
 });
