@@ -344,3 +344,15 @@ test('nb.func: argument checks with their messages, argnums as a number or a lis
   // hessian with argnums a number: ∂²/∂y² of Σ x·y³ is diag(6·x·y) (not ∂/∂x of ∂f/∂y, diag(3y²))
   assert.deepEqual((hessian((x: nb.Tensor, y: nb.Tensor) => x.mul(y.mul(y).mul(y)).sum(), { argnums: 1 })(a, b) as nb.Tensor).dataArray(), [18, 0, 0, 48]);
 });
+
+test('autograd.grad: gradOutputs count, a non-tensor output and a gradOutputs shape are refused with their messages', () => {
+  const x = nb.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+  const y = x.mul(3);
+  const msg = (fn: () => unknown, type: ErrorConstructor, text: string) =>
+    assert.throws(fn, (e: Error) => { assert.ok(e instanceof type, `${e.name}: ${e.message}`); assert.equal(e.message, text); return true; });
+  msg(() => nb.autograd.grad(y, x, { gradOutputs: [nb.onesLike(y), nb.onesLike(y)] }), Error, 'autograd.grad: got 2 gradOutputs for 1 outputs');
+  msg(() => nb.autograd.grad([y, 3 as never], x, { gradOutputs: [nb.onesLike(y), nb.onesLike(y)] }), TypeError, 'autograd.grad: output 1 is not a Tensor');
+  msg(() => nb.autograd.grad(y, x, { gradOutputs: nb.ones([3], { dtype: 'float64' }) }), Error, 'autograd.grad: gradOutputs[0] has shape [3], but output 0 has shape [2]');
+  // a matching gradOutputs seeds the pass: d(3x)ᵀ·[1, 10] = [3, 30]
+  assert.deepEqual(nb.autograd.grad(y, x, { gradOutputs: nb.tensor([1, 10], { dtype: 'float64' }) })[0]!.dataArray(), [3, 30]);
+});
