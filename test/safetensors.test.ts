@@ -554,3 +554,44 @@ test('safetensors: exact messages and small rules (error name, F16/BOOL header d
   fails(() => decodeSafetensors(file({ a: null })), 'tensor "a": entry must be an object with dtype, shape and data_offsets, got null');
   fails(() => decodeSafetensors(file({ __metadata__: 5 })), '"__metadata__" must be an object of strings, got 5');
 });
+
+test('safetensors: the header\'s entry order, whitespace before a colon, duplicate-key paths, code-unit key order, plain result objects, exact descriptions', () => {
+  const fails = (bytes: Uint8Array, msg: string) =>
+    assert.throws(() => decodeSafetensors(bytes), (e: Error) => { assert.ok(e instanceof SafetensorsError, `${e.name}: ${e.message}`); assert.equal(e.message, msg); return true; });
+  // entries in any order in the header: b [4, 8), an empty e [4, 4) and a [0, 4) tile the 8 bytes once sorted by (begin, end)
+  const data = new Uint8Array(new Float32Array([1.5, -2]).buffer);
+  const text = '{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
+  const out = decodeSafetensors(fileFrom(text, data));
+  assert.deepEqual(Array.from(out.tensors['a']!.data), [1.5]);
+  assert.deepEqual(Array.from(out.tensors['b']!.data), [-2]);
+  assert.equal(out.tensors['e']!.data.length, 0);
+  // JSON allows whitespace between a key and its colon: a duplicate key is found all the same
+  const e8 = JSON.stringify(f32Entry(0, 8));
+  fails(fileFrom(`{"a" \t\n\r:${e8}, "a"  :${e8}}`, new Uint8Array(8)), 'header has duplicate key "a"');
+  assert.doesNotThrow(() => decodeSafetensors(fileFrom(`{"a" : ${e8} }`, new Uint8Array(8))));
+  // a duplicate at the top level names no path; one in an object inside an array is named by the array's key
+  fails(fileFrom(`{"a":${e8},"a":${e8}}`, new Uint8Array(8)), 'header has duplicate key "a"');
+  fails(fileFrom('{"w":{"dtype":"F32","shape":[{"y":1},{"x":1,"x":2}],"data_offsets":[0,0]}}'), 'header has duplicate key "x" inside "shape"');
+  // shape entries: the message lists the whole shape, comma-separated; a byte length of exactly 2^53 - 1 is not an overflow
+  fails(fileFrom({ w: f32Entry(0, 8, [2, -1]) }, new Uint8Array(8)), 'tensor "w": shape entries must be non-negative integers, got -1 in [2, -1]');
+  const big = Number.MAX_SAFE_INTEGER;
+  fails(fileFrom({ m: { dtype: 'BOOL', shape: [big], data_offsets: [0, big] } }, new Uint8Array(8)), `tensor "m": data_offsets [0, ${big}) run past the end of the 8-byte data section`);
+  fails(fileFrom({ m: { dtype: 'BOOL', shape: [2 ** 52, 2], data_offsets: [0, big] } }, new Uint8Array(8)), `tensor "m": shape [${2 ** 52}, 2] overflows: ${2 ** 53} elements × 1 bytes`);
+  // describe(): an object, a boolean
+  fails(fileFrom({ w: f32Entry(0, 8, {}) }, new Uint8Array(8)), 'tensor "w": shape must be an array, got an object');
+  fails(fileFrom({ w: { dtype: true, shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8)), 'tensor "w": dtype must be a string, got boolean');
+  // keys are written in UTF-16 code-unit order (not locale order): "B" < "a" < "b" < "é" < "😀" (U+D83D…) < "Ａ" (U+FF21)
+  const one = () => ({ dtype: 'float32' as const, shape: [1], data: new Float32Array([0]) });
+  const enc = encodeSafetensors({ '\uff21': one(), b: one(), '\u00e9': one(), a: one(), '\ud83d\ude00': one(), B: one() });
+  const n = Number(new DataView(enc.buffer, enc.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(enc.subarray(8, 8 + n))) as Record<string, { data_offsets: number[] }>;
+  assert.deepEqual(Object.keys(header), ['B', 'a', 'b', '\u00e9', '\ud83d\ude00', '\uff21']);
+  assert.deepEqual(Object.values(header).map((h) => h.data_offsets[0]), [0, 4, 8, 12, 16, 20]);
+  // the decoded tensors and metadata are plain objects: their entries can be replaced and deleted
+  const dec = decodeSafetensors(encodeSafetensors({ w: one() }, { k: 'v' }));
+  dec.tensors['w'] = one();
+  dec.metadata['k'] = 'w';
+  assert.equal(dec.metadata['k'], 'w');
+  assert.ok(delete dec.tensors['w']);
+  assert.deepEqual(Object.keys(dec.tensors), []);
+});
