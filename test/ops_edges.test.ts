@@ -1,0 +1,118 @@
+/**
+ * Edges of the shared op helpers (src/ops: sumToShape, activationSlope, writeInPlace, util, nn/_util,
+ * nn/dropout, nn/embedding) that the op table and the error tests leave open: guards reached only by internal
+ * callers, error messages, boundary values. Each case was written against a mutant that survived the
+ * mutation run of its file (tools/mutation/review.md, "ops/..." sections). References are float64 JS.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+import { sumToShape } from '../src/ops/sumToShape.js';
+import { backendOf, hasNonFinite, resultDType } from '../src/ops/util.js';
+
+const f64 = (data: nb.NestedArray) => nb.tensor(data, { dtype: 'float64' });
+
+test('sumToShape refuses a target shape of higher rank than the gradient', () => {
+  // [6] → [1, 6] has the same element count, so without the rank check a reshape would silently succeed
+  assert.throws(() => sumToShape(f64([1, 2, 3, 4, 5, 6]), [1, 6]), {
+    name: 'Error', message: 'sumToShape: cannot reduce [6] to the larger shape [1,6]',
+  });
+  // and the broadcast sums themselves: [2, 3] → [3] sums the lead dim, [2, 3] → [2, 1] the last
+  assert.deepEqual([...sumToShape(f64([[1, 2, 3], [4, 5, 6]]), [3]).data()], [5, 7, 9]);
+  assert.deepEqual([...sumToShape(f64([[1, 2, 3], [4, 5, 6]]), [2, 1]).data()], [6, 15]);
+});
+
+test('in-place writes: an expanded view is refused, a single element behind stride 0 is written', () => {
+  const x = nb.ones([1], { dtype: 'float64' }).expand([3]);
+  assert.throws(() => x.add_(1), {
+    name: 'Error',
+    message: 'add_: unsupported operation: more than one element of the written-to tensor [float64 [3]] refers to a single memory location (it is an expanded view); call .clone() before writing in place',
+  });
+  // shape [1] with stride 0 (a 0-d tensor expanded to [1]): one element, one location; PyTorch writes it
+  const base = nb.tensor(2, { dtype: 'float64' });
+  const one = base.expand([1]);
+  assert.deepEqual([...one.strides], [0]);
+  one.add_(3);
+  assert.equal(base.item(), 5);
+});
+
+test('in-place writes: a leaf that requires grad is refused only while grad is enabled', () => {
+  const w = nb.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+  nb.noGrad(() => w.mul_(3)); // as optimizers do
+  assert.deepEqual([...w.data()], [3, 6]);
+  // a leaf that does not require grad is written freely, also with grad enabled
+  const c = nb.tensor([1, 2], { dtype: 'float64' });
+  c.add_(1);
+  assert.deepEqual([...c.data()], [2, 3]);
+});
+
+test('in-place writes: the result is cast to self\'s dtype, the version bumps, and self takes the graph node', () => {
+  // float32 self, float64 other: the float64 sum is rounded to float32 (a cast PyTorch allows in place)
+  const h = nb.tensor([1, 2, 3], { dtype: 'float32' });
+  const v0 = h.storage.version;
+  h.add_(nb.tensor([1 / 3, 1 / 3, 1 / 3], { dtype: 'float64' }));
+  assert.equal(h.dtype, 'float32');
+  assert.deepEqual([...h.data()], [1 + 1 / 3, 2 + 1 / 3, 3 + 1 / 3].map(Math.fround));
+  assert.equal(h.storage.version, v0 + 1);
+  // a tensor that does not require grad written with one that does: self joins the graph
+  const a = nb.tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+  const s = nb.zeros([3], { dtype: 'float64' });
+  s.add_(a.mul(a));
+  assert.equal(s.requiresGrad, true);
+  s.sum().backward();
+  assert.deepEqual([...a.grad!.data()], [2, 4, 6]); // d/da Σ a² = 2a
+  // under noGrad the same write does not join the graph
+  const n = nb.zeros([3], { dtype: 'float64' });
+  nb.noGrad(() => n.add_(a));
+  assert.equal(n.requiresGrad, false);
+});
+
+test('in-place writes in forward mode: self carries the result\'s tangent, cast to self\'s dtype', () => {
+  const { forwardAD } = nb.autograd;
+  const out = forwardAD.dualLevel(() => {
+    const x = forwardAD.makeDual(nb.tensor([1, 2], { dtype: 'float64' }), nb.tensor([0.5, -1], { dtype: 'float64' }));
+    const s = nb.zeros([2], { dtype: 'float32' });
+    s.mul_(0).add_(x.mul(x)); // s ← x², ṡ = 2x·ẋ
+    const { primal, tangent } = forwardAD.unpackDual(s);
+    return { primal: [...primal.data()], tangent: tangent && [...tangent.data()], dtype: tangent?.dtype };
+  });
+  assert.deepEqual(out.primal, [1, 4]);
+  assert.deepEqual(out.tangent, [1, -4]); // 2·1·0.5, 2·2·(−1)
+  assert.equal(out.dtype, 'float32');
+});
+
+test('backendOf skips absent operands and needs at least one tensor', () => {
+  const x = nb.ones([2]);
+  assert.equal(backendOf('op', null, x, undefined), x.backend);
+  assert.throws(() => backendOf('op', null, undefined), { name: 'Error', message: 'op: expected at least one tensor argument' });
+});
+
+test('max(x) of a non-tensor names the op, the argument and what it got', () => {
+  assert.throws(() => nb.max(null as never), { name: 'TypeError', message: 'max: argument input must be a Tensor, got null' });
+  assert.throws(() => nb.min(3 as never), { name: 'TypeError', message: 'min: argument input must be a Tensor, got number' });
+});
+
+test('resultDType: two tensors promote, a JS number does not widen a tensor, two numbers compute in float32', () => {
+  const i32 = nb.tensor([1, 2], { dtype: 'int32' }), f64t = nb.tensor([0.5, 0.25], { dtype: 'float64' });
+  assert.equal(resultDType(i32, f64t), 'float64');
+  assert.equal(nb.add(i32, f64t).dtype, 'float64');
+  assert.deepEqual([...nb.add(i32, f64t).data()], [1.5, 2.25]);
+  assert.equal(nb.add(nb.tensor([1, 2], { dtype: 'float32' }), f64t).dtype, 'float64');
+  assert.equal(resultDType(2, f64t), 'float64');
+  assert.equal(resultDType(2.5, i32), 'float32');
+  assert.equal(resultDType(2, 3), 'float32');
+});
+
+test('anomaly mode: a NaN/Inf anywhere in a gradient is reported, finite gradients pass', () => {
+  // d/dx √x = 1/(2√x): infinite at the last element only
+  const bad = nb.tensor([4, 0], { dtype: 'float64', requiresGrad: true });
+  assert.throws(() => nb.detectAnomaly(() => bad.sqrt().sum().backward()), /^Error: Function 'sqrtBackward' returned nan or inf values in its 0th output\./);
+  const good = nb.tensor([4, 1], { dtype: 'float64', requiresGrad: true });
+  nb.detectAnomaly(() => good.sqrt().sum().backward());
+  assert.deepEqual([...good.grad!.data()], [0.25, 0.5]);
+  // the helper itself: integer tensors hold no NaN/Inf; NaN at the first or the last place is found
+  assert.equal(hasNonFinite(nb.tensor([1, 2], { dtype: 'int32' })), false);
+  assert.equal(hasNonFinite(nb.tensor([NaN, 1], { dtype: 'float32' })), true);
+  assert.equal(hasNonFinite(nb.tensor([1, -Infinity], { dtype: 'float64' })), true);
+  assert.equal(hasNonFinite(nb.tensor([1, 2], { dtype: 'float64' })), false);
+});
