@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 import { sumToShape } from '../src/ops/sumToShape.js';
 import { backendOf, hasNonFinite, resultDType } from '../src/ops/util.js';
+import { floatInput } from '../src/ops/nn/_util.js';
 
 const f64 = (data: nb.NestedArray) => nb.tensor(data, { dtype: 'float64' });
 
@@ -115,4 +116,48 @@ test('anomaly mode: a NaN/Inf anywhere in a gradient is reported, finite gradien
   assert.equal(hasNonFinite(nb.tensor([NaN, 1], { dtype: 'float32' })), true);
   assert.equal(hasNonFinite(nb.tensor([1, -Infinity], { dtype: 'float64' })), true);
   assert.equal(hasNonFinite(nb.tensor([1, 2], { dtype: 'float64' })), false);
+});
+
+test('loss reductions: sum, mean (the default) and none of the element-wise loss', () => {
+  const x = f64([[1, 2, 3], [4, 5, 6]]), y = nb.zeros([2, 3], { dtype: 'float64' });
+  // (x − 0)² = 1, 4, 9, 16, 25, 36: Σ = 91
+  assert.equal(nb.mseLoss(x, y, { reduction: 'sum' }).item(), 91);
+  assert.equal(nb.mseLoss(x, y).item(), 91 / 6);
+  assert.deepEqual([...nb.mseLoss(x, y, { reduction: 'none' }).data()], [1, 4, 9, 16, 25, 36]);
+  assert.equal(nb.l1Loss(x, y, { reduction: 'sum' }).item(), 21);
+});
+
+test('nn input checks: float inputs, tensors, and the messages that name them', () => {
+  const i = nb.tensor([1, 2], { dtype: 'int32' });
+  assert.throws(() => nb.mseLoss(i, i), {
+    name: 'TypeError', message: 'mseLoss: input [int32 [2]] must be a floating point tensor (float32 or float64), got int32',
+  });
+  // floatInput: ints compute in float32; a non-tensor is named (the op records check first, so called directly)
+  assert.equal(floatInput('op', 'input', i).dtype, 'float32');
+  assert.deepEqual([...floatInput('op', 'input', i).data()], [1, 2]);
+  assert.throws(() => floatInput('op', 'input', null), { name: 'TypeError', message: 'op: input must be a Tensor, got null' });
+  assert.throws(() => floatInput('op', 'input', 3), { name: 'TypeError', message: 'op: input must be a Tensor, got number' });
+});
+
+test('window pairs (stride, padding): one number, a one-element array, a pair; the rest refused by name', () => {
+  const x = nb.ones([1, 1, 4, 4], { dtype: 'float64' }), w = nb.ones([1, 1, 2, 2], { dtype: 'float64' });
+  const s = [2];
+  // stride [2] = (2, 2): out = ⌊(4 − 2)/2⌋ + 1 = 2 per side, and the caller's array is left as it was
+  assert.deepEqual([...nb.conv2d(x, w, null, s).shape], [1, 1, 2, 2]);
+  assert.deepEqual(s, [2]);
+  assert.throws(() => nb.conv2d(x, w, null, [1, 2, 3]), { message: 'conv2d: stride must be a positive integer or a pair of them, got [1,2,3]' });
+  assert.throws(() => nb.conv2d(x, w, null, [1, 0]), { message: 'conv2d: stride must be a positive integer or a pair of them, got [1,0]' });
+  assert.throws(() => nb.conv2d(x, w, null, 1, -1), { message: 'conv2d: padding must be a non-negative integer or a pair of them, got -1' });
+  assert.deepEqual([...nb.conv2d(x, w, null, 1, [0, 1]).shape], [1, 1, 3, 5]);
+});
+
+test('index ranges: negative and too-large indices are refused, ignoreIndex named only where there is one', () => {
+  const w = nb.ones([3, 2], { dtype: 'float64' });
+  assert.throws(() => nb.embedding(nb.tensor([0, -1], { dtype: 'int32' }), w), {
+    name: 'RangeError', message: 'embedding: index value -1 is out of bounds: expected values in [0, 3)',
+  });
+  assert.throws(() => nb.embedding(nb.tensor([3], { dtype: 'int32' }), w), { message: 'embedding: index value 3 is out of bounds: expected values in [0, 3)' });
+  assert.throws(() => nb.crossEntropy(nb.ones([2, 3], { dtype: 'float64' }), nb.tensor([0, 3], { dtype: 'int32' })), {
+    name: 'RangeError', message: 'crossEntropy: target value 3 is out of bounds: expected values in [0, 3) or -100 (ignoreIndex)',
+  });
 });
