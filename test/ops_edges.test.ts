@@ -161,3 +161,44 @@ test('index ranges: negative and too-large indices are refused, ignoreIndex name
     name: 'RangeError', message: 'crossEntropy: target value 3 is out of bounds: expected values in [0, 3) or -100 (ignoreIndex)',
   });
 });
+
+test('dropout: p outside [0, 1] (and NaN) refused by value, the generator argument checked, the default generator used', () => {
+  const x = nb.ones([8], { dtype: 'float64' });
+  for (const p of [1.5, -0.1, NaN]) {
+    assert.throws(() => nb.dropout(x, p), { name: 'RangeError', message: `dropout: probability p has to be between 0 and 1, but got ${p}` });
+  }
+  assert.throws(() => nb.dropout(x, { generator: 5 as never }), { name: 'TypeError', message: "dropout: argument 'generator' must be a Generator, got number 5" });
+  // p = 1 zeros everything; p = 0 and training false return the input itself
+  assert.deepEqual([...nb.dropout(x, 1).data()], new Array(8).fill(0));
+  assert.equal(nb.dropout(x, 0), x);
+  assert.equal(nb.dropout(x, 0.5, false), x);
+  // the mask: element i kept (scaled by 1/(1 − p)) when the generator's i-th draw u_i ≥ p, else 0
+  const want = (g: nb.Generator, p: number) => Array.from({ length: 8 }, () => (g.random() >= p ? 1 / (1 - p) : 0));
+  nb.manualSeed(3);
+  assert.deepEqual([...nb.dropout(x, 0.25).data()], want(new nb.Generator(3), 0.25), 'the default generator');
+  nb.manualSeed(3);
+  assert.deepEqual([...nb.dropout(x, { p: 0.25, generator: null as never }).data()], want(new nb.Generator(3), 0.25), 'generator null: the default one');
+  assert.deepEqual([...nb.dropout(x, { p: 0.75, generator: new nb.Generator(11) }).data()], want(new nb.Generator(11), 0.75));
+  // an int32 input computes in float32
+  const y = nb.dropout(nb.tensor([1, 2, 3, 4], { dtype: 'int32' }), { p: 0.5, generator: new nb.Generator(1) });
+  assert.equal(y.dtype, 'float32');
+  assert.deepEqual([...y.data()], want(new nb.Generator(1), 0.5).slice(0, 4).map((m, i) => m * (i + 1)));
+});
+
+test('dropout draws exactly one number per element (none at p = 1), keeping an element when its draw u ≥ p', () => {
+  const x = nb.ones([8], { dtype: 'float64' });
+  const draws = (seed: number, n: number) => { const g = new nb.Generator(seed); return Array.from({ length: n }, () => g.random()); };
+  const mask = (u: number[], p: number) => u.map((v) => (v >= p ? 1 / (1 - p) : 0));
+  // two calls on one generator: the second mask comes from draws 8..15
+  const g = new nb.Generator(7), u = draws(7, 16);
+  assert.deepEqual([...nb.dropout(x, { p: 0.5, generator: g }).data()], mask(u.slice(0, 8), 0.5));
+  assert.deepEqual([...nb.dropout(x, { p: 0.5, generator: g }).data()], mask(u.slice(8), 0.5));
+  // p = 1 returns zeros without drawing (as PyTorch): the generator's next draw is still its first
+  const h = new nb.Generator(9);
+  assert.deepEqual([...nb.dropout(x, { p: 1, generator: h }).data()], new Array(8).fill(0));
+  assert.equal(h.random(), draws(9, 1)[0]);
+  // the boundary: with p equal to the first draw, that element is kept (u ≥ p)
+  const p = draws(21, 1)[0]!;
+  const first = nb.dropout(x, { p, generator: new nb.Generator(21) }).data()[0]!;
+  assert.equal(first, 1 / (1 - p));
+});
