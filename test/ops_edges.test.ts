@@ -202,3 +202,45 @@ test('dropout draws exactly one number per element (none at p = 1), keeping an e
   const first = nb.dropout(x, { p, generator: new nb.Generator(21) }).data()[0]!;
   assert.equal(first, 1 / (1 - p));
 });
+
+test('embedding: paddingIdx range (negative counts from the end), its zero gradient and tangent, 2-D weight, strided indices', () => {
+  const w = f64([[1, 2], [3, 4], [5, 6]]);
+  const ids = (d: number[]) => nb.tensor(d, { dtype: 'int32' });
+  for (const pad of [3, -4, 1.5]) {
+    assert.throws(() => nb.embedding(ids([0]), w, { paddingIdx: pad }), { name: 'RangeError', message: `embedding: paddingIdx ${pad} must be within [-3, 3) for weight [3,2]` });
+  }
+  assert.deepEqual([...nb.embedding(ids([0, 2]), w, { paddingIdx: -3 }).data()], [1, 2, 5, 6]);
+  assert.throws(() => nb.embedding(ids([0]), f64([1, 2, 3])), { name: 'Error', message: 'embedding: weight [3] must be 2-D [numEmbeddings, embeddingDim]' });
+  // paddingIdx −1 is row 2: Σ out over rows [2, 0, 2, 1] sends 1 per lookup to rows 0 and 1, nothing to row 2
+  const wl = w.clone().requiresGrad_(true);
+  nb.embedding(ids([2, 0, 2, 1]), wl, { paddingIdx: -1 }).sum().backward();
+  assert.deepEqual([...wl.grad!.data()], [1, 1, 1, 1, 0, 0]);
+  // the tangent of the lookup is the lookup of ẇ, 0 on the padding rows
+  const { forwardAD } = nb.autograd;
+  const tan = forwardAD.dualLevel(() => {
+    const d = forwardAD.makeDual(w, f64([[0.5, -1], [2, 3], [7, 8]]));
+    return [...forwardAD.unpackDual(nb.embedding(ids([2, 0, 1]), d, { paddingIdx: -1 })).tangent!.data()];
+  });
+  assert.deepEqual(tan, [0, 0, 0.5, -1, 2, 3]);
+  // non-contiguous indices (a transpose): out[i, j] = w[ids[j, i]]
+  const t = nb.tensor([[0, 1], [2, 0]], { dtype: 'int32' }).t();
+  assert.equal(t.isContiguous(), false);
+  assert.deepEqual([...nb.embedding(t, w).data()], [1, 2, 5, 6, 3, 4, 1, 2]);
+});
+
+test('embedding: every looked-up row gets its gradient without paddingIdx; paddingIdx 0 zeroes row 0\'s tangent; int weight refused', () => {
+  const w = f64([[1, 2], [3, 4], [5, 6]]);
+  const ids = (d: number[]) => nb.tensor(d, { dtype: 'int32' });
+  const wl = w.clone().requiresGrad_(true);
+  nb.embedding(ids([0, 0, 1]), wl).sum().backward();
+  assert.deepEqual([...wl.grad!.data()], [2, 2, 1, 1, 0, 0]);
+  const { forwardAD } = nb.autograd;
+  const tan = forwardAD.dualLevel(() => {
+    const d = forwardAD.makeDual(w, f64([[0.5, -1], [2, 3], [7, 8]]));
+    return [...forwardAD.unpackDual(nb.embedding(ids([2, 0, 1]), d, { paddingIdx: 0 })).tangent!.data()];
+  });
+  assert.deepEqual(tan.map((v) => v + 0), [7, 8, 0, 0, 2, 3]); // (−1)·0 is −0: compared as 0
+  assert.throws(() => nb.embedding(ids([0]), nb.ones([3, 2], { dtype: 'int32' })), {
+    name: 'TypeError', message: 'embedding: weight [int32 [3,2]] must be a floating point tensor (float32 or float64), got int32',
+  });
+});
