@@ -240,6 +240,8 @@ test('embedding: every looked-up row gets its gradient without paddingIdx; paddi
     return [...forwardAD.unpackDual(nb.embedding(ids([2, 0, 1]), d, { paddingIdx: 0 })).tangent!.data()];
   });
   assert.deepEqual(tan.map((v) => v + 0), [7, 8, 0, 0, 2, 3]); // (−1)·0 is −0: compared as 0
+  // the record's name: in its argument errors
+  assert.throws(() => nb.embedding(null as never, w), { name: 'TypeError', message: "embedding: argument 'indices' must be a Tensor, got null" });
   assert.throws(() => nb.embedding(ids([0]), nb.ones([3, 2], { dtype: 'int32' })), {
     name: 'TypeError', message: 'embedding: weight [int32 [3,2]] must be a floating point tensor (float32 or float64), got int32',
   });
