@@ -5,7 +5,7 @@
  * file, in order, until the folder's share of the time is spent; the score counts the files that finished.
  * Prints per folder: files done, mutants, killed (incl. timeouts), survived, score and minutes taken, and
  * every survivor (file:line, mutator, replacement) for review; writes reports/mutation/summary.json.
- * NABLA_MUTATE_ONLY=a.js,b.js mutates only those files of the folder; NABLA_MUTATE_TESTS=a,b narrows its test files.
+ * NABLA_MUTATE_ONLY=a.js,nn/b.js mutates only those files of the folder (paths inside it); NABLA_MUTATE_TESTS=a,b narrows its test files.
  * Build first (npm run build); the mutants live in dist/src, so no mutant needs a TypeScript build.
  */
 import fs from 'node:fs';
@@ -24,15 +24,25 @@ const chosen = names.length ? names : Object.keys(folders);
 for (const n of chosen) if (!folders[n]) { console.error(`mutation: unknown folder '${n}' (one of ${Object.keys(folders).join(', ')})`); process.exit(2); }
 if (!fs.existsSync('dist/src')) { console.error('mutation: build first (npm run build)'); process.exit(2); }
 
-const only = process.env.NABLA_MUTATE_ONLY; // file names, e.g. checkpoint.js or define.js,args.js
+const only = process.env.NABLA_MUTATE_ONLY; // paths inside the folder, e.g. checkpoint.js or define.js,nn/dropout.js
 const filesOf = (n) => {
-  if (only) return only.split(',').map((f) => path.join('dist/src', n, f));
+  if (only) {
+    return only.split(',').map((f) => {
+      const file = path.join('dist/src', n, f);
+      if (!fs.existsSync(file)) { console.error(`mutation: NABLA_MUTATE_ONLY names '${f}', but ${file} does not exist`); process.exit(2); }
+      return file;
+    });
+  }
   const dir = path.join('dist/src', n);
   const skip = new Set(folders[n].skip ?? []);
+  // every .js file of the folder and its subfolders (ops/nn/...), `skip` naming paths relative to the folder;
   // smallest first: a file cut off by the time box counts for nothing, so the budget finishes as many as it can
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.js') && !skip.has(f)).map((f) => path.join(dir, f))
+  return fs.readdirSync(dir, { recursive: true }).map((f) => f.split(path.sep).join('/'))
+    .filter((f) => f.endsWith('.js') && !skip.has(f)).map((f) => path.join(dir, f))
     .sort((a, b) => fs.statSync(a).size - fs.statSync(b).size);
 };
+// reports/mutation/<folder>-<path inside the folder, '/' as '_'>.json: ops/nn/dropout.js → ops-nn_dropout.json
+const reportOf = (n, file) => `reports/mutation/${n}-${path.relative(path.join('dist/src', n), file).replace(/\.js$/, '').split(path.sep).join('_')}.json`;
 
 // summary.json keeps the other folders' last results: one run per folder can fill it over several sessions
 fs.mkdirSync('reports/mutation', { recursive: true });
@@ -44,7 +54,7 @@ for (const n of chosen) {
   for (const file of filesOf(n)) {
     const left = budget - (Date.now() - t0);
     if (left < 30000) { s.skippedFiles.push(file); continue; }
-    const report = `reports/mutation/${n}-${path.basename(file, '.js')}.json`;
+    const report = reportOf(n, file);
     fs.rmSync(report, { force: true });
     const r = spawnSync(process.execPath, ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run', 'tools/mutation/stryker.config.mjs'], {
       env: { ...process.env, NABLA_MUTATE: n, NABLA_MUTATE_FILE: file, NABLA_MUTATE_REPORT: report },

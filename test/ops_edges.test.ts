@@ -1,0 +1,248 @@
+/**
+ * Edges of the shared op helpers (src/ops: sumToShape, activationSlope, writeInPlace, util, nn/_util,
+ * nn/dropout, nn/embedding) that the op table and the error tests leave open: guards reached only by internal
+ * callers, error messages, boundary values. Each case was written against a mutant that survived the
+ * mutation run of its file (tools/mutation/review.md, "ops/..." sections). References are float64 JS.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+import { sumToShape } from '../src/ops/sumToShape.js';
+import { backendOf, hasNonFinite, resultDType } from '../src/ops/util.js';
+import { floatInput } from '../src/ops/nn/_util.js';
+
+const f64 = (data: nb.NestedArray) => nb.tensor(data, { dtype: 'float64' });
+
+test('sumToShape refuses a target shape of higher rank than the gradient', () => {
+  // [6] → [1, 6] has the same element count, so without the rank check a reshape would silently succeed
+  assert.throws(() => sumToShape(f64([1, 2, 3, 4, 5, 6]), [1, 6]), {
+    name: 'Error', message: 'sumToShape: cannot reduce [6] to the larger shape [1,6]',
+  });
+  // and the broadcast sums themselves: [2, 3] → [3] sums the lead dim, [2, 3] → [2, 1] the last
+  assert.deepEqual([...sumToShape(f64([[1, 2, 3], [4, 5, 6]]), [3]).data()], [5, 7, 9]);
+  assert.deepEqual([...sumToShape(f64([[1, 2, 3], [4, 5, 6]]), [2, 1]).data()], [6, 15]);
+});
+
+test('in-place writes: an expanded view is refused, a single element behind stride 0 is written', () => {
+  const x = nb.ones([1], { dtype: 'float64' }).expand([3]);
+  assert.throws(() => x.add_(1), {
+    name: 'Error',
+    message: 'add_: unsupported operation: more than one element of the written-to tensor [float64 [3]] refers to a single memory location (it is an expanded view); call .clone() before writing in place',
+  });
+  // shape [1] with stride 0 (a 0-d tensor expanded to [1]): one element, one location; PyTorch writes it
+  const base = nb.tensor(2, { dtype: 'float64' });
+  const one = base.expand([1]);
+  assert.deepEqual([...one.strides], [0]);
+  one.add_(3);
+  assert.equal(base.item(), 5);
+});
+
+test('in-place writes: a leaf that requires grad is refused only while grad is enabled', () => {
+  const w = nb.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+  nb.noGrad(() => w.mul_(3)); // as optimizers do
+  assert.deepEqual([...w.data()], [3, 6]);
+  // a leaf that does not require grad is written freely, also with grad enabled
+  const c = nb.tensor([1, 2], { dtype: 'float64' });
+  c.add_(1);
+  assert.deepEqual([...c.data()], [2, 3]);
+});
+
+test('in-place writes: the result is cast to self\'s dtype, the version bumps, and self takes the graph node', () => {
+  // float32 self, float64 other: the float64 sum is rounded to float32 (a cast PyTorch allows in place)
+  const h = nb.tensor([1, 2, 3], { dtype: 'float32' });
+  const v0 = h.storage.version;
+  h.add_(nb.tensor([1 / 3, 1 / 3, 1 / 3], { dtype: 'float64' }));
+  assert.equal(h.dtype, 'float32');
+  assert.deepEqual([...h.data()], [1 + 1 / 3, 2 + 1 / 3, 3 + 1 / 3].map(Math.fround));
+  assert.equal(h.storage.version, v0 + 1);
+  // a tensor that does not require grad written with one that does: self joins the graph
+  const a = nb.tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+  const s = nb.zeros([3], { dtype: 'float64' });
+  s.add_(a.mul(a));
+  assert.equal(s.requiresGrad, true);
+  s.sum().backward();
+  assert.deepEqual([...a.grad!.data()], [2, 4, 6]); // d/da Σ a² = 2a
+  // under noGrad the same write does not join the graph
+  const n = nb.zeros([3], { dtype: 'float64' });
+  nb.noGrad(() => n.add_(a));
+  assert.equal(n.requiresGrad, false);
+});
+
+test('in-place writes in forward mode: self carries the result\'s tangent, cast to self\'s dtype', () => {
+  const { forwardAD } = nb.autograd;
+  const out = forwardAD.dualLevel(() => {
+    const x = forwardAD.makeDual(nb.tensor([1, 2], { dtype: 'float64' }), nb.tensor([0.5, -1], { dtype: 'float64' }));
+    const s = nb.zeros([2], { dtype: 'float32' });
+    s.mul_(0).add_(x.mul(x)); // s ← x², ṡ = 2x·ẋ
+    const { primal, tangent } = forwardAD.unpackDual(s);
+    return { primal: [...primal.data()], tangent: tangent && [...tangent.data()], dtype: tangent?.dtype };
+  });
+  assert.deepEqual(out.primal, [1, 4]);
+  assert.deepEqual(out.tangent, [1, -4]); // 2·1·0.5, 2·2·(−1)
+  assert.equal(out.dtype, 'float32');
+});
+
+test('backendOf skips absent operands and needs at least one tensor', () => {
+  const x = nb.ones([2]);
+  assert.equal(backendOf('op', null, x, undefined), x.backend);
+  assert.throws(() => backendOf('op', null, undefined), { name: 'Error', message: 'op: expected at least one tensor argument' });
+});
+
+test('max(x) of a non-tensor names the op, the argument and what it got', () => {
+  assert.throws(() => nb.max(null as never), { name: 'TypeError', message: 'max: argument input must be a Tensor, got null' });
+  assert.throws(() => nb.min(3 as never), { name: 'TypeError', message: 'min: argument input must be a Tensor, got number' });
+});
+
+test('resultDType: two tensors promote, a JS number does not widen a tensor, two numbers compute in float32', () => {
+  const i32 = nb.tensor([1, 2], { dtype: 'int32' }), f64t = nb.tensor([0.5, 0.25], { dtype: 'float64' });
+  assert.equal(resultDType(i32, f64t), 'float64');
+  assert.equal(nb.add(i32, f64t).dtype, 'float64');
+  assert.deepEqual([...nb.add(i32, f64t).data()], [1.5, 2.25]);
+  assert.equal(nb.add(nb.tensor([1, 2], { dtype: 'float32' }), f64t).dtype, 'float64');
+  assert.equal(resultDType(2, f64t), 'float64');
+  assert.equal(resultDType(2.5, i32), 'float32');
+  assert.equal(resultDType(2, 3), 'float32');
+});
+
+test('anomaly mode: a NaN/Inf anywhere in a gradient is reported, finite gradients pass', () => {
+  // d/dx √x = 1/(2√x): infinite at the last element only
+  const bad = nb.tensor([4, 0], { dtype: 'float64', requiresGrad: true });
+  assert.throws(() => nb.detectAnomaly(() => bad.sqrt().sum().backward()), /^Error: Function 'sqrtBackward' returned nan or inf values in its 0th output\./);
+  const good = nb.tensor([4, 1], { dtype: 'float64', requiresGrad: true });
+  nb.detectAnomaly(() => good.sqrt().sum().backward());
+  assert.deepEqual([...good.grad!.data()], [0.25, 0.5]);
+  // the helper itself: integer tensors hold no NaN/Inf; NaN at the first or the last place is found
+  assert.equal(hasNonFinite(nb.tensor([1, 2], { dtype: 'int32' })), false);
+  assert.equal(hasNonFinite(nb.tensor([NaN, 1], { dtype: 'float32' })), true);
+  assert.equal(hasNonFinite(nb.tensor([1, -Infinity], { dtype: 'float64' })), true);
+  assert.equal(hasNonFinite(nb.tensor([1, 2], { dtype: 'float64' })), false);
+});
+
+test('loss reductions: sum, mean (the default) and none of the element-wise loss', () => {
+  const x = f64([[1, 2, 3], [4, 5, 6]]), y = nb.zeros([2, 3], { dtype: 'float64' });
+  // (x − 0)² = 1, 4, 9, 16, 25, 36: Σ = 91
+  assert.equal(nb.mseLoss(x, y, { reduction: 'sum' }).item(), 91);
+  assert.equal(nb.mseLoss(x, y).item(), 91 / 6);
+  assert.deepEqual([...nb.mseLoss(x, y, { reduction: 'none' }).data()], [1, 4, 9, 16, 25, 36]);
+  assert.equal(nb.l1Loss(x, y, { reduction: 'sum' }).item(), 21);
+});
+
+test('nn input checks: float inputs, tensors, and the messages that name them', () => {
+  const i = nb.tensor([1, 2], { dtype: 'int32' });
+  assert.throws(() => nb.mseLoss(i, i), {
+    name: 'TypeError', message: 'mseLoss: input [int32 [2]] must be a floating point tensor (float32 or float64), got int32',
+  });
+  // floatInput: ints compute in float32; a non-tensor is named (the op records check first, so called directly)
+  assert.equal(floatInput('op', 'input', i).dtype, 'float32');
+  assert.deepEqual([...floatInput('op', 'input', i).data()], [1, 2]);
+  assert.throws(() => floatInput('op', 'input', null), { name: 'TypeError', message: 'op: input must be a Tensor, got null' });
+  assert.throws(() => floatInput('op', 'input', 3), { name: 'TypeError', message: 'op: input must be a Tensor, got number' });
+});
+
+test('window pairs (stride, padding): one number, a one-element array, a pair; the rest refused by name', () => {
+  const x = nb.ones([1, 1, 4, 4], { dtype: 'float64' }), w = nb.ones([1, 1, 2, 2], { dtype: 'float64' });
+  const s = [2];
+  // stride [2] = (2, 2): out = ⌊(4 − 2)/2⌋ + 1 = 2 per side, and the caller's array is left as it was
+  assert.deepEqual([...nb.conv2d(x, w, null, s).shape], [1, 1, 2, 2]);
+  assert.deepEqual(s, [2]);
+  assert.throws(() => nb.conv2d(x, w, null, [1, 2, 3]), { message: 'conv2d: stride must be a positive integer or a pair of them, got [1,2,3]' });
+  assert.throws(() => nb.conv2d(x, w, null, [1, 0]), { message: 'conv2d: stride must be a positive integer or a pair of them, got [1,0]' });
+  assert.throws(() => nb.conv2d(x, w, null, 1, -1), { message: 'conv2d: padding must be a non-negative integer or a pair of them, got -1' });
+  assert.deepEqual([...nb.conv2d(x, w, null, 1, [0, 1]).shape], [1, 1, 3, 5]);
+});
+
+test('index ranges: negative and too-large indices are refused, ignoreIndex named only where there is one', () => {
+  const w = nb.ones([3, 2], { dtype: 'float64' });
+  assert.throws(() => nb.embedding(nb.tensor([0, -1], { dtype: 'int32' }), w), {
+    name: 'RangeError', message: 'embedding: index value -1 is out of bounds: expected values in [0, 3)',
+  });
+  assert.throws(() => nb.embedding(nb.tensor([3], { dtype: 'int32' }), w), { message: 'embedding: index value 3 is out of bounds: expected values in [0, 3)' });
+  assert.throws(() => nb.crossEntropy(nb.ones([2, 3], { dtype: 'float64' }), nb.tensor([0, 3], { dtype: 'int32' })), {
+    name: 'RangeError', message: 'crossEntropy: target value 3 is out of bounds: expected values in [0, 3) or -100 (ignoreIndex)',
+  });
+});
+
+test('dropout: p outside [0, 1] (and NaN) refused by value, the generator argument checked, the default generator used', () => {
+  const x = nb.ones([8], { dtype: 'float64' });
+  for (const p of [1.5, -0.1, NaN]) {
+    assert.throws(() => nb.dropout(x, p), { name: 'RangeError', message: `dropout: probability p has to be between 0 and 1, but got ${p}` });
+  }
+  assert.throws(() => nb.dropout(x, { generator: 5 as never }), { name: 'TypeError', message: "dropout: argument 'generator' must be a Generator, got number 5" });
+  // p = 1 zeros everything; p = 0 and training false return the input itself
+  assert.deepEqual([...nb.dropout(x, 1).data()], new Array(8).fill(0));
+  assert.equal(nb.dropout(x, 0), x);
+  assert.equal(nb.dropout(x, 0.5, false), x);
+  // the mask: element i kept (scaled by 1/(1 − p)) when the generator's i-th draw u_i ≥ p, else 0
+  const want = (g: nb.Generator, p: number) => Array.from({ length: 8 }, () => (g.random() >= p ? 1 / (1 - p) : 0));
+  nb.manualSeed(3);
+  assert.deepEqual([...nb.dropout(x, 0.25).data()], want(new nb.Generator(3), 0.25), 'the default generator');
+  nb.manualSeed(3);
+  assert.deepEqual([...nb.dropout(x, { p: 0.25, generator: null as never }).data()], want(new nb.Generator(3), 0.25), 'generator null: the default one');
+  assert.deepEqual([...nb.dropout(x, { p: 0.75, generator: new nb.Generator(11) }).data()], want(new nb.Generator(11), 0.75));
+  // an int32 input computes in float32
+  const y = nb.dropout(nb.tensor([1, 2, 3, 4], { dtype: 'int32' }), { p: 0.5, generator: new nb.Generator(1) });
+  assert.equal(y.dtype, 'float32');
+  assert.deepEqual([...y.data()], want(new nb.Generator(1), 0.5).slice(0, 4).map((m, i) => m * (i + 1)));
+});
+
+test('dropout draws exactly one number per element (none at p = 1), keeping an element when its draw u ≥ p', () => {
+  const x = nb.ones([8], { dtype: 'float64' });
+  const draws = (seed: number, n: number) => { const g = new nb.Generator(seed); return Array.from({ length: n }, () => g.random()); };
+  const mask = (u: number[], p: number) => u.map((v) => (v >= p ? 1 / (1 - p) : 0));
+  // two calls on one generator: the second mask comes from draws 8..15
+  const g = new nb.Generator(7), u = draws(7, 16);
+  assert.deepEqual([...nb.dropout(x, { p: 0.5, generator: g }).data()], mask(u.slice(0, 8), 0.5));
+  assert.deepEqual([...nb.dropout(x, { p: 0.5, generator: g }).data()], mask(u.slice(8), 0.5));
+  // p = 1 returns zeros without drawing (as PyTorch): the generator's next draw is still its first
+  const h = new nb.Generator(9);
+  assert.deepEqual([...nb.dropout(x, { p: 1, generator: h }).data()], new Array(8).fill(0));
+  assert.equal(h.random(), draws(9, 1)[0]);
+  // the boundary: with p equal to the first draw, that element is kept (u ≥ p)
+  const p = draws(21, 1)[0]!;
+  const first = nb.dropout(x, { p, generator: new nb.Generator(21) }).data()[0]!;
+  assert.equal(first, 1 / (1 - p));
+});
+
+test('embedding: paddingIdx range (negative counts from the end), its zero gradient and tangent, 2-D weight, strided indices', () => {
+  const w = f64([[1, 2], [3, 4], [5, 6]]);
+  const ids = (d: number[]) => nb.tensor(d, { dtype: 'int32' });
+  for (const pad of [3, -4, 1.5]) {
+    assert.throws(() => nb.embedding(ids([0]), w, { paddingIdx: pad }), { name: 'RangeError', message: `embedding: paddingIdx ${pad} must be within [-3, 3) for weight [3,2]` });
+  }
+  assert.deepEqual([...nb.embedding(ids([0, 2]), w, { paddingIdx: -3 }).data()], [1, 2, 5, 6]);
+  assert.throws(() => nb.embedding(ids([0]), f64([1, 2, 3])), { name: 'Error', message: 'embedding: weight [3] must be 2-D [numEmbeddings, embeddingDim]' });
+  // paddingIdx −1 is row 2: Σ out over rows [2, 0, 2, 1] sends 1 per lookup to rows 0 and 1, nothing to row 2
+  const wl = w.clone().requiresGrad_(true);
+  nb.embedding(ids([2, 0, 2, 1]), wl, { paddingIdx: -1 }).sum().backward();
+  assert.deepEqual([...wl.grad!.data()], [1, 1, 1, 1, 0, 0]);
+  // the tangent of the lookup is the lookup of ẇ, 0 on the padding rows
+  const { forwardAD } = nb.autograd;
+  const tan = forwardAD.dualLevel(() => {
+    const d = forwardAD.makeDual(w, f64([[0.5, -1], [2, 3], [7, 8]]));
+    return [...forwardAD.unpackDual(nb.embedding(ids([2, 0, 1]), d, { paddingIdx: -1 })).tangent!.data()];
+  });
+  assert.deepEqual(tan, [0, 0, 0.5, -1, 2, 3]);
+  // non-contiguous indices (a transpose): out[i, j] = w[ids[j, i]]
+  const t = nb.tensor([[0, 1], [2, 0]], { dtype: 'int32' }).t();
+  assert.equal(t.isContiguous(), false);
+  assert.deepEqual([...nb.embedding(t, w).data()], [1, 2, 5, 6, 3, 4, 1, 2]);
+});
+
+test('embedding: every looked-up row gets its gradient without paddingIdx; paddingIdx 0 zeroes row 0\'s tangent; int weight refused', () => {
+  const w = f64([[1, 2], [3, 4], [5, 6]]);
+  const ids = (d: number[]) => nb.tensor(d, { dtype: 'int32' });
+  const wl = w.clone().requiresGrad_(true);
+  nb.embedding(ids([0, 0, 1]), wl).sum().backward();
+  assert.deepEqual([...wl.grad!.data()], [2, 2, 1, 1, 0, 0]);
+  const { forwardAD } = nb.autograd;
+  const tan = forwardAD.dualLevel(() => {
+    const d = forwardAD.makeDual(w, f64([[0.5, -1], [2, 3], [7, 8]]));
+    return [...forwardAD.unpackDual(nb.embedding(ids([2, 0, 1]), d, { paddingIdx: 0 })).tangent!.data()];
+  });
+  assert.deepEqual(tan.map((v) => v + 0), [7, 8, 0, 0, 2, 3]); // (−1)·0 is −0: compared as 0
+  // the record's name: in its argument errors
+  assert.throws(() => nb.embedding(null as never, w), { name: 'TypeError', message: "embedding: argument 'indices' must be a Tensor, got null" });
+  assert.throws(() => nb.embedding(ids([0]), nb.ones([3, 2], { dtype: 'int32' })), {
+    name: 'TypeError', message: 'embedding: weight [int32 [3,2]] must be a floating point tensor (float32 or float64), got int32',
+  });
+});
