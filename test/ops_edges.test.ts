@@ -246,3 +246,18 @@ test('embedding: every looked-up row gets its gradient without paddingIdx; paddi
     name: 'TypeError', message: 'embedding: weight [int32 [3,2]] must be a floating point tensor (float32 or float64), got int32',
   });
 });
+
+test('in-place arithmetic refuses a result self cannot hold (PyTorch\'s can_cast): float into int, non-bool into bool', () => {
+  const i = nb.tensor([1, 2], { dtype: 'int32' });
+  assert.throws(() => i.add_(0.75), { name: 'TypeError', message: /^add_: result type float32 can't be cast to the desired output type int32/ });
+  assert.throws(() => i.div_(2), { message: /^div_: result type float32 can't be cast to the desired output type int32/ });
+  assert.throws(() => i.mul_(nb.tensor([0.5, 0.5])), { message: /^mul_: result type float32 can't be cast/ });
+  assert.deepEqual([...i.data()], [1, 2]); // nothing was written
+  const b = nb.tensor([true, false]);
+  assert.throws(() => b.add_(1), { message: /^add_: result type int32 can't be cast to the desired output type bool/ });
+  // what PyTorch allows: an integer result into int, bool into int, any float into another float
+  i.add_(2).sub_(nb.tensor([true, false]));
+  assert.deepEqual([...i.data()], [2, 4]);
+  const h = nb.tensor([1, 2], { dtype: 'float32' }).mul_(nb.tensor([3, 4], { dtype: 'int32' }));
+  assert.deepEqual([...h.data()], [3, 8]);
+});

@@ -5,6 +5,7 @@
  */
 import { isGradEnabled } from '../autograd/gradMode.js';
 import { Tensor } from '../tensor.js';
+import { isFloat, type DType } from '../dtype.js';
 import { add, cast, clamp, div, leakyRelu, mul, relu, silu, sub } from './elementwise.js';
 import { broadcastView, type TensorLike } from './util.js';
 import { clone } from './movement.js';
@@ -22,9 +23,19 @@ function operand(self: Tensor, other?: TensorLike): Tensor {
   return needsGraph([self, other instanceof Tensor ? other : null]) ? clone(self) : self;
 }
 
+/**
+ * Whether an in-place result of dtype `from` may be written into a tensor of dtype `to` (PyTorch's can_cast):
+ * not a floating-point result into an integer or bool tensor, not a non-bool result into a bool tensor.
+ */
+const canCast = (from: DType, to: DType): boolean => !(isFloat(from) && !isFloat(to)) && !(from !== 'bool' && to === 'bool');
+
 function binaryInplace(op: string, f: (a: Tensor, b: TensorLike) => Tensor, self: Tensor, other: TensorLike): Tensor {
   checkWritable(op, self, other instanceof Tensor ? other : undefined);
-  return commit(op, self, f(operand(self, other), other));
+  const result = f(operand(self, other), other);
+  if (!canCast(result.dtype, self.dtype)) {
+    throw new TypeError(`${op}: result type ${result.dtype} can't be cast to the desired output type ${self.dtype} (writing into ${self.describe()}); use the out-of-place op or convert self first`);
+  }
+  return commit(op, self, result);
 }
 
 const scaled = (b: TensorLike, alpha: number): TensorLike => (alpha === 1 ? b : typeof b === 'number' ? b * alpha : mul(b, alpha));
