@@ -104,6 +104,19 @@ test('resultDType: two tensors promote, a JS number does not widen a tensor, two
   assert.equal(resultDType(2, 3), 'float32');
 });
 
+test('a 0-d tensor beside a dimensioned one widens it only from a higher category (bool < integer < floating), as in PyTorch', () => {
+  const f32 = nb.tensor([1, 2], { dtype: 'float32' }), i32 = nb.tensor([1, 2], { dtype: 'int32' }), b = nb.tensor([true, false]);
+  const f64z = nb.tensor(0.5, { dtype: 'float64' }), i32z = nb.tensor(3, { dtype: 'int32' }), f32z = nb.tensor(0.5, { dtype: 'float32' });
+  assert.equal(nb.add(f32, f64z).dtype, 'float32'); // same category: the dimensioned tensor decides
+  assert.equal(nb.add(f64z, f32).dtype, 'float32');
+  assert.equal(nb.add(i32, f64z).dtype, 'float64'); // floating beats integer: promoted
+  assert.deepEqual([...nb.add(i32, f64z).data()], [1.5, 2.5]);
+  assert.equal(nb.mul(b, i32z).dtype, 'int32');
+  assert.equal(nb.add(nb.tensor([1], { dtype: 'bfloat16' }), f32z).dtype, 'bfloat16');
+  assert.equal(nb.add(nb.tensor(1, { dtype: 'float64' }), f32z).dtype, 'float64'); // both 0-d: ordinary promotion
+  assert.equal(nb.where(nb.tensor([true, false]), f32, f64z).dtype, 'float32');
+});
+
 test('anomaly mode: a NaN/Inf anywhere in a gradient is reported, finite gradients pass', () => {
   // d/dx √x = 1/(2√x): infinite at the last element only
   const bad = nb.tensor([4, 0], { dtype: 'float64', requiresGrad: true });

@@ -26,7 +26,14 @@ export function checkTensor(op: string, name: string, x: unknown): asserts x is 
 /** Result dtype of a binary op between tensor-or-number operands. */
 export function resultDType(a: TensorLike, b: TensorLike): DType {
   if (a instanceof Tensor && b instanceof Tensor) {
-    // a 0-d tensor does not widen a higher-rank one of another float kind (PyTorch's rule)
+    // PyTorch's rule: a 0-d tensor beside a dimensioned one counts only when it is of a higher category
+    // (bool < integer < floating): f32[n] + f64[] is float32, i32[n] + f64[] float64, i32[n] + i32[] int32
+    const za = a.ndim === 0, zb = b.ndim === 0;
+    if (za !== zb) {
+      const dim = za ? b.dtype : a.dtype, zero = za ? a.dtype : b.dtype;
+      if (isFloat(dim)) return dim;
+      return dim === 'bool' || isFloat(zero) ? promote(dim, zero) : dim;
+    }
     return promote(a.dtype, b.dtype);
   }
   if (a instanceof Tensor) return promoteScalar(a.dtype, b as number);
