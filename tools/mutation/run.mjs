@@ -58,7 +58,8 @@ for (const n of chosen) {
     fs.rmSync(report, { force: true });
     const r = spawnSync(process.execPath, ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run', 'tools/mutation/stryker.config.mjs'], {
       env: { ...process.env, NABLA_MUTATE: n, NABLA_MUTATE_FILE: file, NABLA_MUTATE_REPORT: report },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // Stryker's own progress (dry run per test file, mutants tested, time left) goes to the report's .log
+      stdio: ['ignore', fs.openSync(report.replace(/\.json$/, '.log'), 'w'), 'inherit'],
       timeout: left,
       killSignal: 'SIGKILL',
     });
