@@ -15,7 +15,9 @@ export default {
   // 'nabla' (nabla-runner.mjs): per-test-file coverage, each mutant runs only the test files that reach it, stops
   // at the first failure; NABLA_MUTATE_RUNNER=command falls back to Stryker's command runner (all files per mutant)
   testRunner: process.env.NABLA_MUTATE_RUNNER ?? 'nabla',
-  plugins: ['@stryker-mutator/*', fileURLToPath(new URL('./nabla-runner.mjs', import.meta.url))],
+  plugins: ['@stryker-mutator/*', fileURLToPath(new URL('./nabla-runner.mjs', import.meta.url)), fileURLToPath(new URL('./op-cases-ignorer.mjs', import.meta.url))],
+  // op records' `cases` are the op test table's rows: test data, left unmutated (op-cases-ignorer.mjs)
+  ignorers: ['nabla-op-cases'],
   commandRunner: { command: `node tools/mutation/run-tests.mjs ${name}` },
   coverageAnalysis: process.env.NABLA_MUTATE_RUNNER === 'command' ? 'off' : 'perTest',
   dryRunTimeoutMinutes: 30,
