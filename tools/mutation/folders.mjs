@@ -10,7 +10,13 @@ export const folders = {
   data: { mutate: ['dist/src/data/**/*.js'], skip: ['index.js', 'datasets.js', 'datasetsIndex.js', 'mnistRaw.js'], tests: ['data', 'data_edges', 'shuffle_uniform', 'distributed_sampler', 'strict_args'] },
   optim: { mutate: ['dist/src/optim/**/*.js'], tests: ['optim', 'optim_validation', 'optim_options', 'strict_args', 'lr_scheduler', 'lr_scheduler_more', 'onecycle_pytorch', 'readme_claims'] },
   autograd: { mutate: ['dist/src/autograd/**/*.js'], tests: ['engine', 'higher_order', 'gradcheck_rejects', 'errors', 'autograd_details', 'forward_mode', 'eager_release', 'checkpoint_activation', 'grad_accumulation'] },
-  // ops_edges first: it is fast and holds the cases written against survivors of the helper files;
-  // cross_backend guards util.js's mixed-backends error
-  ops: { mutate: ['dist/src/ops/**/*.js'], tests: ['ops_edges', 'ops_gradcheck', 'nn_ops', 'stability', 'ties', 'branch_paths', 'errors', 'fused_kernels', 'cross_backend'] },
+  // every fast test file that exercises ops, the quick ones first: a mutant made when a module loads (an op
+  // record's fields) runs all of them, stopping at the first failure; ops_edges holds the cases written against
+  // survivors, cross_backend guards util.js's mixed-backends error; bias_act (20 s) and gelu_kernel test kernels
+  ops: {
+    mutate: ['dist/src/ops/**/*.js'],
+    tests: ['ops_edges', 'errors', 'stability', 'ties', 'branch_paths', 'cross_backend', 'args', 'strict_args', 'habits', 'tensor_size',
+      'op_defects', 'nn_inplace_activations', 'kernel_paths', 'cumprod', 'einsum', 'properties', 'half_dtypes', 'advanced_index',
+      'composites', 'nn_ops', 'conformance_f32', 'flash_attention', 'forward_mode', 'ops_gradcheck', 'fused_kernels'],
+  },
 };
