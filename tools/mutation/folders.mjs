@@ -9,7 +9,7 @@ export const folders = {
   // datasets.js/mnistRaw.js decode the MNIST files (their tests read 10,000 digits: too slow per mutant)
   data: { mutate: ['dist/src/data/**/*.js'], skip: ['index.js', 'datasets.js', 'datasetsIndex.js', 'mnistRaw.js'], tests: ['data', 'data_edges', 'shuffle_uniform', 'distributed_sampler', 'strict_args'] },
   optim: { mutate: ['dist/src/optim/**/*.js'], tests: ['optim', 'optim_validation', 'optim_options', 'strict_args', 'lr_scheduler', 'lr_scheduler_more', 'onecycle_pytorch', 'readme_claims'] },
-  autograd: { mutate: ['dist/src/autograd/**/*.js'], tests: ['engine', 'higher_order', 'gradcheck_rejects', 'errors', 'autograd_details', 'forward_mode', 'eager_release', 'checkpoint_activation', 'grad_accumulation'] },
+  autograd: { mutate: ['dist/src/autograd/**/*.js'], tests: ['autograd_api', 'engine', 'higher_order', 'gradcheck_rejects', 'errors', 'autograd_details', 'forward_mode', 'eager_release', 'checkpoint_activation', 'grad_accumulation'] },
   // ops_edges first: it is fast and holds the cases written against survivors of the helper files;
   // cross_backend guards util.js's mixed-backends error
   ops: { mutate: ['dist/src/ops/**/*.js'], tests: ['ops_edges', 'ops_gradcheck', 'nn_ops', 'stability', 'ties', 'branch_paths', 'errors', 'fused_kernels', 'cross_backend'] },
