@@ -78,3 +78,19 @@ test('cumprod errors name cumprod and the argument', () => {
   assert.throws(() => (x as any).cumprod(0.5), /cumprod: argument 'dim' must be an integer/);
   assert.throws(() => (nb.cumprod as any)([1, 2], 0), /cumprod: argument 'input' must be a Tensor/);
 });
+
+test('cumprod of a 0-d tensor (dim 0 or -1): value, gradient 1 and tangent t, as PyTorch', () => {
+  // torch.cumprod(torch.tensor(3., requires_grad=True), 0) is 3 with gradient 1; the tangent passes through
+  for (const dim of [0, -1]) {
+    const x = nb.tensor(3, { dtype: 'float64', requiresGrad: true });
+    const y = x.cumprod(dim);
+    assert.deepEqual(y.shape, []);
+    assert.equal(y.item(), 3);
+    y.mul(5).backward();
+    assert.deepEqual(x.grad!.shape, []);
+    assert.equal(x.grad!.item(), 5);
+    const [v, t] = nb.autograd.jvp((a: nb.Tensor) => a.cumprod(dim), [nb.tensor(3, { dtype: 'float64' })], [nb.tensor(0.5, { dtype: 'float64' })]);
+    assert.deepEqual([v.shape, t.shape], [[], []]);
+    assert.equal(t.item(), 0.5);
+  }
+});

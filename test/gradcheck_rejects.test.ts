@@ -89,9 +89,9 @@ describe('gradcheck rejects wrong backwards, naming function, input and worst el
     assert.throws(() => gradcheck(f, [x]), /output \[float64 \[2,3\]\] element 4 \[1, 1\] with respect to input 0 \[float64 \[2,3\]\], element 4 \[1, 1\] \(the worst of 1 failing entries\)/);
   });
 
-  test('a gradient of the wrong shape (broadcast never reduced) is rejected naming the input', () => {
+  test('a gradient of the wrong shape (broadcast never reduced) is rejected naming the Function and the input', () => {
     const f = bcastAdd('BcastUnreduced', (g) => g);
-    assert.throws(() => gradcheck(f, [x64([3, 4], 2), x64([4], 3)]), /gradient of input 1 has shape|shape/);
+    assert.throws(() => gradcheck(f, [x64([3, 4], 2), x64([4], 3)]), /^Error: BcastUnreducedBackward returned an invalid gradient at index 1: got shape \[3,4\], expected \[4\]$/);
   });
 
   test('the correct twins pass, also at the tight tolerance', () => {
