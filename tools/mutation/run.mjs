@@ -50,7 +50,7 @@ const summary = fs.existsSync('reports/mutation/summary.json') ? JSON.parse(fs.r
 for (const n of chosen) {
   const budget = (minutes * 60000) / chosen.length;
   const t0 = Date.now();
-  const s = { files: [], skippedFiles: [], mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0, errors: 0, survivors: [] };
+  const s = { files: [], skippedFiles: [], mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 0, errors: 0, survivors: [] };
   for (const file of filesOf(n)) {
     const left = budget - (Date.now() - t0);
     if (left < 30000) { s.skippedFiles.push(file); continue; }
@@ -73,6 +73,7 @@ for (const n of chosen) {
         else if (m.status === 'Timeout') s.timeout++;
         else if (m.status === 'Survived') { s.survived++; s.survivors.push(`${f}:${m.location.start.line} ${m.mutatorName}: ${JSON.stringify(m.replacement ?? '')}`); }
         else if (m.status === 'NoCoverage') { s.noCoverage++; s.survivors.push(`${f}:${m.location.start.line} ${m.mutatorName} (no coverage): ${JSON.stringify(m.replacement ?? '')}`); }
+        else if (m.status === 'Ignored') s.ignored++; // an op record's test cases, or a static mutant under NABLA_MUTATE_IGNORE_STATIC
         else s.errors++;
       }
     }
@@ -82,7 +83,7 @@ for (const n of chosen) {
   s.minutes = Math.round((Date.now() - t0) / 6000) / 10;
   s.when = new Date().toISOString();
   summary[n] = s;
-  console.log(`\n${n}: ${s.files.length} files done, ${s.skippedFiles.length} not reached; ${s.mutants} mutants, ${detected} killed (${s.timeout} by timeout), ${s.survived} survived, ${s.noCoverage} no coverage, ${s.errors} errors → score ${s.score}% in ${s.minutes} min`);
+  console.log(`\n${n}: ${s.files.length} files done, ${s.skippedFiles.length} not reached; ${s.mutants} mutants, ${detected} killed (${s.timeout} by timeout), ${s.survived} survived, ${s.noCoverage} no coverage, ${s.ignored} ignored, ${s.errors} errors → score ${s.score}% in ${s.minutes} min`);
   for (const sv of s.survivors) console.log(`  survived ${sv}`);
   for (const f of s.skippedFiles) console.log(`  not reached: ${f}`);
   fs.writeFileSync('reports/mutation/summary.json', JSON.stringify(summary, null, 2));
