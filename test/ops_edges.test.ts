@@ -1,6 +1,6 @@
 /**
  * Edges of the shared op helpers (src/ops: sumToShape, activationSlope, writeInPlace, util, nn/_util,
- * nn/dropout, nn/embedding) that the op table and the error tests leave open: guards reached only by internal
+ * nn/dropout, nn/embedding, nn/activation, …) that the op table and the error tests leave open: guards reached only by internal
  * callers, error messages, boundary values. Each case was written against a mutant that survived the
  * mutation run of its file (tools/mutation/review.md, "ops/..." sections). References are float64 JS.
  */
@@ -273,4 +273,40 @@ test('in-place arithmetic refuses a result self cannot hold (PyTorch\'s can_cast
   assert.deepEqual([...i.data()], [2, 4]);
   const h = nb.tensor([1, 2], { dtype: 'float32' }).mul_(nb.tensor([3, 4], { dtype: 'int32' }));
   assert.deepEqual([...h.data()], [3, 8]);
+});
+
+test('softmax/logSoftmax of a 0-d tensor: 1 and 0, gradient and tangent 0 (PyTorch: F.softmax(tensor(2.), 0) = 1)', () => {
+  for (const [op, value] of [[nb.softmax, 1], [nb.logSoftmax, 0]] as const) {
+    const x = nb.tensor(2, { dtype: 'float64', requiresGrad: true });
+    const y = op(x, 0);
+    assert.deepEqual([y.shape, y.item()], [[], value]);
+    y.mul(3).backward();
+    assert.deepEqual([x.grad!.shape, x.grad!.item()], [[], 0]);
+    const [, t] = nb.autograd.jvp((a: nb.Tensor) => op(a, -1), [nb.tensor(2, { dtype: 'float64' })], [nb.tensor(5, { dtype: 'float64' })]);
+    assert.deepEqual([t.shape, t.item()], [[], 0]);
+  }
+});
+
+test('softmax/logSoftmax: integer and bool inputs compute in float32, dim as an option, errors named per op', () => {
+  const y = nb.softmax(nb.tensor([[1, 2], [3, 5]], { dtype: 'int32' }), 1);
+  assert.equal(y.dtype, 'float32');
+  const want = [1 / (1 + Math.E), Math.E / (1 + Math.E), 1 / (1 + Math.E ** 2), Math.E ** 2 / (1 + Math.E ** 2)];
+  [...y.data()].forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-6, `softmax int32 ${i}`));
+  assert.equal(nb.logSoftmax(nb.tensor([true, false]), 0).dtype, 'float32');
+  assert.deepEqual([...nb.softmax(f64([1, 1]), { dim: 0 } as never).data()], [0.5, 0.5]);
+  assert.deepEqual([...nb.logSoftmax(f64([1, 1]), { dim: 0 } as never).data()], [-Math.LN2, -Math.LN2]);
+  assert.throws(() => nb.logSoftmax(f64([1, 2]), 3), /^RangeError: logSoftmax: dim 3 is out of range for a tensor of rank 1 \(expected -1..0\)$/);
+  assert.throws(() => nb.softmax(f64([1, 2]), 3), /^RangeError: softmax: dim 3 is out of range for a tensor of rank 1 \(expected -1..0\)$/);
+  assert.equal(nb.softmax(f64([1, 2]).requiresGrad_(true), 0).gradFn!.name, 'softmax');
+  assert.equal(nb.logSoftmax(f64([1, 2]).requiresGrad_(true), 0).gradFn!.name, 'logSoftmax');
+});
+
+test('swiglu: silu(a)·b of the two halves; 0-d, odd and out-of-range dims refused, naming swiglu', () => {
+  const F = nb.nn.functional;
+  const silu = (a: number) => a / (1 + Math.exp(-a));
+  assert.deepEqual([...F.swiglu(f64([1, -2, 3, 4])).data()], [silu(1) * 3, silu(-2) * 4]);
+  assert.throws(() => F.swiglu(f64(2)), /^Error: swiglu: input must have at least 1 dimension, got a 0-d tensor$/);
+  assert.throws(() => F.swiglu(f64([1, 2, 3])), /^Error: swiglu: dimension -1 of input \[3\] has odd size 3: expected an even size to split in half$/);
+  assert.throws(() => F.swiglu(f64([1, 2]), 2), /^RangeError: swiglu: dim 2 is out of range for a tensor of rank 1 \(expected -1..0\)$/);
+  assert.equal(F.swiglu(nb.tensor([1, 2], { dtype: 'int32' })).dtype, 'float32');
 });
