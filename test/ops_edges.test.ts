@@ -310,3 +310,65 @@ test('swiglu: silu(a)·b of the two halves; 0-d, odd and out-of-range dims refus
   assert.throws(() => F.swiglu(f64([1, 2]), 2), /^RangeError: swiglu: dim 2 is out of range for a tensor of rank 1 \(expected -1..0\)$/);
   assert.equal(F.swiglu(nb.tensor([1, 2], { dtype: 'int32' })).dtype, 'float32');
 });
+
+test('scaledDotProductAttention: argument checks name the op and the argument', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const q = f64([[1, 2], [3, 4], [5, 6]]), k = f64([[1, 0], [0, 1]]), v = f64([[1, 2, 3], [4, 5, 6]]);
+  const op = 'scaledDotProductAttention';
+  assert.throws(() => sdpa(f64([1, 2]), k, v), new RegExp(`^Error: ${op}: query \\[2\\] must have at least 2 dimensions \\[\\.\\.\\., L, E\\]$`));
+  assert.throws(() => sdpa(q, f64([1, 2]), v), new RegExp(`^Error: ${op}: key \\[2\\] must have at least 2 dimensions`));
+  assert.throws(() => sdpa(q, k, f64([1, 2])), new RegExp(`^Error: ${op}: value \\[2\\] must have at least 2 dimensions`));
+  for (const [name, args] of [['query', [q.int(), k, v]], ['key', [q, k.int(), v]], ['value', [q, k, v.int()]]] as const) {
+    assert.throws(() => sdpa(...(args as [nb.Tensor, nb.Tensor, nb.Tensor])), (e: Error) => { assert.match(e.message, new RegExp(`^${op}: .*\\b${name}\\b`)); return true; }, name);
+  }
+  assert.throws(() => sdpa(3 as never, k, v), new RegExp(`^TypeError: ${op}: `));
+  const keep = nb.tensor([[true, false], [true, true], [false, true]]);
+  assert.throws(() => sdpa(q, k, v, { attnMask: keep, isCausal: true }), new RegExp(`^Error: ${op}: pass either attnMask or isCausal, not both$`));
+  for (const p of [-0.1, 1.5, NaN]) assert.throws(() => sdpa(q, k, v, { dropoutP: p }), new RegExp(`^RangeError: ${op}: dropoutP must be in \\[0, 1\\], got ${p}$`));
+  assert.throws(() => sdpa(q, k, v, { attnMask: nb.tensor([[1, 0], [1, 1], [0, 1]], { dtype: 'int32' }) }),
+    new RegExp(`^TypeError: ${op}: attnMask must be bool \\(true = attend\\) or float \\(added to the scores\\), got int32$`));
+  assert.throws(() => sdpa(q, k, v, { attnMask: nb.ones([2, 2], { dtype: 'bool' }) }),
+    new RegExp(`^Error: ${op}: attnMask \\[2,2\\] does not broadcast to the attention weights \\[\\.\\.\\., 3, 2\\] \\(query \\[3,2\\], key \\[2,2\\]\\)$`));
+  assert.throws(() => sdpa(q, k, v, { attnMask: nb.ones([3, 3], { dtype: 'bool' }) }), /does not broadcast to the attention weights/);
+});
+
+test('scaledDotProductAttention: masks that broadcast ([S], [L, 1]), a float mask\'s all −∞ row gives zeros, dropoutP 1 and training: false', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const q = f64([[1, 2], [3, 4], [5, 6]]), k = f64([[1, 0], [0, 1]]), v = f64([[1, 2, 3], [4, 5, 6]]);
+  const full = (m: boolean[][]) => sdpa(q, k, v, { attnMask: nb.tensor(m) });
+  const same = (a: nb.Tensor, b: nb.Tensor) => assert.deepEqual([...a.data()], [...b.data()]);
+  same(sdpa(q, k, v, { attnMask: nb.tensor([false, true]) }), full([[false, true], [false, true], [false, true]]));
+  same(sdpa(q, k, v, { attnMask: nb.tensor([[true], [false], [true]]) }), full([[true, true], [false, false], [true, true]]));
+  // row 1 fully masked by −∞ in a float mask: zero weights there (no NaN), the other rows as without the mask
+  const qq = q.detach().requiresGrad_(true);
+  const o = sdpa(qq, k, v, { attnMask: f64([[0, 0], [-Infinity, -Infinity], [0, 0]]) });
+  assert.deepEqual([...o.data()].slice(3, 6), [0, 0, 0]);
+  same(o.select(0, 0), sdpa(q, k, v).select(0, 0));
+  o.sum().backward();
+  assert.ok([...qq.grad!.data()].every(Number.isFinite));
+  // dropoutP 1 drops every weight (PyTorch: zeros); training: false turns dropout off
+  assert.deepEqual([...sdpa(q, k, v, { dropoutP: 1, generator: new nb.Generator(1) }).data()], [0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  same(sdpa(q, k, v, { dropoutP: 0.5, training: false, generator: new nb.Generator(1) }), sdpa(q, k, v));
+});
+
+test('scaledDotProductAttention on the fused path (batch·L·S ≥ 2¹⁶ on a CPU backend) equals the composed one; dropout there too', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const g = new nb.Generator(3);
+  const [q, k, v] = [0, 1, 2].map(() => nb.randn([256, 4], { dtype: 'float64', generator: g }));
+  const zero = nb.zeros([256, 256], { dtype: 'float64' }); // a float mask forces the composed path
+  const causal = nb.ones([256, 256], { dtype: 'bool' }).tril();
+  const close = (a: nb.Tensor, b: nb.Tensor) => {
+    const x = a.data(), y = b.data();
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) < 1e-12, `element ${i}: ${x[i]} vs ${y[i]}`);
+  };
+  close(sdpa(q!, k!, v!), sdpa(q!, k!, v!, { attnMask: zero }));
+  close(sdpa(q!, k!, v!, { isCausal: true }), sdpa(q!, k!, v!, { attnMask: causal }));
+  const plain = sdpa(q!, k!, v!);
+  const dropped = sdpa(q!, k!, v!, { dropoutP: 0.5, generator: new nb.Generator(4) });
+  assert.ok([...dropped.data()].some((x, i) => Math.abs(x - plain.data()[i]!) > 1e-6), 'dropout is applied by default (training)');
+  close(sdpa(q!, k!, v!, { dropoutP: 0.5, training: false, generator: new nb.Generator(4) }), plain);
+  // float16 has no fused kernel: the composed path runs at that size too
+  const h = sdpa(q!.to('float16'), k!.to('float16'), v!.to('float16'));
+  assert.deepEqual([h.dtype, h.shape], ['float16', [256, 4]]);
+  assert.ok([...h.data()].every((x, i) => Math.abs(x - plain.data()[i]!) < 0.05));
+});
