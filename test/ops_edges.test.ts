@@ -372,3 +372,50 @@ test('scaledDotProductAttention on the fused path (batch·L·S ≥ 2¹⁶ on a C
   assert.deepEqual([h.dtype, h.shape], ['float16', [256, 4]]);
   assert.ok([...h.data()].every((x, i) => Math.abs(x - plain.data()[i]!) < 0.05));
 });
+
+test('gather/scatterAdd/indexSelect/indexAdd: refusals with their messages', () => {
+  const x = f64([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+  const i32 = (a: nb.NestedArray) => nb.tensor(a, { dtype: 'int32' });
+  const cases: [() => unknown, string][] = [
+    [() => nb.gather(x, 1, i32([0, 3])), 'Error: gather: index [2] must have the same rank as input [3,4]'],
+    [() => nb.gather(x, 0, i32([[0, 1, 2, 0, 1]])), 'Error: gather: index [1,5] is larger than input [3,4] in dimension 1'],
+    [() => nb.gather(x, 1, [[0]] as never), "TypeError: gather: argument 'index' must be an int32 Tensor, got an array [object]"],
+    [() => nb.gather(x, 1, nb.tensor([[0]])), 'TypeError: gather: index must be an int32 tensor, got float32'],
+    [() => nb.gather(x, 2, i32([[0]])), 'RangeError: gather: dim 2 is out of range for a tensor of rank 2 (expected -2..1)'],
+    [() => nb.scatterAdd([3, -1], 1, i32([[0]]), x), "TypeError: scatterAdd: argument 'shape' must be a shape (an array of non-negative integers), got an array [3, -1]"],
+    [() => nb.scatterAdd([3, 1.5], 1, i32([[0]]), x), "TypeError: scatterAdd: argument 'shape' must be a shape (an array of non-negative integers), got an array [3, 1.5]"],
+    [() => nb.scatterAdd(3 as never, 0, i32([0]), x), "TypeError: scatterAdd: argument 'shape' must be a shape (an array of non-negative integers), got number 3"],
+    [() => nb.scatterAdd([3, 4], 1, i32([0]), x), 'Error: scatterAdd: index [1] must have rank 2'],
+    [() => nb.scatterAdd([3, 4], 1, i32([[0, 1, 2, 3, 0]]), x), 'Error: scatterAdd: index [1,5] is larger than src [3,4] in dimension 1'],
+    [() => nb.scatterAdd([3, 4], 2, i32([[0]]), x), 'RangeError: scatterAdd: dim 2 is out of range for a tensor of rank 2 (expected -2..1)'],
+    [() => nb.indexAdd([3, 4], 0, i32([0, 1]), x), 'Error: indexAdd: src must have shape [2,4], got [3,4]'],
+    [() => nb.indexAdd([3, 4], 0, i32([0, 1, 2]), x.reshape([12])), 'Error: indexAdd: src must have shape [3,4], got [12]'],
+    [() => nb.indexSelect(x, 0, i32([[0]])), 'Error: indexSelect: index must be 0-D or 1-D, got shape [1,1]'],
+    [() => nb.indexSelect(x, -3, i32([0])), 'RangeError: indexSelect: dim -3 is out of range for a tensor of rank 2 (expected -2..1)'],
+  ];
+  for (const [call, message] of cases) assert.throws(call, (e: Error) => { assert.equal(`${e.name}: ${e.message}`, message); return true; });
+});
+
+test('gather with an index smaller than the input (and longer along dim), scatterAdd with src larger than index: values, gradients, second order', () => {
+  const i32 = (a: nb.NestedArray) => nb.tensor(a, { dtype: 'int32' });
+  // torch.gather(x, 1, [[0, 3], [2, 2]]) → [[1, 4], [7, 7]]; [[0, 3, 1, 1, 2, 0]] → [[1, 4, 2, 2, 3, 1]]
+  const x = nb.tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], { dtype: 'float64', requiresGrad: true });
+  assert.deepEqual(nb.gather(x, 1, i32([[0, 3], [2, 2]])).toArray(), [[1, 4], [7, 7]]);
+  const long = nb.gather(x, 1, i32([[0, 3, 1, 1, 2, 0]]));
+  assert.deepEqual(long.toArray(), [[1, 4, 2, 2, 3, 1]]);
+  long.mul(f64([[1, 2, 3, 4, 5, 6]])).sum().backward();
+  assert.deepEqual(x.grad!.toArray(), [[7, 7, 5, 2], [0, 0, 0, 0], [0, 0, 0, 0]]);
+  // zeros(3, 4).scatter_add(1, [[0, 1], [2, 3]], src[3, 4]): only src[:2, :2] is read, so only it gets gradient
+  const src = nb.tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], { dtype: 'float64', requiresGrad: true });
+  const index = i32([[0, 1], [2, 3]]);
+  const out = nb.scatterAdd([3, 4], 1, index, src);
+  assert.deepEqual(out.toArray(), [[1, 2, 0, 0], [0, 0, 5, 6], [0, 0, 0, 0]]);
+  out.mul(nb.arange(12, { dtype: 'float64' }).reshape([3, 4])).sum().backward();
+  assert.deepEqual(src.grad!.toArray(), [[0, 1, 0, 0], [6, 7, 0, 0], [0, 0, 0, 0]]);
+  const fn = (s: nb.Tensor) => nb.scatterAdd([3, 4], 1, index, s).mul(nb.scatterAdd([3, 4], 1, index, s));
+  const s0 = nb.randn([3, 4], { dtype: 'float64', generator: new nb.Generator(2) }).requiresGrad_(true);
+  assert.equal(nb.autograd.gradcheck(fn, [s0], { rtol: 1e-7, atol: 1e-9 }), true);
+  assert.equal(nb.autograd.gradgradcheck(fn, [s0]), true);
+  const [, tangent] = nb.autograd.jvp((s: nb.Tensor) => nb.scatterAdd([3, 4], 1, index, s), [s0.detach()], [nb.ones([3, 4], { dtype: 'float64' })]);
+  assert.deepEqual(tangent.toArray(), [[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 0]]);
+});
