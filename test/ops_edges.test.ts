@@ -419,3 +419,54 @@ test('gather with an index smaller than the input (and longer along dim), scatte
   const [, tangent] = nb.autograd.jvp((s: nb.Tensor) => nb.scatterAdd([3, 4], 1, index, s), [s0.detach()], [nb.ones([3, 4], { dtype: 'float64' })]);
   assert.deepEqual(tangent.toArray(), [[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 0]]);
 });
+
+test('scaledDotProductAttention at 2¹⁶ scores with inputs the fused kernel does not take (mixed dtypes, broadcast batch, ranks, Ev = 0) equals the composed path', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const g = new nb.Generator(5);
+  const r = (shape: number[]) => nb.randn(shape, { dtype: 'float64', generator: g });
+  const close = (a: nb.Tensor, b: nb.Tensor, tol: number) => {
+    assert.deepEqual(a.shape, b.shape);
+    assert.equal(a.dtype, b.dtype);
+    const x = a.data(), y = b.data();
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) < tol, `element ${i}: ${x[i]} vs ${y[i]}`);
+  };
+  const composed = (q: nb.Tensor, k: nb.Tensor, v: nb.Tensor) => sdpa(q, k, v, { attnMask: nb.zeros([q.shape.at(-2)!, k.shape.at(-2)!], { dtype: q.dtype }) });
+  const q = r([256, 4]), k = r([256, 4]), v = r([256, 4]);
+  // key and value in float32 beside a float64 query: the scores promote to float64
+  close(sdpa(q, k.float(), v.float()), composed(q, k.float(), v.float()), 1e-12);
+  // batch dims that broadcast ([2] against [1]) and ranks that differ (3-D query, 2-D key/value)
+  const qb = r([2, 128, 4]), kb = r([1, 256, 4]), vb = r([1, 256, 4]);
+  close(sdpa(qb, kb, vb), composed(qb, kb, vb), 1e-12);
+  close(sdpa(qb, k, v), composed(qb, k, v), 1e-12);
+  // value rows of width 0
+  assert.deepEqual(sdpa(q, k, nb.zeros([256, 0], { dtype: 'float64' })).shape, [256, 0]);
+});
+
+test('sort/topk: a 0-d input, 16-bit floats, k checked against the dim, k = n and k = 0', () => {
+  // torch.sort(torch.tensor(3.)) → (3., 0); dim 0 and −1 name the only position of a 0-d tensor
+  for (const dim of [0, -1]) {
+    const x = nb.tensor(3, { dtype: 'float64', requiresGrad: true });
+    const [v, i] = nb.sort(x, dim);
+    assert.deepEqual([v.shape, v.item(), i.shape, i.item(), i.dtype], [[], 3, [], 0, 'int32']);
+    v.mul(2).backward();
+    assert.equal(x.grad!.item(), 2);
+  }
+  assert.throws(() => nb.sort(f64(3), 1), /^RangeError: sort: dim 1 is out of range/);
+  const [tv, ti] = nb.topk(nb.tensor(3, { dtype: 'float64' }), 1);
+  assert.deepEqual([tv!.shape, tv!.item(), ti!.item()], [[], 3, 0]);
+  // float16 and bfloat16 sort by their exact values and stay in their dtype
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    const [v, i] = nb.sort(nb.tensor([0.5, -2, 1.5, 0.25], { dtype }), 0, true);
+    assert.deepEqual([v.dtype, [...v.data()], [...i.data()]], [dtype, [1.5, 0.5, 0.25, -2], [2, 0, 3, 1]]);
+  }
+  const x = f64([[3, 1, 2], [0, 5, 4]]);
+  assert.throws(() => nb.topk(x, 1.5), /^TypeError: topk: argument 'k' must be an integer, got number 1\.5$/);
+  for (const k of [-1, 4]) assert.throws(() => nb.topk(x, k), new RegExp(`^RangeError: topk: k \\(${k}\\) must be an integer in \\[0, 3\\] for input \\[2,3\\] along dim -1$`));
+  assert.throws(() => nb.topk(x, 3, 0), /^RangeError: topk: k \(3\) must be an integer in \[0, 2\] for input \[2,3\] along dim 0$/);
+  const [av, ai] = nb.topk(x, 3);
+  assert.deepEqual([av!.toArray(), ai!.toArray()], [[[3, 2, 1], [5, 4, 0]], [[0, 2, 1], [1, 2, 0]]]);
+  const [nv, ni] = nb.topk(x, 0);
+  assert.deepEqual([nv!.shape, ni!.shape], [[2, 0], [2, 0]]);
+  const [sv, si] = nb.topk(x, 2, 0, false);
+  assert.deepEqual([sv!.toArray(), si!.toArray()], [[[0, 1, 2], [3, 5, 4]], [[1, 0, 0], [0, 1, 1]]]);
+});
