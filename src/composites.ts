@@ -32,8 +32,11 @@ function triangle(op: string, x: Tensor, diagonal: number, lower: boolean): Tens
   const [r, c] = x.shape.slice(-2) as [number, number];
   const m = new Uint8Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) m[i * c + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
-  return E.where(boolT(m, [r, c], x), x, 0);
+  return keepDType(E.where(boolT(m, [r, c], x), x, 0), x);
 }
+/** a result in x's own dtype, as PyTorch's tril/triu/masked_fill give (where() promotes a bool x beside the number 0 to
+ * int32, an integer x beside a fractional fill value to float32; the cast truncates toward zero, bool is "nonzero") */
+const keepDType = (y: Tensor, x: Tensor): Tensor => (y.dtype === x.dtype ? y : E.cast(y, x.dtype));
 export function tril(x: Tensor, diagonal = 0): Tensor { mergeArgs('tril', [...arguments].slice(1), ['diagonal']); return triangle('tril', x, diagonal, true); }
 export function triu(x: Tensor, diagonal = 0): Tensor { mergeArgs('triu', [...arguments].slice(1), ['diagonal']); return triangle('triu', x, diagonal, false); }
 
@@ -44,7 +47,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   if (mask.dtype !== 'bool') throw new TypeError(`maskedFill: mask must be a bool tensor, got ${mask.dtype}`);
   if (typeof value !== 'number') throw new TypeError(`maskedFill: value must be a number, got ${describeValue(value)}`);
   mergeArgs('maskedFill', [...arguments].slice(3), []);
-  return M.expand(E.where(mask, value, x), x.shape);
+  return M.expand(keepDType(E.where(mask, value, x), x), x.shape);
 }
 
 /** dot(a, b) = Σ a_i b_i for 1-D tensors of the same length */

@@ -61,3 +61,19 @@ test('in-place writes into an expanded view throw, as PyTorch', () => {
   assert.throws(() => e.fill_(0), /fill_: unsupported operation/);
   assert.deepEqual(e.clone().add_(1).toArray(), [[2, 2, 2], [2, 2, 2]]);
 });
+
+test('tril/triu and maskedFill keep the input\'s dtype, as PyTorch (bool stays bool; an int fill value is truncated toward zero)', () => {
+  // torch.ones(2, 2, dtype=torch.bool).tril() → [[True, False], [True, True]]
+  const t = nb.ones([2, 2], { dtype: 'bool' }).tril();
+  assert.equal(t.dtype, 'bool');
+  assert.deepEqual(t.toArray(), [[true, false], [true, true]]);
+  assert.deepEqual(nb.ones([2, 2], { dtype: 'bool' }).triu(1).toArray(), [[false, true], [false, false]]);
+  assert.equal(nb.ones([2, 2], { dtype: 'float16' }).tril().dtype, 'float16');
+  // torch.tensor([1, 2], dtype=torch.int32).masked_fill(torch.tensor([True, False]), -2.7) → [-2, 2] (int32)
+  const m = nb.tensor([true, false]);
+  const i = nb.maskedFill(nb.tensor([1, 2], { dtype: 'int32' }), m, -2.7);
+  assert.deepEqual([i.dtype, i.toArray()], ['int32', [-2, 2]]);
+  // torch.tensor([True, False]).masked_fill(torch.tensor([False, True]), 1) → [True, True]
+  const b = nb.maskedFill(nb.tensor([true, false]), nb.tensor([false, true]), 1);
+  assert.deepEqual([b.dtype, b.toArray()], ['bool', [true, true]]);
+});

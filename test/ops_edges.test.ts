@@ -1,6 +1,6 @@
 /**
  * Edges of the shared op helpers (src/ops: sumToShape, activationSlope, writeInPlace, util, nn/_util,
- * nn/dropout, nn/embedding) that the op table and the error tests leave open: guards reached only by internal
+ * nn/dropout, nn/embedding, nn/activation, …) that the op table and the error tests leave open: guards reached only by internal
  * callers, error messages, boundary values. Each case was written against a mutant that survived the
  * mutation run of its file (tools/mutation/review.md, "ops/..." sections). References are float64 JS.
  */
@@ -273,4 +273,200 @@ test('in-place arithmetic refuses a result self cannot hold (PyTorch\'s can_cast
   assert.deepEqual([...i.data()], [2, 4]);
   const h = nb.tensor([1, 2], { dtype: 'float32' }).mul_(nb.tensor([3, 4], { dtype: 'int32' }));
   assert.deepEqual([...h.data()], [3, 8]);
+});
+
+test('softmax/logSoftmax of a 0-d tensor: 1 and 0, gradient and tangent 0 (PyTorch: F.softmax(tensor(2.), 0) = 1)', () => {
+  for (const [op, value] of [[nb.softmax, 1], [nb.logSoftmax, 0]] as const) {
+    const x = nb.tensor(2, { dtype: 'float64', requiresGrad: true });
+    const y = op(x, 0);
+    assert.deepEqual([y.shape, y.item()], [[], value]);
+    y.mul(3).backward();
+    assert.deepEqual([x.grad!.shape, x.grad!.item()], [[], 0]);
+    const [, t] = nb.autograd.jvp((a: nb.Tensor) => op(a, -1), [nb.tensor(2, { dtype: 'float64' })], [nb.tensor(5, { dtype: 'float64' })]);
+    assert.deepEqual([t.shape, t.item()], [[], 0]);
+  }
+});
+
+test('softmax/logSoftmax: integer and bool inputs compute in float32, dim as an option, errors named per op', () => {
+  const y = nb.softmax(nb.tensor([[1, 2], [3, 5]], { dtype: 'int32' }), 1);
+  assert.equal(y.dtype, 'float32');
+  const want = [1 / (1 + Math.E), Math.E / (1 + Math.E), 1 / (1 + Math.E ** 2), Math.E ** 2 / (1 + Math.E ** 2)];
+  [...y.data()].forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-6, `softmax int32 ${i}`));
+  assert.equal(nb.logSoftmax(nb.tensor([true, false]), 0).dtype, 'float32');
+  assert.deepEqual([...nb.softmax(f64([1, 1]), { dim: 0 } as never).data()], [0.5, 0.5]);
+  assert.deepEqual([...nb.logSoftmax(f64([1, 1]), { dim: 0 } as never).data()], [-Math.LN2, -Math.LN2]);
+  assert.throws(() => nb.logSoftmax(f64([1, 2]), 3), /^RangeError: logSoftmax: dim 3 is out of range for a tensor of rank 1 \(expected -1..0\)$/);
+  assert.throws(() => nb.softmax(f64([1, 2]), 3), /^RangeError: softmax: dim 3 is out of range for a tensor of rank 1 \(expected -1..0\)$/);
+  assert.equal(nb.softmax(f64([1, 2]).requiresGrad_(true), 0).gradFn!.name, 'softmax');
+  assert.equal(nb.logSoftmax(f64([1, 2]).requiresGrad_(true), 0).gradFn!.name, 'logSoftmax');
+});
+
+test('swiglu: silu(a)·b of the two halves; 0-d, odd and out-of-range dims refused, naming swiglu', () => {
+  const F = nb.nn.functional;
+  const silu = (a: number) => a / (1 + Math.exp(-a));
+  assert.deepEqual([...F.swiglu(f64([1, -2, 3, 4])).data()], [silu(1) * 3, silu(-2) * 4]);
+  assert.throws(() => F.swiglu(f64(2)), /^Error: swiglu: input must have at least 1 dimension, got a 0-d tensor$/);
+  assert.throws(() => F.swiglu(f64([1, 2, 3])), /^Error: swiglu: dimension -1 of input \[3\] has odd size 3: expected an even size to split in half$/);
+  assert.throws(() => F.swiglu(f64([1, 2]), 2), /^RangeError: swiglu: dim 2 is out of range for a tensor of rank 1 \(expected -1..0\)$/);
+  assert.equal(F.swiglu(nb.tensor([1, 2], { dtype: 'int32' })).dtype, 'float32');
+});
+
+test('scaledDotProductAttention: argument checks name the op and the argument', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const q = f64([[1, 2], [3, 4], [5, 6]]), k = f64([[1, 0], [0, 1]]), v = f64([[1, 2, 3], [4, 5, 6]]);
+  const op = 'scaledDotProductAttention';
+  assert.throws(() => sdpa(f64([1, 2]), k, v), new RegExp(`^Error: ${op}: query \\[2\\] must have at least 2 dimensions \\[\\.\\.\\., L, E\\]$`));
+  assert.throws(() => sdpa(q, f64([1, 2]), v), new RegExp(`^Error: ${op}: key \\[2\\] must have at least 2 dimensions`));
+  assert.throws(() => sdpa(q, k, f64([1, 2])), new RegExp(`^Error: ${op}: value \\[2\\] must have at least 2 dimensions`));
+  for (const [name, args] of [['query', [q.int(), k, v]], ['key', [q, k.int(), v]], ['value', [q, k, v.int()]]] as const) {
+    assert.throws(() => sdpa(...(args as [nb.Tensor, nb.Tensor, nb.Tensor])), (e: Error) => { assert.match(e.message, new RegExp(`^${op}: .*\\b${name}\\b`)); return true; }, name);
+  }
+  assert.throws(() => sdpa(3 as never, k, v), new RegExp(`^TypeError: ${op}: `));
+  const keep = nb.tensor([[true, false], [true, true], [false, true]]);
+  assert.throws(() => sdpa(q, k, v, { attnMask: keep, isCausal: true }), new RegExp(`^Error: ${op}: pass either attnMask or isCausal, not both$`));
+  for (const p of [-0.1, 1.5, NaN]) assert.throws(() => sdpa(q, k, v, { dropoutP: p }), new RegExp(`^RangeError: ${op}: dropoutP must be in \\[0, 1\\], got ${p}$`));
+  assert.throws(() => sdpa(q, k, v, { attnMask: nb.tensor([[1, 0], [1, 1], [0, 1]], { dtype: 'int32' }) }),
+    new RegExp(`^TypeError: ${op}: attnMask must be bool \\(true = attend\\) or float \\(added to the scores\\), got int32$`));
+  assert.throws(() => sdpa(q, k, v, { attnMask: nb.ones([2, 2], { dtype: 'bool' }) }),
+    new RegExp(`^Error: ${op}: attnMask \\[2,2\\] does not broadcast to the attention weights \\[\\.\\.\\., 3, 2\\] \\(query \\[3,2\\], key \\[2,2\\]\\)$`));
+  assert.throws(() => sdpa(q, k, v, { attnMask: nb.ones([3, 3], { dtype: 'bool' }) }), /does not broadcast to the attention weights/);
+});
+
+test('scaledDotProductAttention: masks that broadcast ([S], [L, 1]), a float mask\'s all −∞ row gives zeros, dropoutP 1 and training: false', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const q = f64([[1, 2], [3, 4], [5, 6]]), k = f64([[1, 0], [0, 1]]), v = f64([[1, 2, 3], [4, 5, 6]]);
+  const full = (m: boolean[][]) => sdpa(q, k, v, { attnMask: nb.tensor(m) });
+  const same = (a: nb.Tensor, b: nb.Tensor) => assert.deepEqual([...a.data()], [...b.data()]);
+  same(sdpa(q, k, v, { attnMask: nb.tensor([false, true]) }), full([[false, true], [false, true], [false, true]]));
+  same(sdpa(q, k, v, { attnMask: nb.tensor([[true], [false], [true]]) }), full([[true, true], [false, false], [true, true]]));
+  // row 1 fully masked by −∞ in a float mask: zero weights there (no NaN), the other rows as without the mask
+  const qq = q.detach().requiresGrad_(true);
+  const o = sdpa(qq, k, v, { attnMask: f64([[0, 0], [-Infinity, -Infinity], [0, 0]]) });
+  assert.deepEqual([...o.data()].slice(3, 6), [0, 0, 0]);
+  same(o.select(0, 0), sdpa(q, k, v).select(0, 0));
+  o.sum().backward();
+  assert.ok([...qq.grad!.data()].every(Number.isFinite));
+  // dropoutP 1 drops every weight (PyTorch: zeros); training: false turns dropout off
+  assert.deepEqual([...sdpa(q, k, v, { dropoutP: 1, generator: new nb.Generator(1) }).data()], [0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  same(sdpa(q, k, v, { dropoutP: 0.5, training: false, generator: new nb.Generator(1) }), sdpa(q, k, v));
+});
+
+test('scaledDotProductAttention on the fused path (batch·L·S ≥ 2¹⁶ on a CPU backend) equals the composed one; dropout there too', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const g = new nb.Generator(3);
+  const [q, k, v] = [0, 1, 2].map(() => nb.randn([256, 4], { dtype: 'float64', generator: g }));
+  const zero = nb.zeros([256, 256], { dtype: 'float64' }); // a float mask forces the composed path
+  const causal = nb.ones([256, 256], { dtype: 'bool' }).tril();
+  const close = (a: nb.Tensor, b: nb.Tensor) => {
+    const x = a.data(), y = b.data();
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) < 1e-12, `element ${i}: ${x[i]} vs ${y[i]}`);
+  };
+  close(sdpa(q!, k!, v!), sdpa(q!, k!, v!, { attnMask: zero }));
+  close(sdpa(q!, k!, v!, { isCausal: true }), sdpa(q!, k!, v!, { attnMask: causal }));
+  const plain = sdpa(q!, k!, v!);
+  const dropped = sdpa(q!, k!, v!, { dropoutP: 0.5, generator: new nb.Generator(4) });
+  assert.ok([...dropped.data()].some((x, i) => Math.abs(x - plain.data()[i]!) > 1e-6), 'dropout is applied by default (training)');
+  close(sdpa(q!, k!, v!, { dropoutP: 0.5, training: false, generator: new nb.Generator(4) }), plain);
+  // float16 has no fused kernel: the composed path runs at that size too
+  const h = sdpa(q!.to('float16'), k!.to('float16'), v!.to('float16'));
+  assert.deepEqual([h.dtype, h.shape], ['float16', [256, 4]]);
+  assert.ok([...h.data()].every((x, i) => Math.abs(x - plain.data()[i]!) < 0.05));
+});
+
+test('gather/scatterAdd/indexSelect/indexAdd: refusals with their messages', () => {
+  const x = f64([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+  const i32 = (a: nb.NestedArray) => nb.tensor(a, { dtype: 'int32' });
+  const cases: [() => unknown, string][] = [
+    [() => nb.gather(x, 1, i32([0, 3])), 'Error: gather: index [2] must have the same rank as input [3,4]'],
+    [() => nb.gather(x, 0, i32([[0, 1, 2, 0, 1]])), 'Error: gather: index [1,5] is larger than input [3,4] in dimension 1'],
+    [() => nb.gather(x, 1, [[0]] as never), "TypeError: gather: argument 'index' must be an int32 Tensor, got an array [object]"],
+    [() => nb.gather(x, 1, nb.tensor([[0]])), 'TypeError: gather: index must be an int32 tensor, got float32'],
+    [() => nb.gather(x, 2, i32([[0]])), 'RangeError: gather: dim 2 is out of range for a tensor of rank 2 (expected -2..1)'],
+    [() => nb.scatterAdd([3, -1], 1, i32([[0]]), x), "TypeError: scatterAdd: argument 'shape' must be a shape (an array of non-negative integers), got an array [3, -1]"],
+    [() => nb.scatterAdd([3, 1.5], 1, i32([[0]]), x), "TypeError: scatterAdd: argument 'shape' must be a shape (an array of non-negative integers), got an array [3, 1.5]"],
+    [() => nb.scatterAdd(3 as never, 0, i32([0]), x), "TypeError: scatterAdd: argument 'shape' must be a shape (an array of non-negative integers), got number 3"],
+    [() => nb.scatterAdd([3, 4], 1, i32([0]), x), 'Error: scatterAdd: index [1] must have rank 2'],
+    [() => nb.scatterAdd([3, 4], 1, i32([[0, 1, 2, 3, 0]]), x), 'Error: scatterAdd: index [1,5] is larger than src [3,4] in dimension 1'],
+    [() => nb.scatterAdd([3, 4], 2, i32([[0]]), x), 'RangeError: scatterAdd: dim 2 is out of range for a tensor of rank 2 (expected -2..1)'],
+    [() => nb.indexAdd([3, 4], 0, i32([0, 1]), x), 'Error: indexAdd: src must have shape [2,4], got [3,4]'],
+    [() => nb.indexAdd([3, 4], 0, i32([0, 1, 2]), x.reshape([12])), 'Error: indexAdd: src must have shape [3,4], got [12]'],
+    [() => nb.indexSelect(x, 0, i32([[0]])), 'Error: indexSelect: index must be 0-D or 1-D, got shape [1,1]'],
+    [() => nb.indexSelect(x, -3, i32([0])), 'RangeError: indexSelect: dim -3 is out of range for a tensor of rank 2 (expected -2..1)'],
+  ];
+  for (const [call, message] of cases) assert.throws(call, (e: Error) => { assert.equal(`${e.name}: ${e.message}`, message); return true; });
+});
+
+test('gather with an index smaller than the input (and longer along dim), scatterAdd with src larger than index: values, gradients, second order', () => {
+  const i32 = (a: nb.NestedArray) => nb.tensor(a, { dtype: 'int32' });
+  // torch.gather(x, 1, [[0, 3], [2, 2]]) → [[1, 4], [7, 7]]; [[0, 3, 1, 1, 2, 0]] → [[1, 4, 2, 2, 3, 1]]
+  const x = nb.tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], { dtype: 'float64', requiresGrad: true });
+  assert.deepEqual(nb.gather(x, 1, i32([[0, 3], [2, 2]])).toArray(), [[1, 4], [7, 7]]);
+  const long = nb.gather(x, 1, i32([[0, 3, 1, 1, 2, 0]]));
+  assert.deepEqual(long.toArray(), [[1, 4, 2, 2, 3, 1]]);
+  long.mul(f64([[1, 2, 3, 4, 5, 6]])).sum().backward();
+  assert.deepEqual(x.grad!.toArray(), [[7, 7, 5, 2], [0, 0, 0, 0], [0, 0, 0, 0]]);
+  // zeros(3, 4).scatter_add(1, [[0, 1], [2, 3]], src[3, 4]): only src[:2, :2] is read, so only it gets gradient
+  const src = nb.tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], { dtype: 'float64', requiresGrad: true });
+  const index = i32([[0, 1], [2, 3]]);
+  const out = nb.scatterAdd([3, 4], 1, index, src);
+  assert.deepEqual(out.toArray(), [[1, 2, 0, 0], [0, 0, 5, 6], [0, 0, 0, 0]]);
+  out.mul(nb.arange(12, { dtype: 'float64' }).reshape([3, 4])).sum().backward();
+  assert.deepEqual(src.grad!.toArray(), [[0, 1, 0, 0], [6, 7, 0, 0], [0, 0, 0, 0]]);
+  const fn = (s: nb.Tensor) => nb.scatterAdd([3, 4], 1, index, s).mul(nb.scatterAdd([3, 4], 1, index, s));
+  const s0 = nb.randn([3, 4], { dtype: 'float64', generator: new nb.Generator(2) }).requiresGrad_(true);
+  assert.equal(nb.autograd.gradcheck(fn, [s0], { rtol: 1e-7, atol: 1e-9 }), true);
+  assert.equal(nb.autograd.gradgradcheck(fn, [s0]), true);
+  const [, tangent] = nb.autograd.jvp((s: nb.Tensor) => nb.scatterAdd([3, 4], 1, index, s), [s0.detach()], [nb.ones([3, 4], { dtype: 'float64' })]);
+  assert.deepEqual(tangent.toArray(), [[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 0]]);
+});
+
+test('scaledDotProductAttention at 2¹⁶ scores with inputs the fused kernel does not take (mixed dtypes, broadcast batch, ranks, Ev = 0) equals the composed path', () => {
+  const sdpa = nb.nn.functional.scaledDotProductAttention;
+  const g = new nb.Generator(5);
+  const r = (shape: number[]) => nb.randn(shape, { dtype: 'float64', generator: g });
+  const close = (a: nb.Tensor, b: nb.Tensor, tol: number) => {
+    assert.deepEqual(a.shape, b.shape);
+    assert.equal(a.dtype, b.dtype);
+    const x = a.data(), y = b.data();
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) < tol, `element ${i}: ${x[i]} vs ${y[i]}`);
+  };
+  const composed = (q: nb.Tensor, k: nb.Tensor, v: nb.Tensor) => sdpa(q, k, v, { attnMask: nb.zeros([q.shape.at(-2)!, k.shape.at(-2)!], { dtype: q.dtype }) });
+  const q = r([256, 4]), k = r([256, 4]), v = r([256, 4]);
+  // key and value in float32 beside a float64 query: the scores promote to float64
+  close(sdpa(q, k.float(), v.float()), composed(q, k.float(), v.float()), 1e-12);
+  // batch dims that broadcast ([2] against [1]) and ranks that differ (3-D query, 2-D key/value)
+  const qb = r([2, 128, 4]), kb = r([1, 256, 4]), vb = r([1, 256, 4]);
+  close(sdpa(qb, kb, vb), composed(qb, kb, vb), 1e-12);
+  close(sdpa(qb, k, v), composed(qb, k, v), 1e-12);
+  // value rows of width 0
+  assert.deepEqual(sdpa(q, k, nb.zeros([256, 0], { dtype: 'float64' })).shape, [256, 0]);
+});
+
+test('sort/topk: a 0-d input, 16-bit floats, k checked against the dim, k = n and k = 0', () => {
+  // torch.sort(torch.tensor(3.)) → (3., 0); dim 0 and −1 name the only position of a 0-d tensor
+  for (const dim of [0, -1]) {
+    const x = nb.tensor(3, { dtype: 'float64', requiresGrad: true });
+    const [v, i] = nb.sort(x, dim);
+    assert.deepEqual([v.shape, v.item(), i.shape, i.item(), i.dtype], [[], 3, [], 0, 'int32']);
+    v.mul(2).backward();
+    assert.equal(x.grad!.item(), 2);
+  }
+  assert.throws(() => nb.sort(f64(3), 1), /^RangeError: sort: dim 1 is out of range/);
+  const [tv, ti] = nb.topk(nb.tensor(3, { dtype: 'float64' }), 1);
+  assert.deepEqual([tv!.shape, tv!.item(), ti!.item()], [[], 3, 0]);
+  // float16 and bfloat16 sort by their exact values and stay in their dtype
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    const [v, i] = nb.sort(nb.tensor([0.5, -2, 1.5, 0.25], { dtype }), 0, true);
+    assert.deepEqual([v.dtype, [...v.data()], [...i.data()]], [dtype, [1.5, 0.5, 0.25, -2], [2, 0, 3, 1]]);
+  }
+  const x = f64([[3, 1, 2], [0, 5, 4]]);
+  assert.throws(() => nb.topk(x, 1.5), /^TypeError: topk: argument 'k' must be an integer, got number 1\.5$/);
+  for (const k of [-1, 4]) assert.throws(() => nb.topk(x, k), new RegExp(`^RangeError: topk: k \\(${k}\\) must be an integer in \\[0, 3\\] for input \\[2,3\\] along dim -1$`));
+  assert.throws(() => nb.topk(x, 3, 0), /^RangeError: topk: k \(3\) must be an integer in \[0, 2\] for input \[2,3\] along dim 0$/);
+  const [av, ai] = nb.topk(x, 3);
+  assert.deepEqual([av!.toArray(), ai!.toArray()], [[[3, 2, 1], [5, 4, 0]], [[0, 2, 1], [1, 2, 0]]]);
+  const [nv, ni] = nb.topk(x, 0);
+  assert.deepEqual([nv!.shape, ni!.shape], [[2, 0], [2, 0]]);
+  const [sv, si] = nb.topk(x, 2, 0, false);
+  assert.deepEqual([sv!.toArray(), si!.toArray()], [[[0, 1, 2], [3, 5, 4]], [[1, 0, 0], [0, 1, 1]]]);
 });

@@ -5,6 +5,7 @@
  */
 import { isGradEnabled } from '../autograd/gradMode.js';
 import { Tensor } from '../tensor.js';
+import { describeValue } from '../strict.js';
 import { isFloat, type DType } from '../dtype.js';
 import { add, cast, clamp, div, leakyRelu, mul, relu, silu, sub } from './elementwise.js';
 import { broadcastView, type TensorLike } from './util.js';
@@ -84,8 +85,9 @@ export const zero_ = (self: Tensor) => fill_(self, 0);
 
 /** copy_(src): write src (broadcast, cast) into self; differentiable w.r.t. src. */
 export function copy_(self: Tensor, src: Tensor): Tensor {
+  // src is checked first: checkWritable reads its shape
+  if (!(src instanceof Tensor)) throw new TypeError(`copy_: src must be a Tensor, got ${describeValue(src)}`);
   checkWritable('copy_', self, src);
-  if (!(src instanceof Tensor)) throw new TypeError('copy_: src must be a Tensor');
   if (isGradEnabled() && src.requiresGrad) return commit('copy_', self, add(mul(src, 1), 0));
   self.backend.assign(self.backendView(), broadcastView(src.dtype === self.dtype ? src : noGrad(() => cast(src, self.dtype)), self.shape));
   self.storage.version++;

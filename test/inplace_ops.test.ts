@@ -1,0 +1,98 @@
+/**
+ * In-place ops (src/ops/inplace.ts) against PyTorch 1.13's semantics: what may be written into a bool tensor,
+ * add_/sub_ with alpha and a number, the op named in each refusal, zero_, and copy_'s three paths (a
+ * differentiable copy when src takes gradients and grad mode is on, else a plain cast-and-assign: float to
+ * int truncates toward zero, float to bool is "nonzero"). The values in comments are PyTorch's.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+
+const f64 = (v: number[], requiresGrad = false) => nb.tensor(v, { dtype: 'float64', requiresGrad });
+
+test('a bool tensor takes a bool result in place (logical and), not a number', () => {
+  // torch.tensor([True, False]).mul_(torch.tensor([True, True])) → [True, False]
+  const b = nb.tensor([true, false]);
+  assert.equal(b.mul_(nb.tensor([true, true])), b);
+  assert.deepEqual(b.toArray(), [true, false]);
+  assert.throws(() => b.add_(1), /^TypeError: add_: result type int32 can't be cast to the desired output type bool/);
+});
+
+test('add_/sub_ with alpha: other·alpha, for a tensor and for a number', () => {
+  // torch.tensor([1., 2.]).add_(3, alpha=2) → [7, 8]; .sub_(torch.tensor([1., 1.]), alpha=3) → [4, 5]
+  const x = f64([1, 2]);
+  x.add_(3, 2);
+  assert.deepEqual(x.toArray(), [7, 8]);
+  x.sub_(f64([1, 1]), 3);
+  assert.deepEqual(x.toArray(), [4, 5]);
+  x.add_(f64([0.5, 0.25]), 4);
+  assert.deepEqual(x.toArray(), [6, 6]);
+  const i = nb.tensor([1, 2], { dtype: 'int32' });
+  i.sub_(1, 3);
+  assert.deepEqual(i.toArray(), [-2, -1]);
+  assert.equal(i.dtype, 'int32');
+});
+
+test('each refusal names its in-place op', () => {
+  const leaf = f64([1, 2], true);
+  for (const [op, call] of [
+    ['add_', () => leaf.add_(1)], ['sub_', () => leaf.sub_(1)], ['mul_', () => leaf.mul_(2)], ['div_', () => leaf.div_(2)],
+    ['clamp_', () => leaf.clamp_(0, 1)], ['copy_', () => leaf.copy_(f64([3, 4]))], ['fill_', () => leaf.fill_(0)], ['zero_', () => leaf.zero_()],
+  ] as [string, () => unknown][]) {
+    assert.throws(call, (e: Error) => { assert.match(e.message, new RegExp(`^${op.replace('zero_', 'fill_')}: `)); return true; }, op);
+  }
+  assert.throws(() => new nb.nn.ReLU({ inplace: true }).forward(3 as never), /^TypeError: relu_: self must be a Tensor, got number$/);
+  assert.throws(() => f64([1]).copy_([1] as never), /^TypeError: copy_: src must be a Tensor, got an array \[1\]$/);
+});
+
+test('zero_ writes zeros and returns self', () => {
+  const x = f64([1.5, -2]);
+  assert.equal(x.zero_(), x);
+  assert.deepEqual(x.toArray(), [0, 0]);
+});
+
+test('fill_ of a non-leaf cuts it from the graph (its old values no longer matter)', () => {
+  const x = f64([1, 2], true);
+  const y = x.mul(2);
+  y.fill_(3);
+  assert.deepEqual(y.toArray(), [3, 3]);
+  assert.equal(y.requiresGrad, false);
+  assert.equal(y.gradFn, null);
+  // a leaf keeps requiresGrad (writing into it is refused while grad mode is on; here it is off)
+  const w = f64([1, 2], true);
+  nb.noGrad(() => w.fill_(5));
+  assert.equal(w.requiresGrad, true);
+  assert.deepEqual(w.toArray(), [5, 5]);
+});
+
+test('copy_: differentiable w.r.t. src under grad mode, a plain write under noGrad or from a constant', () => {
+  const s = f64([1, 2], true);
+  const dst = f64([0, 0]);
+  dst.copy_(s);
+  assert.equal(dst.requiresGrad, true);
+  dst.mul(f64([3, 4])).sum().backward();
+  assert.deepEqual(s.grad!.toArray(), [3, 4]);
+  const plain = f64([0, 0]);
+  nb.noGrad(() => plain.copy_(s));
+  assert.equal(plain.requiresGrad, false);
+  assert.deepEqual(plain.toArray(), [1, 2]);
+  const fromConst = f64([0, 0]);
+  fromConst.copy_(f64([5, 6]));
+  assert.equal(fromConst.requiresGrad, false);
+  assert.equal(fromConst.gradFn, null);
+});
+
+test('copy_ casts to self\'s dtype: float → int32 truncates toward zero, float → bool is "nonzero", with grad mode on', () => {
+  // torch.zeros(2, dtype=torch.int32).copy_(torch.tensor([1.7, -2.7])) → [1, -2]
+  const i = nb.zeros([2], { dtype: 'int32' });
+  i.copy_(f64([1.7, -2.7]));
+  assert.deepEqual(i.toArray(), [1, -2]);
+  // torch.zeros(3, dtype=torch.bool).copy_(torch.tensor([0.5, 0., -2.])) → [True, False, True]
+  const b = nb.zeros([3], { dtype: 'bool' });
+  b.copy_(f64([0.5, 0, -2]));
+  assert.deepEqual(b.toArray(), [true, false, true]);
+  // a broadcast source
+  const m = nb.zeros([2, 2], { dtype: 'float32' });
+  m.copy_(f64([1.5, 2.5]));
+  assert.deepEqual(m.toArray(), [[1.5, 2.5], [1.5, 2.5]]);
+});
