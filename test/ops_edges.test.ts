@@ -470,3 +470,32 @@ test('sort/topk: a 0-d input, 16-bit floats, k checked against the dim, k = n an
   const [sv, si] = nb.topk(x, 2, 0, false);
   assert.deepEqual([sv!.toArray(), si!.toArray()], [[[0, 1, 2], [3, 5, 4]], [[1, 0, 0], [0, 1, 1]]]);
 });
+
+test('op records\' calling conventions: options objects, positional limits, counts, with their messages', () => {
+  const x = nb.tensor([[3, 1, 2]]);
+  const q = nb.ones([2, 2]);
+  const sdpa = nb.nn.functional.scaledDotProductAttention as (...a: unknown[]) => nb.Tensor;
+  const sort = nb.sort as unknown as (...a: unknown[]) => nb.Tensor[];
+  const msg = (call: () => unknown, m: string) => assert.throws(call, (e: Error) => { assert.equal(`${e.name}: ${e.message}`, m); return true; });
+  msg(() => (nb.softmax as (...a: unknown[]) => unknown)(x, 0, { dim: 1 }), 'TypeError: softmax: dim given twice (as an argument and as an option)');
+  msg(() => nb.softmax(x, { dim: 1, dims: 2 } as never), "TypeError: softmax: unknown option 'dims' (did you mean dim?); expected one of: dim");
+  msg(() => sdpa(q, q, q, null, 0, false, null, new nb.Generator(1)),
+    'TypeError: scaledDotProductAttention: expected at most 7 positional arguments (query, key, value, attnMask, dropoutP, isCausal, scale), got 8; give generator, training by name ({generator: ...})');
+  msg(() => sdpa(q, q, q, null, 0, false, null, new nb.Generator(1), { training: false }),
+    'TypeError: scaledDotProductAttention: expected at most 7 positional arguments (query, key, value, attnMask, dropoutP, isCausal, scale) and an options object, got 8');
+  msg(() => sort(x, -1, false, true, 5), 'TypeError: sort: expected 1 to 4 arguments sort(input, dim?, descending?, stable?), got 5');
+  msg(() => (nb.sum as (...a: unknown[]) => unknown)(), 'TypeError: sum: expected 1 to 3 arguments sum(input, dim?, keepdim?), got 0');
+  msg(() => (nb.softmax as (...a: unknown[]) => unknown)(x, { dim: 1 }, 3), 'TypeError: softmax: expected 2 arguments softmax(input, dim), got 3');
+  // an option fills its own place, positions before it stay defaults; an undefined option is no option
+  const [v1] = sort(x, { descending: true });
+  assert.deepEqual(v1!.toArray(), [[3, 2, 1]]);
+  const [v2] = sort(x, { descending: true, dim: undefined });
+  assert.deepEqual(v2!.toArray(), [[3, 2, 1]]);
+  const [v3] = sort(x, 0, { descending: true });
+  assert.deepEqual(v3!.toArray(), [[3, 1, 2]]);
+  const [v5] = sort(x, 0, { dim: undefined, descending: true });
+  assert.deepEqual(v5!.toArray(), [[3, 1, 2]]);
+  const [v4] = sort(x, undefined, { descending: true });
+  assert.deepEqual(v4!.toArray(), [[3, 2, 1]]);
+  assert.deepEqual(sdpa(q, q, q, { training: false }).toArray(), [[1, 1], [1, 1]]);
+});
