@@ -499,3 +499,19 @@ test('op records\' calling conventions: options objects, positional limits, coun
   assert.deepEqual(v4!.toArray(), [[3, 2, 1]]);
   assert.deepEqual(sdpa(q, q, q, { training: false }).toArray(), [[1, 1], [1, 1]]);
 });
+
+test('einsum: equation errors with their messages; upper- and lower-case labels, traces, an ellipsis in the middle of the output', () => {
+  const a = nb.ones([2, 3]);
+  const msg = (call: () => unknown, m: string) => assert.throws(call, (e: Error) => { assert.equal(`${e.name}: ${e.message}`, m); return true; });
+  msg(() => nb.einsum('i...j...->ij', a), "Error: einsum: found a second ellipsis ('...') for operand 0 at index 5 in the equation; each term has at most one");
+  msg(() => nb.einsum('ii->i', a), "Error: einsum: subscript i is repeated for operand 0 but the sizes don't match, 3 != 2");
+  msg(() => nb.einsum('ij->i->j', a), "Error: einsum: the equation 'ij->i->j' has more than one '->'");
+  msg(() => nb.einsum('ijk->i', a), 'Error: einsum: the number of subscripts in the equation (3) does not match the number of dimensions (2) for operand 0 (shape [2,3]) and no ellipsis was given');
+  msg(() => nb.einsum('i1->i', a), "Error: einsum: invalid subscript '1' at index 1 in the equation 'i1' for operand 0; subscripts must be letters a-z, A-Z (or '...')");
+  // torch.einsum('Zz->zZ', [[1, 2], [3, 4]]) → [[1, 3], [2, 4]]; 'ii' → 5 (the trace); 'AZaz' labels at both ends of each range
+  const m = f64([[1, 2], [3, 4]]);
+  assert.deepEqual(nb.einsum('Zz->zZ', m).toArray(), [[1, 3], [2, 4]]);
+  assert.deepEqual(nb.einsum('Aa->aA', m).toArray(), [[1, 3], [2, 4]]);
+  assert.equal(nb.einsum('ii', m).item(), 5);
+  assert.deepEqual(nb.einsum('i...k->k...i', nb.arange(8, { dtype: 'float64' }).reshape([2, 2, 2])).toArray(), [[[0, 4], [2, 6]], [[1, 5], [3, 7]]]);
+});
