@@ -515,3 +515,34 @@ test('einsum: equation errors with their messages; upper- and lower-case labels,
   assert.equal(nb.einsum('ii', m).item(), 5);
   assert.deepEqual(nb.einsum('i...k->k...i', nb.arange(8, { dtype: 'float64' }).reshape([2, 2, 2])).toArray(), [[[0, 4], [2, 6]], [[1, 5], [3, 7]]]);
 });
+
+test('layerNorm/rmsNorm/batchNorm: refusals with their messages, eps 0 allowed, rmsNorm\'s default eps is its dtype\'s machine epsilon', () => {
+  const F = nb.nn.functional;
+  const x = f64([[1, 2, 3], [4, 6, 8]]);
+  const w2 = nb.ones([2], { dtype: 'float64' });
+  const msg = (call: () => unknown, m: string) => assert.throws(call, (e: Error) => { assert.equal(`${e.name}: ${e.message}`, m); return true; });
+  msg(() => F.layerNorm(x, [3], null, null, -1), 'RangeError: layerNorm: eps must be non-negative, got -1');
+  msg(() => F.layerNorm(x, [3], null, null, NaN), 'RangeError: layerNorm: eps must be non-negative, got NaN');
+  msg(() => F.layerNorm(x, []), 'Error: layerNorm: normalizedShape must name at least one dimension, got []');
+  msg(() => F.layerNorm(x, [2]), 'Error: layerNorm: input [2,3] does not end with normalizedShape [2]: expected input of shape [*, 2]');
+  msg(() => F.layerNorm(x, [2, 2, 3]), 'Error: layerNorm: input [2,3] does not end with normalizedShape [2,2,3]: expected input of shape [*, 2,2,3]');
+  msg(() => F.layerNorm(x, [3], w2), 'Error: layerNorm: weight [2] does not match input [2,3]: expected [3]');
+  msg(() => F.layerNorm(x, [3], null, nb.ones([3, 1], { dtype: 'float64' })), 'Error: layerNorm: bias [3,1] does not match input [2,3]: expected [3]');
+  msg(() => F.layerNorm(x, [1.5]), "TypeError: layerNorm: argument 'normalizedShape' must be an integer or an array of integers, got an array [1.5]");
+  msg(() => F.rmsNorm(x, [3], null, -1), 'RangeError: rmsNorm: eps must be non-negative, got -1');
+  msg(() => F.rmsNorm(x, [3], w2), 'Error: rmsNorm: weight [2] does not match input [2,3]: expected [3]');
+  msg(() => F.batchNorm(x, nb.zeros([3], { dtype: 'float64' }), null), 'Error: batchNorm: runningMean and runningVar must both be given or both be null');
+  msg(() => F.batchNorm(x, null, null, null, null, { training: true, eps: -1 }), 'RangeError: batchNorm: eps must be non-negative, got -1');
+  msg(() => F.batchNorm(x, null, null, w2, null, { training: true }), 'Error: batchNorm: weight [2] does not match input [2,3]: expected [3]');
+  msg(() => F.batchNorm(x, null, null, null, w2, { training: true }), 'Error: batchNorm: bias [2] does not match input [2,3]: expected [3]');
+  // eps 0 is allowed: (x − mean)/σ exactly; an integer normalizedShape is one dim
+  const r = 1 / Math.sqrt(2 / 3); // each row's (x − mean)/σ: [−r, 0, r]
+  [...F.layerNorm(x, [3], null, null, 0).data()].forEach((v, i) => assert.ok(Math.abs(v - [-r, 0, r][i % 3]!) < 1e-12, `layerNorm eps 0, element ${i}: ${v}`));
+  assert.deepEqual([...F.layerNorm(x, 3).data()], [...F.layerNorm(x, [3]).data()]);
+  // rmsNorm: y = x / √(mean(x²) + eps), eps = finfo(dtype).eps by default (2⁻²³ for float32, 2⁻⁵² for float64)
+  const tiny = [1e-4, 1e-4, 1e-4];
+  const y32 = F.rmsNorm(nb.tensor(tiny, { dtype: 'float32' }), [3]).data()[0]!;
+  assert.ok(Math.abs(y32 - 1e-4 / Math.sqrt(1e-8 + 2 ** -23)) < 1e-6, `float32: ${y32}`);
+  const y64 = F.rmsNorm(nb.tensor(tiny, { dtype: 'float64' }), [3]).data()[0]!;
+  assert.ok(Math.abs(y64 - 1e-4 / Math.sqrt(1e-8 + 2 ** -52)) < 1e-12, `float64: ${y64}`);
+});
