@@ -552,3 +552,39 @@ test('layerNorm/rmsNorm/batchNorm: refusals with their messages, eps 0 allowed, 
   const y64 = F.rmsNorm(nb.tensor(tiny, { dtype: 'float64' }), [3]).data()[0]!;
   assert.ok(Math.abs(y64 - 1e-4 / Math.sqrt(1e-8 + 2 ** -52)) < 1e-12, `float64: ${y64}`);
 });
+
+test('matmul/bmm: refusals; mixed float dtypes promote; batched operands of any layout (expanded, permuted, sliced) equal their contiguous copies', () => {
+  const msg = (call: () => unknown, m: string) => assert.throws(call, (e: Error) => { assert.equal(`${e.name}: ${e.message}`, m); return true; });
+  msg(() => nb.bmm(nb.ones([2, 2, 3]), nb.ones([3, 3, 2])), 'Error: bmm: expected 3-D tensors with equal batch, got [2,2,3] and [3,3,2]');
+  msg(() => nb.bmm(nb.ones([2, 3]), nb.ones([2, 3, 2])), 'Error: bmm: expected 3-D tensors with equal batch, got [2,3] and [2,3,2]');
+  msg(() => nb.bmm(nb.ones([2, 2, 3]), nb.ones([3, 2])), 'Error: bmm: expected 3-D tensors with equal batch, got [2,2,3] and [3,2]');
+  msg(() => nb.matmul(nb.ones([2, 3]), nb.ones([2, 3])), 'Error: matmul: cannot multiply [2,3] by [2,3]: inner dimensions 3 and 2 differ');
+  msg(() => nb.matmul(nb.ones([4, 2, 3]), nb.ones([4, 2, 3])), 'Error: matmul: cannot multiply [4,2,3] by [4,2,3]: inner dimensions 3 and 2 differ');
+  // nabla promotes where PyTorch 1.13 refuses ("expected scalar type"): float32 @ float64 is float64, exact
+  const m = nb.matmul(nb.tensor([[1, 2]], { dtype: 'float32' }), f64([[0.1], [0.2]]));
+  assert.deepEqual([m.dtype, m.item()], ['float64', Math.fround(1) * 0.1 + 2 * 0.2]);
+  const g = new nb.Generator(7);
+  const r = (shape: number[]) => nb.randn(shape, { dtype: 'float64', generator: g });
+  const same = (a: nb.Tensor, b: nb.Tensor, what = '') => {
+    assert.deepEqual(a.shape, b.shape, what);
+    const x = a.data(), y = b.data();
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) < 1e-12, `${what}: element ${i}`);
+  };
+  const b = r([3, 4, 2]);
+  const views: [string, nb.Tensor][] = [
+    ['batch expanded (stride 0)', r([1, 5, 4]).expand([3, 5, 4])],
+    ['batch and rows permuted', r([5, 3, 4]).permute([1, 0, 2])],
+    ['every other batch', r([6, 5, 4]).slice(0, 0, 6, 2)],
+    ['transposed matrices', r([3, 4, 5]).transpose(-2, -1)],
+    ['4-D with an expanded middle batch', r([2, 1, 5, 4]).expand([2, 3, 5, 4])],
+  ];
+  for (const [what, a] of views) {
+    same(nb.matmul(a, b), nb.matmul(a.contiguous(), b), what);
+    same(nb.matmul(b.transpose(-2, -1), a.transpose(-2, -1)), nb.matmul(b.transpose(-2, -1).contiguous(), a.transpose(-2, -1).contiguous()), `${what}, on the right`);
+  }
+  // a stride-0 right operand across the batch (one matrix for every batch entry)
+  const shared = r([1, 4, 2]).expand([3, 4, 2]);
+  const a3 = r([3, 5, 4]);
+  same(nb.matmul(a3, shared), nb.matmul(a3, shared.contiguous()));
+  same(nb.bmm(a3, shared), nb.bmm(a3, shared.contiguous()));
+});
