@@ -588,3 +588,57 @@ test('matmul/bmm: refusals; mixed float dtypes promote; batched operands of any 
   same(nb.matmul(a3, shared), nb.matmul(a3, shared.contiguous()));
   same(nb.bmm(a3, shared), nb.bmm(a3, shared.contiguous()));
 });
+
+test('reductions: max/min\'s three forms and their refusals, empty dims, 0-d inputs, bool prod, var\'s unbiased/correction', () => {
+  const x = f64([[1, 5, 2], [7, 0, 3]]);
+  const e = nb.zeros([2, 0]);
+  const msg = (call: () => unknown, m: string) => assert.throws(call, (err: Error) => { assert.equal(`${err.name}: ${err.message}`, m); return true; });
+  const anyMax = nb.max as (...a: unknown[]) => unknown;
+  msg(() => anyMax(x, x, 1), 'TypeError: max: max(x, other) takes no further arguments');
+  msg(() => anyMax(x, { keepdim: true }), 'TypeError: max: keepdim needs a dim');
+  msg(() => anyMax(x, [0, 1]), 'TypeError: max: dim must be one integer (use amax/amin for several dims), got an array [0, 1]');
+  msg(() => (nb.min as (...a: unknown[]) => unknown)(x, [1]), 'TypeError: min: dim must be one integer (use amax/amin for several dims), got an array [1]');
+  msg(() => nb.max(e, 1), 'Error: max: cannot reduce over dimension 1 of size 0 (shape [2,0])');
+  msg(() => nb.argmax(e, 1), 'Error: argmax: cannot reduce over dimension 1 of size 0');
+  msg(() => nb.argmin(e, -1), 'Error: argmin: cannot reduce over dimension -1 of size 0');
+  msg(() => nb.amax(e, 1), 'Error: amax: cannot reduce over a zero-size dimension of shape [2,0]');
+  msg(() => nb.var(x, 1, { unbiased: true, correction: 0 } as never), 'TypeError: var: give either unbiased or correction, not both');
+  // the forms: max(x) the largest element, max(x, other) elementwise, max(x, {dim, keepdim}) values and indices
+  assert.equal(nb.max(x).item(), 7);
+  assert.deepEqual(anyMax(x, f64([[2, 2, 2], [2, 2, 2]])) instanceof nb.Tensor && (anyMax(x, f64([[2, 2, 2], [2, 2, 2]])) as nb.Tensor).toArray(), [[2, 5, 2], [7, 2, 3]]);
+  const [mv, mi] = (nb.min as unknown as (...a: unknown[]) => nb.Tensor[])(x, { dim: 1, keepdim: true });
+  assert.deepEqual([mv!.toArray(), mi!.toArray()], [[[1], [0]], [[0], [1]]]);
+  assert.equal(anyMax(x, undefined, undefined) instanceof nb.Tensor && (anyMax(x, undefined) as nb.Tensor).item(), 7);
+  // empty dims a sum can take: zeros, as PyTorch
+  assert.deepEqual(nb.sum(e, 1).toArray(), [0, 0]);
+  // a 0-d input: max over dim 0 is itself at index 0, with its gradient and tangent; argmax keepdim stays 0-d
+  const s = nb.tensor(4, { dtype: 'float64', requiresGrad: true });
+  const [sv, si] = nb.max(s, 0);
+  assert.deepEqual([sv!.shape, sv!.item(), si!.shape, si!.item()], [[], 4, [], 0]);
+  sv!.mul(3).backward();
+  assert.equal(s.grad!.item(), 3);
+  const [, st] = nb.autograd.jvp((a: nb.Tensor) => nb.min(a, -1)[0]!, [nb.tensor(4, { dtype: 'float64' })], [nb.tensor(2, { dtype: 'float64' })]);
+  assert.deepEqual([st.shape, st.item()], [[], 2]);
+  const am = nb.argmax(nb.tensor(4), 0, true);
+  assert.deepEqual([am.shape, am.item()], [[], 0]);
+  assert.deepEqual(nb.argmax(x, undefined, true).toArray(), [[3]]);
+  // prod of bool counts as int32 (PyTorch: int64), over a dim and over everything
+  const p = nb.prod(nb.tensor([[true, true], [true, false]]), 1);
+  assert.deepEqual([p.dtype, p.toArray()], ['int32', [1, 0]]);
+  assert.equal(nb.prod(nb.tensor([true, true])).dtype, 'int32');
+  // correction 0 is the population variance; integer inputs compute in float32
+  assert.deepEqual([...nb.var(x, 1, { correction: 0 } as never).data()].map((v) => Math.round(v * 1e9) / 1e9), [2.888888889, 8.222222222]);
+  assert.equal(nb.var(nb.tensor([[1, 2], [3, 5]], { dtype: 'int32' }), 1).dtype, 'float32');
+  assert.equal(nb.logsumexp(nb.tensor([1, 2], { dtype: 'int32' }), 0).dtype, 'float32');
+});
+
+test('gather/scatterAdd of 0-d tensors read and write the one element (they gave 0), as PyTorch', () => {
+  // torch.gather(torch.tensor(4.), 0, torch.tensor(0)) → 4; torch.zeros(()).scatter_add(0, torch.tensor(0), torch.tensor(3.)) → 3
+  const i = nb.tensor(0, { dtype: 'int32' });
+  const x = nb.tensor(4, { dtype: 'float64', requiresGrad: true });
+  const y = nb.gather(x, 0, i);
+  assert.deepEqual([y.shape, y.item()], [[], 4]);
+  y.mul(5).backward();
+  assert.equal(x.grad!.item(), 5);
+  assert.equal(nb.scatterAdd([], -1, i, nb.tensor(3, { dtype: 'float64' })).item(), 3);
+});

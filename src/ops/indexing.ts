@@ -6,7 +6,7 @@
 import { record } from '../autograd/record.js';
 import { fmt, normDim, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { backendOf } from './util.js';
+import { backendOf, rank1 } from './util.js';
 import { defineOp, type AssertMethods, type MethodsOf } from './define.js';
 import { argError, int, tensor, type ArgSpec } from './args.js';
 import { provide } from './registry.js';
@@ -55,7 +55,7 @@ export const gather = defineOp({
       if (i !== d && index.shape[i]! > x.shape[i]!) throw new Error(`gather: index ${fmt(index.shape)} is larger than input ${fmt(x.shape)} in dimension ${i}`);
     }
     const b = backendOf('gather', x, index);
-    return Tensor.fromData(b, b.gather(x.backendView(), d, index.backendView()), index.shape, x.dtype);
+    return Tensor.fromData(b, b.gather(rank1(x.backendView()), d, rank1(index.backendView())), index.shape, x.dtype);
   },
   saves: ['index'],
   vjp: (g, { index, dim, shapes }): { input: Tensor } => ({ input: scatterAdd(shapes.input, normDim('gather', dim, shapes.input.length), index, g) }),
@@ -76,7 +76,7 @@ export const scatterAdd = defineOp({
       if (index.shape[i]! > src.shape[i]!) throw new Error(`scatterAdd: index ${fmt(index.shape)} is larger than src ${fmt(src.shape)} in dimension ${i}`);
     }
     const b = backendOf('scatterAdd', index, src);
-    return Tensor.fromData(b, b.scatterAdd(shape, src.dtype, d, index.backendView(), src.backendView()), shape, src.dtype);
+    return Tensor.fromData(b, b.scatterAdd(shape.length ? shape : [1], src.dtype, d, rank1(index.backendView()), rank1(src.backendView())), shape, src.dtype);
   },
   saves: ['index'],
   vjp: (g, { index, dim, shapes }): { src: Tensor } => {

@@ -12,7 +12,7 @@ import type { ReduceOp } from '../backends/backend.js';
 import { floatOf, isFloat, type DType } from '../dtype.js';
 import { fmt, normDim, normDims, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkTensor } from './util.js';
+import { checkTensor, rank1 } from './util.js';
 import { add, cast, div, eq, exp, log, maximum, minimum, mul, sqrt, sub, where } from './elementwise.js';
 import { cat, expand, permute, reshape, slice, squeeze, unsqueeze } from './movement.js';
 import { gather, scatterAdd } from './indexing.js';
@@ -140,7 +140,7 @@ export type ValuesIndicesPair = ValuesIndices & Iterable<Tensor> & { 0: Tensor; 
 
 function gatherNoGrad(x: Tensor, dim: number, index: Tensor): Tensor {
   const b = x.backend;
-  return Tensor.fromData(b, b.gather(x.backendView(), dim, index.backendView()), index.shape, x.dtype);
+  return Tensor.fromData(b, b.gather(rank1(x.backendView()), dim, rank1(index.backendView())), index.shape, x.dtype);
 }
 
 /**
