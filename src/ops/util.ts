@@ -81,8 +81,8 @@ export function hasNonFinite(x: Tensor): boolean {
 }
 
 /**
- * A 0-d operand as the one-element [1] the kernels index (gather/scatterAdd of 0-d tensors work on dim 0 or −1,
- * as in PyTorch; the kernels read a view's shape, and a 0-d one has no dim to walk).
+ * A 0-d operand as the one-element [1] the kernels walk (gather/scatterAdd/softmax of 0-d tensors work on dim 0
+ * or −1, as in PyTorch; the kernels read a view's shape, and a 0-d one has no dim to walk).
  */
 export function rank1<V extends { shape: readonly number[]; strides: readonly number[] }>(v: V): V {
   return v.shape.length === 0 ? { ...v, shape: [1], strides: [1] } : v;

@@ -11,6 +11,7 @@ import { exp, mul, silu, sub } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { chunk } from '../movement.js';
 import { floatInput } from './_util.js';
+import { rank1 } from '../util.js';
 import { defineOp, type Arr, type RefLib, type AssertMethods, type MethodsOf } from '../define.js';
 import { int, tensor } from '../args.js';
 
@@ -18,9 +19,7 @@ function softmaxRaw(x: Tensor, axis: number, log: boolean): Tensor {
   const b = x.backend;
   // a 0-d tensor is a one-element row. The kernels give a row of all −Inf −Inf log-probs (and NaN
   // probabilities, as PyTorch's softmax)
-  const v = x.backendView();
-  const view = x.ndim === 0 ? { ...v, shape: [1], strides: [1] } : v;
-  return Tensor.fromData(b, b.softmax(view, x.ndim === 0 ? 0 : axis, log), x.shape, x.dtype);
+  return Tensor.fromData(b, b.softmax(rank1(x.backendView()), x.ndim === 0 ? 0 : axis, log), x.shape, x.dtype);
 }
 
 /** (input, dim): integer inputs compute in float32; autocast runs them in float32 */
