@@ -536,10 +536,10 @@ test('layerNorm/rmsNorm/batchNorm: refusals with their messages, eps 0 allowed, 
   msg(() => F.batchNorm(x, null, null, w2, null, { training: true }), 'Error: batchNorm: weight [2] does not match input [2,3]: expected [3]');
   msg(() => F.batchNorm(x, null, null, null, w2, { training: true }), 'Error: batchNorm: bias [2] does not match input [2,3]: expected [3]');
   // training updates the running stats in place: (1 − m)·running + m·batch (variance unbiased), as PyTorch:
-  // F.batch_norm(x, zeros(3), ones(3), training=True, momentum=0.1) leaves [0.25, 0.4, 0.55] and [1.35, 1.7, 2.15]
-  const rm = nb.zeros([3], { dtype: 'float64' }), rv = nb.ones([3], { dtype: 'float64' });
+  // F.batch_norm(x, ones(3), full((3,), 2.), training=True, momentum=0.1) leaves [1.15, 1.3, 1.45] and [2.25, 2.6, 3.05]
+  const rm = nb.ones([3], { dtype: 'float64' }), rv = nb.full([3], 2, { dtype: 'float64' });
   F.batchNorm(x, rm, rv, null, null, { training: true, momentum: 0.1 });
-  [...rm.data(), ...rv.data()].forEach((v, i) => assert.ok(Math.abs(v - [0.25, 0.4, 0.55, 1.35, 1.7, 2.15][i]!) < 1e-12, `running stat ${i}: ${v}`));
+  [...rm.data(), ...rv.data()].forEach((v, i) => assert.ok(Math.abs(v - [1.15, 1.3, 1.45, 2.25, 2.6, 3.05][i]!) < 1e-12, `running stat ${i}: ${v}`));
   msg(() => F.batchNorm(x, null, null, null, null, { training: false }), 'Error: batchNorm: runningMean and runningVar are required when training is false (input [2,3])');
   // eps 0 is allowed: (x − mean)/σ exactly; an integer normalizedShape is one dim
   const r = 1 / Math.sqrt(2 / 3); // each row's (x − mean)/σ: [−r, 0, r]
