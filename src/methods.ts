@@ -9,7 +9,6 @@ import * as M from './ops/movement.js';
 import * as IP from './ops/inplace.js';
 import { backward, type BackwardOptions } from './autograd/engine.js';
 import type { TensorLike } from './ops/util.js';
-import type { IndexItem } from './ops/movement.js';
 
 declare module './tensor.js' {
   // the element-wise methods come from their op records (src/ops/elementwise.ts)
@@ -19,7 +18,6 @@ declare module './tensor.js' {
     sub(other: TensorLike): Tensor;
     clamp(min?: number | null, max?: number | null): Tensor;
     readonly T: Tensor;
-    index(spec: readonly IndexItem[]): Tensor;
     detach(): Tensor;
     to(dtype: DType | Tensor): Tensor;
     float(): Tensor;
@@ -43,7 +41,6 @@ const P = Tensor.prototype as any;
 
 
 Object.defineProperty(P, 'T', { get(this: Tensor) { return M.permute(this, [...Array(this.ndim).keys()].reverse()); } });
-P.index = function (this: Tensor, spec: readonly IndexItem[]) { return M.index(this, spec); };
 P.detach = function (this: Tensor) {
   const t = new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
   t._base = this._base ?? this;

@@ -12,7 +12,7 @@ import { cast } from './elementwise.js';
 import { ops, provide } from './registry.js';
 import { sumToShape } from './sumToShape.js';
 import { defineOp, type Method, type AssertMethods, type MethodsOf } from './define.js';
-import { dims, int, shapeRest, tensor, tensorList } from './args.js';
+import { describeValue, dims, int, shapeRest, tensor, tensorList } from './args.js';
 
 /** Resolve a single −1 in a target shape. */
 function inferShape(op: string, shape: readonly number[], n: number, from: Shape): number[] {
@@ -186,6 +186,8 @@ export const expand = defineOp({
     for (let i = 0; i < target.length; i++) {
       const j = i - lead;
       const src = j >= 0 ? x.shape[j]! : 1;
+      if (target[i] === -1 && j < 0) throw new Error(`expand: the size -1 (keep the existing size) is not allowed in a new leading dimension ${i} (tensor ${fmt(x.shape)} to ${fmt(target)})`);
+      if (target[i]! < -1) throw new Error(`expand: sizes must be non-negative or -1, got ${target[i]} at dimension ${i} (tensor ${fmt(x.shape)} to ${fmt(target)})`);
       const t = target[i] === -1 ? src : target[i]!;
       if (j >= 0 && src !== t && src !== 1) {
         throw new Error(`expand: the expanded size ${t} must match the existing size ${src} at dimension ${i} (tensor ${fmt(x.shape)} to ${fmt(target)})`);
@@ -258,7 +260,7 @@ function optIntArg<const N extends string>(name: N) {
     name, optional: true as const, expected: 'an integer or undefined',
     check(op: string, v: unknown): number | undefined {
       if (v === undefined || v === null) return undefined;
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${op}: argument '${name}' must be an integer or undefined, got ${typeof v} ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${op}: argument '${name}' must be an integer or undefined, got ${describeValue(v)}`);
       return v;
     },
   } as import('./args.js').ArgSpec<number | null | undefined, number | undefined, N, true>;
@@ -307,31 +309,6 @@ export const select = defineOp({
   ],
 });
 
-/** One entry of an index spec: an integer, null (the whole dim), a [start, end, step] range, '...' or 'newaxis'. */
-export type IndexItem = number | null | readonly [number?, number?, number?] | '...' | 'newaxis';
-
-/** x.index([0, null, [1, 3]]) ≈ x[0, :, 1:3] in Python. */
-export function index(x: Tensor, spec: readonly IndexItem[]): Tensor {
-  checkTensor('index', 'input', x);
-  const consumed = spec.filter((s) => s !== '...' && s !== 'newaxis').length;
-  if (consumed > x.ndim) throw new Error(`index: too many indices (${consumed}) for a tensor of rank ${x.ndim}`);
-  const expanded: IndexItem[] = [];
-  for (const s of spec) {
-    if (s === '...') for (let k = 0; k < x.ndim - consumed; k++) expanded.push(null);
-    else expanded.push(s);
-  }
-  let y = x;
-  let d = 0;
-  for (const s of expanded) {
-    if (s === null) d++;
-    else if (s === 'newaxis') y = unsqueeze(y, d++);
-    else if (typeof s === 'number') y = select(y, d, s);
-    else if (Array.isArray(s)) { y = slice(y, d, s[0], s[1], s[2] ?? 1); d++; }
-    else throw new Error(`index: unsupported index item ${JSON.stringify(s)}`);
-  }
-  return y;
-}
-
 /** cat along dim: the gradient of each input is its slice of g; ẏ = cat of the tangents. */
 export const cat = defineOp({
   name: 'cat', args: [tensorList('tensors'), int('dim', 0)],
@@ -365,7 +342,8 @@ export const cat = defineOp({
     let off = 0;
     return {
       tensors: list.map((s) => {
-        if (s.length === 1 && s[0] === 0 && ref.length !== 1) return null; // an empty 1-D input takes no part
+        // an empty 1-D input takes no part: its gradient is empty too (a constant: nothing flows through it)
+        if (s.length === 1 && s[0] === 0 && ref.length !== 1) return Tensor.fromData(g.backend, g.backend.alloc(g.dtype, 0), [0], g.dtype);
         const gi = slice(g, d, off, off + s[d]!);
         off += s[d]!;
         return gi;
@@ -411,6 +389,7 @@ export const split = defineOp({
     if (typeof size === 'number') {
       if (!Number.isInteger(size) || size <= 0) throw new Error(`split: split size must be a positive integer, got ${size}`);
       for (let s = 0; s < n; s += size) sizes.push(Math.min(size, n - s));
+      if (n === 0) sizes.push(0); // an empty dim splits into one empty piece, as PyTorch
     } else {
       if (size.reduce((a, b) => a + b, 0) !== n) throw new Error(`split: sizes ${fmt(size)} do not sum to the dimension size ${n}`);
       sizes.push(...size);
@@ -433,7 +412,7 @@ function sizesArg<const N extends string>(name: N) {
     check(op: string, v: unknown): number | readonly number[] {
       if (typeof v === 'number') return v;
       if (Array.isArray(v) && v.every((k) => typeof k === 'number' && Number.isInteger(k))) return v as number[];
-      throw new TypeError(`${op}: argument '${name}' must be an integer or an array of integers, got ${typeof v} ${String(v)}`);
+      throw new TypeError(`${op}: argument '${name}' must be an integer or an array of integers, got ${describeValue(v)}`);
     },
   } as import('./args.js').ArgSpec<number | readonly number[], number | readonly number[], N, false>;
 }
@@ -444,14 +423,16 @@ export const chunk = defineOp({
   forward: ({ input: x, chunks, dim }): Tensor[] => {
     if (chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
     const d = normDim('chunk', dim, x.ndim);
-    return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
+    // an empty dim gives `chunks` empty pieces, as PyTorch (split would give none)
+    if (x.shape[d] === 0) return Array.from({ length: chunks }, () => slice(x, d, 0, 0));
+    return split(x, Math.ceil(x.shape[d]! / chunks), d);
   },
   cases: [{ label: '3', shapes: [[6, 2]], call: (f, x) => f(x, 3, 0), expect: (R, x) => [R.slice(0, 0, 2)(x), R.slice(0, 2, 2)(x), R.slice(0, 4, 2)(x)], torch: 'x[0].chunk(3, 0)' }],
 });
 
 type ShapeMethod = (...shape: number[] | [readonly number[]]) => Tensor;
 // every export is a record whose Tensor method has its name, except these (no method)
-type NoMethod = 'index' | 'cat' | 'stack';
+type NoMethod = 'cat' | 'stack';
 type Methods = MethodsOf<typeof import('./movement.js'), NoMethod | 'view' | 'reshape' | 'permute' | 'expand'> & {
   // a shape as the rest of the arguments (shapeRest): reshape(2, 3) or reshape([2, 3])
   view: ShapeMethod; reshape: ShapeMethod; permute: ShapeMethod; expand: ShapeMethod;
@@ -466,4 +447,4 @@ declare module '../tensor.js' {
 const methodsAgree: AssertMethods<typeof import('./movement.js'), NoMethod> = true;
 void methodsAgree;
 
-provide({ clone, contiguous, view, reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, select, index, cat, stack, split, chunk });
+provide({ clone, contiguous, view, reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, select, cat, stack, split, chunk });
