@@ -117,7 +117,9 @@ export const crossEntropyRows = defineOp({
   vjp: (gs, c) => {
     const { input: x, target: t, ignoreIndex } = c;
     const g = gs[0];
-    if (!g) return {};
+    // max and logSum are the saved row statistics, not outputs to differentiate: a gradient through them would be
+    // silently dropped, so it is refused (logsumexp(x, 1) = max + logSum is the differentiable form)
+    if (!g || gs[1] || gs[2]) throw new Error('crossEntropyRows: only the loss output is differentiable; max and logSum are saved statistics (use logsumexp for a differentiable log Σ exp)');
     // the one-pass kernel only for a first-order backward: with createGraph, or under a forward-mode level
     // (forward-over-reverse), the backward must be ops so that it differentiates / carries tangents
     if (!isGradEnabled() && !isForwardActive()) {
@@ -436,8 +438,13 @@ export const binaryCrossEntropy = defineOp({
       }
     });
     const w = o.weight ? (o.weight.dtype === pp.dtype ? o.weight : cast(o.weight, pp.dtype)) : null;
-    const loss = binaryCrossEntropyTerms(pp, yy);
-    return reduceLoss(w ? mul(loss, w) : loss, o.reduction);
+    let loss = binaryCrossEntropyTerms(pp, yy);
+    if (w) {
+      loss = mul(loss, w);
+      // the weight broadcasts to the input, never the other way (PyTorch refuses a weight that widens the loss)
+      if (loss.ndim !== pp.ndim || loss.shape.some((s, i) => s !== pp.shape[i])) throw new Error(`${op}: weight ${fmt(w.shape)} does not broadcast to input ${fmt(pp.shape)}`);
+    }
+    return reduceLoss(loss, o.reduction);
   },
   cases: [
     {
