@@ -269,8 +269,10 @@ test('in-place arithmetic refuses a result self cannot hold (PyTorch\'s can_cast
   const b = nb.tensor([true, false]);
   assert.throws(() => b.add_(1), { message: /^add_: result type int32 can't be cast to the desired output type bool/ });
   // what PyTorch allows: an integer result into int, bool into int, any float into another float
-  i.add_(2).sub_(nb.tensor([true, false]));
-  assert.deepEqual([...i.data()], [2, 4]);
+  i.add_(2).add_(nb.tensor([true, false]));
+  assert.deepEqual([...i.data()], [4, 4]);
+  // subtraction with a bool tensor is refused, in place too (PyTorch: "Subtraction, the `-` operator, with a bool tensor is not supported")
+  assert.throws(() => i.sub_(nb.tensor([true, false])), { name: 'TypeError', message: /^sub: subtraction with a bool tensor is not supported/ });
   const h = nb.tensor([1, 2], { dtype: 'float32' }).mul_(nb.tensor([3, 4], { dtype: 'int32' }));
   assert.deepEqual([...h.data()], [3, 8]);
 });

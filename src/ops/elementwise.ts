@@ -39,10 +39,13 @@ export const cast = defineOp({
 // ---------------------------------------------------------------------------------------------
 // unary ops: y = f(x), dx = g · f'(x), ẏ = f'(x) · ẋ
 
-/** -x (bool → int32): dx = −g; ẏ = −ẋ */
+/** -x: dx = −g; ẏ = −ẋ. A bool tensor is refused, as in PyTorch (−mask is no mask inversion). */
 export const neg = defineOp({
   name: 'neg', method: 'neg', args: one,
-  forward: ({ input }): Tensor => unaryRaw('neg', input, input.dtype === 'bool' ? 'int32' : input.dtype),
+  forward: ({ input }): Tensor => {
+    if (input.dtype === 'bool') throw new TypeError('neg: negation of a bool tensor is not supported (as in PyTorch); to invert a mask use logicalNot(x)');
+    return unaryRaw('neg', input, input.dtype);
+  },
   vjp: (g): { input: Tensor } => ({ input: neg(g) }),
   jvp: 'linear',
   cases: [{ shapes: [[2, 3]], ref: (x) => -x, torch: 'torch.neg(x[0])' }],
@@ -303,6 +306,13 @@ function liftPair(name: string, a: TensorLike, b: TensorLike, floatOnly = false)
   return { input: lift(a, dt, like), other: lift(b, dt, like) };
 }
 const prepareBinary = (name: string, floatOnly = false) => (a: Named<typeof two>) => liftPair(name, a.input, a.other, floatOnly);
+/** subtraction refuses bool tensors, as PyTorch (true − true is no mask operation): logicalNot / logicalXor are */
+const prepareSub = (name: string) => (a: Named<typeof two>) => {
+  for (const v of [a.input, a.other]) {
+    if (v instanceof Tensor && v.dtype === 'bool') throw new TypeError(`${name}: subtraction with a bool tensor is not supported (as in PyTorch); to invert a mask use logicalNot(x), for two masks ne(a, b) (exclusive or)`);
+  }
+  return liftPair(name, a.input, a.other);
+};
 const binaryKernel = (name: string, op: BinaryOp, out?: DType) => ({ input, other }: { input: Tensor; other: Tensor }) => binaryRaw(name, op, input, other, out ?? input.dtype);
 
 /** a + b: the gradient is distributed unchanged to both; ẏ = ȧ + ḃ */
@@ -321,7 +331,7 @@ export const add = defineOp({
 
 /** a − b: da = g, db = −g; ẏ = ȧ − ḃ */
 export const sub = defineOp({
-  name: 'sub', method: 'sub', args: two, prepare: prepareBinary('sub'), forward: binaryKernel('sub', 'sub'), broadcast: true,
+  name: 'sub', method: 'sub', args: two, prepare: prepareSub('sub'), forward: binaryKernel('sub', 'sub'), broadcast: true,
   vjp: (g) => ({ input: g, other: neg(g) }),
   jvp: 'linear',
   cases: [

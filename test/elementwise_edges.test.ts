@@ -1,0 +1,90 @@
+/**
+ * Element-wise ops (src/ops/elementwise.ts) at their edges: bool arithmetic PyTorch refuses, integer inputs of
+ * float ops, pow's integer and zero exponents, the zero gradients of piecewise-constant ops, casts to the same
+ * dtype, and the messages of calls without a tensor. PyTorch 1.13 is the reference for every dtype and refusal;
+ * written against the mutants that survived the mutation run of elementwise.js (tools/mutation/review.md).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+
+const f64 = (data: nb.NestedArray) => nb.tensor(data, { dtype: 'float64' });
+const i32 = (data: nb.NestedArray) => nb.tensor(data, { dtype: 'int32' });
+const mask = () => nb.tensor([true, false]);
+/** values, with −0 read as 0 (a zero gradient's sign is not part of the contract) */
+const vals = (t: nb.Tensor) => [...t.data()].map((v) => Number(v) + 0);
+
+test('bool arithmetic PyTorch refuses: −mask and any subtraction with a bool tensor (they gave int32 −1 and a nonzero "true")', () => {
+  const neg = { name: 'TypeError', message: 'neg: negation of a bool tensor is not supported (as in PyTorch); to invert a mask use logicalNot(x)' };
+  const sub = { name: 'TypeError', message: 'sub: subtraction with a bool tensor is not supported (as in PyTorch); to invert a mask use logicalNot(x), for two masks ne(a, b) (exclusive or)' };
+  assert.throws(() => nb.neg(mask()), neg);
+  assert.throws(() => mask().neg(), neg);
+  assert.throws(() => nb.sub(mask(), mask()), sub);
+  assert.throws(() => nb.sub(1, mask()), sub);
+  assert.throws(() => mask().sub(1.5), sub);
+  assert.throws(() => nb.sub(f64([1, 2]), mask()), sub);
+  assert.throws(() => nb.rsub(mask(), f64([1, 2])), sub);
+  // what PyTorch allows: addition and multiplication of masks (logical or / and), int and float negation
+  assert.deepEqual(vals(mask().add(mask())), [1, 0]);
+  assert.equal(mask().add(mask()).dtype, 'bool');
+  assert.equal(nb.neg(i32([1, -2])).dtype, 'int32');
+  assert.deepEqual(vals(nb.neg(i32([1, -2]))), [-1, 2]);
+  assert.deepEqual(vals(nb.logicalNot(mask())), [0, 1]);
+  assert.deepEqual(vals(nb.ne(mask(), nb.tensor([true, true]))), [0, 1]);
+});
+
+test('pow: an integer tensor keeps its dtype for an integer exponent, becomes float32 for a fractional one (PyTorch)', () => {
+  const r = nb.pow(i32([4, 9]), 0.5);
+  assert.equal(r.dtype, 'float32');
+  assert.deepEqual(vals(r), [2, 3]);
+  const q = nb.pow(i32([4, 9]), 2);
+  assert.equal(q.dtype, 'int32');
+  assert.deepEqual(vals(q), [16, 81]);
+  assert.throws(() => nb.pow(2, 3), { name: 'TypeError', message: 'pow: expected at least one Tensor argument, got number and number' });
+  // a tensor exponent: d/de bᵉ = bᵉ·log b
+  const e = f64([2, 0.5]).requiresGrad_(true);
+  nb.pow(f64([3, 4]), e).sum().backward();
+  assert.deepEqual(vals(e.grad!).map((v) => +v.toFixed(12)), [9 * Math.log(3), 2 * Math.log(4)].map((v) => +v.toFixed(12)));
+});
+
+test('pow(x, 0) has gradient 0 everywhere, also at x = 0 (0·x⁻¹ would be NaN there)', () => {
+  const x = f64([0, 2, -3]).requiresGrad_(true);
+  x.pow(0).sum().backward();
+  assert.deepEqual(vals(x.grad!), [0, 0, 0]);
+  const [, dt] = nb.func.jvp((v: nb.Tensor) => v.pow(0), [f64([0, 2])], [f64([1, 1])]);
+  assert.deepEqual(vals(dt), [0, 0]);
+  // pow(x, 1): gradient 1, also at 0
+  const y = f64([0, 2]).requiresGrad_(true);
+  y.pow(1).sum().backward();
+  assert.deepEqual(vals(y.grad!), [1, 1]);
+});
+
+test('piecewise-constant ops (floor, ceil, round, sign) give a zero gradient, not none, as PyTorch', () => {
+  for (const op of ['floor', 'ceil', 'round', 'sign'] as const) {
+    const x = f64([0.5, -2.25]).requiresGrad_(true);
+    (nb[op] as (t: nb.Tensor) => nb.Tensor)(x).mul(3).sum().backward();
+    assert.ok(x.grad, `${op}: a gradient`);
+    assert.deepEqual(vals(x.grad!), [0, 0], op);
+  }
+});
+
+test('float ops of integer inputs compute in float32: softplus of int32 (PyTorch\'s softplus of a float copy)', () => {
+  const s = nb.nn.functional.softplus(i32([0, 1]));
+  assert.equal(s.dtype, 'float32');
+  assert.deepEqual(vals(s), [Math.log(2), Math.log(1 + Math.E)].map(Math.fround));
+  const b = nb.nn.functional.softplus(i32([0, 1]), { beta: 2 });
+  assert.deepEqual(vals(b), [Math.log(2) / 2, Math.log(1 + Math.exp(2)) / 2].map(Math.fround));
+});
+
+test('casting to a tensor\'s own dtype returns the tensor itself (PyTorch\'s .to); binary ops need a tensor', () => {
+  const x = nb.tensor([1, 2], { dtype: 'float32' });
+  assert.equal(x.to('float32'), x);
+  assert.equal(x.float(), x);
+  assert.notEqual(x.double(), x);
+  assert.throws(() => nb.add(1, 2), { name: 'TypeError', message: 'add: expected at least one Tensor argument, got number and number' });
+  assert.throws(() => nb.maximum(1, 2), { name: 'TypeError', message: 'maximum: expected at least one Tensor argument, got number and number' });
+  assert.throws(() => nb.where(true as never, x, x), { name: 'TypeError', message: "where: argument 'condition' must be a Tensor, got boolean true" });
+  const w = nb.where(mask(), 1, 2);
+  assert.equal(w.dtype, 'float32');
+  assert.deepEqual(vals(w), [1, 2]);
+});
