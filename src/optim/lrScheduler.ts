@@ -518,6 +518,8 @@ export class ConstantLR extends LRScheduler {
   protected override chainedLr(e: number, cur: number[]): number[] {
     if (e === 0) return cur.map((lr) => lr * this.factor);
     if (e !== this.totalIters) return cur;
+    // factor 0 zeroed the lr, so dividing it back is 0/0 (PyTorch 1.13 raises ZeroDivisionError here): the closed form
+    if (this.factor === 0) return this.lrAt(e);
     return cur.map((lr) => lr * (1 / this.factor));
   }
 }
