@@ -9,7 +9,7 @@ export const folders = {
   // datasets.js/mnistRaw.js decode the MNIST files (their tests read 10,000 digits: too slow per mutant)
   data: { mutate: ['dist/src/data/**/*.js'], skip: ['index.js', 'datasets.js', 'datasetsIndex.js', 'mnistRaw.js'], tests: ['data', 'data_edges', 'shuffle_uniform', 'distributed_sampler', 'strict_args'] },
   optim: { mutate: ['dist/src/optim/**/*.js'], tests: ['optim', 'optim_validation', 'optim_options', 'strict_args', 'lr_scheduler', 'lr_scheduler_more', 'lr_scheduler_edges', 'onecycle_pytorch', 'readme_claims'] },
-  autograd: { mutate: ['dist/src/autograd/**/*.js'], tests: ['autograd_api', 'engine', 'higher_order', 'gradcheck_rejects', 'errors', 'autograd_details', 'forward_mode', 'eager_release', 'checkpoint_activation', 'grad_accumulation', 'backward_args', 'strict_args'] },
+  autograd: { mutate: ['dist/src/autograd/**/*.js'], tests: ['autograd_api', 'engine', 'higher_order', 'gradcheck_rejects', 'errors', 'autograd_details', 'forward_mode', 'eager_release', 'checkpoint_activation', 'grad_accumulation', 'backward_args', 'engine_edges', 'strict_args'] },
   // every fast test file that exercises ops, the quick ones first: a mutant made when a module loads (an op
   // record's fields) runs all of them, stopping at the first failure; ops_edges holds the cases written against
   // survivors, cross_backend guards util.js's mixed-backends error; bias_act (20 s) and gelu_kernel test kernels
