@@ -240,3 +240,82 @@ describe('resuming and state dicts', () => {
     assert.deepEqual(t.getLastLr(), [0.5]);
   });
 });
+
+describe('more schedules against PyTorch', () => {
+  const run = (make: (o: nb.optim.SGD) => { step(): void }, n: number) => {
+    const o = sgd();
+    const s = make(o);
+    const g = o.paramGroups[0]! as unknown as Group;
+    const lr = [g.lr], m = [g.momentum as number];
+    for (let i = 0; i < n; i++) { s.step(); lr.push(g.lr); m.push(g.momentum as number); }
+    return { lr, m };
+  };
+
+  test('CyclicLR: a longer way down with momentum cycled; expRange; a custom scaleFn per iteration and per cycle', () => {
+    const a = run((o) => new S.CyclicLR(o, { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, stepSizeDown: 4, baseMomentum: 0.8, maxMomentum: 0.9 }), 8);
+    close(a.lr, [0.1, 0.5500000000000003, 0.9999999999999998, 0.7749999999999999, 0.5500000000000002, 0.3249999999999998, 0.1, 0.5500000000000008, 0.9999999999999992]);
+    close(a.m, [0.9, 0.85, 0.8, 0.8250000000000001, 0.85, 0.875, 0.9, 0.85, 0.8000000000000002]);
+    const b = run((o) => new S.CyclicLR(o, { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, mode: 'expRange', gamma: 0.9, cycleMomentum: false }), 8);
+    close(b.lr, [0.1, 0.505, 0.8290000000000001, 0.42805000000000004, 0.1, 0.3657205, 0.5782969000000001, 0.3152336050000001, 0.1]);
+    assert.ok(b.m.every((v) => v === 0.9));
+    const c = run((o) => new S.CyclicLR(o, { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, scaleFn: (x: number) => 1 / (x + 1), scaleMode: 'iterations', cycleMomentum: false }), 6);
+    close(c.lr, [0.1, 0.325, 0.4, 0.21250000000000002, 0.1, 0.175, 0.22857142857142856]);
+    const d = run((o) => new S.CyclicLR(o, { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, scaleFn: (x: number) => 0.5 ** (x - 1), cycleMomentum: false }), 8);
+    close(d.lr, [0.1, 0.55, 1, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1]);
+    assert.throws(() => new S.CyclicLR(opt(), { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, stepSizeDown: 0, cycleMomentum: false }), err('CyclicLR: stepSizeUp and stepSizeDown must be positive, got 2, 0', 'RangeError'));
+    assert.throws(() => new S.CyclicLR(opt(), { maxLr: 1 } as never), err('CyclicLR: baseLr and maxLr are required', 'TypeError'));
+  });
+
+  test('CosineAnnealingWarmRestarts with tMult 1 and 2', () => {
+    close(run((o) => new S.CosineAnnealingWarmRestarts(o, 3, 1, 0.1), 8).lr, [1, 0.775, 0.3250000000000001, 1, 0.775, 0.3250000000000001, 1, 0.775, 0.3250000000000001]);
+    close(run((o) => new S.CosineAnnealingWarmRestarts(o, 2, 2, 0), 10).lr, [1, 0.5, 1, 0.8535533905932737, 0.5, 0.14644660940672627, 1, 0.9619397662556434, 0.8535533905932737, 0.6913417161825449, 0.5]);
+  });
+
+  test('OneCycleLR with pctStart 0 and 1 (both allowed, as PyTorch)', () => {
+    close(run((o) => new S.OneCycleLR(o, { maxLr: 1, totalSteps: 4, pctStart: 0, cycleMomentum: false }), 3).lr, [0.8535539763797113, 0.500002, 0.14645002362028864, 4e-6]);
+    close(run((o) => new S.OneCycleLR(o, { maxLr: 1, totalSteps: 4, pctStart: 1, cycleMomentum: false }), 3).lr, [0.040000000000000036, 0.28, 0.7599999999999999, 1]);
+    // every group must have momentum to cycle it
+    const two = { paramGroups: [{ lr: 1, momentum: 0.9 }, { lr: 1 }] as Group[] };
+    assert.throws(() => new S.OneCycleLR(two, { maxLr: 1, totalSteps: 4 }), err('OneCycleLR: optimizer must support momentum or beta1 with the cycleMomentum option enabled'));
+  });
+
+  test('ReduceLROnPlateau: min/rel and max/abs at the exact boundary, eps (a change smaller than eps is not applied), lastEpoch counts steps', () => {
+    const pl = (opts: object, ms: number[]) => {
+      const o = opt();
+      const s = new S.ReduceLROnPlateau(o, opts);
+      return { lr: ms.map((m) => { s.step(m); return o.paramGroups[0]!.lr; }), last: s.lastEpoch };
+    };
+    close(pl({ mode: 'min', factor: 0.5, patience: 0, threshold: 0.5, thresholdMode: 'rel' }, [8, 4, 2.5]).lr, [1, 0.5, 0.5]);
+    const b = pl({ mode: 'max', factor: 0.5, patience: 0, threshold: 0.5, thresholdMode: 'abs' }, [1, 1.5, 2.5, 3]);
+    close(b.lr, [1, 0.5, 0.5, 0.25]);
+    assert.equal(b.last, 4);
+    close(pl({ mode: 'min', factor: 0.5, patience: 0, eps: 0.5 }, [3, 4, 5, 6]).lr, [1, 1, 1, 1]);
+  });
+});
+
+describe('resuming every scheduler', () => {
+  test('lastEpoch is honoured by each schedule (not reset to a fresh start)', () => {
+    const g = () => ({ paramGroups: [{ lr: 0.5, initialLr: 1, momentum: 0.9 }] as Group[] });
+    const makers: [string, (o: ReturnType<typeof g>) => { lastEpoch: number }][] = [
+      ['LambdaLR', (o) => new S.LambdaLR(o, () => 1, { lastEpoch: 3 })],
+      ['MultiplicativeLR', (o) => new S.MultiplicativeLR(o, () => 1, { lastEpoch: 3 })],
+      ['StepLR', (o) => new S.StepLR(o, { stepSize: 2, lastEpoch: 3 })],
+      ['MultiStepLR', (o) => new S.MultiStepLR(o, { milestones: [2], lastEpoch: 3 })],
+      ['ExponentialLR', (o) => new S.ExponentialLR(o, { gamma: 0.9, lastEpoch: 3 })],
+      ['CosineAnnealingLR', (o) => new S.CosineAnnealingLR(o, { tMax: 5, lastEpoch: 3 })],
+      ['LinearLR', (o) => new S.LinearLR(o, { lastEpoch: 3 })],
+      ['ConstantLR', (o) => new S.ConstantLR(o, { lastEpoch: 3 })],
+      ['PolynomialLR', (o) => new S.PolynomialLR(o, { lastEpoch: 3 })],
+      ['CosineAnnealingWarmRestarts', (o) => new S.CosineAnnealingWarmRestarts(o, { t0: 2, lastEpoch: 3 })],
+      ['warmupCosine', (o) => S.warmupCosine(o, { warmupSteps: 1, totalSteps: 9, lastEpoch: 3 } as never)],
+      ['SequentialLR', (o) => new S.SequentialLR(o, [new S.ConstantLR(o, { lastEpoch: 3 }), new S.StepLR(o, { stepSize: 2, lastEpoch: 3 })], [6], { lastEpoch: 3 })],
+    ];
+    for (const [name, make] of makers) assert.equal(make(g()).lastEpoch, 4, name);
+    // a ChainedScheduler reports its children's lrs
+    const o = opt();
+    const c = new S.ChainedScheduler([new S.ConstantLR(o, 0.5, 3), new S.ExponentialLR(o, 0.9)]);
+    assert.deepEqual(c.getLastLr(), [0.5]);
+    c.step();
+    close(c.getLastLr(), [0.45]);
+  });
+});
