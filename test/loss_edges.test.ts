@@ -93,12 +93,16 @@ describe('the fused crossEntropyRows node', () => {
     assert.throws(() => crossEntropyRows(x, f64([0, 1])), msg('[2,3]', '[float64 [2]]'));
     assert.throws(() => crossEntropyRows(x, i32([[0, 1]])), msg('[2,3]', '[int32 [1,2]]'));
     assert.throws(() => crossEntropyRows(x, i32([0, 1, 2])), msg('[2,3]', '[int32 [3]]'));
+    // each check alone: 1-D logits with a matching [N] target, a [N, 1] target
+    assert.throws(() => crossEntropyRows(f64([1, 2]), i32([0, 1])), msg('[2]', '[int32 [2]]'));
+    assert.throws(() => crossEntropyRows(x, i32([[0], [1]])), msg('[2,3]', '[int32 [2,1]]'));
     const xr = x.detach().requiresGrad_(true);
     const r = crossEntropyRows(xr, i32([2, 0])) as unknown as { loss: nb.Tensor; max: nb.Tensor; logSum: nb.Tensor };
     // loss = max + logSum − x[t] per row
     close(vals(r.loss), vals(r.max.add(r.logSum).sub(f64([2, 1.5]))));
     assert.throws(() => r.max.sum().backward({ retainGraph: true }), /crossEntropyRows: only the loss output is differentiable/);
     assert.throws(() => r.loss.add(r.logSum).sum().backward({ retainGraph: true }), /crossEntropyRows: only the loss output is differentiable/);
+    assert.throws(() => r.loss.add(r.max).sum().backward({ retainGraph: true }), /crossEntropyRows: only the loss output is differentiable/);
     r.loss.sum().backward();
     assert.deepEqual(xr.grad!.shape, [2, 3]);
   });
@@ -111,6 +115,8 @@ describe('element-wise losses and BCE', () => {
     assert.throws(() => F.l1Loss(f64([1, 2]), f64([1])), m('l1Loss', '[1]', '[2]'));
     assert.throws(() => F.huberLoss(f64([1, 2]), f64([1])), m('huberLoss', '[1]', '[2]'));
     assert.throws(() => F.mseLoss(f64([1, 2]), f64([[1, 2]])), m('mseLoss', '[1,2]', '[2]'));
+    assert.throws(() => F.mseLoss(nb.zeros([2, 3], { dtype: 'float64' }), nb.zeros([2, 4], { dtype: 'float64' })), m('mseLoss', '[2,4]', '[2,3]'));
+    assert.throws(() => F.l1Loss(nb.zeros([1, 3], { dtype: 'float64' }), nb.zeros([2, 3], { dtype: 'float64' })), m('l1Loss', '[2,3]', '[1,3]'));
     assert.throws(() => F.binaryCrossEntropy(f64([0.5]), f64([[1]])), m('binaryCrossEntropy', '[1,1]', '[1]'));
     assert.throws(() => F.binaryCrossEntropyWithLogits(f64([0.5, 1]), f64([1, 0, 1])), m('binaryCrossEntropyWithLogits', '[3]', '[2]'));
     assert.throws(() => F.mseLoss(i32([1, 2]), i32([1, 2])), err('mseLoss: input [int32 [2]] must be a floating point tensor (float32 or float64), got int32', 'TypeError'));
@@ -131,6 +137,8 @@ describe('element-wise losses and BCE', () => {
     // PyTorch: "output with shape [2] doesn't match the broadcast shape [2, 2]" (nabla widened the loss and averaged 4 terms)
     assert.throws(() => F.binaryCrossEntropy(f64([0.1, 0.5]), f64([1, 1]), { weight: nb.ones([2, 2], { dtype: 'float64' }) }), err('binaryCrossEntropy: weight [2,2] does not broadcast to input [2]'));
     close(vals(F.binaryCrossEntropy(f64([0.1, 0.5]), f64([1, 1]), { weight: f64([2]) })), [-(Math.log(0.1) + Math.log(0.5))]);
+    // same rank, a larger size: [1, 2] against a [3, 2] weight
+    assert.throws(() => F.binaryCrossEntropy(f64([[0.1, 0.5]]), f64([[1, 1]]), { weight: nb.ones([3, 2], { dtype: 'float64' }) }), err('binaryCrossEntropy: weight [3,2] does not broadcast to input [1,2]'));
   });
 
   test('binaryCrossEntropyWithLogits: posWeight and weight must broadcast to the input, as PyTorch', () => {
@@ -138,6 +146,9 @@ describe('element-wise losses and BCE', () => {
     assert.throws(() => F.binaryCrossEntropyWithLogits(x, y, { posWeight: nb.ones([2, 2], { dtype: 'float64' }) }), err('binaryCrossEntropyWithLogits: posWeight [2,2] does not broadcast to input [2]'));
     assert.throws(() => F.binaryCrossEntropyWithLogits(x, y, { weight: nb.ones([3, 2], { dtype: 'float64' }) }), err('binaryCrossEntropyWithLogits: weight [3,2] does not broadcast to input [2]'));
     assert.throws(() => F.binaryCrossEntropyWithLogits(x, y, { posWeight: f64([1, 2]), weight: nb.ones([2, 1], { dtype: 'float64' }) }), err('binaryCrossEntropyWithLogits: weight [2,1] does not broadcast to input [2]'));
+    const x12 = f64([[0.1, 0.5]]), y12 = f64([[1, 1]]), w32 = nb.ones([3, 2], { dtype: 'float64' });
+    assert.throws(() => F.binaryCrossEntropyWithLogits(x12, y12, { posWeight: w32 }), err('binaryCrossEntropyWithLogits: posWeight [3,2] does not broadcast to input [1,2]'));
+    assert.throws(() => F.binaryCrossEntropyWithLogits(x12, y12, { weight: w32 }), err('binaryCrossEntropyWithLogits: weight [3,2] does not broadcast to input [1,2]'));
     // a float32 posWeight and weight beside float64 logits (cast); −w·pw·log σ(x) for y = 1
     const ls = (v: number) => Math.log1p(Math.exp(-v));
     close(vals(F.binaryCrossEntropyWithLogits(x, y, { posWeight: nb.tensor([3], { dtype: 'float32' }), weight: nb.tensor([0.5, 2], { dtype: 'float32' }), reduction: 'none' })), [0.5 * 3 * ls(0.1), 2 * 3 * ls(0.5)]);
