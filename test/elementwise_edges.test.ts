@@ -41,6 +41,10 @@ test('pow: an integer tensor keeps its dtype for an integer exponent, becomes fl
   assert.equal(q.dtype, 'int32');
   assert.deepEqual(vals(q), [16, 81]);
   assert.throws(() => nb.pow(2, 3), { name: 'TypeError', message: 'pow: expected at least one Tensor argument, got number and number' });
+  // an int32 tensor exponent keeps int32 (PyTorch: tensor([8, 9], dtype=torch.int32))
+  const ii = nb.pow(i32([2, 3]), i32([3, 2]));
+  assert.equal(ii.dtype, 'int32');
+  assert.deepEqual(vals(ii), [8, 9]);
   // a tensor exponent: d/de bᵉ = bᵉ·log b
   const e = f64([2, 0.5]).requiresGrad_(true);
   nb.pow(f64([3, 4]), e).sum().backward();
@@ -84,6 +88,8 @@ test('casting to a tensor\'s own dtype returns the tensor itself (PyTorch\'s .to
   assert.throws(() => nb.add(1, 2), { name: 'TypeError', message: 'add: expected at least one Tensor argument, got number and number' });
   assert.throws(() => nb.maximum(1, 2), { name: 'TypeError', message: 'maximum: expected at least one Tensor argument, got number and number' });
   assert.throws(() => nb.where(true as never, x, x), { name: 'TypeError', message: "where: argument 'condition' must be a Tensor, got boolean true" });
+  assert.throws(() => nb.where(mask(), nb.zeros([3]), nb.zeros([3])), { message: 'where: shapes [2] and [3] cannot be broadcast together (dimension 0: 2 vs 3)' });
+  assert.throws(() => nb.where(nb.tensor([true, false, true]), nb.zeros([3]), nb.zeros([2])), { message: 'where: shapes [3] and [2] cannot be broadcast together (dimension 0: 3 vs 2)' });
   const w = nb.where(mask(), 1, 2);
   assert.equal(w.dtype, 'float32');
   assert.deepEqual(vals(w), [1, 2]);

@@ -152,7 +152,11 @@ export const erf = defineOp({
   name: 'erf', method: 'erf', args: one, forward: unaryKernel('erf'), saves: ['input'],
   vjp: (g, { input }) => ({ input: mul(g, erfSlope(input)) }),
   jvp: (t, { input }) => mul(t.input, erfSlope(input)),
-  cases: [{ shapes: [[3, 4]], ref: erfRef, torch: 'torch.erf(x[0])' }],
+  cases: [
+    { shapes: [[3, 4]], ref: erfRef, torch: 'torch.erf(x[0])' },
+    // the tails, where erf is within 1e-5 of ±1 (the reference switches to erfc's continued fraction at |x| = 3)
+    { label: 'tails', shapes: [[5]], values: [[-4, -3, 2.5, 3, 5.5]], ref: erfRef, torch: 'torch.erf(x[0])' },
+  ],
 });
 
 /** log1p: y = ln(1 + x), dy/dx = 1/(1+x) */
@@ -483,6 +487,8 @@ const compare = <const N extends string>(name: N, op: BinaryOp, ref: (x: number,
     cases: [
       { shapes: [[3, 4], [3, 4]], ref: (x, y) => Number(ref(x, y)), torch: `torch.${name}(x[0], x[1])` },
       { label: 'scalar', shapes: [[3, 4]], call: (f, x) => f(x, 0.25), ref: (x) => Number(ref(x, 0.25)), torch: `torch.${name}(x[0], 0.25)` },
+      // equal elements, where < and ≤ (and = and ≠) part ways
+      { label: 'ties', shapes: [[6], [6]], values: [[1, 2, 3, -1, 0, 5], [2, 2, 2, -1, -0, 4]], ref: (x, y) => Number(ref(x, y)), torch: `torch.${name}(x[0], x[1])` },
     ],
   });
 export const eq = compare('eq', 'eq', (x, y) => x === y);
