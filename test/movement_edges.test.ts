@@ -69,6 +69,7 @@ describe('flatten, squeeze, unsqueeze', () => {
     assert.deepEqual(ar(2, 3, 4).flatten(1, 1).shape, [2, 3, 4]);
     assert.throws(() => ar(2, 3).flatten(-1, 0), err('flatten: startDim -1 must not come after endDim 0'));
     assert.throws(() => ar(3, 4).flatten(3), err('flatten: dim 3 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
+    assert.throws(() => ar(3, 4).flatten(0, 5), err('flatten: dim 5 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
   });
 
   test('squeeze: all size-1 dims, listed ones (a dim of another size stays), negative dims; a view with the kept strides', () => {
@@ -128,6 +129,7 @@ describe('permute, transpose, expand', () => {
     assert.deepEqual(x.transpose(0, -1).shape, [4, 3, 2]);
     assert.deepEqual([...x.transpose(-3, 1).strides], [4, 12, 1]);
     assert.throws(() => ar(3, 4).transpose(0, 2), err('transpose: dim 2 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
+    assert.throws(() => ar(3, 4).transpose(2, 0), err('transpose: dim 2 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
   });
 
   test('expand: stride 0 for broadcast and new dims, -1 keeps a size, the same shape is the tensor itself; refusals', () => {
@@ -180,6 +182,10 @@ describe('slice, narrow, select', () => {
     // 1, 3 (start 1, step 2, end 5)
     assert.deepEqual(vals(gradOf((v) => v.slice(0, 1, 5, 2), x)), [0, 1, 0, 2, 0, 0]);
     assert.deepEqual(vals(gradOf((v) => v.slice(1, 1, 3), ar(2, 4))), [0, 1, 2, 0, 0, 3, 4, 0]);
+    // the gradient of a slice is itself differentiable: its node is sliceBackward
+    const xs = ar(6).requiresGrad_(true);
+    const [gs] = nb.autograd.grad(xs.slice(0, 1, 5, 2).pow(2).sum(), [xs], { createGraph: true });
+    assert.equal(gs!.gradFn?.name, 'sliceBackward');
     assert.ok(nb.autograd.gradgradcheck((v: nb.Tensor) => v.slice(1, -3, undefined, 2).pow(2), [f64([[0.3, -1.2, 0.7, 2.1], [1.1, 0.4, -0.6, 0.9]]).requiresGrad_(true)]));
     // forward over reverse: d/dt of ∇ Σ slice(x)² = scatter(2 · slice(t))
     const f = (v: nb.Tensor) => v.slice(0, 1, 5, 2).pow(2).sum();
@@ -201,6 +207,9 @@ describe('slice, narrow, select', () => {
     assert.deepEqual(vals(x.select(-1, 3)), [3, 7, 11]);
     assert.throws(() => x.select(0, -4), err('select: index -4 is out of range for dimension 0 with size 3', 'RangeError'));
     assert.throws(() => x.select(1, 4), err('select: index 4 is out of range for dimension 1 with size 4', 'RangeError'));
+    assert.throws(() => x.select(2, 0), err('select: dim 2 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
+    assert.throws(() => x.narrow(2, 0, 1), err('narrow: dim 2 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
+    assert.throws(() => x.slice(2, 0, 1), err('slice: dim 2 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
   });
 });
 
@@ -224,6 +233,9 @@ describe('cat, stack, split, chunk', () => {
     assert.throws(() => nb.cat([ar(3, 4), ar(2, 4)], 1), err('cat: sizes of tensors must match except in dimension 1; got [3,4], [2,4]'));
     assert.throws(() => nb.cat([ar(3, 4), ar(3, 4, 1)], 1), err('cat: sizes of tensors must match except in dimension 1; got [3,4], [3,4,1]'));
     assert.throws(() => nb.cat([]), err('cat: expected a non-empty array of tensors'));
+    assert.throws(() => nb.cat([ar(2, 3)], 2), err('cat: dim 2 is out of range for a tensor of rank 2 (expected -2..1)', 'RangeError'));
+    // only an *empty* 1-D tensor is left out: a non-empty one beside 2-D tensors is a mismatch
+    assert.throws(() => nb.cat([ar(2, 3), ar(3)]), err('cat: sizes of tensors must match except in dimension 0; got [2,3], [3]'));
   });
 
   test('cat: an empty 1-D tensor beside tensors of another rank takes no part; its gradient is empty, as PyTorch\'s', () => {
@@ -238,6 +250,10 @@ describe('cat, stack, split, chunk', () => {
     assert.deepEqual(nb.cat([e, ar(2, 3)], 1).shape, [2, 3]);
     // beside 1-D tensors it is an ordinary piece of size 0
     assert.deepEqual(vals(nb.cat([ar(2), e.detach(), ar(1)])), [0, 1, 0]);
+    // a 2-D empty input is an ordinary piece: its gradient has its own shape [0, 3]
+    const e2 = nb.zeros([0, 3], { dtype: 'float64', requiresGrad: true });
+    nb.cat([e2, nb.ones([2, 3], { dtype: 'float64' })]).sum().backward();
+    assert.deepEqual(e2.grad!.shape, [0, 3]);
     // all empty: the result is empty
     assert.deepEqual(nb.cat([e.detach(), e.detach()]).shape, [0]);
   });
@@ -273,6 +289,8 @@ describe('cat, stack, split, chunk', () => {
     assert.throws(() => x.split('2' as never), err("split: argument 'size' must be an integer or an array of integers, got the string '2'", 'TypeError'));
     assert.throws(() => x.chunk(0), err('chunk: chunks must be a positive integer, got 0'));
     assert.throws(() => x.chunk(-1), err('chunk: chunks must be a positive integer, got -1'));
+    assert.throws(() => x.chunk(2, 1), err('chunk: dim 1 is out of range for a tensor of rank 1 (expected -1..0)', 'RangeError'));
+    assert.throws(() => x.split(2, 1), err('split: dim 1 is out of range for a tensor of rank 1 (expected -1..0)', 'RangeError'));
     // split's pieces are views; their gradients land in their places
     assert.deepEqual(vals(gradOf((v) => nb.cat(v.split(2).reverse()), x)), [4, 5, 2, 3, 1]);
   });

@@ -52,10 +52,6 @@ export const contiguous = defineOp({
   ],
 });
 
-function flatArgs(shape: number[] | [readonly number[]]): number[] {
-  return (Array.isArray(shape[0]) ? (shape[0] as number[]) : (shape as number[])).slice();
-}
-
 /** view: same storage, new shape; requires contiguous data (PyTorch's rule), otherwise use reshape. dx = reshape(g); ẏ = view(ẋ). */
 export const view = defineOp({
   name: 'view', method: 'view', args: [tensor('input'), shapeRest('shape')],
