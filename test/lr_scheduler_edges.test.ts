@@ -39,7 +39,35 @@ describe('constructor refusals and allowed boundaries', () => {
     assert.throws(() => new S.MultiplicativeLR(opt(), 0.5 as never), err('MultiplicativeLR: lrLambda must be a function of the epoch (or one per param group)', 'TypeError'));
     assert.throws(() => new S.MultiplicativeLR(opt(1, 2), [() => 1, 'x'] as never), err('MultiplicativeLR: lrLambda must be a function of the epoch (or one per param group)', 'TypeError'));
     assert.throws(() => new S.MultiplicativeLR(opt(1, 2), [() => 1]), err('MultiplicativeLR: expected 2 lrLambdas, got 1'));
-    assert.throws(() => new S.OneCycleLR(opt(1, 2), { maxLr: [1, 2, 3], totalSteps: 4 }), err('expected 2 values for maxLr (one per param group), got 3'));
+    assert.throws(() => new S.OneCycleLR(opt(1, 2), { maxLr: [1, 2, 3], totalSteps: 4 }), err('OneCycleLR: expected 2 values for maxLr (one per param group), got 3'));
+    // every per-group option names itself and its scheduler
+    const o2 = () => ({ paramGroups: [{ lr: 1, momentum: 0.9 }, { lr: 1, momentum: 0.9 }] as Group[] });
+    const per = (op: string, name: string) => err(`${op}: expected 2 values for ${name} (one per param group), got 1`);
+    assert.throws(() => new S.OneCycleLR(o2(), { maxLr: 1, totalSteps: 4, baseMomentum: [0.8] }), per('OneCycleLR', 'baseMomentum'));
+    assert.throws(() => new S.OneCycleLR(o2(), { maxLr: 1, totalSteps: 4, maxMomentum: [0.8] }), per('OneCycleLR', 'maxMomentum'));
+    assert.throws(() => new S.CyclicLR(o2(), { baseLr: [0.1], maxLr: 1 }), per('CyclicLR', 'baseLr'));
+    assert.throws(() => new S.CyclicLR(o2(), { baseLr: 0.1, maxLr: [1] }), per('CyclicLR', 'maxLr'));
+    assert.throws(() => new S.CyclicLR(o2(), { baseLr: 0.1, maxLr: 1, baseMomentum: [0.8] }), per('CyclicLR', 'baseMomentum'));
+    assert.throws(() => new S.CyclicLR(o2(), { baseLr: 0.1, maxLr: 1, maxMomentum: [0.8] }), per('CyclicLR', 'maxMomentum'));
+    assert.throws(() => new S.ReduceLROnPlateau(o2(), { minLr: [0.1] }), per('ReduceLROnPlateau', 'minLr'));
+    assert.throws(() => new (S.SequentialLR as never as new (...a: unknown[]) => unknown)(o2(), [], [], {}, 5), err('SequentialLR: expected at most 2 positional arguments (schedulers, milestones) and an options object, got 4 (extra: an object with keys {})', 'TypeError'));
+    assert.throws(() => new (S.ChainedScheduler as never as new (...a: unknown[]) => unknown)([], 3), err('ChainedScheduler: expected at most 1 argument (schedulers), got 2 (extra: number 3)', 'TypeError'));
+    // every option by name (an unknown one would be refused)
+    const one = o2();
+    new S.OneCycleLR(one, { maxLr: 1, totalSteps: 10, pctStart: 0.3, annealStrategy: 'linear', cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, lastEpoch: -1 });
+    assert.equal(one.paramGroups[0]!.momentum, 0.95);
+    close([one.paramGroups[0]!.lr], [1 / 25]);
+    const c = opt();
+    new S.ConstantLR(c, { factor: 0.5, totalIters: 3 });
+    assert.equal(c.paramGroups[0]!.lr, 0.5);
+    const p = opt();
+    const ps = new S.PolynomialLR(p, { totalIters: 4, power: 2 });
+    ps.step();
+    close([p.paramGroups[0]!.lr], [(1 - 1 / 4) ** 2]);
+    const w = opt();
+    const ws = new S.CosineAnnealingWarmRestarts(w, { t0: 2, tMult: 2, etaMin: 0.1 });
+    ws.step();
+    close([w.paramGroups[0]!.lr], [0.1 + 0.9 * (1 + Math.cos(Math.PI / 2)) / 2]);
   });
 
   test('each schedule\'s own ranges', () => {
@@ -264,6 +292,19 @@ describe('more schedules against PyTorch', () => {
     close(d.lr, [0.1, 0.55, 1, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1]);
     assert.throws(() => new S.CyclicLR(opt(), { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, stepSizeDown: 0, cycleMomentum: false }), err('CyclicLR: stepSizeUp and stepSizeDown must be positive, got 2, 0', 'RangeError'));
     assert.throws(() => new S.CyclicLR(opt(), { maxLr: 1 } as never), err('CyclicLR: baseLr and maxLr are required', 'TypeError'));
+  });
+
+  test('CosineAnnealingWarmRestarts: tMult must be an integer ≥ 1; resuming lands on the closed form; lastEpoch counts steps', () => {
+    assert.throws(() => new S.CosineAnnealingWarmRestarts(opt(), 2, 0), err('CosineAnnealingWarmRestarts: tMult must be an integer ≥ 1, got 0', 'RangeError'));
+    assert.throws(() => new S.CosineAnnealingWarmRestarts(opt(), 2, 1.5), err('CosineAnnealingWarmRestarts: tMult must be an integer ≥ 1, got 1.5', 'RangeError'));
+    const o = { paramGroups: [{ lr: 0.3, initialLr: 1 }] as Group[] };
+    const s = new S.CosineAnnealingWarmRestarts(o, { t0: 3, lastEpoch: 3 });
+    close([o.paramGroups[0]!.lr], s.lrAt(4)); // (1 + cos(π/3))/2 = 0.75
+    close([o.paramGroups[0]!.lr], [0.75]);
+    const f = opt();
+    const t = new S.CosineAnnealingWarmRestarts(f, 2);
+    t.step(); t.step(); t.step();
+    assert.equal(t.lastEpoch, 3);
   });
 
   test('CosineAnnealingWarmRestarts with tMult 1 and 2', () => {

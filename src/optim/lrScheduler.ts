@@ -113,10 +113,10 @@ export abstract class LRScheduler {
   }
 }
 
-const perGroup = (opt: SchedulableOptimizer, v: number | number[], name: string): number[] => {
+const perGroup = (op: string, opt: SchedulableOptimizer, v: number | number[], name: string): number[] => {
   const n = opt.paramGroups.length;
   if (Array.isArray(v)) {
-    if (v.length !== n) throw new Error(`expected ${n} values for ${name} (one per param group), got ${v.length}`);
+    if (v.length !== n) throw new Error(`${op}: expected ${n} values for ${name} (one per param group), got ${v.length}`);
     return v.slice();
   }
   return new Array(n).fill(v);
@@ -302,7 +302,7 @@ export class OneCycleLR extends LRScheduler {
     const pct = opts.pctStart ?? 0.3;
     if (!(pct >= 0 && pct <= 1)) throw new RangeError(`OneCycleLR: pctStart must be in [0, 1], got ${pct}`);
     const div = opts.divFactor ?? 25, finalDiv = opts.finalDivFactor ?? 1e4;
-    const maxLrs = perGroup(optimizer, opts.maxLr, 'maxLr');
+    const maxLrs = perGroup('OneCycleLR', optimizer, opts.maxLr, 'maxLr');
     const cycle = opts.cycleMomentum ?? true;
     const groups = optimizer.paramGroups;
     const useBeta1 = groups.length > 0 && 'betas' in groups[0]!;
@@ -315,8 +315,8 @@ export class OneCycleLR extends LRScheduler {
     }
     if (cycle) {
       if (!useBeta1 && !groups.every((g) => 'momentum' in g)) throw new Error('OneCycleLR: optimizer must support momentum or beta1 with the cycleMomentum option enabled');
-      const baseM = perGroup(optimizer, opts.baseMomentum ?? 0.85, 'baseMomentum');
-      const maxM = perGroup(optimizer, opts.maxMomentum ?? 0.95, 'maxMomentum');
+      const baseM = perGroup('OneCycleLR', optimizer, opts.baseMomentum ?? 0.85, 'baseMomentum');
+      const maxM = perGroup('OneCycleLR', optimizer, opts.maxMomentum ?? 0.95, 'maxMomentum');
       if (lastEpochOf(opts) === -1) {
         groups.forEach((g, i) => {
           g.maxMomentum = maxM[i]!;
@@ -641,7 +641,7 @@ export class CyclicLR extends LRScheduler {
     if (!optimizer || !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)) throw new TypeError('CyclicLR: the first argument must be an optimizer (something with paramGroups)');
     if (o.baseLr === undefined || o.maxLr === undefined) throw new TypeError('CyclicLR: baseLr and maxLr are required');
     const lastEpoch = o.lastEpoch ?? -1;
-    const baseLrs = perGroup(optimizer, o.baseLr, 'baseLr');
+    const baseLrs = perGroup('CyclicLR', optimizer, o.baseLr, 'baseLr');
     if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.lr = baseLrs[i]!; });
     const up = o.stepSizeUp ?? 2000, down = o.stepSizeDown ?? up;
     if (!(up > 0 && down > 0)) throw new RangeError(`CyclicLR: stepSizeUp and stepSizeDown must be positive, got ${up}, ${down}`);
@@ -652,14 +652,14 @@ export class CyclicLR extends LRScheduler {
     let baseM: number[] = [], maxM: number[] = [];
     if (cycle) {
       if (!optimizer.paramGroups.every((g) => typeof g.momentum === 'number')) throw new Error('CyclicLR: optimizer must support momentum with the cycleMomentum option enabled');
-      const bm = perGroup(optimizer, o.baseMomentum ?? 0.8, 'baseMomentum');
+      const bm = perGroup('CyclicLR', optimizer, o.baseMomentum ?? 0.8, 'baseMomentum');
       if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.momentum = bm[i]!; });
       baseM = optimizer.paramGroups.map((g) => g.momentum as number);
-      maxM = perGroup(optimizer, o.maxMomentum ?? 0.9, 'maxMomentum');
+      maxM = perGroup('CyclicLR', optimizer, o.maxMomentum ?? 0.9, 'maxMomentum');
     }
     super(optimizer, lastEpoch, false);
     this.baseLrs = baseLrs;
-    this.maxLrs = perGroup(optimizer, o.maxLr, 'maxLr');
+    this.maxLrs = perGroup('CyclicLR', optimizer, o.maxLr, 'maxLr');
     this.totalSize = up + down;
     this.stepRatio = up / this.totalSize;
     this.mode = mode;
@@ -778,7 +778,7 @@ export class ReduceLROnPlateau {
     this.patience = o.patience ?? 10;
     this.threshold = o.threshold ?? 1e-4;
     this.cooldown = o.cooldown ?? 0;
-    this.minLrs = perGroup(optimizer, o.minLr ?? 0, 'minLr');
+    this.minLrs = perGroup('ReduceLROnPlateau', optimizer, o.minLr ?? 0, 'minLr');
     this.eps = o.eps ?? 1e-8;
     this.best = this.mode === 'min' ? Infinity : -Infinity;
     this.lastLr = optimizer.paramGroups.map((g) => g.lr);
