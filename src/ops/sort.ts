@@ -30,7 +30,8 @@ function sortKernel(op: string, x: Tensor, d: number, descending: boolean): [Ten
   return [values, Tensor.fromData(b, r.indices, x.shape, 'int32')];
 }
 
-const dimOf = (op: string, dim: number, x: Tensor) => (x.ndim === 0 ? (dim === 0 || dim === -1 ? 0 : normDim(op, dim, 0)) : normDim(op, dim, x.ndim));
+/** the sorted dim (a 0-d tensor takes dim 0 or −1, as in PyTorch: normDim counts rank 0 as rank 1) */
+const dimOf = (op: string, dim: number, x: Tensor) => normDim(op, dim, x.ndim);
 
 /**
  * the rules of an op whose outputs are [values, indices] with values = input gathered at the indices along dim
@@ -41,8 +42,8 @@ const dimOf = (op: string, dim: number, x: Tensor) => (x.ndim === 0 ? (dim === 0
 const gatheredVjp = (op: string, [g]: (Tensor | null)[], c: { dim: number; shapes: { input: readonly number[] } }): { input: Tensor | null } => {
   const indices = (c as unknown as { indices: Tensor }).indices;
   const shape = c.shapes.input, n = shape.length;
-  if (g === null || g === undefined) return { input: null };
-  return { input: n === 0 ? g : scatterAdd(shape, normDim(op, c.dim, n), indices, g) };
+  // g is always given: values is the only differentiable output, so the node runs only when it has a gradient
+  return { input: n === 0 ? g : scatterAdd(shape, normDim(op, c.dim, n), indices, g!) };
 };
 const gatheredJvp = (op: string, t: { input: Tensor }, { input, results, dim }: { input: Tensor; results: Tensor[]; dim: number }): (Tensor | null)[] =>
   [input.ndim === 0 ? t.input : gather(t.input, dimOf(op, dim, input), results[1]!), null];
