@@ -94,3 +94,23 @@ test('casting to a tensor\'s own dtype returns the tensor itself (PyTorch\'s .to
   assert.equal(w.dtype, 'float32');
   assert.deepEqual(vals(w), [1, 2]);
 });
+
+test('clamp with scalar bounds promotes as PyTorch: a fractional bound makes an int tensor float32, bool with integer bounds is int32', () => {
+  // torch.clamp(tensor([0, 1, 2], int32), 0.5) → tensor([0.5, 1., 2.]); it gave int32 [0, 1, 2]
+  const a = nb.clamp(i32([0, 1, 2]), 0.5);
+  assert.equal(a.dtype, 'float32');
+  assert.deepEqual(vals(a), [0.5, 1, 2]);
+  const b = nb.clamp(i32([0, 5]), null, 2.5);
+  assert.equal(b.dtype, 'float32');
+  assert.deepEqual(vals(b), [0, 2.5]);
+  const c = nb.clamp(i32([0, 5]), 1, 3);
+  assert.equal(c.dtype, 'int32');
+  assert.deepEqual(vals(c), [1, 3]);
+  const d = nb.clamp(mask(), 0, 1); // PyTorch: int64 [1, 0]
+  assert.equal(d.dtype, 'int32');
+  assert.deepEqual(vals(d), [1, 0]);
+  const e = nb.clamp(mask(), 0.5);
+  assert.equal(e.dtype, 'float32');
+  assert.deepEqual(vals(e), [1, 0.5]);
+  assert.equal(nb.clamp(f64([1, 2]), 0.5).dtype, 'float64');
+});

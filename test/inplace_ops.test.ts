@@ -96,3 +96,21 @@ test('copy_ casts to self\'s dtype: float → int32 truncates toward zero, float
   m.copy_(f64([1.5, 2.5]));
   assert.deepEqual(m.toArray(), [[1.5, 2.5], [1.5, 2.5]]);
 });
+
+test('clamp_ refuses a fractional bound on an int tensor (PyTorch: "result type Float can\'t be cast"); copy_ into an int tensor leaves the graph and tangents behind', () => {
+  const i = nb.tensor([1, 2], { dtype: 'int32' });
+  assert.throws(() => i.clamp_(0.5), { name: 'TypeError', message: "clamp_: result type float32 can't be cast to the desired output type int32 (writing into [int32 [2]]); use the out-of-place op or convert self first" });
+  assert.deepEqual(i.toArray(), [1, 2]);
+  assert.deepEqual(nb.tensor([1, 5], { dtype: 'int32' }).clamp_(2, 3).toArray(), [2, 3]);
+  // torch.zeros(2, dtype=torch.int32).copy_(torch.ones(2, requires_grad=True) * 1.5): [1, 1], requires_grad False
+  const z = nb.zeros([2], { dtype: 'int32' }).copy_(nb.ones([2], { requiresGrad: true }).mul(1.5));
+  assert.deepEqual(z.toArray(), [1, 1]);
+  assert.equal(z.requiresGrad, false);
+  assert.equal(z.gradFn, null);
+  // and under forward mode an int tensor takes no tangent (PyTorch: unpack_dual(z).tangent is None)
+  nb.autograd.forwardAD.dualLevel(() => {
+    const d = nb.autograd.forwardAD.makeDual(nb.ones([2], { dtype: 'float64' }), nb.ones([2], { dtype: 'float64' }));
+    const w = nb.zeros([2], { dtype: 'int32' }).copy_(d.mul(1));
+    assert.equal(nb.autograd.forwardAD.unpackDual(w).tangent, null);
+  });
+});

@@ -284,7 +284,12 @@ export const clamp = defineOp({
   args: [tensor('input'), optNum('min'), optNum('max')],
   forward: ({ input, min, max }) => {
     if (min === null && max === null) throw new Error('clamp: at least one of min or max must be given');
-    return unaryRaw('clamp', input, input.dtype, [min ?? -Infinity, max ?? Infinity]);
+    // PyTorch's promotion with scalar bounds: a fractional bound makes an integer or bool tensor float32, an
+    // integer bound makes a bool tensor int32 (PyTorch: int64); a float tensor keeps its dtype
+    const fractional = [min, max].some((b) => b !== null && !Number.isInteger(b));
+    const dt: DType = isFloat(input.dtype) ? input.dtype : fractional ? 'float32' : input.dtype === 'bool' ? 'int32' : input.dtype;
+    const x = dt === input.dtype ? input : cast(input, dt);
+    return unaryRaw('clamp', x, dt, [min ?? -Infinity, max ?? Infinity]);
   },
   saves: ['input'],
   vjp: (g, { input, min, max }) => ({ input: mul(g, clampMask(input, min, max, g.dtype)) }),

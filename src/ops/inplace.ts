@@ -47,7 +47,11 @@ export const div_ = (self: Tensor, other: TensorLike) => binaryInplace('div_', d
 
 export function clamp_(self: Tensor, min?: number | null, max?: number | null): Tensor {
   checkWritable('clamp_', self);
-  return commit('clamp_', self, clamp(operand(self), min, max));
+  const result = clamp(operand(self), min, max);
+  if (!canCast(result.dtype, self.dtype)) {
+    throw new TypeError(`clamp_: result type ${result.dtype} can't be cast to the desired output type ${self.dtype} (writing into ${self.describe()}); use the out-of-place op or convert self first`);
+  }
+  return commit('clamp_', self, result);
 }
 
 /**

@@ -4,6 +4,7 @@
  * not fit), commit writes the out-of-place result into the tensor and hands the tensor the result's graph node.
  */
 import { isGradEnabled, noGrad } from '../autograd/gradMode.js';
+import { isFloat } from '../dtype.js';
 import { isLevelActive, setTangent, tangentOf } from '../autograd/forward.js';
 import { broadcastShapes, fmt, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -25,7 +26,9 @@ export function checkWritable(op: string, self: Tensor, result?: Tensor): void {
 
 /** Write `result` into self (casting to self's dtype), then hand self result's graph node. */
 export function commit(op: string, self: Tensor, result: Tensor): Tensor {
-  const tracked = isGradEnabled() && result.requiresGrad;
+  // an integer or bool tensor holds no gradient (copy_ of a float tensor that requires grad into an int32 one, as in
+  // PyTorch: the values are cast, the graph stays behind)
+  const tracked = isGradEnabled() && result.requiresGrad && isFloat(self.dtype);
   if (tracked && self._base !== null) {
     throw new Error(`${op}: in-place modification of a view ${self.describe()} that requires grad is not supported; use the out-of-place op`);
   }
