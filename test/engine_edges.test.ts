@@ -161,3 +161,35 @@ test('zeroGrad releases the gradients the engine made and leaves one the user as
   assert.equal(p.grad, null);
   assert.deepEqual(arr(mine), [7, 7]);
 });
+
+test('hooks under createGraph, the same input asked for twice, a post-accumulate hook that removes itself, a createGraph .grad kept across zeroGrad', () => {
+  // a hook runs (and may replace the gradient) while the backward graph is recorded
+  const x = f64([1, 2], true);
+  x.registerHook((g) => g.mul(2));
+  x.pow(2).sum().backward({ createGraph: true });
+  assert.deepEqual(arr(x.grad), [4, 8]);
+  assert.equal(x.grad!.requiresGrad, true);
+  // grad(y, [x, x]) fills both slots
+  const z = f64([1, 2], true);
+  const [a, b] = nb.autograd.grad(z.mul(3).sum(), [z, z]);
+  assert.deepEqual(arr(a!), [3, 3]);
+  assert.deepEqual(arr(b!), [3, 3]);
+  // removing a post-accumulate hook inside it does not skip the next one
+  const p = f64([1], true);
+  const calls: string[] = [];
+  const h1 = p.registerPostAccumulateGradHook(() => { calls.push('first'); h1.remove(); });
+  p.registerPostAccumulateGradHook(() => calls.push('second'));
+  p.mul(2).sum().backward();
+  p.mul(2).sum().backward();
+  assert.deepEqual(calls, ['first', 'second', 'second']);
+  // a .grad made under createGraph belongs to a graph: zeroGrad drops it without releasing its memory
+  const w = f64([1, 2], true);
+  const opt = new nb.optim.SGD([w], { lr: 0.1 });
+  w.pow(2).sum().backward({ createGraph: true });
+  const g = w.grad!;
+  opt.zeroGrad();
+  assert.equal(w.grad, null);
+  assert.deepEqual(arr(g), [2, 4]);
+  const [h] = nb.autograd.grad(g.sum(), [w]);
+  assert.deepEqual(arr(h!), [2, 2]);
+});
