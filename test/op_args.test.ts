@@ -82,8 +82,7 @@ test('oneOf and dtypeArg name the allowed strings', () => {
   const dt = A.dtypeArg('dtype');
   assert.equal(dt.check('op', 'float64'), 'float64');
   refuses(dt, 'float', "op: argument 'dtype' must be a dtype ('float32', 'float64', 'int32', 'bool', 'bfloat16', 'float16'), got the string 'float'");
-  assert.match(dt.expected, /'float64'/);
-  refuses(dt, undefined, `op: argument 'dtype' must be ${dt.expected}, got undefined undefined`);
+  refuses(dt, undefined, "op: argument 'dtype' must be a dtype ('float32', 'float64', 'int32', 'bool', 'bfloat16', 'float16'), got undefined undefined");
 });
 
 test('shapeRest: integers as the rest of the arguments or one array of them, copied', () => {

@@ -271,7 +271,7 @@ function read(op: string, x: Tensor, items: Item[]): Tensor {
 }
 
 const specArg: ArgSpec<IndexSpec, Item[], 'spec', false> = {
-  name: 'spec', optional: false, expected: "an array of index items or a string such as ':, 1:'",
+  name: 'spec', optional: false,
   check: (op, v) => parseSpec(op, v),
 };
 
@@ -360,18 +360,18 @@ function indicesArg(op: string, indices: unknown): Item[] {
 }
 
 const indicesSpec: ArgSpec<readonly IndexSpecItem[] | Tensor, Item[], 'indices', false> = {
-  name: 'indices', optional: false, expected: 'an array of index tensors or arrays (one per leading dim)',
+  name: 'indices', optional: false,
   check: (op, v) => indicesArg(op, v),
 };
 const valuesSpec: ArgSpec<Tensor | number, Tensor | number, 'values', false> = {
-  name: 'values', optional: false, expected: 'a Tensor or a number',
+  name: 'values', optional: false,
   check(op, v) {
     if (!(v instanceof Tensor) && typeof v !== 'number') throw argError(op, 'values', 'a Tensor or a number', v);
     return v;
   },
 };
 const accumulateSpec: ArgSpec<boolean | { accumulate?: boolean } | undefined, boolean, 'accumulate', true> = {
-  name: 'accumulate', optional: true, expected: 'true, false or {accumulate}',
+  name: 'accumulate', optional: true,
   check: (op, v) => accumulateArg(op, v),
 };
 

@@ -13,8 +13,7 @@ export type TensorLike = Tensor | number;
 export interface ArgSpec<In = unknown, Out = In, N extends string = string, Opt extends boolean = boolean> {
   readonly name: N;
   readonly optional: Opt;
-  /** what the argument must be, for error messages ("a Tensor", "a number") */
-  readonly expected: string;
+  /** the value the op's forward sees, or an error naming the op, the argument and what it must be */
   check(op: string, v: unknown): Out;
   /** the rest of the call's arguments, gathered into one array (a shape given as numbers or as one array) */
   readonly rest?: true;
@@ -39,7 +38,7 @@ export function argError(op: string, name: string, expected: string, v: unknown)
 /** A Tensor (required). */
 export function tensor<const N extends string>(name: N): ArgSpec<Tensor, Tensor, N, false> {
   return {
-    name, optional: false, expected: 'a Tensor',
+    name, optional: false,
     check(op, v) {
       if (!(v instanceof Tensor)) throw argError(op, name, 'a Tensor', v);
       return v;
@@ -50,7 +49,7 @@ export function tensor<const N extends string>(name: N): ArgSpec<Tensor, Tensor,
 /** A Tensor or null/undefined (an optional bias, weight, ...). */
 export function optTensor<const N extends string>(name: N): ArgSpec<Tensor | null | undefined, Tensor | null, N, true> {
   return {
-    name, optional: true, expected: 'a Tensor or null',
+    name, optional: true,
     check(op, v) {
       if (v === undefined || v === null) return null;
       if (!(v instanceof Tensor)) throw argError(op, name, 'a Tensor or null', v);
@@ -65,7 +64,7 @@ export function optTensor<const N extends string>(name: N): ArgSpec<Tensor | nul
  */
 export function tensorLike<const N extends string>(name: N): ArgSpec<TensorLike, Tensor, N, false> {
   return {
-    name, optional: false, expected: 'a Tensor or a number',
+    name, optional: false,
     check(op, v) {
       if (!(v instanceof Tensor) && typeof v !== 'number') throw argError(op, name, 'a Tensor or a number', v);
       return v as Tensor;
@@ -79,7 +78,7 @@ export function num<const N extends string>(name: N, dflt: number): ArgSpec<numb
 export function num<const N extends string>(name: N, dflt?: number): AnySpec {
   const optional = dflt !== undefined;
   return {
-    name, optional, expected: 'a number',
+    name, optional,
     check(op: string, v: unknown) {
       if (v === undefined && optional) return dflt;
       if (typeof v !== 'number') throw argError(op, name, 'a number', v);
@@ -94,7 +93,7 @@ export function int<const N extends string>(name: N, dflt: number): ArgSpec<numb
 export function int<const N extends string>(name: N, dflt?: number): AnySpec {
   const optional = dflt !== undefined;
   return {
-    name, optional, expected: 'an integer',
+    name, optional,
     check(op: string, v: unknown) {
       if (v === undefined && optional) return dflt;
       if (typeof v !== 'number' || !Number.isInteger(v)) throw argError(op, name, 'an integer', v);
@@ -106,7 +105,7 @@ export function int<const N extends string>(name: N, dflt?: number): AnySpec {
 /** One dim (an integer) or undefined/null (absent: all dims, flattened). */
 export function optDim<const N extends string>(name: N): ArgSpec<number | null | undefined, number | undefined, N, true> {
   return {
-    name, optional: true, expected: 'one integer or undefined',
+    name, optional: true,
     check(op, v) {
       if (v === undefined || v === null) return undefined;
       if (typeof v !== 'number' || !Number.isInteger(v)) throw argError(op, name, 'one integer or undefined', v);
@@ -118,7 +117,7 @@ export function optDim<const N extends string>(name: N): ArgSpec<number | null |
 /** A boolean or undefined (absent: the op decides, e.g. var's unbiased against its correction). */
 export function optBool<const N extends string>(name: N): ArgSpec<boolean | undefined, boolean | undefined, N, true> {
   return {
-    name, optional: true, expected: 'a boolean',
+    name, optional: true,
     check(op, v) {
       if (v === undefined) return undefined;
       if (typeof v !== 'boolean') throw argError(op, name, 'a boolean', v);
@@ -130,7 +129,7 @@ export function optBool<const N extends string>(name: N): ArgSpec<boolean | unde
 /** A number, null or undefined (clamp's bounds): normalised to null when absent. */
 export function optNum<const N extends string>(name: N): ArgSpec<number | null | undefined, number | null, N, true> {
   return {
-    name, optional: true, expected: 'a number or null',
+    name, optional: true,
     check(op, v) {
       if (v === undefined || v === null) return null;
       if (typeof v !== 'number') throw argError(op, name, 'a number or null', v);
@@ -141,7 +140,7 @@ export function optNum<const N extends string>(name: N): ArgSpec<number | null |
 
 export function bool<const N extends string>(name: N, dflt: boolean): ArgSpec<boolean | undefined, boolean, N, true> {
   return {
-    name, optional: true, expected: 'a boolean',
+    name, optional: true,
     check(op, v) {
       if (v === undefined) return dflt;
       if (typeof v !== 'boolean') throw argError(op, name, 'a boolean', v);
@@ -154,7 +153,7 @@ export function bool<const N extends string>(name: N, dflt: boolean): ArgSpec<bo
 export function oneOf<const N extends string, const V extends string>(name: N, values: readonly V[], dflt: V): ArgSpec<V | undefined, V, N, true> {
   const expected = `one of ${values.map((v) => `'${v}'`).join(', ')}`;
   return {
-    name, optional: true, expected,
+    name, optional: true,
     check(op, v) {
       if (v === undefined) return dflt;
       if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw argError(op, name, expected, v);
@@ -166,7 +165,7 @@ export function oneOf<const N extends string, const V extends string>(name: N, v
 export function dtypeArg<const N extends string>(name: N): ArgSpec<DType, DType, N, false> {
   const expected = `a dtype (${DTYPES.map((d) => `'${d}'`).join(', ')})`;
   return {
-    name, optional: false, expected,
+    name, optional: false,
     check(op, v) {
       if (typeof v !== 'string' || !(DTYPES as readonly string[]).includes(v)) throw argError(op, name, expected, v);
       return v as DType;
@@ -177,7 +176,7 @@ export function dtypeArg<const N extends string>(name: N): ArgSpec<DType, DType,
 /** A dim, a list of dims, or undefined/null (all dims). Normalisation against the rank happens in forward. */
 export function dims<const N extends string>(name: N): ArgSpec<number | readonly number[] | null | undefined, number | number[] | undefined, N, true> {
   return {
-    name, optional: true, expected: 'an integer, an array of integers or undefined',
+    name, optional: true,
     check(op, v) {
       if (v === undefined || v === null) return undefined;
       if (typeof v === 'number' && Number.isInteger(v)) return v;
@@ -193,7 +192,7 @@ export function dims<const N extends string>(name: N): ArgSpec<number | readonly
  */
 export function shapeRest<const N extends string>(name: N): ArgSpec<number | readonly number[], number[], N, true> & { readonly rest: true } {
   return {
-    name, optional: true, rest: true, expected: 'integers or one array of integers',
+    name, optional: true, rest: true,
     check(op, v) {
       const list = v as unknown[];
       const flat = list.length === 1 && Array.isArray(list[0]) ? (list[0] as unknown[]) : list;
@@ -206,7 +205,7 @@ export function shapeRest<const N extends string>(name: N): ArgSpec<number | rea
 /** An array of Tensors (cat's inputs); each one is a differentiable input of the op. */
 export function tensorList<const N extends string>(name: N): ArgSpec<readonly Tensor[], Tensor[], N, false> {
   return {
-    name, optional: false, expected: 'a non-empty array of Tensors',
+    name, optional: false,
     check(op, v) {
       if (!Array.isArray(v) || v.length === 0) throw new Error(`${op}: expected a non-empty array of tensors`);
       v.forEach((t, i) => { if (!(t instanceof Tensor)) throw new TypeError(`${op}: argument ${name}[${i}] must be a Tensor, got ${describeValue(t)}`); });
@@ -222,22 +221,21 @@ type FieldOut<S> = S extends ArgSpec<any, infer O, any, any> ? O : never;
 export type OptionsIn<F extends Record<string, AnySpec>> = { [K in keyof F]?: Exclude<FieldIn<F[K]>, undefined> };
 export type OptionsOut<F extends Record<string, AnySpec>> = { [K in keyof F]: FieldOut<F[K]> };
 
-const camel = (s: string) => s.replace(/[_-]+([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
-
 /**
  * An options object ({ beta, threshold }). Fields are specs named by their keys (`beta: num('beta', 1)`). An unknown key raises; a snake_case spelling of a known key gets "did you mean weightDecay?".
  */
 export function options<const N extends string, const F extends Record<string, AnySpec>>(name: N, fields: F): ArgSpec<OptionsIn<F> | undefined, OptionsOut<F>, N, true> {
   const keys = Object.keys(fields);
   return {
-    name, optional: true, expected: `an options object with keys ${keys.join(', ')}`,
+    name, optional: true,
     check(op, v) {
       if (v === undefined || v === null) v = {};
       if (typeof v !== 'object' || Array.isArray(v) || v instanceof Tensor) throw argError(op, name, `an options object { ${keys.join(', ')} }`, v);
       const src = v as Record<string, unknown>;
       for (const k in src) {
         if (Object.prototype.hasOwnProperty.call(fields, k)) continue;
-        const guess = keys.find((c) => c === camel(k)) ?? keys.find((c) => c.toLowerCase() === k.toLowerCase().replace(/[_-]/g, ''));
+        // weight_decay, weight-decay and weightdecay all suggest weightDecay: compare without case and separators
+        const guess = keys.find((c) => c.toLowerCase() === k.toLowerCase().replace(/[_-]/g, ''));
         throw new TypeError(`${op}: unknown option '${k}' in argument '${name}'${guess ? `; did you mean ${guess}?` : ''} (known options: ${keys.join(', ') || 'none'})`);
       }
       const out: Record<string, unknown> = {};

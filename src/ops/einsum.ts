@@ -211,14 +211,14 @@ function run(equation: string, tensors: readonly Tensor[]): Tensor {
 }
 
 const equationArg: ArgSpec<string, string, 'equation', false> = {
-  name: 'equation', optional: false, expected: "a string such as 'ij,jk->ik'",
+  name: 'equation', optional: false,
   check(op, v) {
     if (typeof v !== 'string') throw argError(op, 'equation', "a string such as 'ij,jk->ik'", v);
     return v;
   },
 };
 const operandsArg: ArgSpec<readonly Tensor[], readonly Tensor[], 'operands', false> = {
-  name: 'operands', optional: false, expected: 'an array of Tensors',
+  name: 'operands', optional: false,
   check(op, v) {
     if (!Array.isArray(v)) throw argError(op, 'operands', 'an array of Tensors', v);
     v.forEach((t, i) => { if (!(t instanceof Tensor)) throw argError(op, `operands[${i}]`, 'a Tensor', t); });

@@ -14,7 +14,7 @@ import { provide } from './registry.js';
 /** an int32 index tensor */
 function indexArg<const N extends string>(name: N): ArgSpec<Tensor, Tensor, N, false> {
   return {
-    name, optional: false, expected: 'an int32 Tensor',
+    name, optional: false,
     check(op, v) {
       if (!(v instanceof Tensor)) throw argError(op, name, 'an int32 Tensor', v);
       if (v.dtype !== 'int32') throw new TypeError(`${op}: index must be an int32 tensor, got ${v.dtype}`);
@@ -26,7 +26,7 @@ function indexArg<const N extends string>(name: N): ArgSpec<Tensor, Tensor, N, f
 /** an output shape: an array of non-negative integers */
 function shapeArg<const N extends string>(name: N): ArgSpec<Shape, Shape, N, false> {
   return {
-    name, optional: false, expected: 'a shape (an array of non-negative integers)',
+    name, optional: false,
     check(op, v) {
       if (!Array.isArray(v) || !v.every((s) => Number.isInteger(s) && s >= 0)) throw argError(op, name, 'a shape (an array of non-negative integers)', v);
       return v as Shape;

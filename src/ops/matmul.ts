@@ -248,7 +248,7 @@ function linearImpl(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearA
 
 /** linear's fused activation: one of LINEAR_ACTS, 'none' when absent */
 const activationArg: ArgSpec<LinearActivation | undefined, LinearActivation, 'activation', true> = {
-  name: 'activation', optional: true, expected: `one of ${LINEAR_ACTS.join(', ')}`,
+  name: 'activation', optional: true,
   check(_op, v) {
     if (v === undefined) return 'none';
     if (!LINEAR_ACTS.includes(v as LinearActivation)) throw new Error(`linear: unknown activation '${String(v)}' (expected one of ${LINEAR_ACTS.join(', ')})`);

@@ -253,7 +253,7 @@ export const slice = defineOp({
 /** an optional integer (slice bounds): undefined or null when open */
 function optIntArg<const N extends string>(name: N) {
   return {
-    name, optional: true as const, expected: 'an integer or undefined',
+    name, optional: true as const,
     check(op: string, v: unknown): number | undefined {
       if (v === undefined || v === null) return undefined;
       if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${op}: argument '${name}' must be an integer or undefined, got ${describeValue(v)}`);
@@ -404,7 +404,7 @@ export const split = defineOp({
 /** split's size: one positive integer or a list of sizes */
 function sizesArg<const N extends string>(name: N) {
   return {
-    name, optional: false as const, expected: 'an integer or an array of integers',
+    name, optional: false as const,
     check(op: string, v: unknown): number | readonly number[] {
       if (typeof v === 'number') return v;
       if (Array.isArray(v) && v.every((k) => typeof k === 'number' && Number.isInteger(k))) return v as number[];

@@ -11,7 +11,7 @@ export type Reduction = 'mean' | 'sum' | 'none';
 
 /** The `reduction` option of a loss record: 'mean' (default), 'sum' or 'none'. */
 export function reductionArg(): ArgSpec<Reduction | undefined, Reduction, 'reduction', true> {
-  return { name: 'reduction', optional: true, expected: "'mean', 'sum' or 'none'", check: checkReduction };
+  return { name: 'reduction', optional: true, check: checkReduction };
 }
 
 export function checkReduction(op: string, r: unknown): Reduction {

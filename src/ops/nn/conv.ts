@@ -54,7 +54,7 @@ function checkFits(op: string, x: Tensor, H: number, W: number, p: UnfoldParams)
 
 /** window parameters, validated by the callers (params()) */
 const windowArg = <const N extends string>(name: N): ArgSpec<UnfoldParams, UnfoldParams, N, false> => ({
-  name, optional: false, expected: 'window parameters {kernel, stride, padding, dilation, padValue}',
+  name, optional: false,
   check(op, v) {
     if (typeof v !== 'object' || v === null || !('kernel' in v)) throw argError(op, name, 'window parameters {kernel, stride, padding, dilation, padValue}', v);
     return v as UnfoldParams;
@@ -62,7 +62,7 @@ const windowArg = <const N extends string>(name: N): ArgSpec<UnfoldParams, Unfol
 });
 /** a 4-D output shape [N, C, H, W] */
 const shape4Arg = <const N extends string>(name: N): ArgSpec<readonly number[], [number, number, number, number], N, false> => ({
-  name, optional: false, expected: 'a shape [N, C, H, W]',
+  name, optional: false,
   check(op, v) {
     if (!Array.isArray(v) || v.length !== 4 || !v.every((d) => Number.isInteger(d) && d >= 0)) throw argError(op, name, 'a shape [N, C, H, W]', v);
     return v as [number, number, number, number];
@@ -145,7 +145,7 @@ const pairExpected = (min: number) => `${min > 0 ? 'a positive' : 'a non-negativ
 /** an integer or an array of 1 or 2 integers ≥ min (undefined: dflt), normalised to a pair */
 function intPair<const N extends string>(name: N, dflt: number, min: number): ArgSpec<IntOrPair | undefined, [number, number], N, true> {
   return {
-    name, optional: true, expected: pairExpected(min),
+    name, optional: true,
     check(op, v) {
       if (v !== undefined && typeof v !== 'number' && !Array.isArray(v)) throw argError(op, name, pairExpected(min), v);
       return pair(op, name, v as IntOrPair | undefined, dflt, min);
@@ -155,7 +155,7 @@ function intPair<const N extends string>(name: N, dflt: number, min: number): Ar
 /** a required positive integer or pair (kernelSize, outputSize) */
 function intPairRequired<const N extends string>(name: N): ArgSpec<IntOrPair, [number, number], N, false> {
   return {
-    name, optional: false, expected: pairExpected(1),
+    name, optional: false,
     check(op, v) {
       if (v === undefined || v === null) throw new TypeError(`${op}: ${name} is required (${pairExpected(1)})`);
       if (typeof v !== 'number' && !Array.isArray(v)) throw argError(op, name, pairExpected(1), v);
@@ -166,7 +166,7 @@ function intPairRequired<const N extends string>(name: N): ArgSpec<IntOrPair, [n
 /** a pooling stride: a positive integer or pair, or null/undefined (= kernelSize, as PyTorch's stride=None) */
 function poolStride<const N extends string>(name: N): ArgSpec<IntOrPair | null | undefined, [number, number] | null, N, true> {
   return {
-    name, optional: true, expected: `${pairExpected(1)}, or null (the kernel size)`,
+    name, optional: true,
     check(op, v) {
       if (v === undefined || v === null) return null;
       if (typeof v !== 'number' && !Array.isArray(v)) throw argError(op, name, `${pairExpected(1)}, or null (the kernel size)`, v);
@@ -177,7 +177,7 @@ function poolStride<const N extends string>(name: N): ArgSpec<IntOrPair | null |
 /** conv1d's stride/padding/dilation: an integer (or a 1-element array) */
 function int1<const N extends string>(name: N, dflt: number): ArgSpec<number | readonly number[] | undefined, number, N, true> {
   return {
-    name, optional: true, expected: 'an integer (or a 1-element array)',
+    name, optional: true,
     check(op, v) {
       if (v === undefined) return dflt;
       const r = typeof v === 'number' ? v : Array.isArray(v) && v.length === 1 ? v[0] : NaN;

@@ -37,7 +37,7 @@ export function dropoutMask(x: Tensor, p: number, generator?: Generator): Tensor
 /** an optional Generator */
 export function generatorArg<const N extends string>(name: N): ArgSpec<Generator | null | undefined, Generator | undefined, N, true> {
   return {
-    name, optional: true, expected: 'a Generator',
+    name, optional: true,
     check(op, v) {
       if (v === undefined || v === null) return undefined;
       if (!(v instanceof Generator)) throw argError(op, name, 'a Generator', v);

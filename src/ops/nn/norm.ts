@@ -51,7 +51,7 @@ function normRule(g: Tensor, x: Tensor, xhat: Tensor, rstd: Tensor, dims: readon
 
 /** the dims to normalise over: integers */
 const dimList = <const N extends string>(name: N): ArgSpec<readonly number[], number[], N, false> => ({
-  name, optional: false, expected: 'an array of dims',
+  name, optional: false,
   check(op, v) {
     if (!Array.isArray(v) || !v.every((d) => Number.isInteger(d))) throw argError(op, name, 'an array of dims', v);
     return v as number[];
@@ -156,7 +156,7 @@ function trailingDims(op: string, x: Tensor, normalizedShape: number | readonly 
 
 /** a size or a list of sizes (layerNorm's normalizedShape) */
 const sizes = <const N extends string>(name: N): ArgSpec<number | readonly number[], number | number[], N, false> => ({
-  name, optional: false, expected: 'an integer or an array of integers',
+  name, optional: false,
   check(op, v) {
     if (Number.isInteger(v) || (Array.isArray(v) && v.every((d) => Number.isInteger(d)))) return v as number | number[];
     throw argError(op, name, 'an integer or an array of integers', v);
