@@ -1,0 +1,51 @@
+/**
+ * linear (src/ops/matmul.ts) off its fused fast path: a 1-D input, mixed float dtypes (nabla promotes; PyTorch
+ * 1.13 refuses), integer tensors, an expanded bias, each fused activation against its composition, and the shape
+ * refusals with their messages. Written against the mutants that survived the mutation run of matmul.js
+ * (tools/mutation/review.md).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+
+const F = nb.nn.functional;
+const d = (v: nb.NestedArray, dtype: nb.DType = 'float64') => nb.tensor(v, { dtype });
+const vals = (t: nb.Tensor) => [...t.data()].map(Number);
+const w = () => d([[1, 2, 3], [4, 5, 6]]);
+
+test('linear: shape refusals name the weight and the bias', () => {
+  assert.throws(() => F.linear(d([1, 1, 1]), d([1, 2, 3])), { message: 'linear: weight must be 2-D [out, in], got [3]' });
+  assert.throws(() => F.linear(d([[1, 1, 1]]), w(), d([1, 2, 3])), { message: 'linear: bias must have shape [2], got [3]' });
+  assert.throws(() => F.linear(d([[1, 1, 1]]), w(), d([[1], [2]])), { message: 'linear: bias must have shape [2], got [2,1]' });
+});
+
+test('linear off the fused path: 1-D input, mixed float dtypes, integer tensors, an expanded bias', () => {
+  const one = F.linear(d([1, 0, 2]), w(), d([10, 20]));
+  assert.deepEqual(one.shape, [2]);
+  assert.deepEqual(vals(one), [17, 36]);
+  const mixed = F.linear(d([[1, 0, 2]], 'float32'), w());
+  assert.equal(mixed.dtype, 'float64');
+  assert.deepEqual(vals(mixed), [7, 16]);
+  const mixedBias = F.linear(d([[1, 0, 2]]), w(), d([10, 20], 'float32'));
+  assert.equal(mixedBias.dtype, 'float64');
+  assert.deepEqual(vals(mixedBias), [17, 36]);
+  const ints = F.linear(d([[1, 0, 2]], 'int32'), d([[1, 2, 3], [4, 5, 6]], 'int32'), d([1, 1], 'int32'));
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual(vals(ints), [8, 17]);
+  assert.deepEqual(vals(F.linear(d([[1, 0, 2]]), w(), d([10]).expand(2))), [17, 26]);
+});
+
+test('each fused activation equals the activation of the plain linear, values and gradients', () => {
+  const x = d([[0.1, -0.2, 0.3], [0.5, 0.4, -0.6]]), wt = d([[0.3, -0.1, 0.2], [-0.4, 0.5, 0.1]]), b = d([0.05, -0.02]);
+  const acts = { relu: F.relu, gelu: F.gelu, silu: F.silu, sigmoid: nb.sigmoid, tanh: nb.tanh } as const;
+  for (const [name, f] of Object.entries(acts)) {
+    const xs = [x, wt, b].map((t) => t.detach().requiresGrad_(true));
+    const fused = nb.linear(xs[0]!, xs[1]!, xs[2]!, { activation: name as 'relu' });
+    const ys = [x, wt, b].map((t) => t.detach().requiresGrad_(true));
+    const plain = (f as (t: nb.Tensor) => nb.Tensor)(F.linear(ys[0]!, ys[1]!, ys[2]!));
+    vals(fused).forEach((v, i) => assert.ok(Math.abs(v - vals(plain)[i]!) < 1e-12, `${name} value ${i}`));
+    fused.pow(2).sum().backward();
+    plain.pow(2).sum().backward();
+    xs.forEach((t, k) => vals(t.grad!).forEach((v, i) => assert.ok(Math.abs(v - vals(ys[k]!.grad!)[i]!) < 1e-12, `${name} grad ${k}[${i}]`)));
+  }
+});
