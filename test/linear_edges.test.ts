@@ -49,3 +49,15 @@ test('each fused activation equals the activation of the plain linear, values an
     xs.forEach((t, k) => vals(t.grad!).forEach((v, i) => assert.ok(Math.abs(v - vals(ys[k]!.grad!)[i]!) < 1e-12, `${name} grad ${k}[${i}]`)));
   }
 });
+
+test('linear\'s graph nodes are named for what they compute; an unknown activation and outer of non-vectors are refused', () => {
+  const x = d([[0.1, -0.2, 0.3]]).requiresGrad_(true), wt = d([[0.3, -0.1, 0.2], [-0.4, 0.5, 0.1]]);
+  assert.equal(nb.linear(x, wt).gradFn?.name, 'linear');
+  assert.equal(nb.linear(x, wt, null, { activation: 'relu' }).gradFn?.name, 'linearRelu');
+  const t = nb.linear(x, wt, null, { activation: 'tanh' });
+  assert.equal(t.gradFn?.name, 'tanh');
+  assert.throws(() => nb.linear(x, wt, null, { activation: 'swish' as never }), { message: "linear: unknown activation 'swish' (expected one of none, relu, gelu, geluTanh, silu, sigmoid, tanh)" });
+  assert.throws(() => nb.outer(d([[1, 2]]), d([1, 2])), { message: 'outer: expected 1-D tensors, got [1,2] and [2]' });
+  assert.throws(() => nb.outer(d([1, 2]), d([[1, 2]])), { message: 'outer: expected 1-D tensors, got [2] and [1,2]' });
+  assert.deepEqual(nb.outer(d([1, 2]), d([3, 4, 5])).toArray(), [[3, 4, 5], [6, 8, 10]]);
+});
