@@ -332,6 +332,12 @@ test('scaledDotProductAttention: argument checks name the op and the argument', 
   assert.throws(() => sdpa(q, k, v, { attnMask: nb.ones([2, 2], { dtype: 'bool' }) }),
     new RegExp(`^Error: ${op}: attnMask \\[2,2\\] does not broadcast to the attention weights \\[\\.\\.\\., 3, 2\\] \\(query \\[3,2\\], key \\[2,2\\]\\)$`));
   assert.throws(() => sdpa(q, k, v, { attnMask: nb.ones([3, 3], { dtype: 'bool' }) }), /does not broadcast to the attention weights/);
+  // a 0-d mask broadcasts to every score (as PyTorch 2): true is no mask, false masks every row (zeros), a float is
+  // added to every score (softmax does not change)
+  const plain = sdpa(q, k, v);
+  assert.deepEqual([...sdpa(q, k, v, { attnMask: nb.tensor(true) }).data()], [...plain.data()]);
+  assert.ok([...sdpa(q, k, v, { attnMask: nb.tensor(false) }).data()].every((x) => x === 0));
+  [...sdpa(q, k, v, { attnMask: nb.tensor(0.5, { dtype: q.dtype }) }).data()].forEach((x, i) => assert.ok(Math.abs(x - Number(plain.data()[i])) < 1e-12));
 });
 
 test('scaledDotProductAttention: masks that broadcast ([S], [L, 1]), a float mask\'s all −∞ row gives zeros, dropoutP 1 and training: false', () => {

@@ -66,7 +66,8 @@ function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Ten
     keep = Tensor.fromValues(m, [L, S], 'bool', q.backend);
   } else if (mask) {
     checkTensorArg(op, 'attnMask', mask);
-    if (mask.ndim < 1 || (mask.shape[mask.ndim - 1] !== S && mask.shape[mask.ndim - 1] !== 1) || (mask.ndim >= 2 && mask.shape[mask.ndim - 2] !== L && mask.shape[mask.ndim - 2] !== 1)) {
+    // a 0-d mask broadcasts to every score (PyTorch 2's scaled_dot_product_attention takes it too)
+    if ((mask.ndim >= 1 && mask.shape[mask.ndim - 1] !== S && mask.shape[mask.ndim - 1] !== 1) || (mask.ndim >= 2 && mask.shape[mask.ndim - 2] !== L && mask.shape[mask.ndim - 2] !== 1)) {
       throw new Error(`${op}: attnMask ${fmt(mask.shape)} does not broadcast to the attention weights [..., ${L}, ${S}] (query ${fmt(q.shape)}, key ${fmt(k.shape)})`);
     }
     if (mask.dtype === 'bool') keep = mask;
