@@ -88,3 +88,31 @@ describe('writing', () => {
     assert.deepEqual(vals(base.grad!), [0, 2, 3, 0]);
   });
 });
+
+describe('reading, boundaries', () => {
+  test('integer bounds at ±size, multi-digit numbers in the string form, the dim and item named in messages', () => {
+    assert.deepEqual(vals(x().index([-2])).slice(0, 4), [0, 1, 2, 3]); // -size is valid
+    assert.throws(() => x().index([-3]), err('index: index -3 is out of range for dim 0 with size 2 (item 0)', 'RangeError'));
+    assert.deepEqual(x().index([[-2]]).shape, [1, 3, 4]);
+    assert.throws(() => x().index([[2]]), err('index: index 2 is out of range for dim 0 with size 2 (item 0)', 'RangeError'));
+    assert.equal(nb.arange(20).index('12').item(), 12);
+    assert.deepEqual(vals(nb.arange(20).index('10:13')), [10, 11, 12]);
+    assert.throws(() => x().index('1:a'), err("index: cannot read '1:a' in '1:a' (expected an integer, start:end:step with optional parts, '...' or None)"));
+    assert.throws(() => x().index(['a']), err("index: cannot read 'a' in item 0 (expected an integer, start:end:step with optional parts, '...' or None)"));
+    // the dim counted in x after a full dim, a slice, a mask and an ellipsis
+    assert.throws(() => x().index([null, 5]), err('index: index 5 is out of range for dim 1 with size 3 (item 1)', 'RangeError'));
+    assert.throws(() => x().index(['0:1', 5]), err('index: index 5 is out of range for dim 1 with size 3 (item 1)', 'RangeError'));
+    assert.throws(() => x().index([[true, false], 9]), err('index: index 9 is out of range for dim 1 with size 3 (item 1)', 'RangeError'));
+    assert.throws(() => x().index(['...', 9]), err('index: index 9 is out of range for dim 2 with size 4 (item 1)', 'RangeError'));
+  });
+
+  test('a tensor as the whole spec, undefined as an open end, 2-D index arrays, an ellipsis before an integer, a 2-D mask before ...', () => {
+    assert.deepEqual(vals(x().index(nb.tensor([1, 0], { dtype: 'int32' }) as never)).slice(0, 4), [12, 13, 14, 15]);
+    assert.deepEqual(x().index([[1, undefined] as never]).shape, [1, 3, 4]);
+    // PyTorch: x[[[0, 1], [1, 0]], [[0, 0], [2, 2]]]
+    assert.deepEqual(vals(x().index([[[0, 1], [1, 0]], [[0, 0], [2, 2]]])), [0, 1, 2, 3, 12, 13, 14, 15, 20, 21, 22, 23, 8, 9, 10, 11]);
+    assert.deepEqual(vals(x().index(['...', 0])), [0, 4, 8, 12, 16, 20]); // x[..., 0]
+    const m = nb.tensor([[true, false, true], [false, true, false]]);
+    assert.deepEqual(x().index([m, '...']).shape, [3, 4]); // x[m, ...]
+  });
+});
