@@ -553,6 +553,9 @@ test('layerNorm/rmsNorm/batchNorm: refusals with their messages, eps 0 allowed, 
   const r = 1 / Math.sqrt(2 / 3); // each row's (x − mean)/σ: [−r, 0, r]
   [...F.layerNorm(x, [3], null, null, 0).data()].forEach((v, i) => assert.ok(Math.abs(v - [-r, 0, r][i % 3]!) < 1e-12, `layerNorm eps 0, element ${i}: ${v}`));
   assert.deepEqual([...F.layerNorm(x, 3).data()], [...F.layerNorm(x, [3]).data()]);
+  // rmsNorm with eps 0: x / √mean(x²) exactly ([3, 4] → rms √12.5; [1, 1] → 1)
+  const rz = [...F.rmsNorm(f64([[3, 4], [1, 1]]), [2], null, 0).data()];
+  [3 / Math.sqrt(12.5), 4 / Math.sqrt(12.5), 1, 1].forEach((w, i) => assert.ok(Math.abs(rz[i]! - w) < 1e-15, `rmsNorm eps 0, element ${i}: ${rz[i]}`));
   // rmsNorm: y = x / √(mean(x²) + eps), eps = finfo(dtype).eps by default (2⁻²³ for float32, 2⁻⁵² for float64)
   const tiny = [1e-4, 1e-4, 1e-4];
   const y32 = F.rmsNorm(nb.tensor(tiny, { dtype: 'float32' }), [3]).data()[0]!;
