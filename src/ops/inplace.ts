@@ -30,13 +30,17 @@ function operand(self: Tensor, other?: TensorLike): Tensor {
  */
 const canCast = (from: DType, to: DType): boolean => !(isFloat(from) && !isFloat(to)) && !(from !== 'bool' && to === 'bool');
 
-function binaryInplace(op: string, f: (a: Tensor, b: TensorLike) => Tensor, self: Tensor, other: TensorLike): Tensor {
-  checkWritable(op, self, other instanceof Tensor ? other : undefined);
-  const result = f(operand(self, other), other);
+/** commit() a result PyTorch's can_cast lets self hold, else refuse naming both dtypes */
+function commitCast(op: string, self: Tensor, result: Tensor): Tensor {
   if (!canCast(result.dtype, self.dtype)) {
     throw new TypeError(`${op}: result type ${result.dtype} can't be cast to the desired output type ${self.dtype} (writing into ${self.describe()}); use the out-of-place op or convert self first`);
   }
   return commit(op, self, result);
+}
+
+function binaryInplace(op: string, f: (a: Tensor, b: TensorLike) => Tensor, self: Tensor, other: TensorLike): Tensor {
+  checkWritable(op, self, other instanceof Tensor ? other : undefined);
+  return commitCast(op, self, f(operand(self, other), other));
 }
 
 const scaled = (b: TensorLike, alpha: number): TensorLike => (alpha === 1 ? b : typeof b === 'number' ? b * alpha : mul(b, alpha));
@@ -47,11 +51,7 @@ export const div_ = (self: Tensor, other: TensorLike) => binaryInplace('div_', d
 
 export function clamp_(self: Tensor, min?: number | null, max?: number | null): Tensor {
   checkWritable('clamp_', self);
-  const result = clamp(operand(self), min, max);
-  if (!canCast(result.dtype, self.dtype)) {
-    throw new TypeError(`clamp_: result type ${result.dtype} can't be cast to the desired output type ${self.dtype} (writing into ${self.describe()}); use the out-of-place op or convert self first`);
-  }
-  return commit('clamp_', self, result);
+  return commitCast('clamp_', self, clamp(operand(self), min, max));
 }
 
 /**

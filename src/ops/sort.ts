@@ -30,8 +30,6 @@ function sortKernel(op: string, x: Tensor, d: number, descending: boolean): [Ten
   return [values, Tensor.fromData(b, r.indices, x.shape, 'int32')];
 }
 
-/** the sorted dim (a 0-d tensor takes dim 0 or −1, as in PyTorch: normDim counts rank 0 as rank 1) */
-const dimOf = (op: string, dim: number, x: Tensor) => normDim(op, dim, x.ndim);
 
 /**
  * the rules of an op whose outputs are [values, indices] with values = input gathered at the indices along dim
@@ -46,7 +44,7 @@ const gatheredVjp = (op: string, [g]: (Tensor | null)[], c: { dim: number; shape
   return { input: n === 0 ? g : scatterAdd(shape, normDim(op, c.dim, n), indices, g!) };
 };
 const gatheredJvp = (op: string, t: { input: Tensor }, { input, results, dim }: { input: Tensor; results: Tensor[]; dim: number }): (Tensor | null)[] =>
-  [input.ndim === 0 ? t.input : gather(t.input, dimOf(op, dim, input), results[1]!), null];
+  [input.ndim === 0 ? t.input : gather(t.input, normDim(op, dim, input.ndim), results[1]!), null];
 
 /** float64 reference: each line along dim sorted stably (NaN largest), values and indices */
 function sortRef(x: Arr, dim: number, descending: boolean, k?: number): { values: Arr; indices: Arr } {
@@ -83,7 +81,7 @@ const selectRef = (R: RefLib, x: Arr, dim: number, descending: boolean): Arr => 
 const sortOp = defineOp({
   name: 'sort', method: 'sort', kwargs: true, positional: 3, outputs: ['values', 'indices'],
   args: [tensor('input'), int('dim', -1), bool('descending', false), optBool('stable')],
-  forward: ({ input: x, dim, descending }): Tensor[] => sortKernel('sort', x, dimOf('sort', dim, x), descending),
+  forward: ({ input: x, dim, descending }): Tensor[] => sortKernel('sort', x, normDim('sort', dim, x.ndim), descending),
   saves: ['indices'],
   vjp: (g, c) => gatheredVjp('sort', g, c),
   jvp: (t, c) => gatheredJvp('sort', t, c),
@@ -156,7 +154,7 @@ const topkOp = defineOp({
   name: 'topk', method: 'topk', kwargs: true, outputs: ['values', 'indices'],
   args: [tensor('input'), int('k'), int('dim', -1), bool('largest', true), bool('sorted', true)],
   forward: ({ input: x, k, dim, largest }): Tensor[] => {
-    const d = dimOf('topk', dim, x);
+    const d = normDim('topk', dim, x.ndim);
     const n = x.ndim === 0 ? 1 : x.shape[d]!;
     if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`topk: k (${k}) must be an integer in [0, ${n}] for input ${fmt(x.shape)} along dim ${dim}`);
     const [values, indices] = sortKernel('topk', x, d, largest);

@@ -13,7 +13,7 @@ import { autocastF32 } from '../../amp/autocast.js';
 import { isGradEnabled, noGrad } from '../../autograd/gradMode.js';
 import { isForwardActive } from '../../autograd/forward.js';
 import { isFloat } from '../../dtype.js';
-import { fmt } from '../../shape.js';
+import { fmt, sameShape } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { abs, add, cast, clamp, div, eq, gt, log, log1p, lt, mul, ne, neg, softplus, square, sub, where } from '../elementwise.js';
 import { sum } from '../reduce.js';
@@ -393,6 +393,11 @@ export const huberLoss = defineOp({
   })),
 });
 
+/** A per-element weight broadcasts to the input, never the other way: `loss` (weighted) must keep the input's shape. */
+function checkWidens(op: string, name: string, w: Tensor, loss: Tensor, input: Tensor): void {
+  if (!sameShape(loss.shape, input.shape)) throw new Error(`${op}: ${name} ${fmt(w.shape)} does not broadcast to input ${fmt(input.shape)}`);
+}
+
 /** log clamped at −100, as PyTorch's BCE (finite at p = 0 or 1); the where-guard keeps NaN out. */
 function clampedLog(p: Tensor): Tensor {
   const pos = gt(p, 0);
@@ -442,7 +447,7 @@ export const binaryCrossEntropy = defineOp({
     if (w) {
       loss = mul(loss, w);
       // the weight broadcasts to the input, never the other way (PyTorch refuses a weight that widens the loss)
-      if (loss.ndim !== pp.ndim || loss.shape.some((s, i) => s !== pp.shape[i])) throw new Error(`${op}: weight ${fmt(w.shape)} does not broadcast to input ${fmt(pp.shape)}`);
+      checkWidens(op, 'weight', w, loss, pp);
     }
     return reduceLoss(loss, o.reduction);
   },
@@ -480,12 +485,10 @@ export const binaryCrossEntropyWithLogits = defineOp({
     } else {
       loss = add(mul(sub(1, yy), xx), sp);
     }
-    if (loss.ndim !== xx.ndim || loss.shape.some((s, i) => s !== xx.shape[i])) {
-      throw new Error(`${op}: posWeight ${fmt(o.posWeight!.shape)} does not broadcast to input ${fmt(xx.shape)}`);
-    }
+    if (o.posWeight) checkWidens(op, 'posWeight', o.posWeight, loss, xx);
     if (o.weight) {
       loss = mul(loss, o.weight.dtype === xx.dtype ? o.weight : cast(o.weight, xx.dtype));
-      if (loss.ndim !== xx.ndim || loss.shape.some((s, i) => s !== xx.shape[i])) throw new Error(`${op}: weight ${fmt(o.weight.shape)} does not broadcast to input ${fmt(xx.shape)}`);
+      checkWidens(op, 'weight', o.weight, loss, xx);
     }
     return reduceLoss(loss, o.reduction);
   },
