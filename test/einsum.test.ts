@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 import { close } from './assertClose.js';
 import { observeRecords } from '../src/autograd/record.js';
+import { einsumOp } from '../src/ops/einsum.js';
 
 /**
  * Reference: `eq` is explicit and written with letters only (ellipses spelled out as capitals); a dim of size 1
@@ -84,9 +85,22 @@ const CASES: [string, string, number[][]][] = [
   ['ij,jk->ik', 'ij,jk->ik', [[2, 1], [3, 4]]],
   [' i j , j k -> k i ', 'ij,jk->ki', [[2, 3], [3, 4]]],
   ['ijk,ikl,ilm->ijm', 'ijk,ikl,ilm->ijm', [[2, 2, 3], [2, 3, 2], [2, 2, 3]]],
+  // implicit output with a capital: capitals sort before lower case (PyTorch: 'aB' on [2, 3] gives [3, 2])
+  ['aB', 'aB->Ba', [[2, 3]]],
+  ['zA,A', 'zA,A->z', [[3, 2], [2]]],
+  // a size-1 dim broadcasting against the other operand's size, on either side, contracted and not
+  ['i,i->', 'i,i->', [[1], [3]]],
+  ['i,i->', 'i,i->', [[3], [1]]],
+  ['ij,ij->', 'ij,ij->', [[1, 1], [2, 3]]],
+  ['ij,ij->ij', 'ij,ij->ij', [[2, 1], [1, 3]]],
+  // nothing contracted, the second operand's labels in another order than the output's
+  ['i,ji->ij', 'i,ji->ij', [[2], [3, 2]]],
+  // a two-dim ellipsis next to the last letter, 'z' (label ids must not collide)
+  ['...z->...z', 'ABz->ABz', [[2, 3, 4]]],
+  ['...y,...z->...yz', 'ABy,ABz->AByz', [[2, 3, 2], [2, 3, 4]]],
 ];
 
-test('einsum values match the loop reference on 35 equations (float64)', () => {
+test('einsum values match the loop reference on 44 equations (float64)', () => {
   CASES.forEach(([eq, ref, shapes], c) => {
     const xs = shapes.map((s, k) => nb.randn(s, { dtype: 'float64', generator: new nb.Generator(100 * c + k) }));
     const got = nb.einsum(eq, ...xs);
@@ -105,6 +119,9 @@ test('einsum of known values: trace, diagonal, outer, scalar', () => {
   assert.deepEqual(nb.einsum('i,j->ij', nb.tensor([1, 2]), nb.tensor([3, 4, 5])).toArray(), [[3, 4, 5], [6, 8, 10]]);
   assert.equal(nb.einsum('...->...', nb.tensor(3)).item(), 3);
   assert.deepEqual(nb.einsum('i->', nb.tensor([1, 2, 3], { dtype: 'int32' })).toArray(), 6);
+  // '->' at index 0: a 0-d operand and a 0-d output (PyTorch: einsum('->', tensor(3.)) = tensor(3.))
+  assert.equal(nb.einsum('->', nb.tensor(3)).item(), 3);
+  assert.equal(nb.einsum(',->', nb.tensor(3), nb.tensor(4)).item(), 12);
 });
 
 test('einsum lowers contractions to one matmul per operand pair (no element-wise product then sum)', () => {
@@ -162,4 +179,19 @@ test('einsum errors name einsum and the bad subscript or operand', () => {
   assert.throws(() => nb.einsum(m as any, m), /einsum: argument 'equation' must be a string/);
   assert.throws(() => nb.einsum('ij', [m, 3] as any), /einsum: argument 'operands\[1\]' must be a Tensor/);
   assert.throws(() => nb.einsum('ij'), /einsum: must provide at least one operand/);
+  // PyTorch 1.13 names the same indexes: "invalid subscript given at index 4 / 5 in the equation string"
+  assert.throws(() => nb.einsum('ij,j?', m, m), /einsum: invalid subscript '\?' at index 4 in the equation \(term 'j\?', operand 1\)/);
+  assert.throws(() => nb.einsum('ij->i?', m), /einsum: invalid subscript '\?' at index 5 in the equation \(term 'i\?', the output\)/);
+  assert.throws(() => nb.einsum('i{', m), /einsum: invalid subscript '\{' at index 1/);
+  assert.throws(() => nb.einsum('i~', m), /einsum: invalid subscript '~' at index 1/);
+  assert.throws(() => nb.einsum('ij,j.k', m, nb.ones(2, 2)), /einsum: found '\.' for operand 1 that is not part of an ellipsis \('\.\.\.'\) at index 4 in the equation/);
+  assert.throws(() => nb.einsum('...i...', nb.ones(2, 2)), /einsum: found a second ellipsis \('\.\.\.'\) for operand 0 at index 4/);
+  assert.throws(() => nb.einsum('ijk...', m), /einsum: the number of subscripts in the equation \(3\) is more than the number of dimensions \(2\) for operand 0 \(shape \[2,2\]\)/);
+  assert.throws(() => nb.einsum('ij->i->j', m), /einsum: the equation 'ij->i->j' has more than one '->'/);
+  // label names in messages: capitals and the first lower-case letter
+  assert.throws(() => nb.einsum('aZ,aZ', nb.ones(2, 3), nb.ones(2, 4)), /einsum: subscript Z has size 4 for operand 1 which does not broadcast with previously seen size 3/);
+  assert.throws(() => nb.einsum('a,a', nb.ones(2), nb.ones(3)), /einsum: subscript a has size 3 for operand 1/);
+  assert.throws(() => nb.einsum('A->AA', nb.ones(2)), /einsum: output subscript A appears more than once/);
+  // the record itself (einsumOp(equation, operands)) takes the operands as an array only
+  assert.throws(() => (einsumOp as any)('ij', m), /einsum: argument 'operands' must be an array of Tensors/);
 });

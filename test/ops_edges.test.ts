@@ -515,7 +515,7 @@ test('einsum: equation errors with their messages; upper- and lower-case labels,
   msg(() => nb.einsum('ii->i', a), "Error: einsum: subscript i is repeated for operand 0 but the sizes don't match, 3 != 2");
   msg(() => nb.einsum('ij->i->j', a), "Error: einsum: the equation 'ij->i->j' has more than one '->'");
   msg(() => nb.einsum('ijk->i', a), 'Error: einsum: the number of subscripts in the equation (3) does not match the number of dimensions (2) for operand 0 (shape [2,3]) and no ellipsis was given');
-  msg(() => nb.einsum('i1->i', a), "Error: einsum: invalid subscript '1' at index 1 in the equation 'i1' for operand 0; subscripts must be letters a-z, A-Z (or '...')");
+  msg(() => nb.einsum('i1->i', a), "Error: einsum: invalid subscript '1' at index 1 in the equation (term 'i1', operand 0); subscripts must be letters a-z, A-Z (or '...')");
   // torch.einsum('Zz->zZ', [[1, 2], [3, 4]]) → [[1, 3], [2, 4]]; 'ii' → 5 (the trace); 'AZaz' labels at both ends of each range
   const m = f64([[1, 2], [3, 4]]);
   assert.deepEqual(nb.einsum('Zz->zZ', m).toArray(), [[1, 3], [2, 4]]);

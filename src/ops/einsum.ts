@@ -30,7 +30,8 @@ import { matmul } from './matmul.js';
 const ELLIPSIS = -1;
 /** label ids: 'A'..'Z' → 0..25, 'a'..'z' → 26..51 (ASCII order); ellipsis dims get 52, 53, ... */
 const ELL_BASE = 52;
-const labelName = (id: number) => (id >= ELL_BASE ? `...[${id - ELL_BASE}]` : String.fromCharCode(id < 26 ? 65 + id : 97 + id - 26));
+/** A letter label's name (the ellipsis dims never reach an error message by label: they have their own). */
+const labelName = (id: number) => String.fromCharCode(id < 26 ? 65 + id : 97 + id - 26);
 
 function fail(msg: string): never {
   throw new Error(`einsum: ${msg}`);
@@ -52,24 +53,21 @@ function parseTerm(text: string, offset: number, where: string): number[] {
     const code = c.charCodeAt(0);
     if (code >= 65 && code <= 90) out.push(code - 65);
     else if (code >= 97 && code <= 122) out.push(code - 97 + 26);
-    else fail(`invalid subscript '${c}' at index ${offset + i} in the equation '${text}' for ${where}; subscripts must be letters a-z, A-Z (or '...')`);
+    else fail(`invalid subscript '${c}' at index ${offset + i} in the equation (term '${text}', ${where}); subscripts must be letters a-z, A-Z (or '...')`);
   }
   return out;
 }
 
 interface Operand { t: Tensor; labels: number[] }
 
-/** Take the diagonal over every label repeated within one operand (step 1). */
-function diagonals(op: Operand, index: number): Operand {
+/** Take the diagonal over every label repeated within one operand (step 1); `run` has checked the sizes agree. */
+function diagonals(op: Operand): Operand {
   let { t, labels } = op;
   for (;;) {
     const rep = labels.find((l, i) => labels.indexOf(l) !== i);
     if (rep === undefined) return { t, labels };
     const pos = labels.flatMap((l, i) => (l === rep ? [i] : []));
     const n = t.shape[pos[0]!]!;
-    for (const p of pos) {
-      if (t.shape[p] !== n) fail(`subscript ${labelName(rep)} is repeated for operand ${index} but the sizes don't match, ${t.shape[p]} != ${n}`);
-    }
     const others = labels.map((_, i) => i).filter((i) => !pos.includes(i));
     const moved = permute(t, [...others, ...pos]);
     const flat = reshape(moved, [...others.map((i) => t.shape[i]!), n ** pos.length]);
@@ -161,7 +159,7 @@ function run(equation: string, tensors: readonly Tensor[]): Tensor {
     labels: term.flatMap((l) => (l === ELLIPSIS ? ellIds.slice(ell - ellDims[k]!) : [l])),
   }));
 
-  // sizes: equal within an operand's repeats (checked in diagonals), 1 broadcasts across operands
+  // sizes: equal within an operand's repeats (checked here, before diagonals takes them), 1 broadcasts across operands
   const sizes = new Map<number, { n: number; from: number }>();
   ops.forEach((o, k) => o.labels.forEach((l, i) => {
     const n = o.t.shape[i]!, first = o.labels.indexOf(l);
@@ -193,7 +191,7 @@ function run(equation: string, tensors: readonly Tensor[]): Tensor {
   }
   const outSet = new Set(output);
 
-  ops = ops.map(diagonals);
+  ops = ops.map((o) => diagonals(o));
   // a label named by one operand only and not by the output is summed right away
   ops = ops.map((o, k) => sumOut(o, new Set([...outSet, ...ops.flatMap((p, j) => (j === k ? [] : p.labels))])));
 
