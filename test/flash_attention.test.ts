@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 import { close } from './assertClose.js';
-import { FUSED_MIN_SCORES, fusedAttention } from '../src/ops/nn/flashAttention.js';
+import { FUSED_MIN_SCORES, attentionRef, flashAttention, fusedAttention, fusedMinScores } from '../src/ops/nn/flashAttention.js';
+import type { Backend } from '../src/backends/backend.js';
 
 const g = new nb.Generator(21);
 const rand = (shape: number[], dtype: nb.DType) => nb.randn(shape, { dtype, generator: g });
@@ -91,4 +92,98 @@ test('fused attention in forward mode: jvp = the composed path\'s, and forward-o
     const [, [hvRev]] = nb.autograd.hvp(s, [q], [tq]);
     close(hvFwd.data(), hvRev!.data(), 1e-9, 1e-12, 'H·v');
   }
+});
+
+/** a backend that inherits every kernel of the current one, with `patch` on top (counters, missing kernels) */
+function spyBackend(patch: Record<string, unknown>): Backend {
+  return Object.assign(Object.create(nb.ones([1]).backend) as Backend, patch);
+}
+/** the record's named outputs (typed as an array by defineOp) */
+const fa = (...a: Parameters<typeof flashAttention>) => flashAttention(...a) as unknown as { out: nb.Tensor; lse: nb.Tensor };
+const on = (b: Backend, x: nb.Tensor) => nb.Tensor.fromValues(Array.from(x.data()), [...x.shape], x.dtype, b);
+
+test('fusedAttention declines operands its kernel does not take (null: the caller composes ops), the record names them', () => {
+  const q = rand([2, 3, 4], 'float64'), k = rand([2, 5, 4], 'float64'), v = rand([2, 5, 6], 'float64');
+  assert.deepEqual(fusedAttention(q, k, v, false, 0.5)!.shape, [2, 3, 6]);
+  // rank 2 is the smallest the kernel takes
+  assert.deepEqual(fusedAttention(q.select(0, 0), k.select(0, 0), v.select(0, 0), true, 0.5)!.shape, [3, 6]);
+  const declined: [string, nb.Tensor, nb.Tensor, nb.Tensor][] = [
+    ['key float32', q, k.float(), v], ['value float32', q, k, v.float()], ['int32 operands', q.int(), k.int(), v.int()],
+    ['1-D', q.select(0, 0).select(0, 0), k.select(0, 0).select(0, 0), v.select(0, 0).select(0, 0)],
+    ['key of lower rank', q, k.select(0, 0), v], ['value of lower rank', q, k, v.select(0, 0)],
+    ['1-D value [S] beside 2-D query and key', q.select(0, 0), k.select(0, 0), v.select(0, 0).select(1, 0)],
+    ['key batch 1 (broadcast)', q, k.narrow(0, 0, 1), v], ['value batch 1 (broadcast)', q, k, v.narrow(0, 0, 1)],
+    ['key E ≠ query E', q, rand([2, 5, 3], 'float64'), v], ['value S ≠ key S', q, k, v.narrow(1, 0, 4)],
+    ['L = 0', q.narrow(1, 0, 0), k, v], ['S = 0', q, k.narrow(1, 0, 0), v.narrow(1, 0, 0)],
+    ['F = 0', q, k, v.narrow(2, 0, 0)], ['E = 0', q.narrow(2, 0, 0), k.narrow(2, 0, 0), v],
+  ];
+  for (const [what, a, b, c] of declined) {
+    assert.equal(fusedAttention(a, b, c, false, 0.5), null, what);
+    assert.throws(() => flashAttention(a, b, c), /^Error: flashAttention: the \w+ backend has no attention kernel for query .*\(equal batch dims, one float dtype, non-empty\)/, what);
+  }
+  // operands on two backends, and a backend that lacks either kernel
+  const other = spyBackend({});
+  assert.equal(fusedAttention(q, on(other, k), v, false, 0.5), null, 'key on another backend');
+  assert.equal(fusedAttention(q, k, on(other, v), false, 0.5), null, 'value on another backend');
+  for (const missing of ['attention', 'attentionGrad']) {
+    const b = spyBackend({ [missing]: undefined });
+    assert.equal(fusedAttention(on(b, q), on(b, k), on(b, v), false, 0.5), null, `no ${missing} kernel`);
+  }
+});
+
+test('fusedMinScores: every size fuses on a GPU backend, from FUSED_MIN_SCORES weights on a CPU one', () => {
+  const b = nb.ones([1]).backend;
+  const caps = nb.backendCapabilities(b.name);
+  assert.equal(fusedMinScores(spyBackend({ capabilities: { ...caps, device: 'cpu' } })), FUSED_MIN_SCORES);
+  assert.equal(fusedMinScores(spyBackend({ capabilities: { ...caps, device: 'gpu: test adapter' } })), 0);
+});
+
+test('the backward kernel runs for a first-order gradient of out only; createGraph and a gradient for lse take the ops formula', () => {
+  // count the current backend's backward-kernel calls (patched on the backend itself: every tensor of the graph
+  // lives there), restored after
+  let calls = 0;
+  const b = nb.ones([1]).backend as unknown as { attentionGrad: (...a: unknown[]) => unknown };
+  const kernel = b.attentionGrad;
+  b.attentionGrad = function (this: unknown, ...a: unknown[]) { calls++; return kernel.apply(this, a); };
+  const mk = (s: number[]) => rand(s, 'float64').requiresGrad_(true);
+  try {
+  const q = mk([2, 3, 4, 2]), k = mk([2, 3, 5, 2]), v = mk([2, 3, 5, 3]);
+  const first = nb.autograd.grad(fa(q, k, v, true, 0.6).out.sum(), [q, k, v]);
+  assert.equal(calls, 1, 'plain backward: the kernel');
+  const second = nb.autograd.grad(fa(q, k, v, true, 0.6).out.sum(), [q, k, v], { createGraph: true });
+  assert.equal(calls, 1, 'createGraph: the ops formula');
+  first.forEach((g, i) => close(g!.data(), second[i]!.data(), 1e-10, 1e-12, `gradient ${i}: kernel = ops formula`));
+  nb.autograd.grad(fa(q, k, v, true, 0.6).lse.sum(), [q, k]);
+  assert.equal(calls, 1, 'a gradient for lse: the ops formula');
+  } finally { b.attentionGrad = kernel; }
+});
+
+test('flashAttention\'s log-sum-exp: value, gradient alone and together with out, and its forward-mode tangent, against logsumexp in ops', () => {
+  const q = rand([2, 3, 4, 2], 'float64'), k = rand([2, 3, 5, 2], 'float64'), v = rand([2, 3, 5, 3], 'float64');
+  const causalKeep = keepMask(4, 5, true);
+  const lseOps = (a: nb.Tensor, b: nb.Tensor) => nb.logsumexp(nb.where(causalKeep, a.matmul(b.transpose(-2, -1)).mul(0.6), -Infinity), -1);
+  close(fa(q, k, v, true, 0.6).lse.data(), lseOps(q, k).data(), 1e-12, 1e-12, 'lse');
+  const [qg, kg] = [q.clone().requiresGrad_(true), k.clone().requiresGrad_(true)];
+  const got = nb.autograd.grad(fa(qg, kg, v, true, 0.6).lse.sum(), [qg, kg]);
+  const want = nb.autograd.grad(lseOps(qg, kg).sum(), [qg, kg]);
+  got.forEach((g, i) => close(g!.data(), want[i]!.data(), 1e-12, 1e-12, `lse gradient ${i}`));
+  assert.ok(nb.autograd.gradcheck((a, b, c) => { const r = fa(a, b, c, true, 0.6); return [r.out, r.lse]; },
+    [q, k, v].map((x) => x.clone().requiresGrad_(true)), { name: 'flashAttention out and lse' }));
+  const [tq, tk] = [rand([2, 3, 4, 2], 'float64'), rand([2, 3, 5, 2], 'float64')];
+  const [lse, tangent] = nb.func.jvp((a, b) => fa(a, b, v, true, 0.6).lse, [q, k], [tq, tk]);
+  const [, wantT] = nb.func.jvp(lseOps, [q, k], [tq, tk]);
+  assert.deepEqual(tangent.shape, [2, 3, 4]);
+  assert.deepEqual(lse.shape, [2, 3, 4]);
+  close(tangent.data(), wantT.data(), 1e-10, 1e-12, 'lse tangent');
+});
+
+test('attentionRef (the op tables\' reference): a row with no kept key gives zeros and lse −∞, as the composed path does', () => {
+  const q = rand([3, 2], 'float64'), k = rand([2, 2], 'float64'), v = rand([2, 3], 'float64');
+  const keep = [[false, false], [true, false], [true, true]];
+  const arr = (x: nb.Tensor) => ({ shape: [...x.shape], data: Array.from(x.data()) });
+  const ref = attentionRef(arr(q), arr(k), arr(v), { keep: (i, j) => keep[i]![j]! });
+  assert.deepEqual(ref.out.data.slice(0, 3), [0, 0, 0]);
+  assert.equal(ref.lse.data[0], -Infinity);
+  const mask = nb.tensor(keep.flat().map(Number), { dtype: 'bool', shape: [3, 2] });
+  close(nb.scaledDotProductAttention(q, k, v, { attnMask: mask }).data(), ref.out.data, 1e-12, 1e-12, 'composed path');
 });
