@@ -188,6 +188,7 @@ test('einsum errors name einsum and the bad subscript or operand', () => {
   assert.throws(() => nb.einsum('...i...', nb.ones(2, 2)), /einsum: found a second ellipsis \('\.\.\.'\) for operand 0 at index 4/);
   assert.throws(() => nb.einsum('ijk...', m), /einsum: the number of subscripts in the equation \(3\) is more than the number of dimensions \(2\) for operand 0 \(shape \[2,2\]\)/);
   assert.throws(() => nb.einsum('ij->i->j', m), /einsum: the equation 'ij->i->j' has more than one '->'/);
+  assert.throws(() => nb.einsum('->->', nb.tensor(1)), /einsum: the equation '->->' has more than one '->'/);
   // label names in messages: capitals and the first lower-case letter
   assert.throws(() => nb.einsum('aZ,aZ', nb.ones(2, 3), nb.ones(2, 4)), /einsum: subscript Z has size 4 for operand 1 which does not broadcast with previously seen size 3/);
   assert.throws(() => nb.einsum('a,a', nb.ones(2), nb.ones(3)), /einsum: subscript a has size 3 for operand 1/);
