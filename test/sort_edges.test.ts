@@ -32,3 +32,19 @@ test('topk/sort dims out of range name the op', () => {
   s.sort().values.mul(3).backward();
   assert.equal(s.grad!.item(), 3);
 });
+
+test('sort/topk on a backend without a sort kernel name the op and the missing kernel', () => {
+  const inner = nb.ones([1]).backend;
+  const bare = Object.assign(Object.create(inner) as typeof inner, { sort: undefined, name: 'bare' });
+  const x = nb.Tensor.fromValues([3, 1, 2], [3], 'float32', bare);
+  assert.throws(() => x.sort(), /^Error: sort: the bare backend has no sort kernel \(Backend\.sort\)$/);
+  assert.throws(() => x.topk(1), /^Error: topk: the bare backend has no sort kernel \(Backend\.sort\)$/);
+});
+
+test('the tangent of a 0-d sort/topk is the input\'s tangent (gather along dim 0 of a 0-d tensor)', () => {
+  const x = nb.tensor(2, { dtype: 'float64' }), t = nb.tensor(1.5, { dtype: 'float64' });
+  const [y, dy] = nb.func.jvp((a) => a.sort().values.mul(3), [x], [t]);
+  assert.deepEqual([y.item(), dy.item(), dy.shape], [6, 4.5, []]);
+  const [, dk] = nb.func.jvp((a) => a.topk(1).values, [x], [t]);
+  assert.deepEqual([dk.item(), dk.shape], [1.5, []]);
+});

@@ -35,16 +35,17 @@ function sortKernel(op: string, x: Tensor, d: number, descending: boolean): [Ten
  * the rules of an op whose outputs are [values, indices] with values = input gathered at the indices along dim
  * (sort and topk; the indices are distinct along dim, and saved as 'indices'):
  *   vjp: dx = g added at the indices along dim into zeros of x's shape,   jvp: ẏ = ẋ gathered at the indices
- * (a 0-d input is its own single value: dx = g, ẏ = ẋ); the indices output has no gradient or tangent.
+ * (a 0-d input, its own single value, needs no case of its own: gather and scatterAdd take dim 0 of a 0-d tensor
+ * as its one element); the indices output has no gradient or tangent.
  */
 const gatheredVjp = (op: string, [g]: (Tensor | null)[], c: { dim: number; shapes: { input: readonly number[] } }): { input: Tensor | null } => {
   const indices = (c as unknown as { indices: Tensor }).indices;
-  const shape = c.shapes.input, n = shape.length;
+  const shape = c.shapes.input;
   // g is always given: values is the only differentiable output, so the node runs only when it has a gradient
-  return { input: n === 0 ? g : scatterAdd(shape, normDim(op, c.dim, n), indices, g!) };
+  return { input: scatterAdd(shape, normDim(op, c.dim, shape.length), indices, g!) };
 };
 const gatheredJvp = (op: string, t: { input: Tensor }, { input, results, dim }: { input: Tensor; results: Tensor[]; dim: number }): (Tensor | null)[] =>
-  [input.ndim === 0 ? t.input : gather(t.input, normDim(op, dim, input.ndim), results[1]!), null];
+  [gather(t.input, normDim(op, dim, input.ndim), results[1]!), null];
 
 /** float64 reference: each line along dim sorted stably (NaN largest), values and indices */
 function sortRef(x: Arr, dim: number, descending: boolean, k?: number): { values: Arr; indices: Arr } {
@@ -105,6 +106,18 @@ const sortOp = defineOp({
       label: 'dim 1 descending with ties (stable)', shapes: [[2, 5]], values: [[3, 1, 3, 1, 2, 0, 0, 0, 5, 5]],
       call: (f, x) => (f as unknown as SortFn)(x, 1, true).values, expect: (_R, x) => sortRef(x, 1, true).values,
       gradWant: [[1, 4, 2, 5, 3, 8, 9, 10, 6, 7]], torch: 'x[0].sort(dim=1, descending=True, stable=True).values',
+    },
+    {
+      // NaN sorts as the largest value, above +∞ (first when descending), ties and NaNs keep their order (the
+      // gradient says where each value came from): PyTorch 1.13's values [1, 1, 3, ∞, NaN, NaN]
+      label: 'NaN largest, with ties (stable)', shapes: [[1, 6]], values: [[3, NaN, 1, NaN, Infinity, 1]],
+      call: (f, x) => (f as unknown as SortFn)(x, 1).values, expect: (_R, x) => sortRef(x, 1, false).values,
+      gradWant: [[3, 5, 1, 6, 4, 2]], torch: 'x[0].sort(dim=1, stable=True).values',
+    },
+    {
+      label: 'NaN first when descending, with ties (stable)', shapes: [[1, 6]], values: [[3, NaN, 1, NaN, Infinity, 1]],
+      call: (f, x) => (f as unknown as SortFn)(x, 1, true).values, expect: (_R, x) => sortRef(x, 1, true).values,
+      gradWant: [[4, 1, 5, 2, 3, 6]], torch: 'x[0].sort(dim=1, descending=True, stable=True).values',
     },
   ],
 });

@@ -2,6 +2,7 @@
  * StrykerJS over one folder (NABLA_MUTATE=io|data|optim|autograd|ops), command runner, mutants in dist/src.
  * Run through `npm run mutation -- <folder> [minutes]`, which builds first and sets the variables.
  */
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { folders } from './folders.mjs';
 
@@ -10,8 +11,10 @@ const folder = folders[name];
 if (!folder) throw new Error(`stryker.config: NABLA_MUTATE must be one of ${Object.keys(folders).join(', ')}, got '${name}'`);
 
 export default {
-  // one file per Stryker run when the driver (run.mjs) time-boxes a folder file by file
-  mutate: process.env.NABLA_MUTATE_FILE ? [process.env.NABLA_MUTATE_FILE] : folder.mutate,
+  // one file per Stryker run when the driver (run.mjs) time-boxes a folder file by file; a JSON list of
+  // `file:line:col-line:col` ranges when static-sample.mjs measures a sample of static mutants
+  mutate: process.env.NABLA_MUTATE_RANGES ? JSON.parse(fs.readFileSync(process.env.NABLA_MUTATE_RANGES, 'utf8'))
+    : process.env.NABLA_MUTATE_FILE ? [process.env.NABLA_MUTATE_FILE] : folder.mutate,
   // 'nabla' (nabla-runner.mjs): per-test-file coverage, each mutant runs only the test files that reach it, stops
   // at the first failure; NABLA_MUTATE_RUNNER=command falls back to Stryker's command runner (all files per mutant)
   testRunner: process.env.NABLA_MUTATE_RUNNER ?? 'nabla',
