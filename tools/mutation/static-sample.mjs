@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * node tools/mutation/static-sample.mjs <folder> --reports DIR [--n 150] [--seed 1] [--minutes 60] [--dry]
+ * node tools/mutation/static-sample.mjs <folder> --reports DIR [--n 150] [--from 0] [--seed 1] [--minutes 60] [--dry]
  *
  * Static mutants (made while a module loads: an op record's fields, module tables) run every test file of the
  * folder, ≈ 45 s each when they survive, so measuring all of them takes hours on two cores. This measures a
@@ -9,12 +9,14 @@
  *      "Static mutant"; a report made from an older build of its file is mapped onto the current one by the text
  *      of the mutant's lines, widened by a few lines of context until they occur once (a mutant still not
  *      placed is dropped, and counted);
- *   2. n of them are drawn with a seeded shuffle (Fisher–Yates over a xorshift generator);
+ *   2. n of them are drawn with a seeded shuffle (Fisher–Yates over a xorshift generator): positions from … from + n
+ *      of the shuffled frame, so that a large sample can be measured in chunks (--from 0, then --from n, …) whose
+ *      counts add up;
  *   3. Stryker mutates only their source ranges (mutate patterns `file:line:col-line:col`), static mutants
  *      included, with the folder's tests; other mutants that fall inside a range are run too and left out of
  *      the tally;
  *   4. the tally: the sampled mutants' statuses, the detected fraction with its 95 % Wilson interval, and every
- *      sampled survivor (file:line, mutator, replacement) for review. Written to reports/mutation/<folder>-static-sample.json.
+ *      sampled survivor (file:line, mutator, replacement) for review. Written to reports/mutation/<folder>-static-<seed>-<from>-sample.json.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,12 +32,12 @@ const folder = argv[0];
 if (!folders[folder]) { console.error(`static-sample: unknown folder '${folder}' (one of ${Object.keys(folders).join(', ')})`); process.exit(2); }
 const dir = opt('reports');
 if (!dir || !fs.existsSync(dir)) { console.error('static-sample: --reports DIR (the per-file reports of runs with NABLA_MUTATE_IGNORE_STATIC=1) is required'); process.exit(2); }
-const n = Number(opt('n', 150)), seed = Number(opt('seed', 1)), minutes = Number(opt('minutes', 60));
+const n = Number(opt('n', 150)), from = Number(opt('from', 0)), seed = Number(opt('seed', 1)), minutes = Number(opt('minutes', 60));
 
 // 1. the frame
 const frame = [];
 const dropped = {};
-for (const f of fs.readdirSync(dir).filter((x) => x.startsWith(`${folder}-`) && x.endsWith('.json') && !x.includes('static-sample'))) {
+for (const f of fs.readdirSync(dir).filter((x) => x.startsWith(`${folder}-`) && x.endsWith('.json') && !x.includes('-static-'))) {
   const report = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
   for (const [file, info] of Object.entries(report.files)) {
     if (!fs.existsSync(file)) continue;
@@ -66,19 +68,20 @@ let s = (seed * 2654435761) >>> 0 || 1;
 const rand = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 2 ** 32; };
 const order = frame.map((_, i) => i);
 for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
-const sample = order.slice(0, Math.min(n, frame.length)).map((i) => frame[i]);
+const sample = order.slice(from, Math.min(from + n, frame.length)).map((i) => frame[i]);
 // Stryker's ranges: 1-based lines, 0-based columns (the report's columns are 1-based), both ends included
 const patterns = [...new Set(sample.map((m) => `${m.file}:${m.start.line}:${m.start.column - 1}-${m.end.line}:${m.end.column - 1}`))];
 fs.mkdirSync('reports/mutation', { recursive: true });
-const rangesFile = `reports/mutation/${folder}-static-ranges.json`;
+const tag = `${folder}-static-${seed}-${from}`;
+const rangesFile = `reports/mutation/${tag}-ranges.json`;
 fs.writeFileSync(rangesFile, JSON.stringify(patterns, null, 1));
 if (argv.includes('--dry')) console.log(patterns.join('\n'));
-console.log(`static-sample ${folder}: frame ${frame.length} static mutants (${Object.values(dropped).reduce((a, b) => a + b, 0)} not mapped onto the current build: ${JSON.stringify(dropped)}); sample ${sample.length} (seed ${seed}), ${patterns.length} ranges`);
+console.log(`static-sample ${folder}: frame ${frame.length} static mutants (${Object.values(dropped).reduce((a, b) => a + b, 0)} not mapped onto the current build: ${JSON.stringify(dropped)}); sample ${sample.length} (seed ${seed}, positions ${from}–${from + sample.length - 1}), ${patterns.length} ranges`);
 
 if (argv.includes('--dry')) process.exit(0);
 
 // 3. one Stryker run over the ranges, static mutants included
-const report = `reports/mutation/${folder}-static-run.json`;
+const report = `reports/mutation/${tag}-run.json`;
 fs.rmSync(report, { force: true });
 const t0 = Date.now();
 const r = spawnSync(process.execPath, ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run', 'tools/mutation/stryker.config.mjs'], {
@@ -104,7 +107,7 @@ const valid = detected + (counts.Survived ?? 0) + (counts.NoCoverage ?? 0);
 // Wilson score interval, z = 1.96
 const z = 1.96, p = detected / valid, den = 1 + z * z / valid;
 const mid = (p + z * z / (2 * valid)) / den, half = (z * Math.sqrt(p * (1 - p) / valid + z * z / (4 * valid * valid))) / den;
-const summary = { folder, frame: frame.length, dropped, seed, sampled: sample.length, counts, detected, valid, score: p, wilson95: [mid - half, mid + half], minutes: (Date.now() - t0) / 60000, survivors };
-fs.writeFileSync(`reports/mutation/${folder}-static-sample.json`, JSON.stringify(summary, null, 1));
+const summary = { folder, frame: frame.length, dropped, seed, from, sampled: sample.length, counts, detected, valid, score: p, wilson95: [mid - half, mid + half], minutes: (Date.now() - t0) / 60000, survivors };
+fs.writeFileSync(`reports/mutation/${tag}-sample.json`, JSON.stringify(summary, null, 1));
 console.log(`static-sample ${folder}: ${detected} of ${valid} sampled static mutants detected, ${(100 * p).toFixed(1)} % (95 % Wilson interval ${(100 * (mid - half)).toFixed(1)}–${(100 * (mid + half)).toFixed(1)} %), statuses ${JSON.stringify(counts)}, ${summary.minutes.toFixed(1)} min`);
 for (const x of survivors) console.log(`  survived ${x}`);
