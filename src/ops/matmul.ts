@@ -47,16 +47,14 @@ function matmulKernel(a: Tensor, b: Tensor, batch: readonly number[]): Tensor {
   if (sb === null) { eb = contiguous(eb); sb = K * N; }
   // a shared (broadcast) right operand with a row-contiguous left one: one big [B·M, K]·[K, N] product
   const av = ea.backendView(), bv = eb.backendView();
-  let va: View, vb: View, outB = B, outM = M;
+  let va: View, vb: View;
   if (sb === 0 && B > 1 && sa === M * ea.strides[ea.ndim - 2]!) {
     va = { ...av, shape: [1, B * M, K], strides: [0, ea.strides[ea.ndim - 2]!, ea.strides[ea.ndim - 1]!] };
     vb = { ...bv, shape: [1, K, N], strides: [0, eb.strides[eb.ndim - 2]!, eb.strides[eb.ndim - 1]!] };
-    outB = 1; outM = B * M;
   } else {
     va = { ...av, shape: [B, M, K], strides: [sa, ea.strides[ea.ndim - 2]!, ea.strides[ea.ndim - 1]!] };
     vb = { ...bv, shape: [B, K, N], strides: [sb, eb.strides[eb.ndim - 2]!, eb.strides[eb.ndim - 1]!] };
   }
-  void outB; void outM;
   return Tensor.fromData(be, be.matmul(va, vb, dtype), [...batch, M, N], dtype);
 }
 

@@ -1,0 +1,93 @@
+/**
+ * The views matmul hands its backend kernel (Backend.matmul(a, b) on [B, M, K]·[B, K, N] views): batch dims that
+ * share one stride are read in place (no copy), a right operand shared across the batch makes one [1, B·M, K]·
+ * [1, K, N] product when the left one's rows are contiguous, and only a batch whose dims cannot share one stride is
+ * copied. Values are checked elsewhere (the op table, ops_edges' layouts); this pins the copies and the product's
+ * form, observed by wrapping the current backend's matmul kernel.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as nb from '../src/index.js';
+
+interface SeenView { data: unknown; shape: number[]; strides: number[] }
+
+/** the views of each kernel call made while f runs */
+function kernelViews(f: () => nb.Tensor): { out: nb.Tensor; calls: [SeenView, SeenView][] } {
+  const be = nb.ones([1]).backend as unknown as { matmul: (a: SeenView, b: SeenView, dt: string) => unknown };
+  const kernel = be.matmul;
+  const calls: [SeenView, SeenView][] = [];
+  be.matmul = function (this: unknown, a: SeenView, b: SeenView, dt: string) {
+    calls.push([{ data: a.data, shape: [...a.shape], strides: [...a.strides] }, { data: b.data, shape: [...b.shape], strides: [...b.strides] }]);
+    return kernel.call(this, a, b, dt);
+  };
+  try { return { out: f(), calls }; } finally { be.matmul = kernel; }
+}
+const block = (t: nb.Tensor) => (t.backendView() as unknown as SeenView).data;
+const rand = (shape: number[]) => nb.randn(shape, { generator: new nb.Generator(shape.reduce((a, b) => a * 10 + b, 0)) });
+/** the product batch by batch, each a plain 2-D matmul of contiguous copies */
+const byBatch = (a: nb.Tensor, b: nb.Tensor, batch: number[]) => {
+  const ea = a.expand([...batch, ...a.shape.slice(-2)]).reshape([-1, ...a.shape.slice(-2)]);
+  const eb = b.expand([...batch, ...b.shape.slice(-2)]).reshape([-1, ...b.shape.slice(-2)]);
+  return nb.stack(Array.from({ length: ea.shape[0]! }, (_, i) => nb.matmul(ea.select(0, i).contiguous(), eb.select(0, i).contiguous()))).reshape([...batch, a.shape.at(-2)!, b.shape.at(-1)!]);
+};
+const same = (got: nb.Tensor, want: nb.Tensor) => assert.ok(nb.sub(got, want).abs().max().item() <= 1e-5, 'values');
+
+test('contiguous batched operands are read in place, the batch dims collapsed into one stride', () => {
+  const a = rand([2, 3, 4, 5]), b = rand([2, 3, 5, 6]);
+  const { out, calls } = kernelViews(() => nb.matmul(a, b));
+  assert.equal(calls.length, 1);
+  const [va, vb] = calls[0]!;
+  assert.equal(va.data, block(a), 'left operand not copied');
+  assert.equal(vb.data, block(b), 'right operand not copied');
+  assert.deepEqual([va.shape, va.strides], [[6, 4, 5], [20, 5, 1]]);
+  assert.deepEqual([vb.shape, vb.strides], [[6, 5, 6], [30, 6, 1]]);
+  same(out, byBatch(a, b, [2, 3]));
+});
+
+test('transposed matrices are read through their strides, in place, however the batch dims are laid out', () => {
+  // a contiguous() copy would be a no-op for contiguous operands: transposed matrices make every copy visible
+  const a = rand([2, 3, 5, 4]).transpose(-2, -1), b = rand([2, 3, 6, 5]).transpose(-2, -1);
+  const { out, calls } = kernelViews(() => nb.matmul(a, b));
+  const [va, vb] = calls[0]!;
+  assert.equal(va.data, block(a));
+  assert.equal(vb.data, block(b));
+  assert.deepEqual([va.shape, va.strides], [[6, 4, 5], [20, 1, 4]]);
+  assert.deepEqual([vb.shape, vb.strides], [[6, 5, 6], [30, 1, 5]]);
+  same(out, byBatch(a, b, [2, 3]));
+  // a size-1 batch dim takes any stride: [3, 1] narrowed from [3, 2] has batch strides [40, 20]
+  const c = rand([3, 2, 5, 4]).narrow(1, 0, 1).transpose(-2, -1), d = rand([5, 6]).expand([3, 1, 5, 6]);
+  const r = kernelViews(() => nb.matmul(c, d));
+  assert.equal(r.calls[0]![0].data, block(c));
+  assert.deepEqual([r.calls[0]![0].shape, r.calls[0]![0].strides], [[3, 4, 5], [40, 1, 4]]);
+  same(r.out, byBatch(c, d, [3, 1]));
+});
+
+test('a right operand shared across the batch: one [1, B·M, K]·[1, K, N] product, nothing copied', () => {
+  const a = rand([2, 3, 4, 5]), b = rand([5, 6]);
+  const { out, calls } = kernelViews(() => nb.matmul(a, b));
+  const [va, vb] = calls[0]!;
+  assert.equal(va.data, block(a));
+  assert.equal(vb.data, block(b));
+  assert.deepEqual([va.shape, va.strides], [[1, 24, 5], [0, 5, 1]]);
+  assert.deepEqual([vb.shape, vb.strides], [[1, 5, 6], [0, 6, 1]]);
+  same(out, byBatch(a, b, [2, 3]));
+  // one matrix on each side: a batch of one, not the shared form
+  const { calls: one } = kernelViews(() => nb.matmul(rand([4, 5]), b));
+  assert.deepEqual([one[0]![0].shape, one[0]![0].strides, one[0]![1].shape], [[1, 4, 5], [0, 5, 1], [1, 5, 6]]);
+});
+
+test('only batch dims that cannot share one stride are copied (a permuted batch, a broadcast size-1 dim)', () => {
+  const a = rand([3, 2, 4, 5]).permute([1, 0, 2, 3]), b = rand([2, 3, 5, 6]);
+  const { out, calls } = kernelViews(() => nb.matmul(a, b));
+  const [va, vb] = calls[0]!;
+  assert.notEqual(va.data, block(a), 'the permuted batch is copied');
+  assert.deepEqual([va.shape, va.strides], [[6, 4, 5], [20, 5, 1]]);
+  assert.equal(vb.data, block(b));
+  same(out, byBatch(a, b, [2, 3]));
+  // [2, 1] broadcast against [3]: the left batch has strides [20, 0], which no single stride describes
+  const c = rand([2, 1, 4, 5]), d = rand([3, 5, 6]);
+  const r = kernelViews(() => nb.matmul(c, d));
+  assert.notEqual(r.calls[0]![0].data, block(c));
+  assert.deepEqual(r.calls[0]![0].shape, [6, 4, 5]);
+  same(r.out, byBatch(c, d, [2, 3]));
+});
