@@ -1,5 +1,6 @@
 /** Creating tensors: from JS data, constant fills, ranges, and seeded random draws. */
 import { currentBackend } from './backends/registry.js';
+import type { Backend } from './backends/backend.js';
 import { arrayFor, assertDType, isFloat, type DType, type TypedArray } from './dtype.js';
 import { checkShape, fmt, numel, type Shape } from './shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
@@ -113,10 +114,14 @@ export function full(shape: readonly number[] | number, value: number | boolean,
   const s = shapeArg('full', shape);
   const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
   assertDType('full', dtype);
-  const b = currentBackend();
-  const t = Tensor.fromData(b, b.alloc(dtype, numel(s)), s, dtype);
-  if (value !== 0 && value !== false) b.fill(t.backendView(), Number(value));
-  return finish(t, opts);
+  return finish(filled(currentBackend(), s, Number(value), dtype), opts);
+}
+
+/** a tensor of `shape` on backend b, every element `value` */
+export function filled(b: Backend, shape: readonly number[], value: number, dtype: DType): Tensor {
+  const t = Tensor.fromData(b, b.alloc(dtype, numel(shape)), shape, dtype);
+  if (value !== 0) b.fill(t.backendView(), value);
+  return t;
 }
 
 export type ShapeArgs<O> = [shape: readonly number[] | number, opts?: O] | number[] | [...number[], O];
@@ -142,21 +147,28 @@ function likeArgs(op: string, t: unknown, args: IArguments, max: number, keys: r
   checkArity(op, args, max, max === 2 ? '(tensor, options)' : '(tensor, value, options)');
   checkOptions(op, opts, keys);
 }
+/** the *Like functions keep t's shape, dtype (unless opts.dtype) and backend, as PyTorch's keep its device */
+function likeOf(op: string, t: Tensor, value: number, opts: CreateOptions): Tensor {
+  const dtype = opts.dtype ?? t.dtype;
+  assertDType(op, dtype);
+  return finish(filled(t.backend, t.shape, value, dtype), opts);
+}
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   likeArgs('zerosLike', t, arguments, 2, CREATE_KEYS, opts);
-  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+  return likeOf('zerosLike', t, 0, opts);
 }
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   likeArgs('onesLike', t, arguments, 2, CREATE_KEYS, opts);
-  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+  return likeOf('onesLike', t, 1, opts);
 }
 export function emptyLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   likeArgs('emptyLike', t, arguments, 2, CREATE_KEYS, opts);
-  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+  return likeOf('emptyLike', t, 0, opts);
 }
 export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
   likeArgs('fullLike', t, arguments, 3, CREATE_KEYS, opts);
-  return full(t.shape, value, { dtype: t.dtype, ...opts });
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`fullLike: fillValue must be a number or boolean, got ${describeValue(value)}`);
+  return likeOf('fullLike', t, Number(value), opts);
 }
 
 /** Leading numbers then an optional options object: the call form of arange, linspace, eye, randint. */
@@ -209,7 +221,7 @@ export function eye(...args: [number, ...(number | CreateOptions | undefined)[]]
   return finish(Tensor.fromValues(v, [n, m], dtype), opts);
 }
 
-function randomFill(op: string, shape: readonly number[] | number, opts: RandomOptions, draw: (g: Generator) => number, defaultDtype: DType = 'float32'): Tensor {
+function randomFill(op: string, shape: readonly number[] | number, opts: RandomOptions, draw: (g: Generator) => number, defaultDtype: DType = 'float32', backend?: Backend): Tensor {
   const s = shapeArg(op, shape);
   const dtype = opts.dtype ?? defaultDtype;
   assertDType(op, dtype);
@@ -217,7 +229,7 @@ function randomFill(op: string, shape: readonly number[] | number, opts: RandomO
   const n = numel(s);
   const v = arrayFor(dtype, n);
   for (let i = 0; i < n; i++) v[i] = draw(g);
-  return finish(Tensor.fromValues(v, s, dtype), opts);
+  return finish(Tensor.fromValues(v, s, dtype, backend), opts);
 }
 
 /** uniform [0, 1): rand(2, 3), rand([2, 3]), rand(2, 3, {dtype, requiresGrad, generator}) */
@@ -233,12 +245,12 @@ export function randn(...args: ShapeArgs<RandomOptions>): Tensor {
 /** uniform [0, 1) with t's shape and dtype */
 export function randLike(t: Tensor, opts: RandomOptions = {}): Tensor {
   likeArgs('randLike', t, arguments, 2, RANDOM_KEYS, opts);
-  return randomFill('randLike', t.shape, { dtype: t.dtype, ...opts }, (g) => g.random());
+  return randomFill('randLike', t.shape, { dtype: t.dtype, ...opts }, (g) => g.random(), 'float32', t.backend);
 }
 /** standard normal with t's shape and dtype */
 export function randnLike(t: Tensor, opts: RandomOptions = {}): Tensor {
   likeArgs('randnLike', t, arguments, 2, RANDOM_KEYS, opts);
-  return randomFill('randnLike', t.shape, { dtype: t.dtype, ...opts }, (g) => g.normal());
+  return randomFill('randnLike', t.shape, { dtype: t.dtype, ...opts }, (g) => g.normal(), 'float32', t.backend);
 }
 /** integers in [low, high): randint(low, high, shape, opts?) or randint(high, shape, opts?) (low = 0), as torch.randint */
 export function randint(...args: unknown[]): Tensor {

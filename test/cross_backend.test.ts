@@ -27,3 +27,36 @@ test('an op on tensors of two backends names both and the copy that fixes it', a
     await nb.setBackend(here);
   }
 });
+
+test('a graph built on a backend that is no longer current: backward, its seed and every gradient stay on that backend; *Like keeps the backend', async () => {
+  const other = nb.getBackend() === 'ts' ? 'wasm' : 'ts';
+  if (!nb.listBackends().includes(other)) nb.registerBackend((await createWasmBackend({ threads: 1 })) as unknown as Backend);
+  const here = nb.getBackend();
+  const x = nb.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64', requiresGrad: true });
+  const w = nb.tensor([[0.5, -1], [2, 0.25], [1, 1]], { dtype: 'float64', requiresGrad: true });
+  await nb.setBackend(other);
+  try {
+    // the implicit seed of backward() and the rules' constants (pow's 2, softmax's, gelu's) are made on x's backend
+    const loss = nb.nn.functional.gelu(x.matmul(w)).softmax(1).pow(2).sum().add(x.exp().div(3).sum());
+    loss.backward();
+    assert.equal(x.grad!.backend.name, here);
+    assert.equal(w.grad!.backend.name, here);
+    // the same gradients as with x's backend current
+    await nb.setBackend(here);
+    const x2 = x.detach().requiresGrad_(true), w2 = w.detach().requiresGrad_(true);
+    nb.nn.functional.gelu(x2.matmul(w2)).softmax(1).pow(2).sum().add(x2.exp().div(3).sum()).backward();
+    assert.deepEqual(Array.from(x.grad!.data()), Array.from(x2.grad!.data()));
+    assert.deepEqual(Array.from(w.grad!.data()), Array.from(w2.grad!.data()));
+    await nb.setBackend(other);
+    // PyTorch's *_like keep the device: nabla's keep the backend (and the dtype, unless given)
+    for (const t of [nb.zerosLike(x), nb.onesLike(x), nb.emptyLike(x), nb.fullLike(x, 7), nb.randLike(x), nb.randnLike(x)]) {
+      assert.equal(t.backend.name, here);
+      assert.equal(t.dtype, 'float64');
+      assert.deepEqual(t.shape, [2, 3]);
+    }
+    assert.deepEqual(Array.from(nb.fullLike(x, 7, { dtype: 'int32' }).data()), [7, 7, 7, 7, 7, 7]);
+    assert.equal(nb.zeros([2]).backend.name, other, 'plain creation takes the current backend');
+  } finally {
+    await nb.setBackend(here);
+  }
+});

@@ -61,3 +61,35 @@ test('linear\'s graph nodes are named for what they compute; an unknown activati
   assert.throws(() => nb.outer(d([1, 2]), d([[1, 2]])), { message: 'outer: expected 1-D tensors, got [2] and [1,2]' });
   assert.deepEqual(nb.outer(d([1, 2]), d([3, 4, 5])).toArray(), [[3, 4, 5], [6, 8, 10]]);
 });
+
+test('linear with a wider bias than the weight promotes off the fused path (float32 x·Wᵀ + float64 b is float64)', () => {
+  const y = F.linear(d([[1, 0, 2]], 'float32'), d([[1, 2, 3], [4, 5, 6]], 'float32'), d([0.1, 0.2]));
+  assert.equal(y.dtype, 'float64');
+  assert.deepEqual(vals(y), [7 + 0.1, 16 + 0.2]);
+});
+
+test('a split activation records two nodes: the activation over a linear node', () => {
+  const x = d([[0.1, -0.2, 0.3]]).requiresGrad_(true), wt = d([[0.3, -0.1, 0.2], [-0.4, 0.5, 0.1]]);
+  for (const act of ['gelu', 'geluTanh', 'silu', 'sigmoid', 'tanh'] as const) {
+    const y = nb.linear(x, wt, d([0.5, -0.5]), { activation: act });
+    assert.equal(y.gradFn?.name, act);
+    assert.deepEqual(y.gradFn!.nextFunctions.map((e) => e?.name), ['linear'], `${act}: its input`);
+  }
+});
+
+test('linear on a backend without the fused bias-activation kernel: the same values and gradients through plain ops', () => {
+  const inner = nb.ones([1]).backend;
+  const plain = Object.assign(Object.create(inner) as typeof inner, { biasAct: undefined });
+  const on = (t: nb.Tensor, be: typeof inner) => nb.Tensor.fromValues(Array.from(t.data()), [...t.shape], t.dtype, be).requiresGrad_(true);
+  const x = d([[0.1, -0.2, 0.3], [0.5, 0.4, -0.6]]), wt = d([[0.3, -0.1, 0.2], [-0.4, 0.5, 0.1]]), b = d([0.05, -0.02]);
+  for (const act of ['none', 'relu', 'gelu', 'tanh'] as const) {
+    const a = [x, wt, b].map((t) => on(t, inner)), p = [x, wt, b].map((t) => on(t, plain));
+    const ya = nb.linear(a[0]!, a[1]!, a[2]!, { activation: act }), yp = nb.linear(p[0]!, p[1]!, p[2]!, { activation: act });
+    vals(yp).forEach((v, i) => assert.ok(Math.abs(v - vals(ya)[i]!) < 1e-12, `${act} value ${i}`));
+    ya.pow(2).sum().backward();
+    yp.pow(2).sum().backward();
+    a.forEach((t, k) => vals(t.grad!).forEach((v, i) => assert.ok(Math.abs(v - vals(p[k]!.grad!)[i]!) < 1e-12, `${act} grad ${k}[${i}]`)));
+  }
+  // and tensors on two backends are refused with the op named
+  assert.throws(() => nb.linear(on(x, plain), on(wt, inner)), /^Error: linear: tensors live on different backends/);
+});

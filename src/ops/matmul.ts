@@ -165,8 +165,7 @@ function applyAct(y: Tensor, act: LinearActivation): Tensor {
  * g·act'(z) in nabla ops (the formulas of src/ops/elementwise.ts), so it differentiates again. `s` is the saved
  * output y for sigmoid and tanh, the pre-activation z for the others.
  */
-function actBackward(act: LinearActivation, g: Tensor, s: Tensor): Tensor {
-  if (act === 'none' || act === 'relu') throw new Error(`linear: no separate activation backward for '${act}'`);
+function actBackward(act: Exclude<LinearActivation, 'none' | 'relu'>, g: Tensor, s: Tensor): Tensor {
   return activationSlope[act](g, s);
 }
 
@@ -189,7 +188,7 @@ function linearImpl(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearA
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) throw new Error(`linear: bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);
   const dt = weight.dtype;
-  if (x.ndim < 2 || x.dtype !== dt || (bias && bias.dtype !== dt) || dt === 'bool' || !isFloat(dt)) {
+  if (x.ndim < 2 || x.dtype !== dt || (bias && bias.dtype !== dt) || !isFloat(dt)) {
     const y = matmul(x, transpose(weight, 0, 1));
     return applyAct(bias ? add(y, bias) : y, act);
   }
