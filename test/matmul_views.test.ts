@@ -54,6 +54,12 @@ test('transposed matrices are read through their strides, in place, however the 
   assert.deepEqual([va.shape, va.strides], [[6, 4, 5], [20, 1, 4]]);
   assert.deepEqual([vb.shape, vb.strides], [[6, 5, 6], [30, 1, 5]]);
   same(out, byBatch(a, b, [2, 3]));
+  // three batch dims: each stride is checked against the one after it times its size
+  const e = rand([2, 2, 3, 5, 4]).transpose(-2, -1), f = rand([5, 6]);
+  const three = kernelViews(() => nb.matmul(e, f.expand([2, 2, 3, 5, 6])));
+  assert.equal(three.calls[0]![0].data, block(e));
+  assert.deepEqual([three.calls[0]![0].shape, three.calls[0]![0].strides], [[12, 4, 5], [20, 1, 4]]);
+  same(three.out, byBatch(e, f, [2, 2, 3]));
   // a size-1 batch dim takes any stride: [3, 1] narrowed from [3, 2] has batch strides [40, 20]
   const c = rand([3, 2, 5, 4]).narrow(1, 0, 1).transpose(-2, -1), d = rand([5, 6]).expand([3, 1, 5, 6]);
   const r = kernelViews(() => nb.matmul(c, d));
@@ -90,4 +96,19 @@ test('only batch dims that cannot share one stride are copied (a permuted batch,
   assert.notEqual(r.calls[0]![0].data, block(c));
   assert.deepEqual(r.calls[0]![0].shape, [6, 4, 5]);
   same(r.out, byBatch(c, d, [2, 3]));
+});
+
+test('matmul names itself for operands on two backends, promotes mixed float dtypes, and refuses a 0-d operand on either side', () => {
+  const inner = nb.ones([1]).backend;
+  const other = Object.create(inner) as typeof inner;
+  const a = rand([2, 3]), b = rand([3, 4]);
+  const bOther = nb.Tensor.fromValues(Array.from(b.data()), [3, 4], 'float32', other);
+  assert.throws(() => nb.matmul(a, bOther), /^Error: matmul: tensors live on different backends/);
+  const b64 = b.double();
+  const mixed = nb.matmul(a, b64);
+  assert.equal(mixed.dtype, 'float64');
+  same(mixed.float(), nb.matmul(a, b));
+  assert.equal(nb.matmul(b64.transpose(0, 1), a.transpose(0, 1)).dtype, 'float64');
+  assert.throws(() => nb.matmul(a, nb.tensor(2)), /^Error: matmul: both arguments need at least 1 dimension, got \[2,3\] and \[\]$/);
+  assert.throws(() => nb.matmul(a, rand([4, 2])), /^Error: matmul: cannot multiply \[2,3\] by \[4,2\]: inner dimensions 3 and 4 differ$/);
 });

@@ -64,9 +64,8 @@ function matmulKernel(a: Tensor, b: Tensor, batch: readonly number[]): Tensor {
  */
 const batchedMatmul = defineOp({
   name: 'matmul', args: [tensor('input'), tensor('other')],
+  // the public matmul (below) has checked the inner dimensions, naming the shapes it was given
   forward: ({ input: A, other: Bt }) => {
-    const K = A.shape[A.ndim - 1]!, K2 = Bt.shape[Bt.ndim - 2]!;
-    if (K !== K2) throw new Error(`matmul: cannot multiply ${fmt(A.shape)} by ${fmt(Bt.shape)}: inner dimensions ${K} and ${K2} differ`);
     const batch = broadcastShapes('matmul (batch dimensions)', A.shape.slice(0, -2), Bt.shape.slice(0, -2));
     return matmulKernel(A, Bt, batch);
   },
