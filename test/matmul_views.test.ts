@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nb from '../src/index.js';
 
-interface SeenView { data: unknown; shape: number[]; strides: number[] }
+interface SeenView { data: unknown; dtype?: string; shape: number[]; strides: number[] }
 
 /** the views of each kernel call made while f runs */
 function kernelViews(f: () => nb.Tensor): { out: nb.Tensor; calls: [SeenView, SeenView][] } {
@@ -17,7 +17,7 @@ function kernelViews(f: () => nb.Tensor): { out: nb.Tensor; calls: [SeenView, Se
   const kernel = be.matmul;
   const calls: [SeenView, SeenView][] = [];
   be.matmul = function (this: unknown, a: SeenView, b: SeenView, dt: string) {
-    calls.push([{ data: a.data, shape: [...a.shape], strides: [...a.strides] }, { data: b.data, shape: [...b.shape], strides: [...b.strides] }]);
+    calls.push([{ data: a.data, dtype: a.dtype, shape: [...a.shape], strides: [...a.strides] }, { data: b.data, dtype: b.dtype, shape: [...b.shape], strides: [...b.strides] }]);
     return kernel.call(this, a, b, dt);
   };
   try { return { out: f(), calls }; } finally { be.matmul = kernel; }
@@ -108,7 +108,12 @@ test('matmul names itself for operands on two backends, promotes mixed float dty
   const mixed = nb.matmul(a, b64);
   assert.equal(mixed.dtype, 'float64');
   same(mixed.float(), nb.matmul(a, b));
-  assert.equal(nb.matmul(b64.transpose(0, 1), a.transpose(0, 1)).dtype, 'float64');
+  const mixedLeft = nb.matmul(b64.transpose(0, 1), a.transpose(0, 1));
+  assert.equal(mixedLeft.dtype, 'float64');
+  same(mixedLeft.float(), nb.matmul(a, b).transpose(0, 1));
+  // the kernel gets operands of one dtype (a backend may read its blocks as the output's dtype)
+  const seen = kernelViews(() => nb.matmul(b64.transpose(0, 1), a.transpose(0, 1))).calls[0]!;
+  assert.deepEqual(seen.map((v) => v.dtype), ['float64', 'float64']);
   assert.throws(() => nb.matmul(a, nb.tensor(2)), /^Error: matmul: both arguments need at least 1 dimension, got \[2,3\] and \[\]$/);
   assert.throws(() => nb.matmul(a, rand([4, 2])), /^Error: matmul: cannot multiply \[2,3\] by \[4,2\]: inner dimensions 3 and 4 differ$/);
 });
