@@ -51,13 +51,28 @@ test('zero_ writes zeros and returns self', () => {
   assert.deepEqual(x.toArray(), [0, 0]);
 });
 
-test('fill_ of a non-leaf cuts it from the graph (its old values no longer matter)', () => {
+test('fill_/zero_ of a non-leaf keep it in the graph with a zero gradient to its old values (PyTorch\'s FillBackward)', () => {
+  // PyTorch 1.13: y = x * 2; y.fill_(3); (y * x).sum().backward() → y.requires_grad True, x.grad = [3, 3]
   const x = f64([1, 2], true);
   const y = x.mul(2);
-  y.fill_(3);
+  assert.equal(y.fill_(3), y);
   assert.deepEqual(y.toArray(), [3, 3]);
-  assert.equal(y.requiresGrad, false);
-  assert.equal(y.gradFn, null);
+  assert.equal(y.requiresGrad, true);
+  y.mul(x).sum().backward();
+  assert.deepEqual(x.grad!.toArray(), [3, 3]);
+  // only through the fill: a zero gradient, not none (x.grad = [0, 0] in PyTorch)
+  const x2 = f64([1, 2], true);
+  const z = x2.mul(2).zero_();
+  z.sum().backward();
+  assert.deepEqual(x2.grad!.toArray(), [0, 0]);
+  // a view of a non-leaf in the graph is refused, as for every in-place op (before, its base kept the old node and
+  // the old values' gradient: PyTorch's x.grad [8, 0, 0] for y = 2x; y[1:].fill_(5); (y·y).sum() came out [8, 20, 20])
+  const b = f64([1, 2, 3], true).mul(2);
+  assert.throws(() => b.narrow(0, 1, 2).fill_(5), /^Error: fill_: in-place modification of a view \[float64 \[2\]\] that requires grad is not supported/);
+  // under noGrad: a plain write, the node stays (PyTorch: the write is invisible to autograd)
+  const u = f64([1, 2], true).mul(2);
+  nb.noGrad(() => u.fill_(7));
+  assert.deepEqual([u.requiresGrad, u.gradFn?.name, u.toArray()], [true, 'mul', [7, 7]]);
   // a leaf keeps requiresGrad (writing into it is refused while grad mode is on; here it is off)
   const w = f64([1, 2], true);
   nb.noGrad(() => w.fill_(5));

@@ -7,7 +7,7 @@ import { isGradEnabled } from '../autograd/gradMode.js';
 import { Tensor } from '../tensor.js';
 import { describeValue } from '../strict.js';
 import { isFloat, type DType } from '../dtype.js';
-import { add, cast, clamp, div, leakyRelu, mul, relu, silu, sub } from './elementwise.js';
+import { add, cast, clamp, div, leakyRelu, mul, relu, silu, sub, where } from './elementwise.js';
 import { broadcastView, type TensorLike } from './util.js';
 import { clone } from './movement.js';
 import { needsGraph } from '../autograd/record.js';
@@ -76,12 +76,19 @@ export function leakyRelu_(self: Tensor, negativeSlope = 0.01): Tensor {
 /** silu_(x): x ← x·σ(x) (F.silu(x, inplace=True)) */
 export const silu_ = (self: Tensor): Tensor => unaryInplace('silu_', silu, self);
 
+/**
+ * fill_(value): every element of self becomes value. A non-leaf in a recorded graph stays in it, as in PyTorch
+ * (FillBackward): self ← where(false, self, value), whose gradient to the old values is zero; elsewhere a plain
+ * write (and self's tangent, if any, is dropped: a constant has none).
+ */
 export function fill_(self: Tensor, value: number): Tensor {
   checkWritable('fill_', self);
+  if (isGradEnabled() && self.requiresGrad && !self.isLeaf && isFloat(self.dtype)) {
+    return commit('fill_', self, where(Tensor.fromValues([0], [], 'bool', self.backend), operand(self), value));
+  }
   self.backend.fill(self.backendView(), value);
   self.storage.version++;
   setTangent(self, null);
-  if (!self.isLeaf) { self.gradFn = null; self._setRequiresGrad(false); }
   return self;
 }
 
