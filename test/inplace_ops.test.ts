@@ -117,6 +117,9 @@ test('clamp_ refuses a fractional bound on an int tensor (PyTorch: "result type 
   assert.throws(() => i.clamp_(0.5), { name: 'TypeError', message: "clamp_: result type float32 can't be cast to the desired output type int32 (writing into [int32 [2]]); use the out-of-place op or convert self first" });
   assert.deepEqual(i.toArray(), [1, 2]);
   assert.deepEqual(nb.tensor([1, 5], { dtype: 'int32' }).clamp_(2, 3).toArray(), [2, 3]);
+  // no bound at all: refused naming clamp_ (PyTorch: "At least one of 'min' or 'max' must not be None")
+  assert.throws(() => nb.tensor([1, 5]).clamp_(), { name: 'TypeError', message: 'clamp_: at least one of min and max must be given' });
+  assert.throws(() => nb.tensor([1, 5]).clamp_(null, null), { name: 'TypeError', message: 'clamp_: at least one of min and max must be given' });
   // torch.zeros(2, dtype=torch.int32).copy_(torch.ones(2, requires_grad=True) * 1.5): [1, 1], requires_grad False
   const z = nb.zeros([2], { dtype: 'int32' }).copy_(nb.ones([2], { requiresGrad: true }).mul(1.5));
   assert.deepEqual(z.toArray(), [1, 1]);

@@ -277,13 +277,15 @@ export const silu = defineOp({
   cases: [{ shapes: [[3, 4]], ref: (x) => x / (1 + Math.exp(-x)), torch: 'F.silu(x[0])' }],
 });
 
-/** clamp(x, min, max); the gradient passes where min ≤ x ≤ max (inclusive, as PyTorch). */
+/**
+ * clamp(x, min, max); the gradient passes where min ≤ x ≤ max (inclusive, as PyTorch). Its callers (nb.clamp,
+ * x.clamp, clamp_) refuse a call without either bound, naming themselves.
+ */
 const clampMask = (x: Tensor, lo: number | null, hi: number | null, dt: DType) => cast(logicalAnd(ge(x, lo ?? -Infinity), le(x, hi ?? Infinity)), dt);
 export const clamp = defineOp({
   name: 'clamp', method: 'clamp',
   args: [tensor('input'), optNum('min'), optNum('max')],
   forward: ({ input, min, max }) => {
-    if (min === null && max === null) throw new Error('clamp: at least one of min or max must be given');
     // PyTorch's promotion with scalar bounds: a fractional bound makes an integer or bool tensor float32, an
     // integer bound makes a bool tensor int32 (PyTorch: int64); a float tensor keeps its dtype
     const fractional = [min, max].some((b) => b !== null && !Number.isInteger(b));

@@ -51,6 +51,7 @@ export const div_ = (self: Tensor, other: TensorLike) => binaryInplace('div_', d
 
 export function clamp_(self: Tensor, min?: number | null, max?: number | null): Tensor {
   checkWritable('clamp_', self);
+  if (min == null && max == null) throw new TypeError('clamp_: at least one of min and max must be given');
   return commitCast('clamp_', self, clamp(operand(self), min, max));
 }
 
