@@ -360,3 +360,18 @@ describe('resuming every scheduler', () => {
     close(c.getLastLr(), [0.45]);
   });
 });
+
+test('CyclicLR resumed with lastEpoch takes each group\'s current momentum as its base momentum (PyTorch 1.13\'s rule and sequence)', () => {
+  const o = new nb.optim.SGD([nb.zeros([1], { requiresGrad: true })], { lr: 0.5, momentum: 0.9 });
+  const args = { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, baseMomentum: 0.8, maxMomentum: 0.9 };
+  const first = new S.CyclicLR(o, args);
+  for (let i = 0; i < 3; i++) { o.step(); first.step(); }
+  assert.deepEqual([o.paramGroups[0]!.lr, o.paramGroups[0]!.momentum], [0.55, 0.8500000000000001]);
+  // resumed at epoch 3: the base momentum is now 0.85 (not the option's 0.8); the constructor's step is epoch 4
+  const resumed = new S.CyclicLR(o, { ...args, lastEpoch: 3 });
+  const seen: number[][] = [[o.paramGroups[0]!.lr, o.paramGroups[0]!.momentum as number]];
+  for (let i = 0; i < 4; i++) { o.step(); resumed.step(); seen.push([o.paramGroups[0]!.lr, o.paramGroups[0]!.momentum as number]); }
+  // torch.optim.lr_scheduler.CyclicLR(..., last_epoch=3) on the same optimizer, then four steps
+  const torch = [[0.1, 0.9], [0.55, 0.875], [1, 0.8500000000000001], [0.55, 0.875], [0.1, 0.9]];
+  seen.forEach((v, i) => close(v, torch[i]!));
+});
