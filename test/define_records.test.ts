@@ -90,6 +90,9 @@ test('forward mode through a record with a tensor list: its own tangent rule get
 test('named outputs have exactly their names as own keys (they destructure and index as an array too)', () => {
   const out = call(nb.tensor([1]), [nb.tensor([2])], 1);
   assert.deepEqual(Object.keys(out), ['total', 'sq']);
+  // each set of names has its own prototype (index getters and iterator): sort's does not serve this record
+  const [total, sq] = out as unknown as nb.Tensor[];
+  assert.deepEqual([total!.toArray(), sq!.toArray(), (out as unknown as nb.Tensor[])[1]!.toArray()], [[3], [1], [1]]);
   const s = nb.sort(nb.tensor([3, 1, 2]));
   assert.deepEqual(Object.keys(s), ['values', 'indices']);
   const [values, indices] = s;

@@ -114,3 +114,10 @@ test('clamp with scalar bounds promotes as PyTorch: a fractional bound makes an 
   assert.deepEqual(vals(e), [1, 0.5]);
   assert.equal(nb.clamp(f64([1, 2]), 0.5).dtype, 'float64');
 });
+
+test('gelu takes approximate \'none\' and \'tanh\' by name and refuses anything else', () => {
+  const x = nb.tensor([-1, 0.5, 2], { dtype: 'float64' });
+  assert.deepEqual(nb.gelu(x, { approximate: 'none' }).toArray(), nb.gelu(x).toArray());
+  assert.notDeepEqual(nb.gelu(x, { approximate: 'tanh' }).toArray(), nb.gelu(x).toArray());
+  assert.throws(() => nb.gelu(x, { approximate: 'erf' as never }), /^TypeError: gelu: /);
+});

@@ -17,6 +17,6 @@ export const folders = {
     mutate: ['dist/src/ops/**/*.js'],
     tests: ['ops_edges', 'movement_edges', 'loss_edges', 'elementwise_edges', 'conv_edges', 'errors', 'stability', 'ties', 'branch_paths', 'cross_backend', 'args', 'op_args', 'inplace_ops', 'strict_args', 'habits', 'tensor_size',
       'op_defects', 'nn_inplace_activations', 'kernel_paths', 'cumprod', 'einsum', 'properties', 'half_dtypes', 'advanced_index', 'advanced_index_edges', 'indexing_edges', 'sort_edges', 'linear_edges', 'reduce_edges',
-      'define_records', 'matmul_views', 'composites', 'nn_ops', 'conformance_f32', 'flash_attention', 'forward_mode', 'ops_gradcheck', 'fused_kernels'],
+      'define_records', 'matmul_views', 'op_records_list', 'composites', 'nn_ops', 'conformance_f32', 'flash_attention', 'forward_mode', 'ops_gradcheck', 'fused_kernels'],
   },
 };
