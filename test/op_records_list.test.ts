@@ -37,6 +37,12 @@ test('each record names itself first when its first argument is not what it take
   }
 });
 
+test('each record names itself when given two numbers (the element-wise pairs reach their own "at least one Tensor" check)', () => {
+  for (const r of opRecords) {
+    assert.throws(() => r.fn(1, 2), (e: Error) => e.message.startsWith(`${r.name}:`), r.name);
+  }
+});
+
 test('each differentiable record\'s graph node carries the record\'s name', () => {
   let checked = 0;
   for (const r of opRecords.filter((x) => x.differentiable && !x.composite)) {

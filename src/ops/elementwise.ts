@@ -354,7 +354,7 @@ export const sub = defineOp({
 
 /** b − a (scalar − tensor) */
 export const rsub = defineOp({
-  name: 'rsub', args: two, composite: true, forward: ({ input, other }) => sub(other, input),
+  name: 'rsub', args: two, composite: true, prepare: prepareSub('rsub'), forward: ({ input, other }) => sub(other, input),
   cases: [{ shapes: [[2, 3], [2, 3]], ref: (x, y) => y - x, torch: 'torch.rsub(x[0], x[1])' }],
 });
 
