@@ -532,7 +532,7 @@ export const where = defineOp({
     if (condition.dtype !== 'bool') throw new TypeError(`where: argument 'condition' must be a bool tensor, got ${condition.dtype}`);
     const a = input as TensorLike, b = other as TensorLike;
     const like = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
-    const dt = a instanceof Tensor || b instanceof Tensor ? resultDType(a, b) : 'float32';
+    const dt = resultDType(a, b); // two numbers: float32 (a JS number cannot say whether it was written 2 or 2.0)
     return { condition, input: lift(a, dt, like), other: lift(b, dt, like) };
   },
   forward: ({ condition, input, other }): Tensor => {
