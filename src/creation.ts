@@ -105,11 +105,15 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
   return finish(Tensor.fromValues(values, shape, dtype), opts);
 }
 
+function checkFillValue(op: string, value: unknown): void {
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`${op}: fillValue must be a number or boolean, got ${describeValue(value)}`);
+}
+
 /** full(shape, value, {dtype, requiresGrad}); shape is a number or an array (as torch.full's size tuple). */
 export function full(shape: readonly number[] | number, value: number | boolean, opts: CreateOptions = {}): Tensor {
   checkArity('full', arguments, 3, '(shape, fillValue, {dtype, requiresGrad})');
   checkOptions('full', opts, CREATE_KEYS);
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`full: fillValue must be a number or boolean, got ${describeValue(value)}`);
+  checkFillValue('full', value);
   if (typeof shape !== 'number' && !Array.isArray(shape)) throw new TypeError(`full: shape must be a number or an array of numbers, got ${describeValue(shape)}`);
   const s = shapeArg('full', shape);
   const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
@@ -167,7 +171,7 @@ export function emptyLike(t: Tensor, opts: CreateOptions = {}): Tensor {
 }
 export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
   likeArgs('fullLike', t, arguments, 3, CREATE_KEYS, opts);
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`fullLike: fillValue must be a number or boolean, got ${describeValue(value)}`);
+  checkFillValue('fullLike', value);
   return likeOf('fullLike', t, Number(value), opts);
 }
 

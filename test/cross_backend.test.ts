@@ -55,6 +55,7 @@ test('a graph built on a backend that is no longer current: backward, its seed a
       assert.deepEqual(t.shape, [2, 3]);
     }
     assert.deepEqual(Array.from(nb.fullLike(x, 7, { dtype: 'int32' }).data()), [7, 7, 7, 7, 7, 7]);
+    assert.throws(() => nb.fullLike(x, 'x' as never), { name: 'TypeError', message: "fullLike: fillValue must be a number or boolean, got the string 'x'" });
     assert.equal(nb.zeros([2]).backend.name, other, 'plain creation takes the current backend');
   } finally {
     await nb.setBackend(here);

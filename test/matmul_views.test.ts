@@ -32,70 +32,53 @@ const byBatch = (a: nb.Tensor, b: nb.Tensor, batch: number[]) => {
 };
 const same = (got: nb.Tensor, want: nb.Tensor) => assert.ok(nb.sub(got, want).abs().max().item() <= 1e-5, 'values');
 
-test('contiguous batched operands are read in place, the batch dims collapsed into one stride', () => {
-  const a = rand([2, 3, 4, 5]), b = rand([2, 3, 5, 6]);
+/** what one operand's kernel view must be: the operand's own block (in place) or a copy, its [B, rows, cols] shape, its strides */
+interface Want { inPlace: boolean; shape: number[]; strides?: number[] }
+
+/** matmul(a, b) makes one kernel call whose views are as wanted (a side without a Want is not checked) and gives the batch-by-batch values */
+function checkViews(a: nb.Tensor, b: nb.Tensor, batch: number[], left: Want, right?: Want): void {
   const { out, calls } = kernelViews(() => nb.matmul(a, b));
   assert.equal(calls.length, 1);
-  const [va, vb] = calls[0]!;
-  assert.equal(va.data, block(a), 'left operand not copied');
-  assert.equal(vb.data, block(b), 'right operand not copied');
-  assert.deepEqual([va.shape, va.strides], [[6, 4, 5], [20, 5, 1]]);
-  assert.deepEqual([vb.shape, vb.strides], [[6, 5, 6], [30, 6, 1]]);
-  same(out, byBatch(a, b, [2, 3]));
+  ([[calls[0]![0], a, left], [calls[0]![1], b, right]] as const).forEach(([v, t, w], k) => {
+    if (!w) return;
+    const side = k === 0 ? 'left' : 'right';
+    assert.equal(v.data === block(t), w.inPlace, `${side} operand ${w.inPlace ? 'read in place' : 'copied'}`);
+    assert.deepEqual(v.shape, w.shape, `${side} view shape`);
+    if (w.strides) assert.deepEqual(v.strides, w.strides, `${side} view strides`);
+  });
+  same(out, byBatch(a, b, batch));
+}
+
+test('contiguous batched operands are read in place, the batch dims collapsed into one stride', () => {
+  checkViews(rand([2, 3, 4, 5]), rand([2, 3, 5, 6]), [2, 3],
+    { inPlace: true, shape: [6, 4, 5], strides: [20, 5, 1] }, { inPlace: true, shape: [6, 5, 6], strides: [30, 6, 1] });
 });
 
 test('transposed matrices are read through their strides, in place, however the batch dims are laid out', () => {
   // a contiguous() copy would be a no-op for contiguous operands: transposed matrices make every copy visible
-  const a = rand([2, 3, 5, 4]).transpose(-2, -1), b = rand([2, 3, 6, 5]).transpose(-2, -1);
-  const { out, calls } = kernelViews(() => nb.matmul(a, b));
-  const [va, vb] = calls[0]!;
-  assert.equal(va.data, block(a));
-  assert.equal(vb.data, block(b));
-  assert.deepEqual([va.shape, va.strides], [[6, 4, 5], [20, 1, 4]]);
-  assert.deepEqual([vb.shape, vb.strides], [[6, 5, 6], [30, 1, 5]]);
-  same(out, byBatch(a, b, [2, 3]));
+  checkViews(rand([2, 3, 5, 4]).transpose(-2, -1), rand([2, 3, 6, 5]).transpose(-2, -1), [2, 3],
+    { inPlace: true, shape: [6, 4, 5], strides: [20, 1, 4] }, { inPlace: true, shape: [6, 5, 6], strides: [30, 1, 5] });
   // three batch dims: each stride is checked against the one after it times its size
-  const e = rand([2, 2, 3, 5, 4]).transpose(-2, -1), f = rand([5, 6]);
-  const three = kernelViews(() => nb.matmul(e, f.expand([2, 2, 3, 5, 6])));
-  assert.equal(three.calls[0]![0].data, block(e));
-  assert.deepEqual([three.calls[0]![0].shape, three.calls[0]![0].strides], [[12, 4, 5], [20, 1, 4]]);
-  same(three.out, byBatch(e, f, [2, 2, 3]));
+  checkViews(rand([2, 2, 3, 5, 4]).transpose(-2, -1), rand([5, 6]).expand([2, 2, 3, 5, 6]), [2, 2, 3],
+    { inPlace: true, shape: [12, 4, 5], strides: [20, 1, 4] });
   // a size-1 batch dim takes any stride: [3, 1] narrowed from [3, 2] has batch strides [40, 20]
-  const c = rand([3, 2, 5, 4]).narrow(1, 0, 1).transpose(-2, -1), d = rand([5, 6]).expand([3, 1, 5, 6]);
-  const r = kernelViews(() => nb.matmul(c, d));
-  assert.equal(r.calls[0]![0].data, block(c));
-  assert.deepEqual([r.calls[0]![0].shape, r.calls[0]![0].strides], [[3, 4, 5], [40, 1, 4]]);
-  same(r.out, byBatch(c, d, [3, 1]));
+  checkViews(rand([3, 2, 5, 4]).narrow(1, 0, 1).transpose(-2, -1), rand([5, 6]).expand([3, 1, 5, 6]), [3, 1],
+    { inPlace: true, shape: [3, 4, 5], strides: [40, 1, 4] });
 });
 
 test('a right operand shared across the batch: one [1, B·M, K]·[1, K, N] product, nothing copied', () => {
-  const a = rand([2, 3, 4, 5]), b = rand([5, 6]);
-  const { out, calls } = kernelViews(() => nb.matmul(a, b));
-  const [va, vb] = calls[0]!;
-  assert.equal(va.data, block(a));
-  assert.equal(vb.data, block(b));
-  assert.deepEqual([va.shape, va.strides], [[1, 24, 5], [0, 5, 1]]);
-  assert.deepEqual([vb.shape, vb.strides], [[1, 5, 6], [0, 6, 1]]);
-  same(out, byBatch(a, b, [2, 3]));
+  const b = rand([5, 6]);
+  checkViews(rand([2, 3, 4, 5]), b, [2, 3],
+    { inPlace: true, shape: [1, 24, 5], strides: [0, 5, 1] }, { inPlace: true, shape: [1, 5, 6], strides: [0, 6, 1] });
   // one matrix on each side: a batch of one, not the shared form
-  const { calls: one } = kernelViews(() => nb.matmul(rand([4, 5]), b));
-  assert.deepEqual([one[0]![0].shape, one[0]![0].strides, one[0]![1].shape], [[1, 4, 5], [0, 5, 1], [1, 5, 6]]);
+  checkViews(rand([4, 5]), b, [], { inPlace: true, shape: [1, 4, 5], strides: [0, 5, 1] }, { inPlace: true, shape: [1, 5, 6] });
 });
 
 test('only batch dims that cannot share one stride are copied (a permuted batch, a broadcast size-1 dim)', () => {
-  const a = rand([3, 2, 4, 5]).permute([1, 0, 2, 3]), b = rand([2, 3, 5, 6]);
-  const { out, calls } = kernelViews(() => nb.matmul(a, b));
-  const [va, vb] = calls[0]!;
-  assert.notEqual(va.data, block(a), 'the permuted batch is copied');
-  assert.deepEqual([va.shape, va.strides], [[6, 4, 5], [20, 5, 1]]);
-  assert.equal(vb.data, block(b));
-  same(out, byBatch(a, b, [2, 3]));
+  checkViews(rand([3, 2, 4, 5]).permute([1, 0, 2, 3]), rand([2, 3, 5, 6]), [2, 3],
+    { inPlace: false, shape: [6, 4, 5], strides: [20, 5, 1] }, { inPlace: true, shape: [6, 5, 6] });
   // [2, 1] broadcast against [3]: the left batch has strides [20, 0], which no single stride describes
-  const c = rand([2, 1, 4, 5]), d = rand([3, 5, 6]);
-  const r = kernelViews(() => nb.matmul(c, d));
-  assert.notEqual(r.calls[0]![0].data, block(c));
-  assert.deepEqual(r.calls[0]![0].shape, [6, 4, 5]);
-  same(r.out, byBatch(c, d, [2, 3]));
+  checkViews(rand([2, 1, 4, 5]), rand([3, 5, 6]), [2, 3], { inPlace: false, shape: [6, 4, 5] });
 });
 
 test('matmul names itself for operands on two backends, promotes mixed float dtypes, and refuses a 0-d operand on either side', () => {

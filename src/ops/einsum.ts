@@ -191,7 +191,7 @@ function run(equation: string, tensors: readonly Tensor[]): Tensor {
   }
   const outSet = new Set(output);
 
-  ops = ops.map((o) => diagonals(o));
+  ops = ops.map(diagonals);
   // a label named by one operand only and not by the output is summed right away
   ops = ops.map((o, k) => sumOut(o, new Set([...outSet, ...ops.flatMap((p, j) => (j === k ? [] : p.labels))])));
 

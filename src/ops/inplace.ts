@@ -84,7 +84,7 @@ export const silu_ = (self: Tensor): Tensor => unaryInplace('silu_', silu, self)
  */
 export function fill_(self: Tensor, value: number): Tensor {
   checkWritable('fill_', self);
-  if (isGradEnabled() && self.requiresGrad && !self.isLeaf && isFloat(self.dtype)) {
+  if (!self.isLeaf && needsGraph([self])) {
     return commit('fill_', self, where(Tensor.fromValues([0], [], 'bool', self.backend), operand(self), value));
   }
   self.backend.fill(self.backendView(), value);
